@@ -1,0 +1,92 @@
+// What every lab provides. The app shell, the CLI and the tests only talk to labs through this,
+// so a new lab is a new folder plus one line in registry.ts.
+
+import type { GpuContext } from '../gpu/device';
+import type { Snapshot } from '../io/snapshot-types';
+import type { ParamSpec } from './schema';
+
+export interface Preset<Config> {
+  id: string;
+  title: string;
+  description: string;
+  config: Config;
+}
+
+export type Backend = 'webgpu' | 'webgpu-swiftshader' | 'cpu-float64';
+
+export interface HeadlessOptions {
+  /** null: run the float64 reference on the CPU. */
+  gpu: GpuContext | null;
+  backend: Backend;
+  /** Called with the completed fraction in [0, 1]. */
+  onProgress?: (fraction: number) => void;
+}
+
+export interface LabDefinition<Config = unknown> {
+  id: string;
+  title: string;
+  summary: string;
+  /** Scalar parameters (sliders, choices) of the config, by config key. */
+  params: readonly ParamSpec[];
+  presets: readonly Preset<Config>[];
+  defaultConfig(): Config;
+  /** Validate untrusted input (file, URL, panel). Throws FieldError naming field, value, allowed range. */
+  parseConfig(raw: unknown): Config;
+  /** Run to completion without a page (CLI, tests, benchmarks). */
+  runHeadless(config: Config, options: HeadlessOptions): Promise<Snapshot>;
+  /** Browser only; loaded lazily so Node bundles never pull in three or d3. */
+  loadPage?(): Promise<(host: ViewHost) => Promise<LabPage<Config>>>;
+}
+
+export interface Notice {
+  level: 'info' | 'warn' | 'error';
+  text: string;
+}
+
+/** What the app shell lends a lab's page. */
+export interface ViewHost {
+  /** The main canvas; the lab draws on it with its own renderer on host.gpu.device. */
+  canvas: HTMLCanvasElement;
+  /** Positioned over the canvas, same size: SVG overlays, labels. */
+  overlay: HTMLElement;
+  /** Side column for d3 charts. */
+  charts: HTMLElement;
+  /** Lab-specific controls beyond the schema panel (the t scrubber, point-set tools). */
+  controls: HTMLElement;
+  /** null: no WebGPU; the page runs the float64 reference at reduced size. */
+  gpu: GpuContext | null;
+  notify(notice: Notice): void;
+  /** The page changed the config itself (e.g. atoms dragged): the shell updates panel + URL. */
+  configChanged(config: unknown): void;
+}
+
+export interface RunStatus {
+  step: number;
+  steps: number;
+  t: number;
+  done: boolean;
+  /** Set when the run paused itself (e.g. non-finite values detected): shown to the user. */
+  haltedReason?: string;
+  /** Last measured throughput, for the HUD. */
+  stepsPerSecond?: number;
+  /** GPU pass timings in ms when timestamp queries are available. */
+  passMs?: Record<string, number>;
+}
+
+export interface LabPage<Config> {
+  /** Apply a validated config; throws (FieldError) and keeps the previous state on failure. */
+  setConfig(config: Config): Promise<void>;
+  /** Called once per animation frame. Advances `steps` steps when > 0, draws. Never awaits a readback. */
+  frame(steps: number): void;
+  reset(): Promise<void>;
+  status(): RunStatus;
+  /** For export; may await readbacks (not called from the frame loop). */
+  snapshot(): Promise<Snapshot>;
+  /** Continue exactly from a json snapshot made by snapshot(). */
+  restore(snapshot: Snapshot): Promise<void>;
+  /** SVG text of each chart, for export. */
+  chartSvgs(): { name: string; svg: string }[];
+  /** The device was lost: the shell passes a new context; continue from the last known state. */
+  deviceRestored(gpu: GpuContext | null): Promise<void>;
+  dispose(): void;
+}

@@ -1,0 +1,99 @@
+// One schema per parameter set: it drives the panel (lil-gui), the URL state, the CLI config,
+// `flowlab labs` and validation. Structured inputs (point sets, matrices) are validated by the
+// lab's own config code; scalar parameters are described here.
+
+export interface NumberParam {
+  kind: 'number';
+  key: string;
+  label: string;
+  min: number;
+  max: number;
+  default: number;
+  /** Slider step; integers when `integer` is set. */
+  step?: number;
+  integer?: boolean;
+  /** Slider mapping: log for ranges spanning decades (tMin, T). */
+  scale?: 'linear' | 'log';
+  unit?: string;
+  help: string;
+}
+
+export interface ChoiceParam {
+  kind: 'choice';
+  key: string;
+  label: string;
+  options: readonly string[];
+  default: string;
+  help: string;
+}
+
+export interface BooleanParam {
+  kind: 'boolean';
+  key: string;
+  label: string;
+  default: boolean;
+  help: string;
+}
+
+export type ParamSpec = NumberParam | ChoiceParam | BooleanParam;
+export type ParamValues = Record<string, number | string | boolean>;
+
+/** A validation failure that names the field, the value and the allowed range. */
+export class FieldError extends Error {
+  constructor(
+    readonly field: string,
+    readonly value: unknown,
+    readonly allowed: string,
+  ) {
+    super(`${field}: got ${formatValue(value)}; allowed: ${allowed}`);
+    this.name = 'FieldError';
+  }
+}
+
+export function formatValue(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : String(v);
+  try {
+    const s = JSON.stringify(v);
+    return s === undefined ? String(v) : s.length > 60 ? `${s.slice(0, 57)}...` : s;
+  } catch {
+    return String(v);
+  }
+}
+
+export function describeAllowed(p: ParamSpec): string {
+  switch (p.kind) {
+    case 'number':
+      return `${p.integer ? 'an integer' : 'a number'} in [${p.min}, ${p.max}]${p.unit ? ` ${p.unit}` : ''}`;
+    case 'choice':
+      return `one of ${p.options.map((o) => JSON.stringify(o)).join(', ')}`;
+    case 'boolean':
+      return 'true or false';
+  }
+}
+
+/** Check one value against its spec; returns the value (numbers from strings are parsed) or throws FieldError. */
+export function checkParam(p: ParamSpec, value: unknown, fieldPrefix = ''): number | string | boolean {
+  const field = fieldPrefix + p.key;
+  switch (p.kind) {
+    case 'number': {
+      const v = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < p.min || v > p.max || (p.integer && !Number.isInteger(v))) {
+        throw new FieldError(field, value, describeAllowed(p));
+      }
+      return v;
+    }
+    case 'choice':
+      if (typeof value !== 'string' || !p.options.includes(value)) throw new FieldError(field, value, describeAllowed(p));
+      return value;
+    case 'boolean': {
+      const v = value === 'true' ? true : value === 'false' ? false : value;
+      if (typeof v !== 'boolean') throw new FieldError(field, value, describeAllowed(p));
+      return v;
+    }
+  }
+}
+
+export function defaults(schema: readonly ParamSpec[]): ParamValues {
+  return Object.fromEntries(schema.map((p) => [p.key, p.default]));
+}

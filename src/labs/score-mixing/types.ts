@@ -1,0 +1,52 @@
+// Config and state types of the score-mixing lab. The config field names are a public contract
+// (CLI config files, snapshots' meta.json, URL state).
+
+export interface PointSetInput {
+  points: number[][];
+  /** Optional positive weights; normalised to sum 1. Omitted: uniform. */
+  weights?: number[];
+}
+
+export type ParticlesInput = { count: number; seed: number } | { points: number[][] };
+
+export type Sampler = 'ode' | 'sde';
+export type Integrator = 'exp' | 'heun' | 'rk4';
+
+export interface ScoreMixingConfig {
+  mu1: PointSetInput;
+  mu2: PointSetInput;
+  lambda: number;
+  T: number;
+  tMin: number;
+  steps: number;
+  sampler: Sampler;
+  /** SDE family parameter: dX = (1+beta) s dr + sqrt(2 beta) dW. Ignored by the ODE (beta = 0). */
+  beta: number;
+  integrator: Integrator;
+  particles: ParticlesInput;
+  /** Frames saved, evenly spaced in tau = -log t, first and last included. */
+  record: number;
+  /** Seed of the SDE noise. */
+  seed: number;
+}
+
+/** A validated, flattened empirical measure: n atoms in R^d, weights summing to 1. */
+export interface Measure {
+  d: number;
+  n: number;
+  /** n*d, row-major. */
+  points: Float64Array;
+  /** n, positive, sum 1. */
+  weights: Float64Array;
+}
+
+/** Particle positions at one time. */
+export interface ParticleState {
+  /** Index k of the geometric grid t_k = T (tMin/T)^(k/steps). */
+  step: number;
+  t: number;
+  d: number;
+  count: number;
+  /** count*d row-major. */
+  x: Float64Array | Float32Array;
+}
