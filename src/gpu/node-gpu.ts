@@ -37,7 +37,11 @@ export async function acquireNodeGpu(options: AcquireOptions & { allowSoftware?:
     installedGlobals = true;
   }
   const preset = process.env.VK_ICD_FILENAMES;
-  let adapter = await requestAdapterFrom(webgpu.create([]), options.powerPreference ?? 'high-performance');
+  // dawn.node tears its instance down when the object returned by create() is garbage-collected,
+  // even while a device made from it lives: mapAsync then never resolves or the process aborts
+  // (seen under vitest). The context keeps its instance alive (and lets it go with the context).
+  let instance = webgpu.create([]);
+  let adapter = await requestAdapterFrom(instance, options.powerPreference ?? 'high-performance');
   let note = 'hardware adapter';
   if (!adapter && !preset && options.allowSoftware !== false) {
     const icd = findSwiftShaderIcd();
@@ -48,7 +52,8 @@ export async function acquireNodeGpu(options: AcquireOptions & { allowSoftware?:
       };
     }
     process.env.VK_ICD_FILENAMES = icd;
-    adapter = await requestAdapterFrom(webgpu.create([]));
+    instance = webgpu.create([]);
+    adapter = await requestAdapterFrom(instance);
     note = `SwiftShader via ${icd}`;
   }
   if (!adapter) {
@@ -59,5 +64,7 @@ export async function acquireNodeGpu(options: AcquireOptions & { allowSoftware?:
         : 'no GPU adapter (is libvulkan1 installed?)',
     };
   }
-  return { context: await createContext(adapter, options), note };
+  const context = await createContext(adapter, options);
+  Object.defineProperty(context, 'dawnInstance', { value: instance, enumerable: false });
+  return { context, note };
 }

@@ -1,13 +1,17 @@
 // GPU -> CPU copies that never block the caller. The frame loop calls request(); the copy is
-// encoded into the frame's command encoder and the promise resolves some frames later. A small
-// pool of MAP_READ staging buffers is recycled; when all are in flight the request is refused
-// (returns null) rather than queued, so slow readbacks thin out chart updates instead of
-// stalling rendering.
+// encoded into the frame's command encoder, and after submitting that encoder the caller calls
+// submitted(), which starts the mapping (WebGPU forbids submitting a copy into a buffer whose
+// mapAsync is pending, so mapping must wait for the submit). The promise resolves some frames
+// later. A small pool of MAP_READ staging buffers is recycled; when all are in flight the request
+// is refused (returns null) rather than queued, so slow readbacks thin out chart updates instead
+// of stalling rendering.
 
 export class ReadbackPool {
   private readonly free: GPUBuffer[] = [];
   private readonly all = new Set<GPUBuffer>();
   private inFlight = 0;
+  /** Copies encoded but whose encoder has not been reported submitted yet. */
+  private encoded: { staging: GPUBuffer; size: number; resolve: (b: ArrayBuffer) => void; reject: (e: unknown) => void }[] = [];
 
   constructor(
     readonly device: GPUDevice,
@@ -20,9 +24,9 @@ export class ReadbackPool {
   }
 
   /**
-   * Copy `size` bytes of `source` at `offset` into a staging buffer, using `encoder` (the caller
-   * submits it), and resolve with a copy of the bytes once the GPU has finished. Returns null when
-   * maxInFlight copies are already pending.
+   * Copy `size` bytes of `source` at `offset` into a staging buffer, using `encoder`. The caller
+   * submits the encoder and then calls submitted(); the promise resolves with a copy of the bytes
+   * once the GPU has finished. Returns null when maxInFlight copies are already pending.
    */
   request(encoder: GPUCommandEncoder, source: GPUBuffer, offset: number, size: number): Promise<ArrayBuffer> | null {
     if (this.inFlight >= this.maxInFlight) return null;
@@ -30,7 +34,14 @@ export class ReadbackPool {
     const staging = this.take(aligned);
     encoder.copyBufferToBuffer(source, offset, staging, 0, aligned);
     this.inFlight++;
-    return this.finish(staging, size);
+    return new Promise<ArrayBuffer>((resolve, reject) => this.encoded.push({ staging, size, resolve, reject }));
+  }
+
+  /** Call right after queue.submit() of every encoder passed to request(): starts the mappings. */
+  submitted(): void {
+    const batch = this.encoded;
+    this.encoded = [];
+    for (const r of batch) this.finish(r.staging, r.size).then(r.resolve, r.reject);
   }
 
   /** Convenience for tests and the CLI: encode, submit and await one readback. */
@@ -42,6 +53,7 @@ export class ReadbackPool {
       p = this.request(encoder, source, offset, size);
     }
     this.device.queue.submit([encoder.finish()]);
+    this.submitted();
     return p;
   }
 
@@ -75,6 +87,8 @@ export class ReadbackPool {
   }
 
   dispose(): void {
+    for (const r of this.encoded) r.reject(new Error(`${this.label} disposed before its readback was submitted`));
+    this.encoded = [];
     for (const b of this.all) b.destroy();
     this.all.clear();
     this.free.length = 0;

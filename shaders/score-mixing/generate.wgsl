@@ -1,0 +1,143 @@
+// Generation: advances every particle through the steps [cursor.x, cursor.y) of the geometric
+// grid t_k = T (tMin/T)^(k/K), in place, in one dispatch (NUMERICS.md "Integrators"; the float64
+// twin is ReferenceSampler in src/labs/score-mixing/reference.ts).
+//
+// One invocation per particle. The particle stays in registers for the whole step range; each
+// drift evaluation streams both measures' atoms through workgroup memory (lib/denoise.wgsl), so a
+// dispatch of many steps reads the particle buffer once and writes it once. Everything that is a
+// function of the grid alone is computed in float64 on the CPU and arrives per step in `coefs`
+// (f32 copies): the stage times and, for the exponential step with m frozen,
+//   x' = m + a_k (x - m) + s_k z,   a_k = r^((1+beta)/2),  s_k = sqrt(2 t' (1 - r^beta)),  r = t'/t,
+// so the GPU never forms r^beta or 1 - r^beta in f32 (cancellation when r -> 1). Heun and RK4 are
+// the classical tableaux in tau = -log t for f(x) = -(x - m_lam(e^-tau, x))/2, step h in tau.
+// SDE noise z_j = normal(seed, particle, k, j) (lib/rng.wgsl), drawn only when NOISE is set
+// (beta > 0), in pairs so one Threefry block feeds two coordinates, as the reference does.
+//
+// The step range comes from a tiny storage buffer that the host fills with copyBufferToBuffer
+// inside the command encoder, so several dispatches encoded back to back each see their own range
+// (queue.writeBuffer would apply all writes before the whole submission). Read-only storage is
+// uniform, so the step loop and the barriers inside it stay in uniform control flow. Idle
+// invocations in the last workgroup integrate a clamped copy of the last particle and never store.
+//
+// Blow-up detection: after the range, each particle with a non-finite coordinate (exponent bits
+// all ones: inf or NaN; x != x may be folded away by fast-math compilers) increments status[0],
+// and status[1] keeps max(0xFFFFFFFF - index), i.e. the first bad particle, 0 meaning none. The
+// host clears status before every dispatch, so a readback describes the current positions.
+
+override D: u32 = 2u;
+override WG: u32 = 64u;
+/// 0: exponential (ODE or SDE), 1: Heun in tau, 2: RK4 in tau.
+override INTEGRATOR: u32 = 0u;
+/// beta > 0: add the noise term (exponential integrator only).
+override NOISE: bool = false;
+
+#include "lib/rng.wgsl"
+#include "lib/denoise.wgsl"
+
+struct GenerateParams {
+  count: u32,
+  n1: u32,
+  n2: u32,
+  seed: u32,
+  lambda: f32,
+  h: f32,
+}
+
+/// Per grid step k (t_k -> t_{k+1}); float64 on the CPU, rounded once.
+struct StepCoef {
+  t: f32,
+  tHalf: f32,
+  tNext: f32,
+  contraction: f32,
+  sigma: f32,
+  pad0: f32,
+  pad1: f32,
+  pad2: f32,
+}
+
+@group(0) @binding(2) var<uniform> params: GenerateParams;
+@group(0) @binding(3) var<storage, read> coefs: array<StepCoef>;
+/// [first step, end step) of this dispatch.
+@group(0) @binding(4) var<storage, read> cursor: vec2u;
+@group(0) @binding(5) var<storage, read_write> particles: array<f32>;
+@group(0) @binding(6) var<storage, read_write> status: array<atomic<u32>, 2>;
+
+/// f(tau, y) = -(y - m_lam(t, y))/2 at stage time t = e^-tau.
+fn drift(y: array<f32, MAXD>, t: f32, lid: u32) -> array<f32, MAXD> {
+  let m = mixedMean(y, params.n1, params.n2, params.lambda, t, lid);
+  var f: array<f32, MAXD>;
+  for (var c = 0u; c < D; c++) {
+    f[c] = -0.5 * (y[c] - m[c]);
+  }
+  return f;
+}
+
+/// y + s f
+fn axpy(y: array<f32, MAXD>, s: f32, f: array<f32, MAXD>) -> array<f32, MAXD> {
+  var out: array<f32, MAXD>;
+  for (var c = 0u; c < D; c++) {
+    out[c] = y[c] + s * f[c];
+  }
+  return out;
+}
+
+@compute @workgroup_size(WG)
+fn main(
+  @builtin(workgroup_id) wg: vec3u,
+  @builtin(num_workgroups) groups: vec3u,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let i = (wg.y * groups.x + wg.x) * WG + lid;
+  let count = params.count;
+  let src = min(i, count - 1u);
+  var x: array<f32, MAXD>;
+  for (var c = 0u; c < D; c++) {
+    x[c] = particles[src * D + c];
+  }
+  let h = params.h;
+  let range = cursor;
+  for (var k = range.x; k < range.y; k++) {
+    let cf = coefs[k];
+    if (INTEGRATOR == 0u) {
+      let m = mixedMean(x, params.n1, params.n2, params.lambda, cf.t, lid);
+      var z: array<f32, MAXD>;
+      if (NOISE) {
+        for (var c = 0u; c < D; c += 2u) {
+          let pair = normalPair(params.seed, src, k, c / 2u);
+          z[c] = pair.x;
+          if (c + 1u < D) {
+            z[c + 1u] = pair.y;
+          }
+        }
+      }
+      for (var c = 0u; c < D; c++) {
+        x[c] = m[c] + cf.contraction * (x[c] - m[c]) + cf.sigma * z[c];
+      }
+    } else if (INTEGRATOR == 1u) {
+      let k1 = drift(x, cf.t, lid);
+      let k2 = drift(axpy(x, h, k1), cf.tNext, lid);
+      for (var c = 0u; c < D; c++) {
+        x[c] += (h / 2.0) * (k1[c] + k2[c]);
+      }
+    } else {
+      let k1 = drift(x, cf.t, lid);
+      let k2 = drift(axpy(x, h / 2.0, k1), cf.tHalf, lid);
+      let k3 = drift(axpy(x, h / 2.0, k2), cf.tHalf, lid);
+      let k4 = drift(axpy(x, h, k3), cf.tNext, lid);
+      for (var c = 0u; c < D; c++) {
+        x[c] += (h / 6.0) * (k1[c] + 2.0 * k2[c] + 2.0 * k3[c] + k4[c]);
+      }
+    }
+  }
+  if (i < count) {
+    var bad = false;
+    for (var c = 0u; c < D; c++) {
+      particles[i * D + c] = x[c];
+      bad = bad || (bitcast<u32>(x[c]) & 0x7f800000u) == 0x7f800000u;
+    }
+    if (bad) {
+      atomicAdd(&status[0], 1u);
+      atomicMax(&status[1], 0xFFFFFFFFu - i);
+    }
+  }
+}

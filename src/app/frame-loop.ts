@@ -1,0 +1,117 @@
+// The requestAnimationFrame loop. Each frame it calls page.frame(stepsThisFrame) — synchronously,
+// never awaiting a GPU -> CPU readback — then runs the one-shot "after frame" hooks (a PNG capture
+// of a WebGPU canvas must happen in the same task as the render that produced it).
+//
+// Speed is in steps per frame; fractional speeds accumulate (0.25 = one step every 4 frames). The
+// step count depends only on the speed and the frame count, never on the frame's duration, so a
+// run is the same whatever the frame rate. While paused, the page is redrawn only when something
+// changed (or a few times a second), to keep the CPU quiet on software renderers.
+
+export interface FrameTarget {
+  frame(steps: number): void;
+}
+
+export const SPEEDS = [0.25, 0.5, 1, 2, 4, 8, 16, 32, 64] as const;
+
+export class FrameLoop {
+  playing = false;
+  speed = 1;
+  /** Frames drawn (for tests and the HUD). */
+  frames = 0;
+  /** Steps handed to page.frame in total. */
+  stepsIssued = 0;
+  private target: FrameTarget | null = null;
+  private pendingSteps = 0;
+  private accumulator = 0;
+  private dirty = true;
+  private lastIdleDraw = 0;
+  private handle = 0;
+  private blocked = 0;
+  /** page.frame threw: no more frames until the page is replaced, reset or reconfigured. */
+  private broken = false;
+  private readonly afterFrame: (() => void)[] = [];
+
+  constructor(
+    private readonly onFrame: (now: number) => void,
+    private readonly onError: (e: unknown) => void,
+  ) {}
+
+  start(): void {
+    if (this.handle) return;
+    const tick = (now: number): void => {
+      this.handle = requestAnimationFrame(tick);
+      this.tick(now);
+    };
+    this.handle = requestAnimationFrame(tick);
+  }
+
+  stop(): void {
+    cancelAnimationFrame(this.handle);
+    this.handle = 0;
+  }
+
+  setTarget(target: FrameTarget | null): void {
+    this.target = target;
+    this.broken = false;
+    this.accumulator = 0;
+    this.pendingSteps = 0;
+    this.dirty = true;
+  }
+
+  /** Hold frames while an async page operation (setConfig, reset, restore) is in flight. */
+  async hold<T>(work: () => Promise<T>): Promise<T> {
+    this.blocked++;
+    try {
+      return await work();
+    } finally {
+      this.blocked--;
+      this.broken = false;
+      this.dirty = true;
+    }
+  }
+
+  get busy(): boolean {
+    return this.blocked > 0;
+  }
+
+  step(n = 1): void {
+    this.pendingSteps += n;
+  }
+
+  invalidate(): void {
+    this.dirty = true;
+  }
+
+  /** Run `fn` right after the next page.frame (same task as the render). */
+  whenFramed(fn: () => void): void {
+    this.afterFrame.push(fn);
+    this.dirty = true;
+  }
+
+  private tick(now: number): void {
+    if (!this.target || this.blocked > 0 || this.broken) return;
+    let steps = this.pendingSteps;
+    this.pendingSteps = 0;
+    if (this.playing) {
+      this.accumulator += this.speed;
+      const whole = Math.floor(this.accumulator);
+      this.accumulator -= whole;
+      steps += whole;
+    }
+    const idle = steps === 0 && !this.playing && !this.dirty && this.afterFrame.length === 0;
+    if (idle && now - this.lastIdleDraw < 250) return;
+    if (idle) this.lastIdleDraw = now;
+    this.dirty = false;
+    try {
+      this.target.frame(steps);
+      this.frames++;
+      this.stepsIssued += steps;
+      for (const fn of this.afterFrame.splice(0)) fn();
+      this.onFrame(now);
+    } catch (e) {
+      this.playing = false;
+      this.broken = true;
+      this.onError(e);
+    }
+  }
+}

@@ -1,0 +1,70 @@
+// The heads-up display over the canvas: throughput, time, step, GPU pass timings, backend.
+
+import type { Backend, RunStatus } from '../labs/lab';
+import { h } from './dom';
+
+const BACKEND_NAMES: Record<Backend, string> = {
+  webgpu: 'WebGPU',
+  'webgpu-swiftshader': 'WebGPU (software)',
+  'cpu-float64': 'CPU float64 reference',
+};
+
+function fmtT(t: number): string {
+  return t === 0 ? '0' : Math.abs(t) < 1e-3 || Math.abs(t) >= 1e4 ? t.toExponential(3) : t.toPrecision(4);
+}
+
+/** Steps per second from the shell's own count, for pages that do not report it. */
+export class RateMeter {
+  private samples: { time: number; step: number }[] = [];
+
+  sample(time: number, step: number): number | undefined {
+    const last = this.samples[this.samples.length - 1];
+    if (last && step < last.step) this.samples = []; // reset
+    this.samples.push({ time, step });
+    while (this.samples.length > 2 && time - this.samples[0].time > 1000) this.samples.shift();
+    const first = this.samples[0];
+    const dt = (time - first.time) / 1000;
+    return dt > 0.2 ? (step - first.step) / dt : undefined;
+  }
+}
+
+export class Hud {
+  readonly el: HTMLElement;
+  private readonly rows: Record<'rate' | 't' | 'step' | 'passes' | 'backend', HTMLElement>;
+  private lastText = '';
+
+  constructor(parent: HTMLElement) {
+    this.rows = {
+      step: h('div', { class: 'hud-row', 'data-hud': 'step' }),
+      t: h('div', { class: 'hud-row', 'data-hud': 't' }),
+      rate: h('div', { class: 'hud-row', 'data-hud': 'rate' }),
+      passes: h('div', { class: 'hud-row hud-passes', 'data-hud': 'passes' }),
+      backend: h('div', { class: 'hud-row hud-backend', 'data-hud': 'backend' }),
+    };
+    this.el = h('div', { class: 'hud', 'aria-label': 'Run status' }, ...Object.values(this.rows));
+    parent.append(this.el);
+  }
+
+  update(status: RunStatus, backend: Backend, adapter: string, measuredRate: number | undefined, playing: boolean): void {
+    const rate = status.stepsPerSecond ?? measuredRate;
+    const passes = status.passMs
+      ? Object.entries(status.passMs)
+          .map(([name, ms]) => `${name} ${ms < 0.1 ? ms.toFixed(3) : ms.toFixed(2)} ms`)
+          .join(' · ')
+      : '';
+    const text = [status.step, status.steps, status.t, rate, passes, backend, adapter, playing].join('|');
+    if (text === this.lastText) return;
+    this.lastText = text;
+    this.rows.step.textContent = `step ${status.step} / ${status.steps}${status.done ? ' (done)' : ''}`;
+    this.rows.t.textContent = `t = ${fmtT(status.t)}`;
+    this.rows.rate.textContent = playing && rate !== undefined ? `${rate.toFixed(rate < 10 ? 1 : 0)} steps/s` : playing ? '… steps/s' : 'paused';
+    this.rows.passes.textContent = passes ? `GPU ${passes}` : '';
+    this.rows.passes.hidden = !passes;
+    this.rows.backend.textContent = `${BACKEND_NAMES[backend]}${adapter ? ` · ${adapter}` : ''}`;
+    this.rows.backend.title = adapter;
+  }
+
+  toggle(): void {
+    this.el.hidden = !this.el.hidden;
+  }
+}

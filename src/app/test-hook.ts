@@ -1,0 +1,73 @@
+// window.__flowlab: a small, stable surface for the end-to-end tests (and curious users in the
+// console). Read-only views of the run plus the same actions the buttons trigger.
+
+import type { App } from './app';
+
+export interface FlowlabTestHook {
+  ready: boolean;
+  whenReady(): Promise<void>;
+  status(): ReturnType<App['status']>;
+  config(): unknown;
+  lab(): string;
+  backend(): string;
+  adapter(): string;
+  playing(): boolean;
+  frames(): number;
+  notices(): { level: string; text: string }[];
+  play(): void;
+  pause(): void;
+  step(): void;
+  reset(): Promise<void>;
+  setSpeed(stepsPerFrame: number): void;
+  /** Apply one parameter as the panel would; resolves false when it was rejected. */
+  setParam(key: string, value: number | string | boolean): Promise<boolean>;
+  /** The page's snapshot arrays as plain number lists (small runs only). */
+  snapshot(): Promise<Record<string, number[]>>;
+  /** Simulate a GPU device loss (the device is destroyed; the shell must recover). */
+  loseDevice(): void;
+}
+
+declare global {
+  interface Window {
+    __flowlab?: FlowlabTestHook;
+  }
+}
+
+export function installTestHook(app: App): void {
+  const hook: FlowlabTestHook = {
+    ready: false,
+    whenReady: () => app.ready,
+    status: () => app.status(),
+    config: () => app.config,
+    lab: () => app.lab.id,
+    backend: () => app.session.backend,
+    adapter: () => app.session.adapter,
+    playing: () => app.loop.playing,
+    frames: () => app.loop.frames,
+    notices: () => app.notices.log.map((n) => ({ ...n })),
+    play: () => {
+      if (!app.loop.playing) app.playPause();
+    },
+    pause: () => {
+      app.loop.playing = false;
+    },
+    step: () => app.step(),
+    reset: () => app.reset(),
+    setSpeed: (s) => app.setSpeed(s),
+    setParam: (key, value) => {
+      const next = structuredClone(app.config) as Record<string, unknown>;
+      let cur = next;
+      const parts = key.split('.');
+      for (const p of parts.slice(0, -1)) cur = (cur[p] ??= {}) as Record<string, unknown>;
+      cur[parts[parts.length - 1]] = value;
+      return app.applyConfig(next);
+    },
+    snapshot: async () => {
+      const s = await app.page!.snapshot();
+      return Object.fromEntries(Object.entries(s.arrays).map(([k, a]) => [k, Array.from(a.data as ArrayLike<number>)]));
+    },
+    loseDevice: () => app.session.simulateLoss(),
+  };
+  window.__flowlab = hook;
+  void app.ready.then(() => (hook.ready = true));
+}

@@ -1,0 +1,111 @@
+// Command-line parsing for `flowlab`, small enough not to need a library. Flags take a value as
+// `--flag value` or `--flag=value`; `--set` repeats. Errors are UsageError (exit code 2).
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export interface ParsedArgs {
+  command: string | undefined;
+  positionals: string[];
+  /** Last value of each flag (booleans: 'true'). */
+  flags: Map<string, string>;
+  /** All `--set key=value` assignments, in order. */
+  sets: { path: string; value: string }[];
+}
+
+const VALUE_FLAGS = new Set(['config', 'out', 'set', 'backend', 'preset', 'format']);
+const BOOLEAN_FLAGS = new Set(['help', 'version', 'json', 'quiet', 'compress']);
+const SHORT: Record<string, string> = { h: 'help', c: 'config', o: 'out', q: 'quiet', V: 'version' };
+
+export function parseArgs(argv: readonly string[]): ParsedArgs {
+  const positionals: string[] = [];
+  const flags = new Map<string, string>();
+  const sets: { path: string; value: string }[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--') {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    let name: string | undefined;
+    let inline: string | undefined;
+    if (arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
+      inline = eq >= 0 ? arg.slice(eq + 1) : undefined;
+    } else if (/^-[A-Za-z]$/.test(arg)) {
+      name = SHORT[arg[1]];
+      if (!name) throw new UsageError(`unknown option ${arg}`);
+    }
+    if (name === undefined) {
+      positionals.push(arg);
+      continue;
+    }
+    if (BOOLEAN_FLAGS.has(name)) {
+      if (inline !== undefined) throw new UsageError(`--${name} takes no value`);
+      flags.set(name, 'true');
+      continue;
+    }
+    if (!VALUE_FLAGS.has(name)) {
+      throw new UsageError(`unknown option --${name} (known: ${[...VALUE_FLAGS, ...BOOLEAN_FLAGS].map((f) => `--${f}`).join(', ')})`);
+    }
+    let value = inline;
+    if (value === undefined) {
+      value = argv[++i];
+      if (value === undefined) throw new UsageError(`--${name} needs a value`);
+    }
+    if (name === 'set') {
+      const eq = value.indexOf('=');
+      if (eq <= 0) throw new UsageError(`--set expects key=value (e.g. --set lambda=2 or --set particles.count=1000), got ${JSON.stringify(value)}`);
+      sets.push({ path: value.slice(0, eq).trim(), value: value.slice(eq + 1) });
+    } else {
+      flags.set(name, value);
+    }
+  }
+  return { command: positionals[0], positionals: positionals.slice(1), flags, sets };
+}
+
+/** `--set` values: JSON when they parse as JSON (numbers, arrays, objects, true), else the raw string. */
+export function parseSetValue(text: string): unknown {
+  const trimmed = text.trim();
+  try {
+    return JSON.parse(trimmed);
+  } catch {
+    return trimmed;
+  }
+}
+
+/** Split "a.b[2].c" into ["a", "b", 2, "c"]. */
+export function splitPath(path: string): (string | number)[] {
+  const parts: (string | number)[] = [];
+  const re = /([^.[\]]+)|\[(\d+)\]/g;
+  let consumed = 0;
+  for (let m = re.exec(path); m; m = re.exec(path)) {
+    const between = path.slice(consumed, m.index);
+    if (between !== '' && between !== '.') throw new UsageError(`bad --set key ${JSON.stringify(path)}`);
+    parts.push(m[1] !== undefined ? m[1] : Number(m[2]));
+    consumed = re.lastIndex;
+  }
+  if (parts.length === 0 || consumed !== path.length) throw new UsageError(`bad --set key ${JSON.stringify(path)}`);
+  return parts;
+}
+
+/** Set `value` at `path` inside a plain JSON value, creating objects/arrays on the way. */
+export function setPath(root: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = splitPath(path);
+  let node: Record<string | number, unknown> = root;
+  for (let i = 0; i < parts.length - 1; i++) {
+    const key = parts[i];
+    let next = node[key];
+    if (typeof next !== 'object' || next === null) {
+      next = typeof parts[i + 1] === 'number' ? [] : {};
+      node[key] = next;
+    }
+    node = next as Record<string | number, unknown>;
+  }
+  node[parts[parts.length - 1]] = value;
+}

@@ -1,0 +1,81 @@
+// The `flowlab` command: dispatch, help, and the mapping from errors to exit codes
+//   0 success, 1 runtime failure (GPU error, I/O), 2 bad input (usage, config FieldError, unknown lab).
+
+import { APP_VERSION } from '../io/app-version';
+import { FieldError } from '../labs/schema';
+import { UnknownLabError } from '../labs/registry';
+import { UsageError, parseArgs } from './args';
+import { BackendUnavailableError } from './backend';
+import { labsJson, labsText } from './labs-command';
+import { runCommand, type CliIo } from './run-command';
+
+export const HELP = `flowlab ${APP_VERSION}: WebGPU simulation lab, headless
+
+usage:
+  flowlab labs [lab] [--json]          list labs, parameters (ranges, defaults), presets;
+                                       naming a lab also prints its default config
+  flowlab run <lab> --config <file.json> [--set key=value ...] --out <file.npz|.json|.csv>
+  flowlab run <lab> --preset <id> [--set key=value ...] --out <file>
+
+run options:
+  --config <file>     JSON config (or a .json snapshot: its config is rerun)
+  --preset <id>       start from a preset instead of a file
+  --set key=value     override a field; key is a path (lambda, particles.count, mu1.points[0][1]);
+                      value is JSON when it parses as JSON, else a string (--set sampler=sde)
+  --out <file>        .npz (numpy.load), .json (reloadable snapshot) or .csv (long format)
+  --format <fmt>      npz | json | csv, when the file name does not say
+  --backend <b>       auto | gpu | cpu (overrides FLOWLAB_BACKEND)
+  --quiet             no progress or summary on stderr
+
+environment:
+  FLOWLAB_BACKEND     auto (default: GPU, else SwiftShader if installed, else float64 CPU reference),
+                      gpu (WebGPU or fail), cpu (float64 CPU reference)
+  VK_ICD_FILENAMES    a Vulkan driver to use (e.g. SwiftShader's vk_swiftshader_icd.json)
+
+exit codes: 0 ok, 1 runtime failure, 2 bad input (the message names the field, value and allowed range)
+`;
+
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  try {
+    const args = parseArgs(argv);
+    if (args.flags.has('version')) {
+      io.stdout.write(`${APP_VERSION}\n`);
+      return 0;
+    }
+    if (args.flags.has('help') || args.command === 'help') {
+      io.stdout.write(HELP);
+      return 0;
+    }
+    if (args.command === undefined) {
+      io.stderr.write(HELP);
+      return 2;
+    }
+    switch (args.command) {
+      case 'labs':
+        if (args.positionals.length > 1) throw new UsageError(`flowlab labs: unexpected argument ${JSON.stringify(args.positionals[1])}`);
+        io.stdout.write(args.flags.has('json') ? labsJson(args.positionals[0]) : labsText(args.positionals[0]));
+        return 0;
+      case 'run':
+        return await runCommand(args, io);
+      default:
+        throw new UsageError(`unknown command ${JSON.stringify(args.command)}; commands: labs, run (flowlab --help)`);
+    }
+  } catch (e) {
+    if (e instanceof FieldError) {
+      io.stderr.write(`flowlab: invalid config: ${e.message}\n`);
+      return 2;
+    }
+    if (e instanceof UsageError || e instanceof UnknownLabError) {
+      io.stderr.write(`flowlab: ${e.message}\n`);
+      return 2;
+    }
+    if (e instanceof BackendUnavailableError) {
+      io.stderr.write(`flowlab: ${e.message}\n`);
+      return 1;
+    }
+    const err = e as Error;
+    io.stderr.write(`flowlab: error: ${err?.message ?? String(e)}\n`);
+    if (io.env.FLOWLAB_DEBUG) io.stderr.write(`${err?.stack ?? ''}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,123 @@
+// `flowlab run <lab> --config <file.json> [--preset id] [--set key=value ...] --out <file>`:
+// build the config, validate it, pick a backend, run headless, write the snapshot.
+
+import { existsSync, readFileSync, statSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { exportSnapshotParts, formatFromPath, EXPORT_FORMATS, type ExportFormat } from '../io/export';
+import { SNAPSHOT_FORMAT } from '../io/snapshot-json';
+import { getLab } from '../labs/registry';
+import { UsageError, parseSetValue, setPath, type ParsedArgs } from './args';
+import { backendRequest, selectBackend } from './backend';
+import { ProgressReporter } from './progress';
+
+export interface CliIo {
+  stdout: { write(s: string): unknown };
+  stderr: { write(s: string): unknown; isTTY?: boolean; columns?: number };
+  env: Record<string, string | undefined>;
+}
+
+function readConfigFile(path: string, labId: string): Record<string, unknown> {
+  if (!existsSync(path)) throw new UsageError(`--config: file not found: ${path}`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new UsageError(`--config ${path}: not valid JSON (${(e as Error).message})`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UsageError(`--config ${path}: expected a JSON object`);
+  const obj = raw as Record<string, unknown>;
+  // A .json snapshot works as a config: its full config reproduces the run.
+  if (obj.format === SNAPSHOT_FORMAT) {
+    if (obj.lab !== labId) throw new UsageError(`--config ${path}: a snapshot of lab ${JSON.stringify(obj.lab)}, not ${JSON.stringify(labId)}`);
+    return structuredClone(obj.config) as Record<string, unknown>;
+  }
+  return obj;
+}
+
+function outputFormat(out: string, explicit: string | undefined): ExportFormat {
+  if (explicit !== undefined) {
+    if (!(EXPORT_FORMATS as readonly string[]).includes(explicit)) {
+      throw new UsageError(`--format: got ${JSON.stringify(explicit)}; allowed: one of ${EXPORT_FORMATS.join(', ')}`);
+    }
+    return explicit as ExportFormat;
+  }
+  const f = formatFromPath(out);
+  if (!f) throw new UsageError(`--out: got ${JSON.stringify(out)}; allowed: a file name ending in ${EXPORT_FORMATS.map((e) => `.${e}`).join(', ')} (or give --format)`);
+  return f;
+}
+
+function writeParts(path: string, parts: Uint8Array[]): number {
+  if (parts.length === 1) {
+    writeFileSync(path, parts[0]);
+    return parts[0].length;
+  }
+  const fd = openSync(path, 'w');
+  let n = 0;
+  try {
+    for (const p of parts) n += writeSync(fd, p);
+  } finally {
+    closeSync(fd);
+  }
+  return n;
+}
+
+function human(bytes: number): string {
+  return bytes < 1024 ? `${bytes} B` : bytes < 1 << 20 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / (1 << 20)).toFixed(1)} MiB`;
+}
+
+export async function runCommand(args: ParsedArgs, io: CliIo): Promise<number> {
+  const labId = args.positionals[0];
+  if (!labId) throw new UsageError('flowlab run: missing <lab> (see `flowlab labs`)');
+  if (args.positionals.length > 1) throw new UsageError(`flowlab run: unexpected argument ${JSON.stringify(args.positionals[1])}`);
+  const lab = getLab(labId);
+
+  const out = args.flags.get('out');
+  if (!out) throw new UsageError('flowlab run: --out <file.npz|.json|.csv> is required');
+  const format = outputFormat(out, args.flags.get('format'));
+  const outDir = dirname(resolve(out));
+  if (!existsSync(outDir) || !statSync(outDir).isDirectory()) throw new UsageError(`--out: directory does not exist: ${outDir}`);
+
+  const configPath = args.flags.get('config');
+  const presetId = args.flags.get('preset');
+  let raw: Record<string, unknown>;
+  if (configPath) {
+    if (presetId) throw new UsageError('give either --config or --preset, not both');
+    raw = readConfigFile(configPath, lab.id);
+  } else if (presetId) {
+    const preset = lab.presets.find((p) => p.id === presetId);
+    if (!preset) throw new UsageError(`--preset: got ${JSON.stringify(presetId)}; allowed: one of ${lab.presets.map((p) => p.id).join(', ')}`);
+    raw = structuredClone(preset.config) as Record<string, unknown>;
+  } else {
+    throw new UsageError(`flowlab run ${lab.id}: --config <file.json> is required (or --preset <id>; see \`flowlab labs ${lab.id}\`)`);
+  }
+  for (const { path, value } of args.sets) setPath(raw, path, parseSetValue(value));
+
+  // Validate before touching the GPU: bad input fails fast with a FieldError.
+  const config = lab.parseConfig(raw);
+
+  const quiet = args.flags.has('quiet');
+  const choice = await selectBackend(backendRequest(args.flags.get('backend'), io.env.FLOWLAB_BACKEND));
+  if (!quiet) io.stderr.write(`flowlab: backend ${choice.backend}: ${choice.note}\n`);
+  const progress = new ProgressReporter(`flowlab ${lab.id}`, io.stderr, !quiet);
+  try {
+    const snapshot = await lab.runHeadless(config, {
+      gpu: choice.gpu,
+      backend: choice.backend,
+      onProgress: (f) => progress.update(f),
+    });
+    progress.done();
+    snapshot.meta.backendNote = choice.note;
+    const bytes = writeParts(out, exportSnapshotParts(snapshot, format));
+    if (!quiet) {
+      const shapes = Object.entries(snapshot.arrays)
+        .map(([k, a]) => `${k} ${a.shape.join('x')} ${a.dtype}`)
+        .join(', ');
+      const timings = snapshot.meta.timings as { totalMs?: number } | undefined;
+      const secs = timings?.totalMs !== undefined ? ` in ${(timings.totalMs / 1000).toFixed(2)} s` : '';
+      io.stderr.write(`flowlab: wrote ${out} (${human(bytes)}; ${shapes})${secs} on ${choice.backend}\n`);
+    }
+  } finally {
+    choice.gpu?.device.destroy();
+  }
+  return 0;
+}

@@ -1,0 +1,24 @@
+// Every lab, registered once. The app shell, the CLI and the tests find labs only through here.
+
+import type { LabDefinition } from './lab';
+import { scoreMixingLab } from './score-mixing';
+
+export const LABS: readonly LabDefinition<any>[] = [scoreMixingLab];
+
+export function labIds(): string[] {
+  return LABS.map((l) => l.id);
+}
+
+export class UnknownLabError extends Error {
+  constructor(readonly id: string) {
+    super(`unknown lab ${JSON.stringify(id)}; known labs: ${labIds().join(', ')}`);
+    this.name = 'UnknownLabError';
+  }
+}
+
+/** The lab with this id; throws UnknownLabError listing the known labs otherwise. */
+export function getLab(id: string): LabDefinition<any> {
+  const lab = LABS.find((l) => l.id === id);
+  if (!lab) throw new UnknownLabError(id);
+  return lab;
+}

@@ -1,0 +1,139 @@
+// Log-log chart of the distance from particles to their limit (the nearest stable critical point
+// of Phi_lam) against t, for a fixed sample of particles (the first ones in the buffer, which are
+// i.i.d. draws). Shows the median and the 10-90% band, a few individual particles, the fitted
+// slope over the small-t half of the run (t <= sqrt(T tMin), past the t = O(1) transient) and a
+// dashed sqrt(t) reference through the last median: the theory says slope 1/2.
+
+import { axisBottom, axisLeft, line, area, scaleLog } from 'd3';
+import { fitLogLogSlope, type SlopeFit } from '../../math/slope';
+import { CHART_H, CHART_W, MARGIN, createChartSvg, fmt, svgText, type Svg } from './charts-common';
+
+export interface DistanceSample {
+  t: number;
+  median: number;
+  p10: number;
+  p90: number;
+  /** Distances of the first few sampled particles (individual traces). */
+  traces: number[];
+}
+
+function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.round(q * (sorted.length - 1))));
+  return sorted[i];
+}
+
+export function summarise(t: number, distances: number[], traces = 8): DistanceSample {
+  const finite = distances.filter((v) => Number.isFinite(v));
+  const sorted = [...finite].sort((a, b) => a - b);
+  return { t, median: quantile(sorted, 0.5), p10: quantile(sorted, 0.1), p90: quantile(sorted, 0.9), traces: distances.slice(0, traces) };
+}
+
+export class DistanceChart {
+  private readonly svg: Svg;
+  private samples: DistanceSample[] = [];
+  fit: SlopeFit | null = null;
+  private T = 1;
+  private tMin = 1e-4;
+
+  constructor(parent: HTMLElement) {
+    this.svg = createChartSvg(parent, 'distance', 'distance to limit vs t (log-log)');
+    this.render();
+  }
+
+  reset(T: number, tMin: number): void {
+    this.samples = [];
+    this.fit = null;
+    this.T = T;
+    this.tMin = tMin;
+    this.render();
+  }
+
+  add(s: DistanceSample): void {
+    // A resumed or restored run may revisit t: keep the samples ordered and unique in t.
+    this.samples = this.samples.filter((o) => o.t > s.t);
+    this.samples.push(s);
+    const tFit = Math.sqrt(this.T * this.tMin);
+    this.fit = fitLogLogSlope(
+      this.samples.map((o) => o.t),
+      this.samples.map((o) => o.median),
+      tFit,
+    );
+    this.render();
+  }
+
+  get count(): number {
+    return this.samples.length;
+  }
+
+  private render(): void {
+    const svg = this.svg;
+    svg.selectAll('g.plot').remove();
+    const g = svg.append('g').attr('class', 'plot');
+    const x = scaleLog().domain([this.tMin, this.T]).range([MARGIN.left, CHART_W - MARGIN.right]);
+    const ys = this.samples.flatMap((s) => [s.p10, s.p90, ...s.traces]).filter((v) => v > 0 && Number.isFinite(v));
+    const yMin = ys.length ? Math.min(...ys) : 1e-3;
+    const yMax = ys.length ? Math.max(...ys) : 10;
+    const y = scaleLog()
+      .domain([Math.min(yMin, yMax / 10) / 1.5, yMax * 1.5])
+      .range([CHART_H - MARGIN.bottom, MARGIN.top])
+      .clamp(true);
+    g.append('g').attr('transform', `translate(0,${CHART_H - MARGIN.bottom})`).call(axisBottom(x).ticks(5, '.0e'));
+    g.append('g').attr('transform', `translate(${MARGIN.left},0)`).call(axisLeft(y).ticks(4, '.0e'));
+    g.append('text').attr('x', CHART_W - MARGIN.right).attr('y', CHART_H - 4).attr('text-anchor', 'end').text('t');
+    g.append('text')
+      .attr('transform', `translate(12,${(CHART_H - MARGIN.bottom + MARGIN.top) / 2}) rotate(-90)`)
+      .attr('text-anchor', 'middle')
+      .text('|X − x*|');
+    if (this.samples.length === 0) {
+      g.append('text').attr('x', CHART_W / 2).attr('y', CHART_H / 2).attr('text-anchor', 'middle').attr('fill', '#888').text('run to collect samples');
+      return;
+    }
+    const pos = (v: number) => v > 0 && Number.isFinite(v);
+    const band = area<DistanceSample>()
+      .defined((s) => pos(s.p10) && pos(s.p90))
+      .x((s) => x(s.t))
+      .y0((s) => y(s.p10))
+      .y1((s) => y(s.p90));
+    g.append('path').attr('d', band(this.samples)).attr('fill', '#4a90d9').attr('opacity', 0.18);
+    const nTraces = Math.max(0, ...this.samples.map((s) => s.traces.length));
+    for (let k = 0; k < nTraces; k++) {
+      const l = line<DistanceSample>()
+        .defined((s) => pos(s.traces[k]))
+        .x((s) => x(s.t))
+        .y((s) => y(s.traces[k]));
+      g.append('path').attr('d', l(this.samples)).attr('fill', 'none').attr('stroke', '#9ab').attr('stroke-width', 0.7);
+    }
+    const med = line<DistanceSample>()
+      .defined((s) => pos(s.median))
+      .x((s) => x(s.t))
+      .y((s) => y(s.median));
+    g.append('path').attr('class', 'median').attr('d', med(this.samples)).attr('fill', 'none').attr('stroke', '#1f5fa8').attr('stroke-width', 2);
+    const last = this.samples[this.samples.length - 1];
+    if (pos(last.median)) {
+      // sqrt(t) reference through the newest median.
+      const c = last.median / Math.sqrt(last.t);
+      const ref = [this.tMin, this.T].map((t) => [x(t), y(c * Math.sqrt(t))] as [number, number]);
+      g.append('path').attr('d', line()(ref)).attr('stroke', '#555').attr('stroke-dasharray', '4 3').attr('fill', 'none');
+    }
+    const f = this.fit;
+    let label = 'fit: waiting for t ≤ √(T·tMin)';
+    if (f && Number.isFinite(f.slope)) {
+      const tFit = Math.sqrt(this.T * this.tMin);
+      const ts = [Math.max(this.tMin, Math.min(...this.samples.map((s) => s.t))), tFit];
+      const pts = ts.map((t) => [x(t), y(Math.exp(f.intercept) * Math.pow(t, f.slope))] as [number, number]);
+      g.append('path').attr('class', 'fit').attr('d', line()(pts)).attr('stroke', '#d9534f').attr('stroke-width', 1.5).attr('fill', 'none');
+      label = `fitted slope ${fmt(f.slope, 3)} (R² ${fmt(f.r2, 3)}, n = ${f.n})`;
+    }
+    g.append('text').attr('class', 'fit-label').attr('x', MARGIN.left + 6).attr('y', MARGIN.top + 10).attr('fill', '#d9534f').text(label);
+    g.append('text').attr('x', MARGIN.left + 6).attr('y', MARGIN.top + 23).attr('fill', '#555').text('dashed: √t reference, blue: median, band 10–90%');
+  }
+
+  svgText(): string {
+    return svgText(this.svg);
+  }
+
+  dispose(): void {
+    this.svg.remove();
+  }
+}

@@ -1,0 +1,123 @@
+// Validation of untrusted score-mixing configs (CLI files, URL state, json snapshots, the panel).
+// Every failure is a FieldError naming the field path (`mu1.points[3][1]`, `particles.count`),
+// the value and what is allowed. The result is a complete config with defaults filled in, which
+// is what snapshots store as "the full config".
+
+import { MAX_ATOMS, D_MAX, D_MIN, validatePointSet, validatePoints } from '../../io/point-sets';
+import { FieldError, checkParam, describeAllowed, type NumberParam } from '../schema';
+import { MAX_PARTICLES, SCORE_MIXING_PARAMS, paramSpec } from './params';
+import type { Integrator, ParticlesInput, Sampler, ScoreMixingConfig } from './types';
+
+export { MAX_ATOMS, D_MIN, D_MAX };
+
+const TOP_KEYS = ['mu1', 'mu2', 'lambda', 'T', 'tMin', 'steps', 'sampler', 'beta', 'integrator', 'particles', 'record', 'seed'] as const;
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function spec(key: string): NumberParam {
+  const p = paramSpec(key);
+  if (!p || p.kind !== 'number') throw new Error(`score-mixing params: no number parameter ${key}`);
+  return p;
+}
+
+/** A scalar parameter: the schema's check, or its default when absent (and `required` is false). */
+function scalar(key: string, value: unknown, required = false): number | string {
+  const p = SCORE_MIXING_PARAMS.find((q) => q.key === key);
+  if (!p) throw new Error(`score-mixing params: unknown key ${key}`);
+  if (value === undefined) {
+    if (required) throw new FieldError(key, undefined, `required: ${describeAllowed(p)}`);
+    return p.default as number | string;
+  }
+  return checkParam(p, value) as number | string;
+}
+
+function rejectUnknownKeys(raw: Record<string, unknown>, allowed: readonly string[], prefix: string): void {
+  for (const k of Object.keys(raw)) {
+    if (!allowed.includes(k)) throw new FieldError(prefix + k, raw[k], `no such field (allowed: ${allowed.join(', ')})`);
+  }
+}
+
+function checkWeightSum(field: string, weights: number[] | undefined): void {
+  if (!weights) return;
+  const sum = weights.reduce((a, b) => a + b, 0);
+  if (!Number.isFinite(sum)) throw new FieldError(field, `sum ${sum}`, 'weights whose sum is finite (they are normalised to sum 1)');
+}
+
+function parseParticles(raw: unknown, d: number): ParticlesInput {
+  if (raw === undefined) {
+    return { count: spec('particles.count').default, seed: spec('particles.seed').default };
+  }
+  if (!isRecord(raw)) {
+    throw new FieldError('particles', raw, '{"count": n, "seed": s} (X(T) ~ N(0, 2T I)) or {"points": [[...], ...]}');
+  }
+  if ('points' in raw) {
+    rejectUnknownKeys(raw, ['points'], 'particles.');
+    const points = validatePoints(raw.points, 'particles.points', {
+      maxPoints: MAX_PARTICLES,
+      d,
+      dSource: 'the dimension of mu1.points',
+    });
+    return { points };
+  }
+  rejectUnknownKeys(raw, ['count', 'seed'], 'particles.');
+  if (raw.count === undefined) {
+    throw new FieldError('particles.count', undefined, `required (or give particles.points): ${describeAllowed(spec('particles.count'))}`);
+  }
+  return {
+    count: scalar('particles.count', raw.count) as number,
+    seed: scalar('particles.seed', raw.seed) as number,
+  };
+}
+
+/** Validate `raw` and fill in defaults. Throws FieldError on the first problem found. */
+export function parseConfig(raw: unknown): ScoreMixingConfig {
+  if (!isRecord(raw)) throw new FieldError('config', raw, 'a JSON object with at least mu1, mu2 and lambda');
+  rejectUnknownKeys(raw, TOP_KEYS, '');
+
+  if (raw.mu1 === undefined) throw new FieldError('mu1', undefined, 'required: {"points": [[...], ...], "weights": [...] (optional)}');
+  if (raw.mu2 === undefined) throw new FieldError('mu2', undefined, 'required: {"points": [[...], ...], "weights": [...] (optional)}');
+  const mu1 = validatePointSet(raw.mu1, 'mu1', { maxPoints: MAX_ATOMS, dMin: D_MIN, dMax: D_MAX });
+  const d = mu1.points[0].length;
+  const mu2 = validatePointSet(raw.mu2, 'mu2', { maxPoints: MAX_ATOMS, d, dSource: 'the dimension of mu1.points' });
+  checkWeightSum('mu1.weights', mu1.weights);
+  checkWeightSum('mu2.weights', mu2.weights);
+
+  const lambda = scalar('lambda', raw.lambda, true) as number;
+  const T = scalar('T', raw.T) as number;
+  const tMin = scalar('tMin', raw.tMin) as number;
+  if (!(tMin < T)) throw new FieldError('tMin', tMin, `a number in [${spec('tMin').min}, T) with T = ${T}: generation runs from T down to tMin`);
+  const steps = scalar('steps', raw.steps) as number;
+  const sampler = scalar('sampler', raw.sampler) as Sampler;
+  const integrator = scalar('integrator', raw.integrator) as Integrator;
+  if (sampler !== 'ode' && integrator !== 'exp') {
+    throw new FieldError('integrator', integrator, `"exp" when sampler is ${JSON.stringify(sampler)} ("heun" and "rk4" require sampler "ode")`);
+  }
+  const beta = scalar('beta', raw.beta) as number;
+  const particles = parseParticles(raw.particles, d);
+
+  let record: number;
+  if (raw.record === undefined) {
+    record = Math.min(spec('record').default, steps + 1);
+  } else {
+    const v = typeof raw.record === 'string' && raw.record.trim() !== '' ? Number(raw.record) : raw.record;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 2 || v > steps + 1) {
+      throw new FieldError('record', raw.record, `an integer in [2, steps + 1] = [2, ${steps + 1}] (steps = ${steps})`);
+    }
+    record = v;
+  }
+  const seed = scalar('seed', raw.seed) as number;
+
+  return { mu1, mu2, lambda, T, tMin, steps, sampler, beta, integrator, particles, record, seed };
+}
+
+/** Number of particles a (validated) config runs. */
+export function particleCount(c: ScoreMixingConfig): number {
+  return 'points' in c.particles ? c.particles.points.length : c.particles.count;
+}
+
+/** Dimension of a (validated) config. */
+export function dimensionOf(c: ScoreMixingConfig): number {
+  return c.mu1.points[0].length;
+}

@@ -1,0 +1,118 @@
+// GPU plumbing shared by the score-mixing kernels' hosts (simulation.ts, field.ts,
+// score-kernel.ts): atom packing, dispatch sizing, the shared pipeline cache, uniform layouts.
+// Layouts are derived from one field list (src/gpu/struct-layout.ts) and a GPU test checks that
+// the .wgsl declarations print identically.
+
+import { GpuLimitError, assertStorageFits } from '../../gpu/limits';
+import { PipelineCache } from '../../gpu/pipelines';
+import { structLayout } from '../../gpu/struct-layout';
+import type { Measure } from './types';
+
+/** Largest dimension the kernels are specialised for (MAXD in shaders/lib/denoise.wgsl). */
+export const MAX_D = 8;
+/** Default @workgroup_size: one invocation per particle/pixel, atoms tiled per workgroup. */
+export const DEFAULT_WORKGROUP = 64;
+
+export const GenerateParamsLayout = structLayout('GenerateParams', [
+  ['count', 'u32'],
+  ['n1', 'u32'],
+  ['n2', 'u32'],
+  ['seed', 'u32'],
+  ['lambda', 'f32'],
+  ['h', 'f32'],
+] as const);
+
+export const StepCoefLayout = structLayout('StepCoef', [
+  ['t', 'f32'],
+  ['tHalf', 'f32'],
+  ['tNext', 'f32'],
+  ['contraction', 'f32'],
+  ['sigma', 'f32'],
+  ['pad0', 'f32'],
+  ['pad1', 'f32'],
+  ['pad2', 'f32'],
+] as const);
+
+export const ScoreParamsLayout = structLayout('ScoreParams', [
+  ['count', 'u32'],
+  ['n1', 'u32'],
+  ['n2', 'u32'],
+  ['lambda', 'f32'],
+  ['t', 'f32'],
+] as const);
+
+export const FieldParamsLayout = structLayout('FieldParams', [
+  ['width', 'u32'],
+  ['height', 'u32'],
+  ['n1', 'u32'],
+  ['n2', 'u32'],
+  ['t', 'f32'],
+  ['lambda', 'f32'],
+  ['uMin', 'f32'],
+  ['uMax', 'f32'],
+  ['vMin', 'f32'],
+  ['vMax', 'f32'],
+  ['origin0', 'vec4f'],
+  ['origin1', 'vec4f'],
+  ['e1_0', 'vec4f'],
+  ['e1_1', 'vec4f'],
+  ['e2_0', 'vec4f'],
+  ['e2_1', 'vec4f'],
+] as const);
+
+const caches = new WeakMap<GPUDevice, PipelineCache>();
+
+/** One pipeline cache per device, so repeated evaluations (tests, field redraws) compile once. */
+export function pipelineCacheFor(device: GPUDevice): PipelineCache {
+  let c = caches.get(device);
+  if (!c) {
+    c = new PipelineCache(device);
+    caches.set(device, c);
+  }
+  return c;
+}
+
+/** Both measures in the layout of lib/denoise.wgsl: measure 1's atoms then measure 2's, log w in float64 then rounded. */
+export function packAtoms(mu1: Measure, mu2: Measure): { points: Float32Array; logW: Float32Array } {
+  if (mu1.d !== mu2.d) throw new Error(`score-mixing: mu1 is in R^${mu1.d} but mu2 is in R^${mu2.d}`);
+  const points = new Float32Array((mu1.n + mu2.n) * mu1.d);
+  points.set(mu1.points, 0);
+  points.set(mu2.points, mu1.n * mu1.d);
+  const logW = new Float32Array(mu1.n + mu2.n);
+  for (let j = 0; j < mu1.n; j++) logW[j] = Math.log(mu1.weights[j]);
+  for (let j = 0; j < mu2.n; j++) logW[mu1.n + j] = Math.log(mu2.weights[j]);
+  return { points, logW };
+}
+
+/** Checks d and the atom buffers against the device, naming the offending config field. */
+export function checkMeasures(device: GPUDevice, mu1: Measure, mu2: Measure): void {
+  if (mu1.d !== mu2.d) throw new Error(`score-mixing: mu1 is in R^${mu1.d} but mu2 is in R^${mu2.d}`);
+  if (!(Number.isInteger(mu1.d) && mu1.d >= 1 && mu1.d <= MAX_D)) {
+    throw new GpuLimitError('mu1.d', mu1.d, MAX_D, 'the GPU kernels are specialised for 1 <= d <= 8');
+  }
+  if (mu1.n < 1) throw new Error('mu1.points: at least one atom is needed');
+  if (mu2.n < 1) throw new Error('mu2.points: at least one atom is needed');
+  assertStorageFits(device, 'mu1.points', mu1.n, 4 * mu1.d);
+  assertStorageFits(device, 'mu2.points', mu2.n, 4 * mu2.d);
+  assertStorageFits(device, 'mu1.points + mu2.points', mu1.n + mu2.n, 4 * mu1.d);
+}
+
+/**
+ * Workgroup grid for `count` invocations: 1-D while it fits, else 2-D (the kernels flatten
+ * workgroup_id.y * num_workgroups.x + workgroup_id.x). Throws a GpuLimitError naming `field`.
+ */
+export function dispatchGrid(device: GPUDevice, field: string, count: number, workgroupSize: number): [number, number] {
+  const groups = Math.max(1, Math.ceil(count / workgroupSize));
+  const maxDim = device.limits.maxComputeWorkgroupsPerDimension;
+  if (groups <= maxDim) return [groups, 1];
+  const gy = Math.ceil(groups / maxDim);
+  if (gy > maxDim) throw new GpuLimitError(field, count, maxDim * maxDim * workgroupSize, 'two dispatch dimensions');
+  return [Math.ceil(groups / gy), gy];
+}
+
+/** Checks a workgroup size against the device (the kernels take it as the override WG). */
+export function checkWorkgroupSize(device: GPUDevice, size: number): void {
+  const max = Math.min(device.limits.maxComputeInvocationsPerWorkgroup, device.limits.maxComputeWorkgroupSizeX);
+  if (!(Number.isInteger(size) && size >= 1)) throw new Error(`workgroupSize must be a positive integer, got ${size}`);
+  if (size > max) throw new GpuLimitError('workgroupSize', size, max);
+}

@@ -1,0 +1,104 @@
+// Run a score-mixing config to completion without a page (CLI, tests, benchmarks): validate ->
+// measures -> initial particles -> GPU (options.gpu) or float64 reference -> Snapshot.
+//
+// Snapshot arrays: t (frames) f64; x (frames, particles, d), f32 from the GPU and f64 from the CPU;
+// critical_points (K, d) f64, the stable critical points of Phi_lam for the run's lambda.
+// `resume` records where the last frame sits on the time grid, so a json snapshot reloads into a
+// run that continues exactly (the state is arrays.x[resume.frame] at grid step resume.step).
+
+import type { HeadlessOptions } from '../lab';
+import type { Snapshot } from '../../io/snapshot-types';
+import { APP_VERSION } from '../../io/app-version';
+import { parseConfig, particleCount, dimensionOf } from './config';
+import { toMeasure } from './measures';
+import { initialParticles, runReference, type SamplerOptions } from './reference';
+import { runOnGpu } from './simulation';
+import { stableCriticalPoints } from './analysis';
+import type { ScoreMixingConfig } from './types';
+
+export const LAB_ID = 'score-mixing';
+
+export interface ScoreMixingResume {
+  /** Grid index k of the last recorded frame (t_k = T (tMin/T)^(k/steps)). */
+  step: number;
+  t: number;
+  /** Index of that frame in arrays.x. */
+  frame: number;
+}
+
+export async function runHeadless(config: ScoreMixingConfig, options: HeadlessOptions): Promise<Snapshot> {
+  const wallStart = performance.now();
+  const cfg = parseConfig(config);
+  const mu1 = toMeasure(cfg.mu1);
+  const mu2 = toMeasure(cfg.mu2);
+  const d = dimensionOf(cfg);
+  const count = particleCount(cfg);
+  const x0 = initialParticles(d, cfg.T, cfg.particles);
+  const opts: SamplerOptions = {
+    mu1,
+    mu2,
+    lambda: cfg.lambda,
+    T: cfg.T,
+    tMin: cfg.tMin,
+    steps: cfg.steps,
+    sampler: cfg.sampler,
+    beta: cfg.sampler === 'ode' ? 0 : cfg.beta,
+    integrator: cfg.integrator,
+    seed: cfg.seed,
+  };
+
+  const simStart = performance.now();
+  let t: Float64Array;
+  let x: Float32Array | Float64Array;
+  let steps: number[];
+  let gpuTotalMs: number | undefined;
+  if (options.gpu) {
+    const r = await runOnGpu(options.gpu, opts, x0, cfg.record, options.onProgress);
+    ({ t, x, steps } = r);
+    gpuTotalMs = r.timings.totalMs;
+  } else {
+    ({ t, x, steps } = runReference(opts, x0, cfg.record, options.onProgress));
+  }
+  const simulationMs = performance.now() - simStart;
+
+  const cpStart = performance.now();
+  const critical = stableCriticalPoints(mu1, mu2, cfg.lambda);
+  const cp = new Float64Array(critical.length * d);
+  critical.forEach((c, k) => cp.set(c.x.subarray(0, d), k * d));
+  const criticalPointsMs = performance.now() - cpStart;
+  options.onProgress?.(1);
+
+  const frames = t.length;
+  const resume: ScoreMixingResume = { step: steps[frames - 1], t: t[frames - 1], frame: frames - 1 };
+  return {
+    lab: LAB_ID,
+    config: cfg,
+    arrays: {
+      t: { dtype: 'f64', shape: [frames], data: t },
+      x: { dtype: x instanceof Float32Array ? 'f32' : 'f64', shape: [frames, count, d], data: x },
+      critical_points: { dtype: 'f64', shape: [critical.length, d], data: cp },
+    },
+    // lab and config are added to meta.json by the exporter (snapshotMeta), not repeated here.
+    meta: {
+      seed: cfg.seed,
+      particlesSeed: 'seed' in cfg.particles ? cfg.particles.seed : null,
+      appVersion: APP_VERSION,
+      backend: options.backend,
+      adapter: options.gpu ? options.gpu.adapterDescription : 'CPU (float64 TypeScript reference)',
+      precision: options.gpu ? 'float32' : 'float64',
+      d,
+      particles: count,
+      frames,
+      recordedSteps: steps,
+      criticalPoints: critical.map((c) => ({ a: c.a, b: c.b, value: c.value, regime: c.regime })),
+      timings: {
+        simulationMs,
+        ...(gpuTotalMs !== undefined ? { gpuTotalMs } : {}),
+        criticalPointsMs,
+        totalMs: performance.now() - wallStart,
+      },
+      createdAt: new Date().toISOString(),
+    },
+    resume,
+  };
+}

@@ -1,0 +1,387 @@
+// GPU orchestration of the score-mixing lab, DOM-free (page, CLI, tests and benchmarks run this
+// same code). Owns the particle buffer and the generation kernel
+// (shaders/score-mixing/generate.wgsl); the float64 twin is ReferenceSampler (reference.ts).
+//
+// Time stepping is deterministic and frame-rate independent: step k always takes t_k to t_{k+1}
+// of the float64 geometric grid, whatever the number of steps per frame or per dispatch. Each
+// dispatch integrates a range of steps in registers; its range reaches the kernel through
+// copyBufferToBuffer from a constant index table, so many dispatches can be encoded into one
+// command encoder before anything is submitted (no awaits anywhere on the stepping path).
+
+import type { GpuContext } from '../../gpu/device';
+import { assertStorageFits } from '../../gpu/limits';
+import { ReadbackPool } from '../../gpu/readback';
+import { GpuResources, STORAGE_RW, UNIFORM_W } from '../../gpu/resources';
+import { geometricGrid, recordSteps } from '../../math/timegrid';
+import {
+  DEFAULT_WORKGROUP,
+  GenerateParamsLayout,
+  StepCoefLayout,
+  checkMeasures,
+  checkWorkgroupSize,
+  dispatchGrid,
+  packAtoms,
+  pipelineCacheFor,
+} from './gpu-common';
+import type { SamplerOptions } from './reference';
+import type { ParticleState } from './types';
+
+export { PotentialField, type FieldPlane } from './field';
+export { evaluateMixedScore, type MixedScoreResult } from './score-kernel';
+
+export interface SimulationTuning {
+  /** @workgroup_size of the generation kernel (default 64). */
+  workgroupSize?: number;
+  /** Steps integrated per dispatch; default: as many as fit DISPATCH_BUDGET, at most 64. */
+  stepsPerDispatch?: number;
+}
+
+const INTEGRATOR_ID = { exp: 0, heun: 1, rk4: 2 } as const;
+const STAGES = { exp: 1, heun: 2, rk4: 4 } as const;
+/**
+ * Particle-atom evaluations per dispatch: about 10 ms on a discrete GPU, far from browser
+ * watchdogs (~2 s) while keeping per-dispatch overhead negligible.
+ */
+const DISPATCH_BUDGET = 2 ** 30;
+const MAX_STEPS_PER_DISPATCH = 64;
+
+const STORAGE_R = 0x80 | 0x08; // STORAGE | COPY_DST
+const PARTICLE_USAGE = 0x80 | 0x20 | 0x04 | 0x08; // STORAGE | VERTEX | COPY_SRC | COPY_DST
+const COPY_SRC = 0x04;
+
+export class ScoreMixingSimulation {
+  /** array<f32>, count*d row-major (the buffer may be padded past count*d*4 bytes). */
+  readonly particles: GPUBuffer;
+  readonly d: number;
+  readonly count: number;
+  /** t_0 = T > ... > t_K = tMin, float64. */
+  readonly grid: Float64Array;
+  readonly stepsPerDispatch: number;
+  private kNow = 0;
+  private disposed = false;
+
+  private constructor(
+    private readonly device: GPUDevice,
+    private readonly res: GpuResources,
+    private readonly readback: ReadbackPool,
+    private readonly pipeline: GPUComputePipeline,
+    private readonly bindGroup: GPUBindGroup,
+    private readonly buffers: { params: GPUBuffer; cursor: GPUBuffer; index: GPUBuffer; status: GPUBuffer },
+    private readonly paramValues: Parameters<typeof GenerateParamsLayout.pack>[0],
+    private readonly workgroups: [number, number],
+    particles: GPUBuffer,
+    d: number,
+    count: number,
+    grid: Float64Array,
+    stepsPerDispatch: number,
+  ) {
+    this.particles = particles;
+    this.d = d;
+    this.count = count;
+    this.grid = grid;
+    this.stepsPerDispatch = stepsPerDispatch;
+  }
+
+  /**
+   * Validates the options like ReferenceSampler does, checks every size against the device
+   * (GpuLimitError names the field), compiles the specialised kernel and uploads x0 (count*d).
+   */
+  static async create(
+    gpu: GpuContext,
+    opts: SamplerOptions,
+    x0: Float64Array,
+    tuning: SimulationTuning = {},
+  ): Promise<ScoreMixingSimulation> {
+    const { device } = gpu;
+    const { mu1, mu2 } = opts;
+    checkMeasures(device, mu1, mu2);
+    if (opts.sampler === 'sde' && opts.integrator !== 'exp') {
+      throw new Error(`integrator '${opts.integrator}' is ODE-only; the SDE sampler needs integrator 'exp'`);
+    }
+    if (!(opts.integrator in INTEGRATOR_ID)) throw new Error(`unknown integrator '${opts.integrator}'`);
+    const beta = opts.sampler === 'ode' ? 0 : opts.beta;
+    if (!(Number.isFinite(beta) && beta >= 0)) throw new Error(`beta must be finite and >= 0, got ${opts.beta}`);
+    if (!Number.isFinite(opts.lambda)) throw new Error(`lambda must be finite, got ${opts.lambda}`);
+    const d = mu1.d;
+    if (x0.length === 0 || x0.length % d !== 0) {
+      throw new Error(`x0 has length ${x0.length}, expected a positive multiple of d = ${d}`);
+    }
+    const count = x0.length / d;
+    for (let i = 0; i < x0.length; i++) {
+      if (!Number.isFinite(x0[i])) {
+        throw new Error(`initial particle ${Math.floor(i / d)} has a non-finite coordinate (${x0[i]})`);
+      }
+    }
+    const grid = geometricGrid(opts.T, opts.tMin, opts.steps);
+    const K = opts.steps;
+    const wg = tuning.workgroupSize ?? DEFAULT_WORKGROUP;
+    checkWorkgroupSize(device, wg);
+    assertStorageFits(device, 'particles.count', count, 4 * d);
+    const workgroups = dispatchGrid(device, 'particles.count', count, wg);
+    assertStorageFits(device, 'steps', K + 1, StepCoefLayout.size);
+
+    const perStep = Math.ceil(count / wg) * wg * (mu1.n + mu2.n) * STAGES[opts.integrator];
+    const stepsPerDispatch =
+      tuning.stepsPerDispatch ?? Math.max(1, Math.min(MAX_STEPS_PER_DISPATCH, Math.floor(DISPATCH_BUDGET / perStep)));
+    if (!(Number.isInteger(stepsPerDispatch) && stepsPerDispatch >= 1)) {
+      throw new Error(`stepsPerDispatch must be a positive integer, got ${stepsPerDispatch}`);
+    }
+
+    const pipeline = await pipelineCacheFor(device).compute('score-mixing/generate.wgsl', 'main', {
+      D: d,
+      WG: wg,
+      INTEGRATOR: INTEGRATOR_ID[opts.integrator],
+      NOISE: beta > 0 ? 1 : 0,
+    });
+
+    const res = new GpuResources(device, 'ScoreMixingSimulation');
+    try {
+      const h = Math.log(opts.T / opts.tMin) / K;
+      const atoms = packAtoms(mu1, mu2);
+      const paramValues = { count, n1: mu1.n, n2: mu2.n, seed: opts.seed >>> 0, lambda: opts.lambda, h };
+      const params = res.buffer('params', GenerateParamsLayout.size, UNIFORM_W, new Uint8Array(GenerateParamsLayout.pack(paramValues)));
+      const coefs = res.buffer('stepCoefs', K * StepCoefLayout.size, STORAGE_R, stepCoefficients(grid, h, beta));
+      const index = res.buffer('stepIndex', 4 * (K + 1), COPY_SRC, Uint32Array.from({ length: K + 1 }, (_, k) => k));
+      const cursor = res.buffer('stepRange', 8, STORAGE_R);
+      const status = res.buffer('status', 8, STORAGE_RW);
+      const particles = res.buffer('particles', 4 * count * d, PARTICLE_USAGE, new Float32Array(x0));
+      const entries = [
+        res.buffer('atomPoints', atoms.points.byteLength, STORAGE_R, atoms.points),
+        res.buffer('atomLogW', atoms.logW.byteLength, STORAGE_R, atoms.logW),
+        params,
+        coefs,
+        cursor,
+        particles,
+        status,
+      ];
+      const bindGroup = device.createBindGroup({
+        label: 'ScoreMixingSimulation.bindGroup',
+        layout: pipeline.getBindGroupLayout(0),
+        entries: entries.map((buffer, binding) => ({ binding, resource: { buffer } })),
+      });
+      const readback = new ReadbackPool(device, 'ScoreMixingSimulation.readback');
+      return new ScoreMixingSimulation(
+        device,
+        res,
+        readback,
+        pipeline,
+        bindGroup,
+        { params, cursor, index, status },
+        paramValues,
+        workgroups,
+        particles,
+        d,
+        count,
+        grid,
+        stepsPerDispatch,
+      );
+    } catch (e) {
+      res.dispose();
+      throw e;
+    }
+  }
+
+  /** Index of the current grid time (counting steps encoded so far). */
+  get k(): number {
+    return this.kNow;
+  }
+
+  get t(): number {
+    return this.grid[this.kNow];
+  }
+
+  get steps(): number {
+    return this.grid.length - 1;
+  }
+
+  get done(): boolean {
+    return this.kNow >= this.steps;
+  }
+
+  /** Encodes up to n steps (fewer at the end of the grid) and returns how many. Never awaits. */
+  encodeSteps(encoder: GPUCommandEncoder, n: number): number {
+    this.assertLive();
+    const todo = Math.max(0, Math.min(Math.floor(n), this.steps - this.kNow));
+    for (let done = 0; done < todo; ) {
+      const chunk = Math.min(this.stepsPerDispatch, todo - done);
+      this.encodeRange(encoder, this.kNow + done, this.kNow + done + chunk);
+      done += chunk;
+    }
+    this.kNow += todo;
+    return todo;
+  }
+
+  /** Encodes and submits up to n steps. */
+  step(n: number): void {
+    const encoder = this.device.createCommandEncoder({ label: 'ScoreMixingSimulation.stepEncoder' });
+    this.encodeSteps(encoder, n);
+    this.device.queue.submit([encoder.finish()]);
+  }
+
+  /** Live guidance strength: applies to every step submitted after this call. */
+  setLambda(lambda: number): void {
+    this.assertLive();
+    if (!Number.isFinite(lambda)) throw new Error(`lambda must be finite, got ${lambda}`);
+    this.paramValues.lambda = lambda;
+    this.device.queue.writeBuffer(this.buffers.params, 0, GenerateParamsLayout.pack(this.paramValues));
+  }
+
+  /** Positions after all submitted work; resolves asynchronously (never await it in a frame loop). */
+  async readState(): Promise<ParticleState> {
+    this.assertLive();
+    const step = this.kNow;
+    const bytes = await this.readback.read(this.particles, 0, 4 * this.count * this.d);
+    return { step, t: this.grid[step], d: this.d, count: this.count, x: new Float32Array(bytes) };
+  }
+
+  /**
+   * Whether every coordinate is finite after all submitted work. Runs a zero-step dispatch of the
+   * generation kernel (its epilogue counts non-finite particles) and reads the 8-byte status.
+   */
+  async checkFinite(): Promise<{ ok: boolean; firstBad?: number }> {
+    this.assertLive();
+    const encoder = this.device.createCommandEncoder({ label: 'ScoreMixingSimulation.checkEncoder' });
+    this.encodeRange(encoder, this.kNow, this.kNow);
+    let pending = this.readback.request(encoder, this.buffers.status, 0, 8);
+    while (!pending) {
+      await this.device.queue.onSubmittedWorkDone();
+      pending = this.readback.request(encoder, this.buffers.status, 0, 8);
+    }
+    this.device.queue.submit([encoder.finish()]);
+    this.readback.submitted();
+    const [bad, firstBadCode] = new Uint32Array(await pending);
+    return bad === 0 ? { ok: true } : { ok: false, firstBad: 0xffffffff - firstBadCode };
+  }
+
+  /** Continues from `state` (device-lost recovery, json reloads): uploads x and sets k. */
+  restoreState(state: ParticleState): void {
+    this.assertLive();
+    if (state.d !== this.d) throw new Error(`state.d = ${state.d}, expected ${this.d}`);
+    if (state.count !== this.count) throw new Error(`state.count = ${state.count}, expected ${this.count}`);
+    if (state.x.length !== this.count * this.d) {
+      throw new Error(`state.x has length ${state.x.length}, expected count*d = ${this.count * this.d}`);
+    }
+    if (!(Number.isInteger(state.step) && state.step >= 0 && state.step <= this.steps)) {
+      throw new Error(`state.step = ${state.step} is outside 0..${this.steps}`);
+    }
+    const x = state.x instanceof Float32Array ? state.x : new Float32Array(state.x);
+    this.device.queue.writeBuffer(this.particles, 0, x.buffer, x.byteOffset, x.byteLength);
+    this.kNow = state.step;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.readback.dispose();
+    this.res.dispose();
+  }
+
+  /** One dispatch over steps [from, to); from === to only runs the finiteness epilogue. */
+  private encodeRange(encoder: GPUCommandEncoder, from: number, to: number): void {
+    const { index, cursor, status } = this.buffers;
+    encoder.copyBufferToBuffer(index, 4 * from, cursor, 0, 4);
+    encoder.copyBufferToBuffer(index, 4 * to, cursor, 4, 4);
+    encoder.clearBuffer(status);
+    const pass = encoder.beginComputePass({ label: 'ScoreMixingSimulation.generate' });
+    pass.setPipeline(this.pipeline);
+    pass.setBindGroup(0, this.bindGroup);
+    pass.dispatchWorkgroups(this.workgroups[0], this.workgroups[1]);
+    pass.end();
+  }
+
+  private assertLive(): void {
+    if (this.disposed) throw new Error('ScoreMixingSimulation is disposed');
+  }
+}
+
+/**
+ * Per-step constants in float64, rounded once to f32 (StepCoef in generate.wgsl): stage times
+ * e^-(tau_k + c h) for c = 1/2, 1 (as the reference's drift() forms them) and the exponential
+ * step's a_k = r^((1+beta)/2), s_k = sqrt(2 t' (1 - r^beta)).
+ */
+function stepCoefficients(grid: Float64Array, h: number, beta: number): Uint8Array {
+  const K = grid.length - 1;
+  const out = new Uint8Array(K * StepCoefLayout.size);
+  for (let k = 0; k < K; k++) {
+    const t = grid[k];
+    const tNext = grid[k + 1];
+    const r = tNext / t;
+    const tau = -Math.log(t);
+    const entry = StepCoefLayout.pack({
+      t,
+      tHalf: Math.exp(-(tau + h / 2)),
+      tNext: Math.exp(-(tau + h)),
+      contraction: beta === 0 ? Math.sqrt(r) : Math.pow(r, (1 + beta) / 2),
+      sigma: beta === 0 ? 0 : Math.sqrt(2 * tNext * (1 - Math.pow(r, beta))),
+      pad0: 0,
+      pad1: 0,
+      pad2: 0,
+    });
+    out.set(new Uint8Array(entry), k * StepCoefLayout.size);
+  }
+  return out;
+}
+
+/**
+ * Runs the whole schedule on the GPU and keeps the frames at recordSteps(steps, record), like
+ * runReference. Frame readbacks are pipelined (up to 4 in flight) so the GPU never waits for the
+ * CPU; a non-finite particle at the end throws, naming it.
+ */
+export async function runOnGpu(
+  gpu: GpuContext,
+  opts: SamplerOptions,
+  x0: Float64Array,
+  record: number,
+  onProgress?: (f: number) => void,
+): Promise<{ t: Float64Array; x: Float32Array; steps: number[]; timings: { totalMs: number } }> {
+  const start = performance.now();
+  const steps = recordSteps(opts.steps, record);
+  const sim = await ScoreMixingSimulation.create(gpu, opts, x0);
+  const pool = new ReadbackPool(gpu.device, 'runOnGpu.readback', 4);
+  try {
+    const frameFloats = sim.count * sim.d;
+    const x = new Float32Array(steps.length * frameFloats);
+    const t = Float64Array.from(steps, (k) => sim.grid[k]);
+    const inFlight = new Set<Promise<void>>();
+    let reported = 0;
+    const report = (f: number): void => {
+      if (onProgress && f > reported) onProgress((reported = f));
+    };
+    // Progress comes from onSubmittedWorkDone per chunk of ~1% of the steps.
+    const chunk = onProgress ? Math.max(1, Math.ceil(opts.steps / 100)) : Infinity;
+    for (const [frame, target] of steps.entries()) {
+      while (target - sim.k > chunk) {
+        sim.step(chunk);
+        const f = sim.k / opts.steps;
+        void gpu.device.queue.onSubmittedWorkDone().then(() => report(f));
+      }
+      const encoder = gpu.device.createCommandEncoder({ label: 'runOnGpu.frameEncoder' });
+      sim.encodeSteps(encoder, target - sim.k);
+      let copy = pool.request(encoder, sim.particles, 0, 4 * frameFloats);
+      while (!copy) {
+        await Promise.race(inFlight);
+        copy = pool.request(encoder, sim.particles, 0, 4 * frameFloats);
+      }
+      gpu.device.queue.submit([encoder.finish()]);
+      pool.submitted();
+      const done: Promise<void> = copy.then((bytes) => {
+        x.set(new Float32Array(bytes), frame * frameFloats);
+        inFlight.delete(done);
+        report(target / opts.steps);
+      });
+      inFlight.add(done);
+    }
+    await Promise.all(inFlight);
+    const finite = await sim.checkFinite();
+    if (!finite.ok) {
+      throw new Error(
+        `score-mixing GPU run: particle ${finite.firstBad} became non-finite (lambda = ${opts.lambda}, ` +
+          `steps = ${opts.steps}); try more steps or a smaller lambda`,
+      );
+    }
+    return { t, x, steps, timings: { totalMs: performance.now() - start } };
+  } finally {
+    pool.dispose();
+    sim.dispose();
+  }
+}

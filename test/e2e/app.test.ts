@@ -1,0 +1,237 @@
+// The built page in headless Chromium (SwiftShader WebGPU): load, run controls, the λ slider,
+// URL round-trip, bad links, exports (npz, json, PNG), json import, device loss, and the
+// no-WebGPU page with its CPU fallback. Small runs via URL state keep this quick on 2 cores.
+
+import { readFileSync } from 'node:fs';
+import { unzipSync } from 'fflate';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodePng, diffFraction, e2eSkipReason, ensureBuilt, launch, lumaVariance, openPage, serveStatic, type StaticServer } from './harness';
+
+const skip = e2eSkipReason();
+
+/** A small run: few particles, few steps (SwiftShader is a CPU). */
+const SMALL = '?v=1&lab=score-mixing&particles.count=256&steps=40&record=11&lambda=0.5';
+const VIEWPORT = { width: 1280, height: 800 };
+/** Hide what changes with every frame but is not the simulation (HUD text, hints). */
+const QUIET_CSS = 'body:not(.show-notices) .notices, .hud, .start-hint { visibility: hidden !important; }';
+
+async function status(page: Page) {
+  return page.evaluate(() => window.__flowlab!.status()!);
+}
+
+async function waitForStep(page: Page, predicate: string, timeout = 60_000): Promise<void> {
+  await page.waitForFunction(`(() => { const s = window.__flowlab.status(); return s && (${predicate}); })()`, undefined, { timeout });
+}
+
+/** Let a few animation frames pass (the page draws in rAF). */
+async function frames(page: Page, n = 4): Promise<void> {
+  const start = await page.evaluate(() => window.__flowlab!.frames());
+  await page.waitForFunction(`window.__flowlab.frames() >= ${start + n}`, undefined, { timeout: 30_000 });
+}
+
+async function canvasShot(page: Page) {
+  return decodePng(await page.locator('[data-testid=main-canvas]').screenshot());
+}
+
+async function download(page: Page, testid: string) {
+  await page.click('[data-testid=export-button]');
+  const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.click(`[data-testid=${testid}]`)]);
+  const path = await dl.path();
+  return { name: dl.suggestedFilename(), path, bytes: new Uint8Array(readFileSync(path)) };
+}
+
+describe.skipIf(skip !== null)('Flowlab page on WebGPU (SwiftShader)', () => {
+  let server: StaticServer;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let errors: string[];
+
+  beforeAll(async () => {
+    ensureBuilt();
+    server = await serveStatic();
+    browser = await launch(true);
+    context = await browser.newContext({ viewport: VIEWPORT, acceptDownloads: true });
+    ({ page, errors } = await openPage(context, server.url + SMALL));
+    await page.addStyleTag({ content: QUIET_CSS });
+  }, 240_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('loads without console errors, on WebGPU, with a non-blank canvas', async () => {
+    expect(await page.evaluate(() => window.__flowlab!.backend())).toMatch(/^webgpu/);
+    const s = await status(page);
+    expect(s).toMatchObject({ step: 0, steps: 40, done: false });
+    await frames(page, 2);
+    const img = await canvasShot(page);
+    expect(img.width).toBeGreaterThan(100);
+    expect(lumaVariance(img)).toBeGreaterThan(5);
+    await expect.poll(() => page.locator('.hud').textContent()).toContain('step 0 / 40');
+    expect(errors).toEqual([]);
+  });
+
+  it('single step, play, pause and reset work', async () => {
+    await page.click('[data-testid=step]');
+    await waitForStep(page, 's.step === 1');
+    await page.keyboard.press('Space');
+    await waitForStep(page, 's.step >= 6');
+    await page.keyboard.press('Space');
+    expect(await page.evaluate(() => window.__flowlab!.playing())).toBe(false);
+    const paused = (await status(page)).step;
+    await frames(page, 4);
+    expect((await status(page)).step).toBe(paused);
+    await page.click('[data-testid=reset]');
+    await waitForStep(page, 's.step === 0');
+    expect((await status(page)).t).toBeCloseTo(1, 12);
+  });
+
+  it('moving the λ slider changes the config, the URL, the field and the particles', async () => {
+    const runTo = async (k: number) => {
+      await page.evaluate(() => window.__flowlab!.reset());
+      for (let i = 0; i < k; i++) await page.evaluate(() => window.__flowlab!.step());
+      await waitForStep(page, `s.step === ${k}`);
+      await frames(page, 3);
+    };
+    await runTo(8);
+    const before = await canvasShot(page);
+    const xBefore = await page.evaluate(async () => Array.from((await window.__flowlab!.snapshot()).x ?? []));
+
+    // Click on the λ slider at 15 % of its width: λ = 1.5 (range 0 – 10).
+    const slider = page.locator('[data-param="lambda"] .lil-slider');
+    const box = (await slider.boundingBox())!;
+    await page.mouse.click(box.x + 0.15 * box.width, box.y + box.height / 2);
+    await page.waitForFunction(() => (window.__flowlab!.config() as { lambda: number }).lambda !== 0.5);
+    const lambda = (await page.evaluate(() => window.__flowlab!.config())) as { lambda: number };
+    expect(lambda.lambda).toBeGreaterThan(1.2);
+    expect(lambda.lambda).toBeLessThan(1.8);
+    await page.waitForFunction((l) => location.search.includes(`lambda=${l}`), lambda.lambda);
+
+    await runTo(8);
+    const after = await canvasShot(page);
+    const xAfter = await page.evaluate(async () => Array.from((await window.__flowlab!.snapshot()).x ?? []));
+    expect(diffFraction(before, after)).toBeGreaterThan(0.01);
+    expect(xAfter.length).toBeGreaterThan(0);
+    expect(xAfter).not.toEqual(xBefore);
+  });
+
+  it('the URL round-trips: reloading the link gives the same config', async () => {
+    await page.evaluate(() => window.__flowlab!.setParam('seed', 12345));
+    await page.evaluate(() => window.__flowlab!.setParam('tMin', 0.00123));
+    await page.waitForFunction(() => location.search.includes('seed=12345') && location.search.includes('tMin=0.00123'));
+    const config = await page.evaluate(() => window.__flowlab!.config());
+    const url = page.url();
+    expect(url).toContain('v=1');
+    const second = await openPage(context, url);
+    expect(await second.page.evaluate(() => window.__flowlab!.config())).toEqual(config);
+    expect(second.errors).toEqual([]);
+    await second.page.close();
+  });
+
+  it('a link with a bad field keeps the valid ones and names the rejected one', async () => {
+    const { page: p } = await openPage(context, `${server.url}?v=1&lab=score-mixing&particles.count=128&steps=30&record=7&lambda=99`);
+    const cfg = (await p.evaluate(() => window.__flowlab!.config())) as { lambda: number; steps: number; particles: { count: number } };
+    expect(cfg.steps).toBe(30);
+    expect(cfg.particles.count).toBe(128);
+    expect(cfg.lambda).toBe(0.5);
+    const notice = p.locator('.notice-error').first();
+    await expect.poll(() => notice.textContent()).toMatch(/lambda.*99.*\[0, 10\]/);
+    await p.close();
+  });
+
+  it('exports a valid .npz (x.npy, t.npy, meta.json)', async () => {
+    await page.evaluate(() => window.__flowlab!.step());
+    await waitForStep(page, 's.step >= 1');
+    const { name, bytes } = await download(page, 'export-npz');
+    expect(name).toMatch(/^score-mixing-.*\.npz$/);
+    expect(Array.from(bytes.subarray(0, 4))).toEqual([0x50, 0x4b, 0x03, 0x04]);
+    const members = unzipSync(bytes);
+    expect(Object.keys(members)).toEqual(expect.arrayContaining(['x.npy', 't.npy', 'meta.json']));
+    expect(String.fromCharCode(...members['x.npy'].subarray(1, 6))).toBe('NUMPY');
+    const meta = JSON.parse(new TextDecoder().decode(members['meta.json']));
+    expect(meta.lab).toBe('score-mixing');
+    expect(meta.config.lambda).toBeDefined();
+  });
+
+  it('exports the canvas as a non-blank PNG', async () => {
+    const { name, bytes } = await download(page, 'export-png');
+    expect(name).toMatch(/\.png$/);
+    const img = decodePng(bytes);
+    expect(img.width).toBeGreaterThan(100);
+    expect(lumaVariance(img)).toBeGreaterThan(5);
+  });
+
+  it('a json snapshot restores and continues the run', async () => {
+    await page.evaluate(() => window.__flowlab!.reset());
+    for (let i = 0; i < 5; i++) await page.evaluate(() => window.__flowlab!.step());
+    await waitForStep(page, 's.step === 5');
+    const saved = await status(page);
+    const { path } = await download(page, 'export-json');
+    await page.evaluate(() => window.__flowlab!.reset());
+    await waitForStep(page, 's.step === 0');
+    await page.setInputFiles('[data-testid=import-file]', path);
+    await waitForStep(page, 's.step === 5');
+    expect((await status(page)).t).toBe(saved.t);
+    await page.evaluate(() => window.__flowlab!.step());
+    await waitForStep(page, 's.step === 6');
+  });
+
+  it('a preset replaces the config but the previous run stays one Undo / Back away', async () => {
+    const before = await page.evaluate(() => window.__flowlab!.config());
+    await page.evaluate(() => document.body.classList.add('show-notices'));
+    await page.selectOption('[data-testid=preset-select]', 'guidance-subset');
+    await page.waitForFunction(() => (window.__flowlab!.config() as { lambda: number }).lambda === 3);
+    await page.waitForFunction(() => location.search.includes('lambda=3'));
+    const undo = page.locator('.notice .notice-action', { hasText: 'Undo' });
+    await undo.click();
+    await page.waitForFunction((l) => (window.__flowlab!.config() as { lambda: number }).lambda === l, (before as { lambda: number }).lambda);
+    expect(await page.evaluate(() => window.__flowlab!.config())).toEqual(before);
+    await page.evaluate(() => document.body.classList.remove('show-notices'));
+  });
+
+  it('recovers from a lost GPU device', async () => {
+    await page.evaluate(() => window.__flowlab!.loseDevice());
+    await page.waitForFunction(() => window.__flowlab!.notices().some((n) => /restored on a new device/.test(n.text)), undefined, { timeout: 60_000 });
+    const k = (await status(page)).step;
+    await page.evaluate(() => window.__flowlab!.step());
+    await waitForStep(page, `s.step === ${k + 1} || s.done`, 90_000);
+    expect(await page.evaluate(() => window.__flowlab!.backend())).toMatch(/^webgpu/);
+  });
+});
+
+describe.skipIf(skip !== null)('Flowlab page without WebGPU', () => {
+  let server: StaticServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    ensureBuilt();
+    server = await serveStatic();
+    browser = await launch(false);
+  }, 240_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('explains why and what to enable, and runs the CPU float64 fallback', async () => {
+    const context = await browser.newContext({ viewport: VIEWPORT });
+    // Like a browser without WebGPU at all (a string, so no bundler helpers leak into the page).
+    await context.addInitScript({ content: "Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true });" });
+    const { page, errors } = await openPage(context, server.url + SMALL);
+    const card = page.locator('.webgpu-missing');
+    await expect.poll(() => card.isVisible()).toBe(true);
+    expect(await card.textContent()).toMatch(/WebGPU is not available.*navigator\.gpu is missing.*enable-unsafe-webgpu/s);
+    expect(await page.evaluate(() => window.__flowlab!.backend())).toBe('cpu-float64');
+    await page.click('[data-testid=play]');
+    await waitForStep(page, 's.step >= 3');
+    await page.keyboard.press('Space');
+    await expect.poll(() => page.locator('.hud').textContent()).toContain('CPU float64');
+    await page.screenshot({ path: process.env.FLOWLAB_E2E_SHOTS ? `${process.env.FLOWLAB_E2E_SHOTS}/no-webgpu.png` : undefined });
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+});

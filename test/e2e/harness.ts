@@ -1,0 +1,220 @@
+// Shared plumbing of the end-to-end tests: build the page (unless dist/ is newer than every
+// source), serve dist/ from a tiny static server on 127.0.0.1 with a free port, and launch
+// Debian's Chromium through playwright-core with SwiftShader WebGPU.
+//
+// Chromium missing: a failure on CI (process.env.CI set), a skip with a reason locally.
+
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, normalize, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { unzlibSync } from 'fflate';
+import type { Browser, BrowserContext, ConsoleMessage, Page } from 'playwright-core';
+
+export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+/** FLOWLAB_E2E_DIST serves another, already built folder (no build step). */
+export const DIST = process.env.FLOWLAB_E2E_DIST ?? join(ROOT, 'dist');
+export const CHROMIUM = process.env.FLOWLAB_CHROMIUM ?? '/usr/bin/chromium';
+
+export const WEBGPU_ARGS = [
+  '--enable-unsafe-webgpu',
+  '--use-webgpu-adapter=swiftshader',
+  '--use-angle=swiftshader',
+  '--enable-features=Vulkan',
+  '--use-vulkan=swiftshader',
+];
+export const COMMON_ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+/** Why the e2e tests cannot run here, or null. Throws on CI, where a missing browser is a failure. */
+export function e2eSkipReason(): string | null {
+  let reason: string | null = null;
+  if (!existsSync(CHROMIUM)) reason = `Chromium not found at ${CHROMIUM} (set FLOWLAB_CHROMIUM)`;
+  else if (!existsSync(join(ROOT, 'node_modules/playwright-core'))) reason = 'playwright-core is not installed';
+  if (reason && process.env.CI) throw new Error(`e2e: ${reason}; on CI this is a failure`);
+  if (reason) console.warn(`[e2e skipped] ${reason}`);
+  return reason;
+}
+
+function newestMtime(path: string): number {
+  if (!existsSync(path)) return 0;
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.mtimeMs;
+  let t = st.mtimeMs;
+  for (const name of readdirSync(path)) t = Math.max(t, newestMtime(join(path, name)));
+  return t;
+}
+
+/** `npx vite build` unless dist/index.html is newer than index.html, src/, shaders/ and public/. */
+export function ensureBuilt(): void {
+  if (process.env.FLOWLAB_E2E_DIST) return;
+  const built = existsSync(join(DIST, 'index.html')) ? statSync(join(DIST, 'index.html')).mtimeMs : 0;
+  const sources = Math.max(...['index.html', 'src', 'shaders', 'public', 'package.json', 'vite.config.ts'].map((p) => newestMtime(join(ROOT, p))));
+  if (built > sources && !process.env.FLOWLAB_E2E_REBUILD) return;
+  execFileSync('npx', ['vite', 'build', '--outDir', 'dist', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit' });
+}
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.wgsl': 'text/plain; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.ico': 'image/x-icon',
+};
+
+export interface StaticServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Serve `dir` on 127.0.0.1 with a free port. */
+export async function serveStatic(dir = DIST): Promise<StaticServer> {
+  const server: Server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    let file = normalize(join(dir, path));
+    if (!file.startsWith(dir)) {
+      res.writeHead(403).end();
+      return;
+    }
+    if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
+    if (!existsSync(file)) {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+    res.end(readFileSync(file));
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    close: () => new Promise<void>((ok) => server.close(() => ok())),
+  };
+}
+
+export async function launch(webgpu = true): Promise<Browser> {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({ executablePath: CHROMIUM, args: [...(webgpu ? WEBGPU_ARGS : []), ...COMMON_ARGS] });
+}
+
+/** A page that records console errors and page errors. */
+export async function openPage(context: BrowserContext, url: string): Promise<{ page: Page; errors: string[] }> {
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('console', (m: ConsoleMessage) => {
+    if (m.type() === 'error') errors.push(`console.error: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  await page.goto(url);
+  await page.waitForFunction(() => window.__flowlab?.ready === true, undefined, { timeout: 90_000 });
+  return { page, errors };
+}
+
+// ---- a minimal PNG decoder (8-bit RGB/RGBA, non-interlaced), for pixel checks ----
+
+export interface Image {
+  width: number;
+  height: number;
+  /** RGBA, 4 bytes per pixel. */
+  rgba: Uint8Array;
+}
+
+export function decodePng(buf: Uint8Array): Image {
+  const sig = [137, 80, 78, 71, 13, 10, 26, 10];
+  if (!sig.every((b, i) => buf[i] === b)) throw new Error('not a PNG');
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  let off = 8;
+  let width = 0;
+  let height = 0;
+  let colorType = 0;
+  const idat: Uint8Array[] = [];
+  while (off < buf.length) {
+    const len = view.getUint32(off);
+    const type = String.fromCharCode(...buf.subarray(off + 4, off + 8));
+    const data = buf.subarray(off + 8, off + 8 + len);
+    if (type === 'IHDR') {
+      width = view.getUint32(off + 8);
+      height = view.getUint32(off + 12);
+      if (data[8] !== 8 || data[12] !== 0) throw new Error('only 8-bit non-interlaced PNGs');
+      colorType = data[9];
+    } else if (type === 'IDAT') idat.push(data);
+    else if (type === 'IEND') break;
+    off += 12 + len;
+  }
+  const channels = colorType === 6 ? 4 : colorType === 2 ? 3 : 0;
+  if (!channels) throw new Error(`PNG colour type ${colorType} not supported`);
+  const joined = new Uint8Array(idat.reduce((n, d) => n + d.length, 0));
+  let o = 0;
+  for (const d of idat) {
+    joined.set(d, o);
+    o += d.length;
+  }
+  const raw = unzlibSync(joined);
+  const stride = width * channels;
+  const out = new Uint8Array(width * height * channels);
+  for (let y = 0; y < height; y++) {
+    const filter = raw[y * (stride + 1)];
+    const line = raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1));
+    for (let x = 0; x < stride; x++) {
+      const a = x >= channels ? out[y * stride + x - channels] : 0;
+      const b = y > 0 ? out[(y - 1) * stride + x] : 0;
+      const c = x >= channels && y > 0 ? out[(y - 1) * stride + x - channels] : 0;
+      let v = line[x];
+      if (filter === 1) v += a;
+      else if (filter === 2) v += b;
+      else if (filter === 3) v += (a + b) >> 1;
+      else if (filter === 4) {
+        const p = a + b - c;
+        const pa = Math.abs(p - a);
+        const pb = Math.abs(p - b);
+        const pc = Math.abs(p - c);
+        v += pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+      }
+      out[y * stride + x] = v & 255;
+    }
+  }
+  if (channels === 4) return { width, height, rgba: out };
+  const rgba = new Uint8Array(width * height * 4);
+  for (let i = 0; i < width * height; i++) {
+    rgba[4 * i] = out[3 * i];
+    rgba[4 * i + 1] = out[3 * i + 1];
+    rgba[4 * i + 2] = out[3 * i + 2];
+    rgba[4 * i + 3] = 255;
+  }
+  return { width, height, rgba };
+}
+
+/** Variance of the luminance: ~0 for a blank (single-colour) image. */
+export function lumaVariance(img: Image): number {
+  let s = 0;
+  let s2 = 0;
+  const n = img.width * img.height;
+  for (let i = 0; i < n; i++) {
+    const l = 0.2126 * img.rgba[4 * i] + 0.7152 * img.rgba[4 * i + 1] + 0.0722 * img.rgba[4 * i + 2];
+    s += l;
+    s2 += l * l;
+  }
+  const mean = s / n;
+  return s2 / n - mean * mean;
+}
+
+/** Fraction of pixels whose RGB differs by more than `tol` in some channel. */
+export function diffFraction(a: Image, b: Image, tol = 8): number {
+  if (a.width !== b.width || a.height !== b.height) return 1;
+  let n = 0;
+  for (let i = 0; i < a.width * a.height; i++) {
+    for (let c = 0; c < 3; c++) {
+      if (Math.abs(a.rgba[4 * i + c] - b.rgba[4 * i + c]) > tol) {
+        n++;
+        break;
+      }
+    }
+  }
+  return n / (a.width * a.height);
+}

@@ -1,0 +1,124 @@
+// shaders/score-mixing/field.wgsl through PotentialField against heatPotential and
+// sqDistToSupport (src/math/heat.ts): phi1, phi2, Phi_lam^t and the limit Phi_lam on planes in
+// d = 2 (the plane itself) and d = 3, 8 (oblique planes), t from 1 to 1e-6, lambda in {0.5, 3}.
+
+import { describe, expect } from 'vitest';
+import { heatPotential, sqDistToSupport } from '../../src/math/heat';
+import { toMeasure } from '../../src/labs/score-mixing/measures';
+import { PotentialField, type FieldPlane } from '../../src/labs/score-mixing/field';
+import type { Measure } from '../../src/labs/score-mixing/types';
+import { EPS, SAFETY, denoiseErrorBound, roundMeasure } from './error-model';
+import { acquireTestGpu, gpuIt, testRandom } from './harness';
+
+const env = await acquireTestGpu();
+
+function randomMeasure(rand: () => number, d: number, n: number): Measure {
+  const points = Array.from({ length: n }, () => Array.from({ length: d }, () => 4 * rand() - 2));
+  points[1] = [...points[0]]; // coincident atoms
+  return toMeasure({ points, weights: points.map(() => 0.2 + rand()) });
+}
+
+/** Pixel centre (px, py) of the plane, in float64: the GPU forms the same point in f32. */
+function pixelPoint(p: FieldPlane, d: number, w: number, h: number, px: number, py: number): Float64Array {
+  const u = p.uMin + ((px + 0.5) * (p.uMax - p.uMin)) / w;
+  const v = p.vMin + ((py + 0.5) * (p.vMax - p.vMin)) / h;
+  return Float64Array.from({ length: d }, (_, c) => p.origin[c] + u * p.e1[c] + v * p.e2[c]);
+}
+
+describe.skipIf(!env.gpu)(`field.wgsl on ${env.note}`, () => {
+  gpuIt(env, 'phi1, phi2, Phi_lam^t and Phi_lam match the float64 potentials', async (gpu) => {
+    const rand = testRandom(77);
+    const W = 24;
+    const H = 16;
+    const worst = [0, 0, 0, 0];
+    for (const d of [2, 3, 8]) {
+      const mu1 = randomMeasure(rand, d, 5);
+      const mu2 = randomMeasure(rand, d, 300); // two tiles
+      const field = await PotentialField.create(gpu, mu1, mu2, W, H);
+      const oblique = (): number[] => Array.from({ length: d }, () => 2 * rand() - 1);
+      for (const [t, lambda] of [[1, 0.5], [1e-2, 3], [1e-4, 0.5], [1e-6, 3]]) {
+        const plane: FieldPlane =
+          d === 2
+            ? { t, lambda, origin: [0, 0], e1: [1, 0], e2: [0, 1], uMin: -3, uMax: 3, vMin: -2.5, vMax: 2.5 }
+            : { t, lambda, origin: oblique(), e1: oblique(), e2: oblique(), uMin: -2, uMax: 2, vMin: -1.5, vMax: 1.5 };
+        const encoder = gpu.device.createCommandEncoder({ label: 'Test.fieldEncoder' });
+        field.encode(encoder, plane);
+        gpu.device.queue.submit([encoder.finish()]);
+        const out = await field.read();
+        expect(out.length).toBe(4 * W * H);
+        const [r1, r2] = [roundMeasure(mu1), roundMeasure(mu2)];
+        const t32 = Math.fround(t);
+        for (let py = 0; py < H; py++) {
+          for (let px = 0; px < W; px++) {
+            const x = pixelPoint(plane, d, W, H, px, py);
+            // The GPU's pixel point differs from x by the rounding of o + u e1 + v e2 (~4 eps
+            // times its terms); the potentials move by |grad phi| = 2|x - m| (resp. 2 d) times that.
+            let scale = 0;
+            for (let c = 0; c < d; c++) {
+              scale += (Math.abs(plane.origin[c]) + 4 * Math.abs(plane.e1[c]) + 4 * Math.abs(plane.e2[c])) ** 2;
+            }
+            const dx = SAFETY * 4 * EPS * Math.sqrt(scale);
+            const phi1 = heatPotential(r1, t32, x);
+            const phi2 = heatPotential(r2, t32, x);
+            const d1 = sqDistToSupport(r1, x);
+            const d2 = sqDistToSupport(r2, x);
+            const b1 = denoiseErrorBound(r1, t32, x);
+            const b2 = denoiseErrorBound(r2, t32, x);
+            // |grad phi_i| = 2|x - m_i| <= 2 (sqrt(d_i^2) + the atom spread at that t): bounded by
+            // 2 (sqrt(d^2) + 8) for atoms in [-2, 2]^d.
+            const tol1 = 4 * t32 * b1.logU + 2 * (Math.sqrt(d1) + 8) * dx + SAFETY * EPS * Math.abs(phi1);
+            const tol2 = 4 * t32 * b2.logU + 2 * (Math.sqrt(d2) + 8) * dx + SAFETY * EPS * Math.abs(phi2);
+            const tolL1 = b1.dist2 + 2 * Math.sqrt(d1) * dx;
+            const tolL2 = b2.dist2 + 2 * Math.sqrt(d2) * dx;
+            const want = [
+              phi1,
+              phi2,
+              lambda * phi1 + (1 - lambda) * phi2,
+              lambda * d1 + (1 - lambda) * d2,
+            ];
+            const tols = [
+              tol1,
+              tol2,
+              Math.abs(lambda) * tol1 + Math.abs(1 - lambda) * tol2 + SAFETY * 2 * EPS * (Math.abs(lambda * phi1) + Math.abs((1 - lambda) * phi2)),
+              Math.abs(lambda) * tolL1 + Math.abs(1 - lambda) * tolL2 + SAFETY * 2 * EPS * (Math.abs(lambda * d1) + Math.abs((1 - lambda) * d2)),
+            ];
+            for (let q = 0; q < 4; q++) {
+              const r = Math.abs(out[4 * (py * W + px) + q] - want[q]) / tols[q];
+              const where = `output ${q} d=${d} t=${t} lambda=${lambda} pixel (${px}, ${py}): got ${out[4 * (py * W + px) + q]}, want ${want[q]}`;
+              expect(r, where).toBeLessThan(1);
+              worst[q] = Math.max(worst[q], r);
+            }
+          }
+        }
+      }
+      field.dispose();
+    }
+    console.log(`field worst error / tolerance: phi1 ${worst[0].toExponential(2)}, phi2 ${worst[1].toExponential(2)}, ` +
+      `Phi_t ${worst[2].toExponential(2)}, Phi_limit ${worst[3].toExponential(2)}`);
+  });
+
+  gpuIt(env, 'Laplace-Varadhan: phi1 approaches d1^2 as t -> 0 (spec check R3 data)', async (gpu) => {
+    const mu = toMeasure({ points: [[-1, 0], [1, 0.5], [0, 1.5]], weights: [0.2, 0.3, 0.5] });
+    // One pixel at x = (0.3, -0.4): a 1x1 grid over [0.3, 0.3] x [-0.4, -0.4].
+    const field = await PotentialField.create(gpu, mu, mu, 1, 1);
+    const want: [number, number][] = [[1e-2, 1.26519305], [1e-3, 1.28730897], [1e-4, 1.29780986], [1e-5, 1.29968888]];
+    for (const [t, phi] of want) {
+      const encoder = gpu.device.createCommandEncoder({ label: 'Test.fieldEncoder' });
+      field.encode(encoder, { t, lambda: 1, origin: [0, 0], e1: [1, 0], e2: [0, 1], uMin: 0.3, uMax: 0.3, vMin: -0.4, vMax: -0.4 });
+      gpu.device.queue.submit([encoder.finish()]);
+      const out = await field.read();
+      // f32: |x - y|^2 is exact to ~1e-7 relative; -4t log u adds 4t * (eps |log u|) ~ 1e-7 absolute.
+      expect(Math.abs(out[0] - phi)).toBeLessThan(2e-6);
+      expect(Math.abs(out[3] - 1.3)).toBeLessThan(1e-6);
+    }
+    // setMeasures swaps atoms without a new pipeline: a single atom at x gives d^2 = 0.
+    field.setMeasures(toMeasure({ points: [[0.3, -0.4]] }), mu);
+    const encoder = gpu.device.createCommandEncoder({ label: 'Test.fieldEncoder' });
+    field.encode(encoder, { t: 1e-3, lambda: 1, origin: [0, 0], e1: [1, 0], e2: [0, 1], uMin: 0.3, uMax: 0.3, vMin: -0.4, vMax: -0.4 });
+    gpu.device.queue.submit([encoder.finish()]);
+    const out = await field.read();
+    expect(out[3]).toBe(0);
+    field.dispose();
+    expect(env.liveBuffers()).toEqual([]);
+  });
+});

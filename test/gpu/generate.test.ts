@@ -1,0 +1,237 @@
+// shaders/score-mixing/generate.wgsl through ScoreMixingSimulation / runOnGpu against the float64
+// ReferenceSampler with the same seed and grid: exponential ODE, exponential SDE (beta = 1 and
+// beta = 0.5), Heun and RK4, lambda in {0.5, 1, 3, 7.5}, d in {1, 2, 3, 8}. Also the stepping
+// mechanics (chunking, live lambda, restore) and blow-up detection.
+
+import { describe, expect } from 'vitest';
+import { ReferenceSampler, initialParticles, runReference, type SamplerOptions } from '../../src/labs/score-mixing/reference';
+import { toMeasure } from '../../src/labs/score-mixing/measures';
+import { ScoreMixingSimulation, runOnGpu } from '../../src/labs/score-mixing/simulation';
+import type { Integrator, Measure, Sampler } from '../../src/labs/score-mixing/types';
+import { acquireTestGpu, gpuIt, testRandom } from './harness';
+
+const env = await acquireTestGpu();
+
+function randomMeasure(rand: () => number, d: number, n: number): Measure {
+  const points = Array.from({ length: n }, () => Array.from({ length: d }, () => 4 * rand() - 2));
+  return toMeasure({ points, weights: points.map(() => 0.2 + rand()) });
+}
+
+interface RunCase {
+  name: string;
+  d: number;
+  lambda: number;
+  sampler: Sampler;
+  beta: number;
+  integrator: Integrator;
+  steps: number;
+  tMin: number;
+  /** mu2 contains mu1's atoms (guidance that returns the conditional atoms, spec check R9). */
+  nested?: boolean;
+  /** Also compare the whole run (only where the flow does not amplify f32 rounding). */
+  whole: boolean;
+}
+
+function options(c: RunCase, seed: number): SamplerOptions {
+  const rand = testRandom(seed);
+  const mu1 = randomMeasure(rand, c.d, 6);
+  let mu2 = randomMeasure(rand, c.d, 9);
+  if (c.nested) {
+    const rows = (m: Measure): number[][] => Array.from({ length: m.n }, (_, j) => Array.from(m.points.subarray(j * c.d, (j + 1) * c.d)));
+    mu2 = toMeasure({ points: [...rows(mu1), ...rows(mu2).slice(0, 3)] });
+  }
+  return {
+    mu1,
+    mu2,
+    lambda: c.lambda,
+    T: 2,
+    tMin: c.tMin,
+    steps: c.steps,
+    sampler: c.sampler,
+    beta: c.beta,
+    integrator: c.integrator,
+    seed: seed * 7919,
+  };
+}
+
+// The GPU integrates in f32 (inputs and per-step arithmetic rounded, error ~1e-7 of the atom
+// spread per drift evaluation) and the flow is contracting (factor sqrt(t'/t) per step) except
+// near the boundaries between basins, where it expands: a particle sitting on a boundary can be
+// tipped into the other basin by a rounding difference, after which GPU and reference end at
+// different atoms. So the test states two tolerances: for all but a small fraction of particles,
+// the endpoint agrees to ABS_TOL (absolute; atoms lie in [-2, 2]^d, so 1e-4 is 2.5e-5 of the
+// spread, ~100x the accumulated rounding), and at most MAX_FLIPS of them may differ more.
+const ABS_TOL = 1e-4;
+const MAX_FLIP_FRACTION = 0.02;
+const COUNT = 192;
+
+const RUNS: RunCase[] = [
+  { name: 'exp ODE, lambda 1, d 2', d: 2, lambda: 1, sampler: 'ode', beta: 0, integrator: 'exp', steps: 40, tMin: 1e-3, whole: true },
+  { name: 'exp SDE beta 1, lambda 0.5, d 3', d: 3, lambda: 0.5, sampler: 'sde', beta: 1, integrator: 'exp', steps: 40, tMin: 1e-3, whole: true },
+  { name: 'exp SDE beta 0.5, lambda 3, d 2', d: 2, lambda: 3, sampler: 'sde', beta: 0.5, integrator: 'exp', steps: 60, tMin: 1e-3, whole: false },
+  { name: 'heun, lambda 3, d 1', d: 1, lambda: 3, sampler: 'ode', beta: 0, integrator: 'heun', steps: 30, tMin: 1e-3, whole: true },
+  { name: 'rk4, lambda 1.5, d 8', d: 8, lambda: 1.5, sampler: 'ode', beta: 0, integrator: 'rk4', steps: 60, tMin: 1e-2, whole: false },
+  { name: 'exp ODE, lambda 7.5, supp mu1 in supp mu2, d 2', d: 2, lambda: 7.5, sampler: 'ode', beta: 0, integrator: 'exp', steps: 200, tMin: 1e-4, nested: true, whole: false },
+  { name: 'exp ODE, lambda 0.5, d 2, down to t = 1e-6', d: 2, lambda: 0.5, sampler: 'ode', beta: 0, integrator: 'exp', steps: 60, tMin: 1e-6, whole: true },
+];
+
+/** Largest coordinate difference of each particle, sorted ascending. */
+function particleErrors(a: ArrayLike<number>, b: ArrayLike<number>, d: number, count: number, offset = 0): number[] {
+  const errs: number[] = [];
+  for (let p = 0; p < count; p++) {
+    let e = 0;
+    for (let j = 0; j < d; j++) e = Math.max(e, Math.abs(a[offset + p * d + j] - b[offset + p * d + j]));
+    errs.push(Number.isNaN(e) ? Infinity : e);
+  }
+  return errs.sort((x, y) => x - y);
+}
+
+const summary = (errs: number[]): string =>
+  `median ${errs[errs.length >> 1].toExponential(1)}, 99% ${errs[Math.floor(0.99 * errs.length)].toExponential(1)}, ` +
+  `max ${errs[errs.length - 1].toExponential(1)}`;
+
+// Step-for-step check ("shadowing"): every SEGMENT steps the reference is reset to the GPU's
+// positions (ReferenceSampler.x is its live state), both advance SEGMENT steps, and the positions
+// are compared. This isolates the kernel's per-step error from the amplification of rounding by
+// the flow itself (guidance, lambda > 1, expands distances at t = O(1), so whole runs of the
+// float64 and f32 versions drift apart there even when both are right). Tolerance: the f32
+// per-step error is ~1e-7 of the atom spread times the softmax conditioning (test/gpu/error-model.ts),
+// amplified at most ~10x over a segment: SEG_TOL = 1e-5 absolute for all but SEG_FRACTION of the
+// particles (near-ties at small t), and SEG_MAX = 1e-3 for every particle.
+const SEGMENT = 5;
+const SEG_TOL = 1e-5;
+const SEG_FRACTION = 0.01;
+const SEG_MAX = 1e-3;
+
+describe.skipIf(!env.gpu)(`generate.wgsl on ${env.note}`, () => {
+  RUNS.forEach((c, i) => {
+    gpuIt(env, `${c.name}: each ${SEGMENT}-step segment matches ReferenceSampler from the same state`, async (gpu) => {
+      const opts = options(c, 100 + i);
+      const x0 = initialParticles(c.d, opts.T, { count: COUNT, seed: 31 + i });
+      const sim = await ScoreMixingSimulation.create(gpu, opts, x0);
+      const ref = new ReferenceSampler(opts, x0);
+      const all: number[] = [];
+      while (!sim.done) {
+        ref.x.set((await sim.readState()).x);
+        sim.step(SEGMENT);
+        for (let s = 0; s < SEGMENT; s++) ref.step();
+        expect(ref.k).toBe(sim.k);
+        const errs = particleErrors((await sim.readState()).x, ref.x, c.d, COUNT);
+        all.push(...errs);
+      }
+      sim.dispose();
+      all.sort((a, b) => a - b);
+      const beyond = all.filter((e) => !(e <= SEG_TOL)).length;
+      console.log(`${c.name}, per ${SEGMENT} steps: ${summary(all)}, beyond ${SEG_TOL}: ${beyond} of ${all.length}`);
+      expect(beyond).toBeLessThanOrEqual(SEG_FRACTION * all.length);
+      expect(all[all.length - 1]).toBeLessThanOrEqual(SEG_MAX);
+    });
+  });
+
+  RUNS.filter((c) => c.whole).forEach((c) => {
+    const i = RUNS.indexOf(c);
+    gpuIt(env, `${c.name}: a whole runOnGpu run matches runReference`, async (gpu) => {
+      const opts = options(c, 100 + i);
+      const x0 = initialParticles(c.d, opts.T, { count: COUNT, seed: 31 + i });
+      const record = 3;
+      const want = runReference(opts, x0, record);
+      let progress = 0;
+      const got = await runOnGpu(gpu, opts, x0, record, (f) => {
+        expect(f).toBeGreaterThan(progress);
+        progress = f;
+      });
+      expect(progress).toBe(1);
+      expect(got.steps).toEqual(want.steps);
+      expect(Array.from(got.t)).toEqual(Array.from(want.t));
+      for (let f = 0; f < record; f++) {
+        const errs = particleErrors(got.x, want.x, c.d, COUNT, f * COUNT * c.d);
+        const flips = errs.filter((e) => !(e <= ABS_TOL)).length;
+        console.log(`${c.name}, whole run, frame ${f} (t = ${want.t[f].toExponential(1)}): ${summary(errs)}, beyond ${ABS_TOL}: ${flips}`);
+        expect(flips, `particles beyond ${ABS_TOL} at frame ${f}`).toBeLessThanOrEqual(MAX_FLIP_FRACTION * COUNT);
+      }
+    });
+  });
+
+  gpuIt(env, 'chunked encodes, live lambda and restoreState reproduce one straight run bit for bit', async (gpu) => {
+    const c = RUNS[2];
+    const opts = options(c, 500);
+    const x0 = initialParticles(c.d, opts.T, { count: 100, seed: 3 });
+    // Straight: 25 steps, lambda -> 1.5, the rest; one dispatch per 64 steps.
+    const a = await ScoreMixingSimulation.create(gpu, opts, x0);
+    a.step(25);
+    a.setLambda(1.5);
+    a.step(1000);
+    expect(a.done).toBe(true);
+    expect(a.k).toBe(c.steps);
+    const straight = await a.readState();
+    // Chunked: 4 steps per dispatch, irregular encodes into shared encoders, a restore half way.
+    const b = await ScoreMixingSimulation.create(gpu, opts, x0, { stepsPerDispatch: 4 });
+    const enc = gpu.device.createCommandEncoder({ label: 'Test.encoder' });
+    expect(b.encodeSteps(enc, 7) + b.encodeSteps(enc, 11)).toBe(18);
+    gpu.device.queue.submit([enc.finish()]);
+    b.step(2);
+    const mid = await b.readState();
+    expect(mid.step).toBe(20);
+    b.step(3);
+    b.restoreState(mid); // back to step 20
+    expect(b.k).toBe(20);
+    b.step(5);
+    b.setLambda(1.5);
+    b.step(1);
+    b.step(c.steps);
+    const chunked = await b.readState();
+    expect(chunked.step).toBe(c.steps);
+    expect(Array.from(chunked.x)).toEqual(Array.from(straight.x));
+    // Reference with the same lambda switch at step 25 (a float64 run: within the run tolerance).
+    const ref = new ReferenceSampler(opts, x0);
+    while (ref.k < 25) ref.step();
+    ref.setLambda(1.5);
+    while (!ref.done) ref.step();
+    let far = 0;
+    for (let p = 0; p < 100; p++) {
+      let e = 0;
+      for (let j = 0; j < c.d; j++) e = Math.max(e, Math.abs(straight.x[p * c.d + j] - ref.x[p * c.d + j]));
+      if (!(e <= ABS_TOL)) far++;
+    }
+    expect(far).toBeLessThanOrEqual(MAX_FLIP_FRACTION * 100);
+    a.dispose();
+    b.dispose();
+  });
+
+  gpuIt(env, 'non-finite particles are detected and the first one is named', async (gpu) => {
+    const opts = options(RUNS[0], 600);
+    const count = 150;
+    const x0 = initialParticles(2, opts.T, { count, seed: 4 });
+    const sim = await ScoreMixingSimulation.create(gpu, opts, x0);
+    expect(await sim.checkFinite()).toEqual({ ok: true });
+    sim.step(3);
+    const state = await sim.readState();
+    const x = Float32Array.from(state.x);
+    x[2 * 77 + 1] = NaN;
+    x[2 * 130] = Infinity;
+    x[2 * 140 + 1] = -Infinity;
+    sim.restoreState({ ...state, x });
+    expect(await sim.checkFinite()).toEqual({ ok: false, firstBad: 77 });
+    sim.step(4); // NaN and inf propagate through the step; the others stay finite
+    expect(await sim.checkFinite()).toEqual({ ok: false, firstBad: 77 });
+    const after = await sim.readState();
+    let bad = 0;
+    for (let p = 0; p < count; p++) if (!Number.isFinite(after.x[2 * p]) || !Number.isFinite(after.x[2 * p + 1])) bad++;
+    expect(bad).toBe(3);
+    sim.dispose();
+  });
+
+  gpuIt(env, 'dispose destroys every buffer; the particle buffer is usable as a vertex buffer', async (gpu) => {
+    const opts = options(RUNS[0], 700);
+    const sim = await ScoreMixingSimulation.create(gpu, opts, initialParticles(2, opts.T, { count: 10, seed: 1 }));
+    expect(sim.particles.usage & GPUBufferUsage.VERTEX).toBeTruthy();
+    expect(sim.particles.usage & GPUBufferUsage.STORAGE).toBeTruthy();
+    sim.step(2);
+    await sim.readState();
+    await sim.checkFinite();
+    expect(env.liveBuffers().length).toBeGreaterThan(0);
+    sim.dispose();
+    expect(env.liveBuffers()).toEqual([]);
+    expect(() => sim.step(1)).toThrow(/disposed/);
+  });
+});

@@ -1,0 +1,154 @@
+// shaders/score-mixing/mixed-score.wgsl (and lib/denoise.wgsl) against the float64 reference:
+// m1, m2, m_lam, the mixed score and log u1, log u2 over random configurations with d in
+// {1, 2, 3, 8}, t from 1 down to 1e-6, lambda in {0, 1, 0.3, 3, 7.5}, coincident atoms, queries on
+// atoms, on ties (midpoints) and far away (|x| ~ 1e3), and a measure spanning several tiles.
+// Tolerances: test/gpu/error-model.ts (per query, from the softmax's conditioning).
+
+import { describe, expect } from 'vitest';
+import { denoise } from '../../src/math/heat';
+import { mixedDenoise } from '../../src/labs/score-mixing/reference';
+import { toMeasure } from '../../src/labs/score-mixing/measures';
+import { evaluateMixedScore } from '../../src/labs/score-mixing/score-kernel';
+import type { Measure } from '../../src/labs/score-mixing/types';
+import { GpuLimitError } from '../../src/gpu/limits';
+import { EPS, SAFETY, denoiseErrorBound, roundMeasure } from './error-model';
+import { acquireTestGpu, gpuIt, testRandom } from './harness';
+
+const env = await acquireTestGpu();
+
+function gauss(rand: () => number): number {
+  return Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+}
+
+/** Random atoms in [-2, 2]^d with random weights; `coincident` repeats atom 0 twice (other weights). */
+function randomMeasure(rand: () => number, d: number, n: number, coincident: boolean, shared?: Measure): Measure {
+  const points: number[][] = [];
+  for (let j = 0; j < n; j++) points.push(Array.from({ length: d }, () => 4 * rand() - 2));
+  if (coincident && n >= 3) points[1] = points[2] = [...points[0]];
+  if (shared) points[n - 1] = Array.from(shared.points.subarray(0, d)); // an atom of the other measure
+  return toMeasure({ points, weights: points.map(() => 0.2 + rand()) });
+}
+
+/** Queries near atoms (at the scale sqrt(2t)), on atoms, on midpoints (ties), in the box and far away. */
+function queries(rand: () => number, mu1: Measure, mu2: Measure, t: number, count: number): Float64Array {
+  const d = mu1.d;
+  const atom = (m: Measure): number[] => {
+    const j = Math.floor(rand() * m.n);
+    return Array.from(m.points.subarray(j * d, (j + 1) * d));
+  };
+  const out = new Float64Array(count * d);
+  for (let q = 0; q < count; q++) {
+    const kind = q % 10;
+    const m = rand() < 0.5 ? mu1 : mu2;
+    let x: number[];
+    if (kind < 4) x = atom(m).map((v) => v + Math.sqrt(2 * t) * gauss(rand));
+    else if (kind === 4) x = atom(m);
+    else if (kind < 7) {
+      const a = atom(m);
+      const b = atom(rand() < 0.5 ? mu1 : mu2);
+      x = a.map((v, i) => 0.5 * (v + b[i]) + 1e-7 * gauss(rand));
+    } else if (kind < 9) x = Array.from({ length: d }, () => 6 * rand() - 3);
+    else {
+      const dir = Array.from({ length: d }, () => gauss(rand));
+      const norm = Math.hypot(...dir);
+      x = dir.map((v) => (1e3 * v) / norm);
+    }
+    out.set(x, q * d);
+  }
+  return out;
+}
+
+const norm = (v: ArrayLike<number>): number => Math.sqrt(Array.from(v).reduce((a, b) => a + b * b, 0));
+
+describe.skipIf(!env.gpu)(`mixed-score.wgsl on ${env.note}`, () => {
+  gpuIt(env, 'm1, m2, m_lam, score and log u match the float64 reference within the f32 error model', async (gpu) => {
+    const rand = testRandom(2024);
+    const lambdas = [0, 1, 0.3, 3, 7.5];
+    const worst = { m1: 0, m2: 0, mLam: 0, score: 0, logU1: 0, logU2: 0 };
+    let config = 0;
+    const cases: { d: number; t: number; n1: number; n2: number }[] = [];
+    for (const d of [1, 2, 3, 8]) for (const t of [1, 1e-2, 1e-4, 1e-6]) cases.push({ d, t, n1: 7 + d, n2: 12 });
+    cases.push({ d: 2, t: 1e-2, n1: 300, n2: 530 }, { d: 3, t: 1e-4, n1: 257, n2: 5 }); // several tiles of 256
+    for (const { d, t, n1, n2 } of cases) {
+      const lambda = lambdas[config++ % lambdas.length];
+      const coincident = config % 2 === 0;
+      const mu1 = randomMeasure(rand, d, n1, coincident);
+      const mu2 = randomMeasure(rand, d, n2, !coincident, mu1);
+      const count = 100;
+      const x = queries(rand, mu1, mu2, t, count);
+      const gpuOut = await evaluateMixedScore(gpu, mu1, mu2, lambda, t, x);
+      // Expected values at the inputs the GPU actually sees.
+      const [r1, r2] = [roundMeasure(mu1), roundMeasure(mu2)];
+      const t32 = Math.fround(t);
+      const x32 = Float64Array.from(x, Math.fround);
+      const m1 = new Float64Array(d);
+      const m2 = new Float64Array(d);
+      const mLam = new Float64Array(d);
+      for (let q = 0; q < count; q++) {
+        const xq = x32.subarray(q * d, (q + 1) * d);
+        const logU1 = denoise(r1, t32, xq, m1);
+        const logU2 = denoise(r2, t32, xq, m2);
+        mixedDenoise(r1, r2, lambda, t32, xq, mLam);
+        const b1 = denoiseErrorBound(r1, t32, xq);
+        const b2 = denoiseErrorBound(r2, t32, xq);
+        const at = (v: Float32Array): Float32Array => v.subarray(q * d, (q + 1) * d);
+        const diff = (a: Float32Array, b: ArrayLike<number>): number => norm(Array.from(a, (v, i) => v - b[i]));
+        const tolLam =
+          Math.abs(lambda) * b1.mean + Math.abs(1 - lambda) * b2.mean +
+          SAFETY * 2 * EPS * (Math.abs(lambda) * norm(m1) + Math.abs(1 - lambda) * norm(m2));
+        const score = Array.from(mLam, (v, i) => -(xq[i] - v) / (2 * t32));
+        const tolScore = (tolLam + SAFETY * 2 * EPS * (norm(xq) + norm(mLam))) / (2 * t32) + SAFETY * 2 * EPS * norm(score);
+        const ratios = {
+          m1: diff(at(gpuOut.m1), m1) / b1.mean,
+          m2: diff(at(gpuOut.m2), m2) / b2.mean,
+          mLam: diff(at(gpuOut.mLam), mLam) / tolLam,
+          score: diff(at(gpuOut.score), score) / tolScore,
+          logU1: Math.abs(gpuOut.logU1[q] - logU1) / b1.logU,
+          logU2: Math.abs(gpuOut.logU2[q] - logU2) / b2.logU,
+        };
+        for (const [key, r] of Object.entries(ratios) as [keyof typeof worst, number][]) {
+          const where = `${key} d=${d} t=${t} lambda=${lambda} n=(${n1},${n2}) query ${q} (kind ${q % 10})`;
+          expect(Number.isNaN(r), where).toBe(false);
+          if (r > worst[key]) worst[key] = r;
+          expect(r, where).toBeLessThan(1);
+        }
+      }
+    }
+    console.log(
+      'mixed-score worst error / tolerance: ' +
+        Object.entries(worst).map(([k, v]) => `${k} ${v.toExponential(2)}`).join(', '),
+    );
+  });
+
+  gpuIt(env, 'lambda 0 and 1 select one measure exactly; typical queries are accurate to 1e-5 of the atom spread', async (gpu) => {
+    const rand = testRandom(99);
+    const mu1 = randomMeasure(rand, 2, 20, false);
+    const mu2 = randomMeasure(rand, 2, 30, false);
+    const x = new Float64Array(2 * 64).map(() => 3 * rand() - 1.5);
+    for (const lambda of [0, 1]) {
+      const r = await evaluateMixedScore(gpu, mu1, mu2, lambda, 0.5, x);
+      expect(Array.from(r.mLam)).toEqual(Array.from(lambda === 1 ? r.m1 : r.m2));
+    }
+    // At t = 0.5 every atom contributes and nothing is ill-conditioned: a plain absolute check
+    // (atoms in [-2, 2]^2, spread 4) that does not depend on the error model.
+    const r = await evaluateMixedScore(gpu, mu1, mu2, 3, 0.5, x);
+    const m = new Float64Array(2);
+    let worst = 0;
+    for (let q = 0; q < 64; q++) {
+      denoise(mu1, 0.5, x.subarray(2 * q, 2 * q + 2), m);
+      worst = Math.max(worst, Math.abs(r.m1[2 * q] - m[0]), Math.abs(r.m1[2 * q + 1] - m[1]));
+    }
+    expect(worst).toBeLessThan(4e-5);
+  });
+
+  gpuIt(env, 'sizes beyond the kernels are refused with an error naming the field', async (gpu) => {
+    const rand = testRandom(5);
+    const mu = randomMeasure(rand, 2, 4, false);
+    const nine = toMeasure({ points: [[0, 0, 0, 0, 0, 0, 0, 0, 0]] });
+    await expect(evaluateMixedScore(gpu, nine, nine, 1, 1, new Float64Array(9))).rejects.toThrow(/mu1\.d/);
+    const huge: Measure = { d: 2, n: 2 ** 31, points: new Float64Array(0), weights: new Float64Array(0) };
+    const err = await evaluateMixedScore(gpu, huge, mu, 1, 1, new Float64Array(2)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GpuLimitError);
+    expect((err as GpuLimitError).field).toBe('mu1.points');
+  });
+});

@@ -1,0 +1,210 @@
+import { describe, expect, it } from 'vitest';
+import { decodeNpy, encodeNpy } from '../../src/io/npy';
+import { decodeNpz, encodeNpz } from '../../src/io/npz';
+import { formatF32, splitCsvLine, trajectoryCsv } from '../../src/io/csv';
+import { parseSnapshotJson, snapshotToJson } from '../../src/io/snapshot-json';
+import { exportSnapshot, exportSnapshotParts, formatFromPath } from '../../src/io/export';
+import { parsePointSetCsv, parsePointSetFile, parsePointSetJson, pointSetToCsv, pointSetToJson } from '../../src/io/point-sets';
+import { FieldError } from '../../src/labs/schema';
+import type { NdArray, Snapshot } from '../../src/io/snapshot-types';
+
+function fieldOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(FieldError);
+    return (e as FieldError).field;
+  }
+  throw new Error('expected a FieldError');
+}
+
+const sample = (): Snapshot => ({
+  lab: 'score-mixing',
+  config: { lambda: 2, mu1: { points: [[0, 1]] } },
+  arrays: {
+    t: { dtype: 'f64', shape: [3], data: new Float64Array([1, 0.1, 1e-4]) },
+    x: { dtype: 'f32', shape: [3, 2, 2], data: new Float32Array([0.1, -0.2, 1 / 3, 4e-8, 1, 2, 3, 4, 5, 6, 7, 8.5]) },
+    critical_points: { dtype: 'f64', shape: [1, 2], data: new Float64Array([Math.PI, -1 / 3]) },
+  },
+  meta: { backend: 'cpu-float64', timings: { totalMs: 1.5 } },
+  resume: { step: 40, t: 1e-4, frame: 2 },
+});
+
+describe('npy', () => {
+  it('writes a v1.0 header padded to 64 bytes and reads it back', () => {
+    for (const a of [
+      { dtype: 'f32', shape: [2, 3], data: new Float32Array([1, 2, 3, 4, 5, 6]) },
+      { dtype: 'f64', shape: [4], data: new Float64Array([0.1, -2, 1e-300, 5]) },
+      { dtype: 'i32', shape: [1, 1, 2], data: new Int32Array([-7, 9]) },
+      { dtype: 'u32', shape: [0, 2], data: new Uint32Array([]) },
+    ] as NdArray[]) {
+      const bytes = encodeNpy(a);
+      expect(Array.from(bytes.subarray(0, 8))).toEqual([0x93, 78, 85, 77, 80, 89, 1, 0]);
+      const headerLen = bytes[8] | (bytes[9] << 8);
+      expect((10 + headerLen) % 64).toBe(0);
+      expect(String.fromCharCode(bytes[10 + headerLen - 1])).toBe('\n');
+      const back = decodeNpy(bytes);
+      expect(back.dtype).toBe(a.dtype);
+      expect(back.shape).toEqual(a.shape);
+      expect(Array.from(back.data)).toEqual(Array.from(a.data));
+    }
+  });
+
+  it('writes 1-D shapes as Python 1-tuples', () => {
+    const bytes = encodeNpy({ dtype: 'f64', shape: [3], data: new Float64Array(3) });
+    expect(new TextDecoder().decode(bytes.subarray(10, 80))).toContain("'shape': (3,)");
+  });
+
+  it('rejects data that does not match the shape', () => {
+    expect(() => encodeNpy({ dtype: 'f64', shape: [2, 2], data: new Float64Array(3) })).toThrow(/needs 4 values/);
+  });
+});
+
+describe('npz', () => {
+  it('stores each array as <name>.npy plus meta.json', () => {
+    const s = sample();
+    const bytes = encodeNpz(s.arrays, { lab: s.lab, hello: 'world' });
+    const back = decodeNpz(bytes);
+    expect(Object.keys(back.arrays).sort()).toEqual(['critical_points', 't', 'x']);
+    expect(Array.from(back.arrays.x.data)).toEqual(Array.from(s.arrays.x.data));
+    expect(back.arrays.x.shape).toEqual([3, 2, 2]);
+    expect(back.meta).toEqual({ lab: 'score-mixing', hello: 'world' });
+  });
+
+  it('export npz puts lab and config into meta.json', () => {
+    const back = decodeNpz(exportSnapshot(sample(), 'npz'));
+    expect(back.meta).toMatchObject({ lab: 'score-mixing', config: { lambda: 2 }, backend: 'cpu-float64' });
+  });
+});
+
+describe('csv', () => {
+  it('writes the long format frame,t,particle,x0..', () => {
+    const s = sample();
+    const text = trajectoryCsv(s.arrays.t, s.arrays.x);
+    const lines = text.trimEnd().split('\n');
+    expect(lines[0]).toBe('frame,t,particle,x0,x1');
+    expect(lines).toHaveLength(1 + 3 * 2);
+    expect(lines[1]).toBe('0,1,0,0.1,-0.2');
+    expect(lines[6]).toBe('2,0.0001,1,7,8.5');
+    // float32 values round-trip through the short text
+    const v = Number(lines[2].split(',')[3]);
+    expect(Math.fround(v)).toBe(s.arrays.x.data[2]);
+    expect(lines[2]).toBe("0,1,1,0.33333334,4e-8");
+  });
+
+  it('formatF32 round-trips float32 values', () => {
+    for (const v of [1 / 3, 1e-38, 3.4e38, -0.1, 123456.789, 2 ** -20]) {
+      const f = Math.fround(v);
+      expect(Math.fround(Number(formatF32(f)))).toBe(f);
+    }
+  });
+
+  it('splits quoted cells', () => {
+    expect(splitCsvLine('a,"b,c","d""e"')).toEqual(['a', 'b,c', 'd"e']);
+  });
+
+  it('refuses snapshots without t and x', () => {
+    const s = sample();
+    delete (s.arrays as Record<string, NdArray>).x;
+    expect(() => exportSnapshot(s, 'csv')).toThrow(/needs arrays "t" and "x"/);
+  });
+});
+
+describe('json snapshot', () => {
+  it('round-trips arrays bit-exactly (f32 and f64), config, meta and resume', () => {
+    const s = sample();
+    const back = parseSnapshotJson(snapshotToJson(s));
+    expect(back.lab).toBe('score-mixing');
+    expect(back.config).toEqual(s.config);
+    expect(back.meta).toEqual(s.meta);
+    expect(back.resume).toEqual(s.resume);
+    for (const k of Object.keys(s.arrays)) {
+      expect(back.arrays[k].dtype).toBe(s.arrays[k].dtype);
+      expect(back.arrays[k].shape).toEqual(s.arrays[k].shape);
+      expect(back.arrays[k].data).toEqual(s.arrays[k].data);
+    }
+  });
+
+  it('writes NaN and infinities as strings and reads them back', () => {
+    const s = sample();
+    s.arrays.t.data[1] = NaN;
+    s.arrays.x.data[0] = -Infinity;
+    const text = snapshotToJson(s);
+    expect(() => JSON.parse(text)).not.toThrow();
+    const back = parseSnapshotJson(text);
+    expect(back.arrays.t.data[1]).toBeNaN();
+    expect(back.arrays.x.data[0]).toBe(-Infinity);
+  });
+
+  it('chunks large arrays without changing the text', () => {
+    const n = 200_000;
+    const s: Snapshot = { lab: 'l', config: {}, meta: {}, arrays: { t: { dtype: 'f64', shape: [n], data: new Float64Array(n).map((_, i) => i / 7) } } };
+    const parts = exportSnapshotParts(s, 'json');
+    const text = new TextDecoder().decode(exportSnapshot(s, 'json'));
+    expect(parts.reduce((a, p) => a + p.length, 0)).toBe(text.length);
+    expect(parseSnapshotJson(text).arrays.t.data[n - 1]).toBe((n - 1) / 7);
+  });
+
+  it('names the broken field', () => {
+    const good = JSON.parse(snapshotToJson(sample()));
+    const bad = (mutate: (o: any) => void) => {
+      const o = structuredClone(good);
+      mutate(o);
+      return fieldOf(() => parseSnapshotJson(JSON.stringify(o)));
+    };
+    expect(bad((o) => (o.format = 'other'))).toBe('format');
+    expect(bad((o) => (o.version = 99))).toBe('version');
+    expect(bad((o) => delete o.lab)).toBe('lab');
+    expect(bad((o) => (o.arrays.x.dtype = 'f16'))).toBe('arrays.x.dtype');
+    expect(bad((o) => o.arrays.x.data.pop())).toBe('arrays.x.data');
+    expect(bad((o) => (o.arrays.t.data[2] = 'x'))).toBe('arrays.t.data[2]');
+    expect(fieldOf(() => parseSnapshotJson('{nope'))).toBe('snapshot');
+  });
+});
+
+describe('export', () => {
+  it('picks the format from the file name', () => {
+    expect(formatFromPath('out/run.npz')).toBe('npz');
+    expect(formatFromPath('RUN.JSON')).toBe('json');
+    expect(formatFromPath('a.csv')).toBe('csv');
+    expect(formatFromPath('a.npy')).toBeNull();
+    expect(formatFromPath('noext')).toBeNull();
+  });
+});
+
+describe('point sets', () => {
+  it('reads JSON objects and bare arrays', () => {
+    expect(parsePointSetJson('{"points": [[0, 1], [2, 3]], "weights": [1, 3]}')).toEqual({ points: [[0, 1], [2, 3]], weights: [1, 3] });
+    expect(parsePointSetJson('[[1], [2]]')).toEqual({ points: [[1], [2]] });
+  });
+
+  it('names the field in JSON errors', () => {
+    expect(fieldOf(() => parsePointSetJson('[[0, 1], [2]]', 'mu1'))).toBe('mu1[1]');
+    expect(fieldOf(() => parsePointSetJson('{"points": [[0, 1], [2, "a"]]}', 'mu1'))).toBe('mu1.points[1][1]');
+    expect(fieldOf(() => parsePointSetJson('{"points": [[0]], "weights": [0]}', 'mu1'))).toBe('mu1.weights[0]');
+    expect(fieldOf(() => parsePointSetJson('{"points": [[0]], "weights": [1, 2]}', 'mu1'))).toBe('mu1.weights');
+    expect(fieldOf(() => parsePointSetJson('{"points": [[0]], "colour": 1}', 'mu1'))).toBe('mu1.colour');
+    expect(fieldOf(() => parsePointSetJson('[[1,2,3,4,5,6,7,8,9]]', 'mu1'))).toBe('mu1[0]');
+    expect(fieldOf(() => parsePointSetJson('[]', 'mu1'))).toBe('mu1');
+    expect(fieldOf(() => parsePointSetJson('nope', 'mu1'))).toBe('mu1');
+  });
+
+  it('reads CSV with or without a header, with an optional weight column', () => {
+    expect(parsePointSetCsv('0,1\n2,3\n')).toEqual({ points: [[0, 1], [2, 3]] });
+    expect(parsePointSetCsv('# comment\nx,y,w\n0,1,0.5\n\n2,3,1.5\n')).toEqual({ points: [[0, 1], [2, 3]], weights: [0.5, 1.5] });
+  });
+
+  it('names line and column in CSV errors', () => {
+    expect(fieldOf(() => parsePointSetCsv('x,y\n0,1\n2,oops\n', 'a.csv'))).toBe('a.csv line 3 column 2');
+    expect(fieldOf(() => parsePointSetCsv('0,1\n2\n', 'a.csv'))).toBe('a.csv line 2');
+    expect(fieldOf(() => parsePointSetCsv('x,w\n1,-1\n', 'a.csv'))).toBe('a.csv line 2 column 2 (weight)');
+    expect(fieldOf(() => parsePointSetCsv('x,y\n', 'a.csv'))).toBe('a.csv');
+  });
+
+  it('exports JSON and CSV that import back', () => {
+    const ps = { points: [[0.5, -1], [2, 1e-9]], weights: [1, 2] };
+    expect(parsePointSetJson(pointSetToJson(ps))).toEqual(ps);
+    expect(parsePointSetCsv(pointSetToCsv(ps))).toEqual(ps);
+    expect(parsePointSetFile('p.csv', pointSetToCsv({ points: [[1, 2]] }))).toEqual({ points: [[1, 2]] });
+  });
+});
