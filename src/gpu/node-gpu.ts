@@ -2,7 +2,9 @@
 // when no adapter comes back, retries on SwiftShader (the CPU Vulkan driver shipped with
 // Chromium) if it is installed. Node-only: imported dynamically so the page bundle never sees it.
 
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createContext, requestAdapterFrom, type AcquireOptions, type GpuContext } from './device';
 
 export const SWIFTSHADER_ICDS = [
@@ -36,6 +38,9 @@ export async function acquireNodeGpu(options: AcquireOptions & { allowSoftware?:
     Object.assign(globalThis, webgpu.globals);
     installedGlobals = true;
   }
+  // Vulkan WSI code in the drivers complains on stderr when XDG_RUNTIME_DIR is unset (headless
+  // servers, CI); a private empty directory silences it and is never used for anything.
+  process.env.XDG_RUNTIME_DIR ??= mkdtempSync(join(tmpdir(), 'flowlab-xdg-'));
   const preset = process.env.VK_ICD_FILENAMES;
   // dawn.node tears its instance down when the object returned by create() is garbage-collected,
   // even while a device made from it lives: mapAsync then never resolves or the process aborts

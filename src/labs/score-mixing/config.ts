@@ -6,6 +6,8 @@
 import { MAX_ATOMS, D_MAX, D_MIN, validatePointSet, validatePoints } from '../../io/point-sets';
 import { FieldError, checkParam, describeAllowed, type NumberParam } from '../schema';
 import { MAX_PARTICLES, SCORE_MIXING_PARAMS, paramSpec } from './params';
+import { toMeasure } from './measures';
+import { initialParticles, type SamplerOptions } from './reference';
 import type { Integrator, ParticlesInput, Sampler, ScoreMixingConfig } from './types';
 
 export { MAX_ATOMS, D_MIN, D_MAX };
@@ -120,4 +122,37 @@ export function particleCount(c: ScoreMixingConfig): number {
 /** Dimension of a (validated) config. */
 export function dimensionOf(c: ScoreMixingConfig): number {
   return c.mu1.points[0].length;
+}
+
+/** What both the page and the headless runner build from a validated config before running. */
+export interface RunSetup {
+  opts: SamplerOptions;
+  /** Initial particles X(T), count*d. */
+  x0: Float64Array;
+  d: number;
+  count: number;
+}
+
+export function runSetup(c: ScoreMixingConfig): RunSetup {
+  const mu1 = toMeasure(c.mu1);
+  const mu2 = toMeasure(c.mu2);
+  const d = dimensionOf(c);
+  return {
+    opts: {
+      mu1,
+      mu2,
+      lambda: c.lambda,
+      T: c.T,
+      tMin: c.tMin,
+      steps: c.steps,
+      sampler: c.sampler,
+      // The ODE is the beta = 0 member of the family (NUMERICS.md): no noise is drawn.
+      beta: c.sampler === 'ode' ? 0 : c.beta,
+      integrator: c.integrator,
+      seed: c.seed,
+    },
+    x0: initialParticles(d, c.T, c.particles),
+    d,
+    count: particleCount(c),
+  };
 }

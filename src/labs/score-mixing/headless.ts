@@ -9,9 +9,8 @@
 import type { HeadlessOptions } from '../lab';
 import type { Snapshot } from '../../io/snapshot-types';
 import { APP_VERSION } from '../../io/app-version';
-import { parseConfig, particleCount, dimensionOf } from './config';
-import { toMeasure } from './measures';
-import { initialParticles, runReference, type SamplerOptions } from './reference';
+import { parseConfig, runSetup } from './config';
+import { runReference } from './reference';
 import { runOnGpu } from './simulation';
 import { stableCriticalPoints } from './analysis';
 import type { ScoreMixingConfig } from './types';
@@ -29,23 +28,8 @@ export interface ScoreMixingResume {
 export async function runHeadless(config: ScoreMixingConfig, options: HeadlessOptions): Promise<Snapshot> {
   const wallStart = performance.now();
   const cfg = parseConfig(config);
-  const mu1 = toMeasure(cfg.mu1);
-  const mu2 = toMeasure(cfg.mu2);
-  const d = dimensionOf(cfg);
-  const count = particleCount(cfg);
-  const x0 = initialParticles(d, cfg.T, cfg.particles);
-  const opts: SamplerOptions = {
-    mu1,
-    mu2,
-    lambda: cfg.lambda,
-    T: cfg.T,
-    tMin: cfg.tMin,
-    steps: cfg.steps,
-    sampler: cfg.sampler,
-    beta: cfg.sampler === 'ode' ? 0 : cfg.beta,
-    integrator: cfg.integrator,
-    seed: cfg.seed,
-  };
+  const { opts, x0, d, count } = runSetup(cfg);
+  const { mu1, mu2 } = opts;
 
   const simStart = performance.now();
   let t: Float64Array;
