@@ -15,6 +15,7 @@ import { GpuSession } from './gpu-session';
 import { Hud, RateMeter } from './hud';
 import type { Layout } from './layout';
 import { describeError, NoticeArea } from './notices';
+import { captureStage, type StageCapture } from './png-export';
 import { ParamPanel } from './panel';
 import { RunControls } from './run-controls';
 import { Shortcuts } from './shortcuts';
@@ -105,7 +106,7 @@ export class App {
       { keys: ['+', '='], label: '+', description: 'Faster (more steps per frame)', run: () => this.nudgeSpeed(1) },
       { keys: ['-', '_'], label: '−', description: 'Slower', run: () => this.nudgeSpeed(-1) },
       { keys: ['e', 'E'], label: 'E', description: 'Export / import menu', run: () => this.exportMenu.toggle() },
-      { keys: ['p', 'P'], label: 'P', description: 'Save the canvas as PNG', run: () => this.exportPng() },
+      { keys: ['p', 'P'], label: 'P', description: 'Save the view (canvas + overlay) as PNG', run: () => this.exportPng() },
       { keys: ['h', 'H'], label: 'H', description: 'Show / hide the HUD', run: () => this.hud.toggle() },
       { keys: ['g', 'G'], label: 'G', description: 'Show / hide the parameter panel', run: () => this.layout.side.classList.toggle('collapsed') },
       { keys: ['?'], label: '?', description: 'This list', run: () => shortcuts.showHelp() },
@@ -469,13 +470,22 @@ export class App {
     }
   }
 
+  /** The stage as seen: canvas + the lab's SVG overlay, captured right after a rendered frame. */
   exportPng(): void {
-    const canvas = this.layout.canvas;
+    const name = `${this.lab.id}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}.png`;
     this.loop.whenFramed(() => {
-      canvas.toBlob((blob) => {
-        if (blob) saveBlob(`${this.lab.id}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}.png`, blob);
-        else this.notices.show({ level: 'error', text: 'The canvas could not be captured as PNG.' });
-      }, 'image/png');
+      let capture: StageCapture;
+      try {
+        // Same task as the render: the WebGPU canvas's current texture is still readable.
+        capture = captureStage(this.layout.canvas, this.layout.overlay);
+      } catch (e) {
+        this.notices.error(e, 'The canvas could not be captured as PNG');
+        return;
+      }
+      capture.toPng().then(
+        (blob) => saveBlob(name, blob),
+        (e: unknown) => this.notices.error(e, 'The canvas could not be captured as PNG'),
+      );
     });
   }
 

@@ -1,4 +1,4 @@
-// The header's export menu: snapshot (npz / csv / json), PNG of the canvas, SVG of each chart,
+// The header's export menu: snapshot (npz / csv / json), PNG of the view (canvas + overlay), SVG of each chart,
 // json import, and "copy link". The shell provides the actions; this is only the menu.
 
 import { h } from './dom';
@@ -51,7 +51,7 @@ export class ExportMenu {
       this.item('CSV (trajectory)', 'Long format: frame, t, particle, coordinates', () => a.snapshot('csv'), 'export-csv'),
       this.item('JSON (reloadable)', 'Config, arrays and resume state: import it to continue the run exactly', () => a.snapshot('json'), 'export-json'),
       h('div', { class: 'menu-heading' }, 'Pictures'),
-      this.item('Canvas as PNG', 'The main view as it is drawn now (P)', () => a.png(), 'export-png'),
+      this.item('Canvas as PNG', 'The main view as it is drawn now, with its overlay (P)', () => a.png(), 'export-png'),
       ...(charts.length === 0
         ? [h('div', { class: 'menu-empty' }, 'No charts yet')]
         : charts.map((c) => this.item(`Chart “${c.name}” as SVG`, 'Vector graphics of the chart', () => a.chartSvg(c.name, c.svg), `export-svg-${c.name}`))),

@@ -1,17 +1,24 @@
 // GPU pass timings from timestamp queries, for the HUD (RunStatus.passMs). Knows nothing about labs.
 //
-// Per frame (one command encoder):
+// Two-phase, like ReadbackPool: the readback of the stamps is encoded into the caller's command
+// encoder, and its mapping may only start after that encoder was submitted. Per command encoder:
 //   profiler.beginFrame();
 //   const pass = encoder.beginComputePass({ label, timestampWrites: profiler.timestampWrites('drift') });
 //   ...
+//   profiler.timeSpan(encoder, 'field', () => field.encode(encoder, plane)); // passes made by others
 //   profiler.resolve(encoder);          // before encoder.finish()
 //   device.queue.submit([encoder.finish()]);
-//   status.passMs = profiler.passMs();  // latest completed frame, smoothed; {} until the first one
+//   profiler.submitted();               // right after the submit: starts the readback's mapping
+//   status.passMs = profiler.passMs();  // latest completed frames, smoothed; {} until the first one
+// Forgetting submitted() leaves the readback pending forever: passMs() stays {} and, once both
+// staging buffers wait, every later frame's timings are dropped.
 //
 // Without the 'timestamp-query' feature every method is a no-op and passMs() returns undefined.
 // Readback goes through a ReadbackPool: it never blocks the frame; when all staging buffers are in
 // flight the frame's timings are dropped. A name used several times in one frame (several steps
-// per frame) reports the sum of its passes.
+// per frame) reports the sum of its passes; a name keeps its last value until it is timed again.
+// Implementations may quantise the stamps (Chromium rounds to 100 us unless unsafe APIs are
+// allowed), so short passes can read 0.
 
 import { ReadbackPool } from './readback';
 
@@ -52,7 +59,7 @@ export class GpuProfiler {
     this.pool = new ReadbackPool(device, `${label}.readback`, 2);
   }
 
-  /** Start a frame's set of timed passes. */
+  /** Start the timed passes of one command encoder (a frame). */
   beginFrame(): void {
     this.names = [];
   }
@@ -65,7 +72,25 @@ export class GpuProfiler {
     return { querySet: this.querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 };
   }
 
-  /** Encode the resolve + readback of this frame's timestamps (call before encoder.finish()). */
+  /**
+   * Time passes that someone else encodes (code that takes no timestampWrites): an empty compute
+   * pass stamps the start, `body` encodes its passes into `encoder`, a second empty pass stamps the
+   * end. The span includes the two empty passes (negligible next to a real dispatch).
+   */
+  timeSpan<T>(encoder: GPUCommandEncoder, name: string, body: () => T): T {
+    const w = this.timestampWrites(name);
+    if (!w) return body();
+    const { querySet, beginningOfPassWriteIndex, endOfPassWriteIndex } = w;
+    encoder.beginComputePass({ label: `${this.label}.${name}.begin`, timestampWrites: { querySet, beginningOfPassWriteIndex } }).end();
+    const result = body();
+    encoder.beginComputePass({ label: `${this.label}.${name}.end`, timestampWrites: { querySet, endOfPassWriteIndex } }).end();
+    return result;
+  }
+
+  /**
+   * Encode the resolve + readback of this frame's timestamps (call before encoder.finish()), then
+   * call submitted() right after submitting the encoder.
+   */
   resolve(encoder: GPUCommandEncoder): void {
     if (!this.querySet || !this.resolveBuffer || !this.pool || this.disposed || this.names.length === 0) return;
     const count = 2 * this.names.length;
@@ -81,6 +106,11 @@ export class GpuProfiler {
       (bytes) => this.record(names, new BigUint64Array(bytes)),
       () => undefined, // device lost or disposed: timings simply stop
     );
+  }
+
+  /** Call right after queue.submit() of the encoder given to resolve(): starts the readback. */
+  submitted(): void {
+    this.pool?.submitted();
   }
 
   private record(names: string[], stamps: BigUint64Array): void {

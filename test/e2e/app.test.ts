@@ -2,11 +2,11 @@
 // URL round-trip, bad links, exports (npz, json, PNG), json import, device loss, and the
 // no-WebGPU page with its CPU fallback. Small runs via URL state keep this quick on 2 cores.
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { unzipSync } from 'fflate';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodePng, diffFraction, e2eSkipReason, ensureBuilt, launch, lumaVariance, openPage, serveStatic, type StaticServer } from './harness';
+import { decodePng, diffFraction, e2eSkipReason, ensureBuilt, launch, lumaVariance, openPage, serveStatic, type Image, type StaticServer } from './harness';
 
 const skip = e2eSkipReason();
 
@@ -30,8 +30,25 @@ async function frames(page: Page, n = 4): Promise<void> {
   await page.waitForFunction(`window.__flowlab.frames() >= ${start + n}`, undefined, { timeout: 30_000 });
 }
 
-async function canvasShot(page: Page) {
-  return decodePng(await page.locator('[data-testid=main-canvas]').screenshot());
+/** The canvas region as on screen (overlay included); FLOWLAB_E2E_SHOTS=dir also saves it as `name`. */
+async function canvasShot(page: Page, name?: string) {
+  const path = name && process.env.FLOWLAB_E2E_SHOTS ? `${process.env.FLOWLAB_E2E_SHOTS}/${name}` : undefined;
+  return decodePng(await page.locator('[data-testid=main-canvas]').screenshot({ path }));
+}
+
+/** Fraction of the pixels within `radius` of (cx, cy) that pass `test`. */
+function markerFraction(img: Image, cx: number, cy: number, radius: number, test: (r: number, g: number, b: number) => boolean): number {
+  let n = 0;
+  let hit = 0;
+  for (let y = Math.floor(cy - radius); y <= Math.ceil(cy + radius); y++) {
+    for (let x = Math.floor(cx - radius); x <= Math.ceil(cx + radius); x++) {
+      if ((x - cx) ** 2 + (y - cy) ** 2 > radius * radius || x < 0 || y < 0 || x >= img.width || y >= img.height) continue;
+      const o = 4 * (y * img.width + x);
+      n++;
+      if (test(img.rgba[o], img.rgba[o + 1], img.rgba[o + 2])) hit++;
+    }
+  }
+  return n === 0 ? 0 : hit / n;
 }
 
 async function download(page: Page, testid: string) {
@@ -81,6 +98,13 @@ describe.skipIf(skip !== null)('Flowlab page on WebGPU (SwiftShader)', () => {
     await waitForStep(page, 's.step >= 6');
     await page.keyboard.press('Space');
     expect(await page.evaluate(() => window.__flowlab!.playing())).toBe(false);
+    // GPU pass timings (timestamp queries) reach status() and the HUD when the adapter has them.
+    const timestamps = await page.evaluate(async () => (await navigator.gpu.requestAdapter())?.features.has('timestamp-query') ?? false);
+    if (timestamps) {
+      await expect.poll(async () => (await status(page)).passMs?.generate ?? 0).toBeGreaterThan(0);
+      expect((await status(page)).passMs?.project).toBeGreaterThan(0);
+      await expect.poll(() => page.locator('.hud [data-hud=passes]').textContent()).toMatch(/GPU .*generate [\d.]+ ms/);
+    } else expect((await status(page)).passMs).toBeUndefined();
     const paused = (await status(page)).step;
     await frames(page, 4);
     expect((await status(page)).step).toBe(paused);
@@ -156,12 +180,47 @@ describe.skipIf(skip !== null)('Flowlab page on WebGPU (SwiftShader)', () => {
     expect(meta.config.lambda).toBeDefined();
   });
 
-  it('exports the canvas as a non-blank PNG', async () => {
+  it('exports the picture as seen (canvas + SVG overlay) as PNG', async () => {
+    // The colour map arrives asynchronously (contours are drawn with it): wait until it is there
+    // and the picture has stopped changing, so the export and the screenshots show the same thing.
+    await page.waitForFunction(() => document.querySelectorAll('.score-mixing-overlay .contours path').length > 0, undefined, { timeout: 60_000 });
+    await expect.poll(async () => {
+      const a = await canvasShot(page);
+      await frames(page, 1);
+      return diffFraction(a, await canvasShot(page), 24);
+    }, { timeout: 30_000 }).toBeLessThan(0.001);
     const { name, bytes } = await download(page, 'export-png');
     expect(name).toMatch(/\.png$/);
+    if (process.env.FLOWLAB_E2E_SHOTS) writeFileSync(`${process.env.FLOWLAB_E2E_SHOTS}/export.png`, bytes);
     const img = decodePng(bytes);
-    expect(img.width).toBeGreaterThan(100);
     expect(lumaVariance(img)).toBeGreaterThan(5);
+    // The page is paused: what is on screen now is what was exported (the HUD is hidden).
+    const shown = await canvasShot(page, 'export-screen.png');
+    await page.addStyleTag({ content: '.overlay { visibility: hidden !important; }' });
+    await frames(page, 1);
+    const bare = await canvasShot(page, 'export-bare.png');
+    await page.addStyleTag({ content: '.overlay { visibility: visible !important; }' });
+    expect([img.width, img.height]).toEqual([shown.width, shown.height]); // devicePixelRatio 1
+    const toScreen = diffFraction(img, shown, 24);
+    const toBare = diffFraction(img, bare, 24);
+    expect(toScreen, 'PNG vs the canvas region on screen').toBeLessThan(0.01);
+    expect(toBare, 'PNG vs the canvas alone: the overlay must show').toBeGreaterThan(Math.max(0.02, 5 * toScreen));
+    // An atom marker of mu1 (fill #ff6b5a, opacity 0.85): most pixels inside it are that red. The
+    // atom farthest from any critical-point star, so no star covers it.
+    const atom = await page.evaluate(() => {
+      const c = document.querySelector('[data-testid=main-canvas]')!.getBoundingClientRect();
+      const centre = (e: Element) => {
+        const r = e.getBoundingClientRect();
+        return { x: r.x + r.width / 2 - c.x, y: r.y + r.height / 2 - c.y, r: r.width / 2 };
+      };
+      const cps = Array.from(document.querySelectorAll('.score-mixing-overlay .cp'), centre);
+      const atoms = Array.from(document.querySelectorAll('.score-mixing-overlay .atom[data-measure=mu1]'), centre);
+      const clearance = (a: { x: number; y: number }) => Math.min(Infinity, ...cps.map((p) => Math.hypot(p.x - a.x, p.y - a.y)));
+      return atoms.sort((a, b) => clearance(b) - clearance(a))[0];
+    });
+    const red = markerFraction(img, atom.x, atom.y, atom.r - 2, (r, g, b) => r > 200 && r - g > 70 && r - b > 80);
+    expect(red, `mu1 marker colour around (${atom.x.toFixed(0)}, ${atom.y.toFixed(0)})`).toBeGreaterThan(0.6);
+    expect(markerFraction(bare, atom.x, atom.y, atom.r - 2, (r, g, b) => r > 200 && r - g > 70 && r - b > 80)).toBeLessThan(0.2);
   });
 
   it('a json snapshot restores and continues the run', async () => {

@@ -198,13 +198,21 @@ export class ScoreMixingSimulation {
     return this.kNow >= this.steps;
   }
 
-  /** Encodes up to n steps (fewer at the end of the grid) and returns how many. Never awaits. */
-  encodeSteps(encoder: GPUCommandEncoder, n: number): number {
+  /**
+   * Encodes up to n steps (fewer at the end of the grid) and returns how many. Never awaits.
+   * `timestampWrites`, when given, is asked once per compute pass (name 'generate') for the pass's
+   * timestamp writes, e.g. GpuProfiler.timestampWrites; undefined leaves that pass untimed.
+   */
+  encodeSteps(
+    encoder: GPUCommandEncoder,
+    n: number,
+    timestampWrites?: (name: string) => GPUComputePassTimestampWrites | undefined,
+  ): number {
     this.assertLive();
     const todo = Math.max(0, Math.min(Math.floor(n), this.steps - this.kNow));
     for (let done = 0; done < todo; ) {
       const chunk = Math.min(this.stepsPerDispatch, todo - done);
-      this.encodeRange(encoder, this.kNow + done, this.kNow + done + chunk);
+      this.encodeRange(encoder, this.kNow + done, this.kNow + done + chunk, timestampWrites?.('generate'));
       done += chunk;
     }
     this.kNow += todo;
@@ -277,12 +285,12 @@ export class ScoreMixingSimulation {
   }
 
   /** One dispatch over steps [from, to); from === to only runs the finiteness epilogue. */
-  private encodeRange(encoder: GPUCommandEncoder, from: number, to: number): void {
+  private encodeRange(encoder: GPUCommandEncoder, from: number, to: number, timestampWrites?: GPUComputePassTimestampWrites): void {
     const { index, cursor, status } = this.buffers;
     encoder.copyBufferToBuffer(index, 4 * from, cursor, 0, 4);
     encoder.copyBufferToBuffer(index, 4 * to, cursor, 4, 4);
     encoder.clearBuffer(status);
-    const pass = encoder.beginComputePass({ label: 'ScoreMixingSimulation.generate' });
+    const pass = encoder.beginComputePass({ label: 'ScoreMixingSimulation.generate', timestampWrites });
     pass.setPipeline(this.pipeline);
     pass.setBindGroup(0, this.bindGroup);
     pass.dispatchWorkgroups(this.workgroups[0], this.workgroups[1]);

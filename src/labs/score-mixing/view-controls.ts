@@ -46,7 +46,7 @@ export class Controls {
   private tMin = 1e-4;
   readonly layers: LayerToggles = { trails: true, arrows: true, cells: true, contours: true };
 
-  constructor(parent: HTMLElement, private readonly h: ControlHandlers) {
+  constructor(parent: HTMLElement, h: ControlHandlers) {
     this.root = el('div', { class: 'score-mixing-controls' });
     this.root.style.cssText = 'display:flex;flex-direction:column;gap:6px;font:12px system-ui,sans-serif';
 

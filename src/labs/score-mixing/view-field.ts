@@ -6,6 +6,7 @@
 // view-geometry.ts) and is always computed on the CPU (one row per t).
 
 import type { GpuContext } from '../../gpu/device';
+import type { GpuProfiler } from '../../gpu/profiler';
 import { heatPotential, sqDistToSupport } from '../../math/heat';
 import { PotentialField } from './simulation';
 import type { Measure } from './types';
@@ -47,6 +48,8 @@ export class FieldLayer {
   private disposed = false;
   /** Last error, reported once by the page. */
   error: string | null = null;
+  /** Times the GPU field pass as 'field' when set (the page's profiler, same device). */
+  profiler: GpuProfiler | null = null;
 
   constructor(
     private gpu: GpuContext | null,
@@ -103,20 +106,20 @@ export class FieldLayer {
     const origin = Array.from(p.origin);
     origin[p.ax] = 0;
     origin[p.ay] = 0;
+    const field = this.gpuField;
     const encoder = gpu.device.createCommandEncoder({ label: 'ScoreMixingView.fieldEncoder' });
-    this.gpuField.encode(encoder, {
-      t: r.t,
-      lambda: r.lambda,
-      origin,
-      e1,
-      e2,
-      uMin: b.xMin,
-      uMax: b.xMax,
-      vMin: b.yMin,
-      vMax: b.yMax,
-    });
+    const plane = { t: r.t, lambda: r.lambda, origin, e1, e2, uMin: b.xMin, uMax: b.xMax, vMin: b.yMin, vMax: b.yMax };
+    // Encoded and submitted in one go (no await in between), so it never interleaves with a
+    // frame's use of the shared profiler. PotentialField.encode takes no timestampWrites: timeSpan.
+    const profiler = this.profiler;
+    if (profiler) {
+      profiler.beginFrame();
+      profiler.timeSpan(encoder, 'field', () => field.encode(encoder, plane));
+      profiler.resolve(encoder);
+    } else field.encode(encoder, plane);
     gpu.device.queue.submit([encoder.finish()]);
-    const values = await this.gpuField.read();
+    profiler?.submitted();
+    const values = await field.read();
     if (this.disposed) return null;
     return { width: this.gpuWidth, height: this.gpuHeight, bounds: b, values, t: r.t, lambda: r.lambda };
   }

@@ -60,7 +60,9 @@ export class Overlay {
       .style('width', '100%')
       .style('height', '100%')
       .style('pointer-events', 'all')
-      .style('user-select', 'none') as unknown as Selection<SVGSVGElement, unknown, null, undefined>;
+      .style('user-select', 'none')
+      // Drags are ours: without this a touch drag becomes a pan and the browser cancels the pointer.
+      .style('touch-action', 'none') as unknown as Selection<SVGSVGElement, unknown, null, undefined>;
     this.gContours = this.svg.append('g').attr('class', 'contours');
     this.gCells = this.svg.append('g').attr('class', 'cells');
     this.gArrows = this.svg.append('g').attr('class', 'arrows');
@@ -71,6 +73,8 @@ export class Overlay {
     this.svg.on('pointerdown', (ev: PointerEvent) => this.onBackgroundDown(ev));
     this.svg.on('pointermove', (ev: PointerEvent) => this.onMove(ev));
     this.svg.on('pointerup', (ev: PointerEvent) => this.onUp(ev));
+    // A cancelled pointer (capture lost, window switch) ends the drag where it got to.
+    this.svg.on('pointercancel', (ev: PointerEvent) => this.onUp(ev));
     this.svg.on('contextmenu', (ev: Event) => ev.preventDefault());
   }
 

@@ -4,6 +4,7 @@
 // the potential field is recomputed through FieldLayer's single in-flight request.
 
 import type { GpuContext } from '../../gpu/device';
+import { GpuProfiler } from '../../gpu/profiler';
 import type { Snapshot } from '../../io/snapshot-types';
 import { APP_VERSION } from '../../io/app-version';
 import { parsePointSetFile, pointSetToCsv, pointSetToJson } from '../../io/point-sets';
@@ -12,9 +13,7 @@ import { FieldError } from '../schema';
 import { nearestCriticalDistances, stableCriticalPoints, type CriticalPoint } from './analysis';
 import { DistanceChart, summarise } from './charts-distance';
 import { LambdaChart } from './charts-lambda';
-import { parseConfig, particleCount, dimensionOf } from './config';
-import { toMeasure } from './measures';
-import { initialParticles, type SamplerOptions } from './reference';
+import { parseConfig, dimensionOf, runSetup } from './config';
 import type { Measure, ParticleState, ScoreMixingConfig } from './types';
 import { channelRange, colourise, contourLevels, contourLines, domainFor, type FieldChannel } from './view-colormap';
 import { CanvasPicture } from './view-canvas2d';
@@ -42,6 +41,8 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
   private scene: ParticleScene | null = null;
   private picture: CanvasPicture | null = null;
   private readonly field: FieldLayer;
+  /** Times the generate, project and field passes for the HUD (no-op without timestamp-query). */
+  private profiler: GpuProfiler | null = null;
   private readonly overlay: Overlay;
   private readonly controls: Controls;
   private readonly distChart: DistanceChart;
@@ -70,6 +71,7 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
     private gpu: GpuContext | null,
   ) {
     this.field = new FieldLayer(gpu, (g) => this.onField(g), gpu?.isSoftware ? 128 : 256, gpu?.isSoftware ? 128 : 256);
+    this.setProfiler(gpu);
     this.overlay = new Overlay(
       host.overlay,
       (e) => void this.applyEdit(e),
@@ -148,7 +150,7 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
     let n = 0;
     const run = this.run;
     if (run instanceof GpuRun) {
-      n = run.advance(this.haltedReason ? 0 : steps, this.projection!.ax, this.projection!.ay, timeY);
+      n = run.advance(this.haltedReason ? 0 : steps, this.projection!.ax, this.projection!.ay, timeY, this.profiler);
     } else {
       const before = run.k;
       n = this.haltedReason ? 0 : run.advance(steps);
@@ -187,6 +189,7 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
       done: run?.done ?? false,
       haltedReason: this.haltedReason,
       stepsPerSecond: this.stepsPerSecond,
+      passMs: run instanceof GpuRun ? this.profiler?.passMs() : undefined,
     };
   }
 
@@ -255,6 +258,7 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
     this.scene = null;
     this.gpu = gpu;
     this.field.setGpu(gpu);
+    this.setProfiler(gpu);
     if (gpu) this.scene = await ParticleScene.create(this.host.canvas, gpu.device);
     else if (!this.picture) {
       this.host.notify({ level: 'error', text: 'The GPU device was lost and no new one is available; reload the page to use the CPU fallback.' });
@@ -269,11 +273,21 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
     this.run?.dispose();
     this.run = null;
     this.field.dispose();
+    this.profiler?.dispose();
+    this.profiler = null;
     this.scene?.dispose();
     this.overlay.dispose();
     this.controls.dispose();
     this.distChart.dispose();
     this.lambdaChart.dispose();
+  }
+
+  /** A profiler on the (new) device, shared by the frame encoder and the field layer. */
+  private setProfiler(gpu: GpuContext | null): void {
+    this.profiler?.dispose();
+    // Room for many dispatches per frame (large runs at high speed) plus the projection.
+    this.profiler = gpu ? new GpuProfiler(gpu.device, 'ScoreMixingView.profiler', { maxPasses: 128 }) : null;
+    this.field.profiler = this.profiler;
   }
 
   // ---- building a run ------------------------------------------------------------------------
@@ -286,23 +300,10 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
   }
 
   private async buildNow(cfg: ScoreMixingConfig, state: ParticleState | null): Promise<void> {
-    const mu1 = toMeasure(cfg.mu1);
-    const mu2 = toMeasure(cfg.mu2);
-    const d = mu1.d;
-    let x0 = initialParticles(d, cfg.T, cfg.particles);
-    const opts: SamplerOptions = {
-      mu1,
-      mu2,
-      lambda: cfg.lambda,
-      T: cfg.T,
-      tMin: cfg.tMin,
-      steps: cfg.steps,
-      sampler: cfg.sampler,
-      beta: cfg.sampler === 'ode' ? 0 : cfg.beta,
-      integrator: cfg.integrator,
-      seed: cfg.seed,
-    };
-    const total = particleCount(cfg);
+    const setup = runSetup(cfg);
+    const { opts, d, count: total } = setup;
+    const { mu1, mu2 } = opts;
+    let x0 = setup.x0;
     let note = '';
     let next: GpuRun | CpuRun;
     if (this.gpu && this.scene) {

@@ -57,7 +57,8 @@ export class ParticleProjector {
     this.trail = this.res.buffer('trail', count * trailLength * 16, STORAGE);
   }
 
-  encode(encoder: GPUCommandEncoder, source: GPUBuffer, a: ProjectArgs): void {
+  /** `timestampWrites`: for timing the pass (GpuProfiler); omitted, the pass is not timed. */
+  encode(encoder: GPUCommandEncoder, source: GPUBuffer, a: ProjectArgs, timestampWrites?: GPUComputePassTimestampWrites): void {
     if (a.fillAll) {
       this.head = 0;
       this.filled = 1;
@@ -96,7 +97,7 @@ export class ParticleProjector {
       });
       this.boundSource = source;
     }
-    const pass = encoder.beginComputePass({ label: 'ScoreMixingView.projectPass' });
+    const pass = encoder.beginComputePass({ label: 'ScoreMixingView.projectPass', timestampWrites });
     pass.setPipeline(this.pipeline);
     pass.setBindGroup(0, this.bindGroup);
     pass.dispatchWorkgroups(Math.ceil(this.count / 64));

@@ -1,7 +1,9 @@
 // A run on the GPU as the page drives it. Each frame encodes, into ONE command encoder: the
-// simulation steps, the projection for the renderer, and (when a staging buffer is free) a copy
-// of the first `sampleCount` particles for the distance chart. Nothing is awaited: readbacks and
-// finiteness checks are started here and consumed when their promises resolve.
+// simulation steps, the projection for the renderer, and (when a staging buffer of the
+// ReadbackPool is free) a copy of the first `sampleCount` particles for the distance chart; when
+// both are busy the frame's sample is dropped. Nothing is awaited: readbacks and finiteness
+// checks are started here and consumed when their promises resolve. With a GpuProfiler the step
+// and projection passes are timed ('generate', 'project').
 //
 // Blow-up handling: a finiteness check (simulation.checkFinite) runs every `checkEvery` frames;
 // a full state readback every `saveEvery` frames becomes the "last good state" once it is seen to
@@ -9,6 +11,8 @@
 // last good state back, so what the user sees is the last finite picture.
 
 import type { GpuContext } from '../../gpu/device';
+import type { GpuProfiler } from '../../gpu/profiler';
+import { ReadbackPool } from '../../gpu/readback';
 import { ScoreMixingSimulation } from './simulation';
 import type { SamplerOptions } from './reference';
 import type { ParticleState } from './types';
@@ -26,71 +30,13 @@ export interface GpuRunEvents {
   halted(reason: string): void;
 }
 
-/**
- * Staging buffers for the per-frame sample copy. Not ReadbackPool: its request() calls mapAsync
- * before the caller has submitted the encoder holding the copy, and WebGPU rejects submitting a
- * command buffer that uses a buffer with a pending map ("used in submit while mapped"). Here the
- * copy is encoded first and mapAsync is called only after submit.
- */
-class SampleReader {
-  private readonly free: GPUBuffer[] = [];
-  private readonly all = new Set<GPUBuffer>();
-  private inFlight = 0;
-
-  constructor(
-    private readonly device: GPUDevice,
-    private readonly maxInFlight = 2,
-  ) {}
-
-  /** Encode a copy of `size` bytes of `src`; null when all staging buffers are busy. */
-  encode(encoder: GPUCommandEncoder, src: GPUBuffer, size: number): GPUBuffer | null {
-    if (this.inFlight >= this.maxInFlight) return null;
-    const aligned = Math.ceil(size / 4) * 4;
-    let b = this.free.pop();
-    if (b && b.size < aligned) {
-      this.all.delete(b);
-      b.destroy();
-      b = undefined;
-    }
-    b ??= this.device.createBuffer({ label: 'ScoreMixingView.sampleStaging', size: aligned, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-    this.all.add(b);
-    encoder.copyBufferToBuffer(src, 0, b, 0, aligned);
-    this.inFlight++;
-    return b;
-  }
-
-  /** Call after the encoder was submitted. */
-  async read(b: GPUBuffer, size: number): Promise<Float32Array> {
-    const aligned = Math.ceil(size / 4) * 4;
-    try {
-      await b.mapAsync(GPUMapMode.READ, 0, aligned);
-      const out = new Float32Array(b.getMappedRange(0, aligned).slice(0));
-      b.unmap();
-      this.free.push(b);
-      return out;
-    } catch (e) {
-      this.all.delete(b);
-      b.destroy();
-      throw e;
-    } finally {
-      this.inFlight--;
-    }
-  }
-
-  dispose(): void {
-    for (const b of this.all) b.destroy();
-    this.all.clear();
-    this.free.length = 0;
-  }
-}
-
 function allFinite(x: ArrayLike<number>): number {
   for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) return i;
   return -1;
 }
 
 export class GpuRun {
-  private readonly reader: SampleReader;
+  private readonly samples: ReadbackPool;
   private lastGood: ParticleState;
   private checking = false;
   private saving = false;
@@ -111,7 +57,7 @@ export class GpuRun {
     x0: ParticleState,
     private readonly events: GpuRunEvents,
   ) {
-    this.reader = new SampleReader(gpu.device, 2);
+    this.samples = new ReadbackPool(gpu.device, 'ScoreMixingView.sampleReadback', 2);
     this.lastGood = x0;
   }
 
@@ -134,27 +80,33 @@ export class GpuRun {
   }
 
   /** Encode `steps` steps (0: just re-project), submit. Returns steps taken. */
-  advance(steps: number, axisX: number, axisY: number, timeY: (t: number) => number): number {
+  advance(steps: number, axisX: number, axisY: number, timeY: (t: number) => number, profiler?: GpuProfiler | null): number {
     const { sim, gpu } = this;
     const encoder = gpu.device.createCommandEncoder({ label: 'ScoreMixingView.frameEncoder' });
+    profiler?.beginFrame();
+    const timestampWrites = profiler ? (name: string) => profiler.timestampWrites(name) : undefined;
     let n = 0;
-    if (steps > 0 && !this.halted && !sim.done) n = sim.encodeSteps(encoder, steps);
+    if (steps > 0 && !this.halted && !sim.done) n = sim.encodeSteps(encoder, steps, timestampWrites);
     if (n > 0 || this.needFill) {
-      this.projector.encode(encoder, sim.particles, { d: sim.d, axisX, axisY, timeY: timeY(sim.t), fillAll: this.needFill });
+      const args = { d: sim.d, axisX, axisY, timeY: timeY(sim.t), fillAll: this.needFill };
+      this.projector.encode(encoder, sim.particles, args, timestampWrites?.('project'));
       this.needFill = false;
     }
-    let staging: GPUBuffer | null = null;
     const k = sim.k;
     const t = sim.t;
     const bytes = this.sampleCount * sim.d * 4;
-    if (k !== this.lastSampleK) staging = this.reader.encode(encoder, sim.particles, bytes);
+    // null when both staging buffers are still in flight: this frame's sample is dropped.
+    const sample = k !== this.lastSampleK ? this.samples.request(encoder, sim.particles, 0, bytes) : null;
+    profiler?.resolve(encoder);
     gpu.device.queue.submit([encoder.finish()]);
-    if (staging) {
+    this.samples.submitted();
+    profiler?.submitted();
+    if (sample) {
       this.lastSampleK = k;
-      this.reader
-        .read(staging, bytes)
-        .then((points) => {
+      sample
+        .then((b) => {
           if (this.disposed) return;
+          const points = new Float32Array(b);
           if (allFinite(points) >= 0) this.check();
           this.events.sample({ k, t, d: sim.d, points });
         })
@@ -250,7 +202,7 @@ export class GpuRun {
 
   dispose(): void {
     this.disposed = true;
-    this.reader.dispose();
+    this.samples.dispose();
     this.projector.dispose();
     this.sim.dispose();
   }

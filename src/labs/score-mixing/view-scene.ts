@@ -31,7 +31,6 @@ import {
 } from 'three/webgpu';
 import { float, instanceIndex, select, storage, uint, uniform, vec3, vec4, vertexIndex, uv, smoothstep, length, varying } from 'three/tsl';
 import type { Bounds } from './view-geometry';
-import type { FieldGrid } from './view-field';
 
 /** Trail slots: longer trails for fewer particles (memory and fill rate grow with count * L). */
 export function trailLengthFor(count: number): number {
@@ -52,7 +51,6 @@ export class ParticleScene {
   private readonly uHead = uniform(0, 'uint');
   private readonly uFilled = uniform(1, 'uint');
   private readonly uPointSize = uniform(3);
-  private count = 0;
   trailLength = 0;
   showTrails = true;
 
@@ -81,7 +79,6 @@ export class ParticleScene {
   /** Bind GPU buffers `positions` (count vec4) and `trail` (trailLength*count vec4) to new draw objects. */
   setParticleBuffers(positions: GPUBuffer, trail: GPUBuffer, count: number, trailLength: number): void {
     this.clearParticles();
-    this.count = count;
     this.trailLength = trailLength;
     const backend = this.renderer.backend as unknown as { get(o: object): { buffer?: GPUBuffer } };
     // Small CPU arrays: the GPU buffers are injected, three never uploads these.
