@@ -24,6 +24,7 @@ import { denoise } from '../src/math/heat';
 import { DEFAULT_WORKGROUP, ScoreParamsLayout, dispatchGrid, packAtoms, pipelineCacheFor } from '../src/labs/score-mixing/gpu-common';
 import { evaluateMixedScore } from '../src/labs/score-mixing/score-kernel';
 import type { Measure } from '../src/labs/score-mixing/types';
+import { benchPrimalDual } from './primal-dual';
 
 const env = process.env;
 const M = Number(env.BENCH_M ?? 65536);
@@ -243,4 +244,5 @@ async function main(): Promise<void> {
 }
 
 await main();
+await benchPrimalDual();
 process.exit(0);

@@ -47,3 +47,15 @@ export class PipelineCache {
     });
   }
 }
+
+const caches = new WeakMap<GPUDevice, PipelineCache>();
+
+/** One pipeline cache per device, so repeated runs (tests, redraws, labs) compile each kernel once. */
+export function pipelineCacheFor(device: GPUDevice): PipelineCache {
+  let c = caches.get(device);
+  if (!c) {
+    c = new PipelineCache(device);
+    caches.set(device, c);
+  }
+  return c;
+}

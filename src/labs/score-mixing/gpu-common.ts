@@ -1,12 +1,15 @@
 // GPU plumbing shared by the score-mixing kernels' hosts (simulation.ts, field.ts,
-// score-kernel.ts): atom packing, dispatch sizing, the shared pipeline cache, uniform layouts.
+// score-kernel.ts): atom packing and uniform layouts. The per-device pipeline cache and dispatch
+// sizing are generic and live in src/gpu/ (re-exported here for existing importers).
 // Layouts are derived from one field list (src/gpu/struct-layout.ts) and a GPU test checks that
 // the .wgsl declarations print identically.
 
 import { GpuLimitError, assertStorageFits } from '../../gpu/limits';
-import { PipelineCache } from '../../gpu/pipelines';
 import { structLayout } from '../../gpu/struct-layout';
 import type { Measure } from './types';
+
+export { pipelineCacheFor } from '../../gpu/pipelines';
+export { checkWorkgroupSize, dispatchGrid } from '../../gpu/dispatch';
 
 /** Largest dimension the kernels are specialised for (MAXD in shaders/lib/denoise.wgsl). */
 export const MAX_D = 8;
@@ -60,18 +63,6 @@ export const FieldParamsLayout = structLayout('FieldParams', [
   ['e2_1', 'vec4f'],
 ] as const);
 
-const caches = new WeakMap<GPUDevice, PipelineCache>();
-
-/** One pipeline cache per device, so repeated evaluations (tests, field redraws) compile once. */
-export function pipelineCacheFor(device: GPUDevice): PipelineCache {
-  let c = caches.get(device);
-  if (!c) {
-    c = new PipelineCache(device);
-    caches.set(device, c);
-  }
-  return c;
-}
-
 /** Both measures in the layout of lib/denoise.wgsl: measure 1's atoms then measure 2's, log w in float64 then rounded. */
 export function packAtoms(mu1: Measure, mu2: Measure): { points: Float32Array; logW: Float32Array } {
   if (mu1.d !== mu2.d) throw new Error(`score-mixing: mu1 is in R^${mu1.d} but mu2 is in R^${mu2.d}`);
@@ -95,24 +86,4 @@ export function checkMeasures(device: GPUDevice, mu1: Measure, mu2: Measure): vo
   assertStorageFits(device, 'mu1.points', mu1.n, 4 * mu1.d);
   assertStorageFits(device, 'mu2.points', mu2.n, 4 * mu2.d);
   assertStorageFits(device, 'mu1.points + mu2.points', mu1.n + mu2.n, 4 * mu1.d);
-}
-
-/**
- * Workgroup grid for `count` invocations: 1-D while it fits, else 2-D (the kernels flatten
- * workgroup_id.y * num_workgroups.x + workgroup_id.x). Throws a GpuLimitError naming `field`.
- */
-export function dispatchGrid(device: GPUDevice, field: string, count: number, workgroupSize: number): [number, number] {
-  const groups = Math.max(1, Math.ceil(count / workgroupSize));
-  const maxDim = device.limits.maxComputeWorkgroupsPerDimension;
-  if (groups <= maxDim) return [groups, 1];
-  const gy = Math.ceil(groups / maxDim);
-  if (gy > maxDim) throw new GpuLimitError(field, count, maxDim * maxDim * workgroupSize, 'two dispatch dimensions');
-  return [Math.ceil(groups / gy), gy];
-}
-
-/** Checks a workgroup size against the device (the kernels take it as the override WG). */
-export function checkWorkgroupSize(device: GPUDevice, size: number): void {
-  const max = Math.min(device.limits.maxComputeInvocationsPerWorkgroup, device.limits.maxComputeWorkgroupSizeX);
-  if (!(Number.isInteger(size) && size >= 1)) throw new Error(`workgroupSize must be a positive integer, got ${size}`);
-  if (size > max) throw new GpuLimitError('workgroupSize', size, max);
 }

@@ -1,0 +1,484 @@
+// Float64 CPU reference of the primal-dual lab: the same error coordinates, rotation-exact step,
+// RK4, time grid, frames and diagnostics as shaders/primal-dual/dynamics.wgsl (NUMERICS.md,
+// followed literally), so the GPU test can compare them, and the lab runs without WebGPU.
+//
+// API:
+//   preparePrimalDualProblem(problem): PrimalDualProblem   KKT point (float64), error-form
+//                                     objective, A A^T = U diag(sigma^2) U^T
+//   checkDynamicsParams(params, allowOutsideWindow?)       throws naming the field
+//   timeGrid(params): {K, h}; gridTime(params, grid, k); recordStepsLog(t0, T, K, record)
+//   initialStates(prob, initial: InitialInput): InitialStates
+//   diagnosticsAt(prob, params, t, state...): Diagnostics  one trajectory at time t
+//   class PrimalDualReference: step(), k, t, done, state (e, l, vx, vl), frame()
+//   runPrimalDualReference(prob, params, initial, record, onProgress?): PrimalDualFrames<Float64Array>
+
+import { matMul, matTVec, matVec, symmetricEigen, transpose } from '../../math/linalg';
+import { INITIAL_STEP, normal } from '../../math/rng';
+import { solveKkt, type KktPoint } from './kkt';
+import { bregman, errorObjective, gradDiff, reverseBregman, type ErrorObjective } from './objectives';
+import type { DynamicsParams, InitialInput, InitialStates, PrimalDualFrames, Problem } from './types';
+
+export interface PrimalDualProblem {
+  problem: Problem;
+  n: number;
+  m: number;
+  kkt: KktPoint;
+  err: ErrorObjective;
+  /** A A^T = U diag(sigma2) U^T; U is m x m row-major, column j the j-th eigenvector. */
+  U: Float64Array;
+  sigma2: Float64Array;
+  /** Largest singular value of A (gyration frequency theta t s sigmaMax). */
+  sigmaMax: number;
+}
+
+export function preparePrimalDualProblem(problem: Problem): PrimalDualProblem {
+  const kkt = solveKkt(problem);
+  const { A, m, n } = problem;
+  const eig = symmetricEigen(matMul(A, transpose(A, m, n), m, n, m), m);
+  const sigma2 = eig.values.map((v) => Math.max(v, 0));
+  return { problem, n, m, kkt, err: errorObjective(problem.objective, kkt.x), U: eig.vectors, sigma2, sigmaMax: Math.sqrt(sigma2[0]) };
+}
+
+/** theta window [1/(alpha-1), 1/2] and p window [0, (1 - 2 theta)/theta] (spec "Parameters"). */
+export function thetaWindow(alpha: number): [number, number] {
+  return [1 / (alpha - 1), 0.5];
+}
+
+export function checkDynamicsParams(p: DynamicsParams, allowOutsideWindow = false): void {
+  const need = (ok: boolean, field: string, value: number, range: string): void => {
+    if (!ok) throw new Error(`${field} = ${value} is outside the allowed range (${range})`);
+  };
+  need(Number.isFinite(p.alpha) && p.alpha >= 3, 'alpha', p.alpha, 'alpha >= 3');
+  need(Number.isFinite(p.beta) && p.beta >= 0, 'beta', p.beta, 'beta >= 0');
+  need(Number.isFinite(p.theta) && p.theta > 0, 'theta', p.theta, 'theta > 0');
+  need(Number.isFinite(p.p) && p.p >= 0, 'p', p.p, 'p >= 0');
+  need(Number.isFinite(p.t0) && p.t0 > 0, 't0', p.t0, 't0 > 0');
+  need(Number.isFinite(p.T) && p.T > p.t0, 'T', p.T, `T > t0 = ${p.t0}`);
+  need(Number.isFinite(p.h) && p.h > 0 && p.h <= p.T - p.t0, 'h', p.h, `0 < h <= T - t0 = ${p.T - p.t0}`);
+  if (p.integrator !== 'rotation' && p.integrator !== 'rk4') throw new Error(`integrator = ${JSON.stringify(p.integrator)} is not one of rotation, rk4`);
+  if (!allowOutsideWindow) {
+    const [lo, hi] = thetaWindow(p.alpha);
+    need(p.theta >= lo * (1 - 1e-12) && p.theta <= hi, 'theta', p.theta, `energy window 1/(alpha-1) = ${lo} <= theta <= 1/2; set allowOutsideWindow to override`);
+    const pMax = (1 - 2 * p.theta) / p.theta;
+    need(p.p <= pMax + 1e-12, 'p', p.p, `0 <= p <= (1 - 2 theta)/theta = ${pMax}; set allowOutsideWindow to override`);
+  }
+}
+
+/** K = ceil((T - t0)/h) steps of the uniform step (T - t0)/K <= h, so t_K = T exactly. */
+export function timeGrid(params: Pick<DynamicsParams, 't0' | 'T' | 'h'>): { K: number; h: number } {
+  const K = Math.max(1, Math.ceil((params.T - params.t0) / params.h - 1e-9));
+  return { K, h: (params.T - params.t0) / K };
+}
+
+export function gridTime(params: Pick<DynamicsParams, 't0' | 'T'>, grid: { K: number; h: number }, k: number): number {
+  return k === grid.K ? params.T : params.t0 + k * grid.h;
+}
+
+/** Frame j at the grid step nearest t0 (T/t0)^(j/(R-1)), j = 0..R-1 (first and last included). */
+export function recordStepsLog(t0: number, T: number, K: number, record: number): number[] {
+  if (!(Number.isInteger(record) && record >= 2)) throw new Error(`record = ${record} is outside the allowed range (integer >= 2)`);
+  const out: number[] = [];
+  for (let j = 0; j < record; j++) {
+    const t = t0 * Math.pow(T / t0, j / (record - 1));
+    out.push(j === record - 1 ? K : Math.min(K, Math.max(0, Math.round(((t - t0) / (T - t0)) * K))));
+  }
+  return out;
+}
+
+/**
+ * Initial states in error coordinates. Explicit {x, lambda, dx, dlambda}: missing parts zero, one
+ * trajectory. Cloud {count, seed, spread}: trajectory i has x - x* = spread z_0..n-1,
+ * lambda - lambda* = spread z_n..n+m-1, zero velocities, z_j = normal(seed, i, INITIAL_STEP, j).
+ */
+export function initialStates(prob: PrimalDualProblem, initial: InitialInput): InitialStates {
+  const { n, m, kkt } = prob;
+  if ('count' in initial) {
+    const { count, seed, spread } = initial;
+    if (!(Number.isInteger(count) && count >= 1)) throw new Error(`initial.count = ${count} is outside the allowed range (integer >= 1)`);
+    if (!(Number.isFinite(spread) && spread >= 0)) throw new Error(`initial.spread = ${spread} is outside the allowed range (finite, >= 0)`);
+    if (!(Number.isInteger(seed) && seed >= 0 && seed <= 0xffffffff)) throw new Error(`initial.seed = ${seed} is outside the allowed range (integer 0..2^32-1)`);
+    const e = new Float64Array(count * n);
+    const l = new Float64Array(count * m);
+    for (let i = 0; i < count; i++) {
+      for (let j = 0; j < n; j++) e[i * n + j] = spread * normal(seed, i, INITIAL_STEP, j);
+      for (let j = 0; j < m; j++) l[i * m + j] = spread * normal(seed, i, INITIAL_STEP, n + j);
+    }
+    return { count, e, l, vx: new Float64Array(count * n), vl: new Float64Array(count * m) };
+  }
+  const vec = (field: string, v: number[] | undefined, len: number): Float64Array => {
+    if (v === undefined) return new Float64Array(len);
+    if (!Array.isArray(v) || v.length !== len) throw new Error(`initial.${field} must have ${len} entries, got ${v?.length}`);
+    v.forEach((a, i) => {
+      if (!Number.isFinite(a)) throw new Error(`initial.${field}[${i}] = ${a} is not a finite number`);
+    });
+    return Float64Array.from(v);
+  };
+  const x = vec('x', initial.x, n);
+  const lam = vec('lambda', initial.lambda, m);
+  return {
+    count: 1,
+    e: x.map((v, i) => v - kkt.x[i]),
+    l: lam.map((v, i) => v - kkt.lambda[i]),
+    vx: vec('dx', initial.dx, n),
+    vl: vec('dlambda', initial.dlambda, m),
+  };
+}
+
+export interface Diagnostics {
+  energy: number;
+  gap: number;
+  feasibility: number;
+  /** f - f* = D_f(x, x*) - <lambda*, A e> */
+  objective: number;
+  /** dE/dt (the identity's right-hand side). */
+  rate: number;
+}
+
+/** Scratch for one trajectory (no allocation in the step loop). */
+class Scratch {
+  readonly g: Float64Array;
+  readonly Ae: Float64Array;
+  readonly Atl: Float64Array;
+  readonly Fx: Float64Array;
+  readonly Fl: Float64Array;
+  readonly tmpN: Float64Array;
+  readonly tmpM: Float64Array;
+  readonly tmpM2: Float64Array;
+  constructor(n: number, m: number) {
+    this.g = new Float64Array(n);
+    this.Ae = new Float64Array(m);
+    this.Atl = new Float64Array(n);
+    this.Fx = new Float64Array(n);
+    this.Fl = new Float64Array(m);
+    this.tmpN = new Float64Array(n);
+    this.tmpM = new Float64Array(m);
+    this.tmpM2 = new Float64Array(m);
+  }
+}
+
+/** F0 in error coordinates: Fx = g(e) + A^T l + beta A^T A e, Fl = -A e. */
+function force(prob: PrimalDualProblem, beta: number, e: Float64Array, l: Float64Array, s: Scratch): void {
+  const { A, m, n } = prob.problem;
+  gradDiff(prob.err, e, s.g);
+  matVec(A, m, n, e, s.Ae);
+  for (let i = 0; i < m; i++) s.tmpM[i] = l[i] + beta * s.Ae[i];
+  matTVec(A, m, n, s.tmpM, s.Atl);
+  for (let i = 0; i < n; i++) s.Fx[i] = s.g[i] + s.Atl[i];
+  for (let i = 0; i < m; i++) s.Fl[i] = -s.Ae[i];
+}
+
+const sq = (v: ArrayLike<number>): number => {
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += v[i] * v[i];
+  return s;
+};
+
+export function diagnosticsAt(
+  prob: PrimalDualProblem,
+  params: DynamicsParams,
+  t: number,
+  e: Float64Array,
+  l: Float64Array,
+  vx: Float64Array,
+  vl: Float64Array,
+  Qout?: Float64Array,
+): Diagnostics {
+  const { A, m, n } = prob.problem;
+  const { theta, beta, alpha } = params;
+  const s = Math.pow(t, params.p);
+  const xi = theta * (alpha - 1) - 1;
+  const Ae = matVec(A, m, n, e);
+  const r2 = sq(Ae);
+  const D = bregman(prob.err, e);
+  const Dr = reverseBregman(prob.err, e);
+  const gap = D + (beta / 2) * r2;
+  let w2 = 0;
+  for (let i = 0; i < n; i++) w2 += (e[i] + theta * t * vx[i]) ** 2;
+  for (let i = 0; i < m; i++) w2 += (l[i] + theta * t * vl[i]) ** 2;
+  const energy = theta * theta * t * t * s * gap + 0.5 * w2 + (xi / 2) * (sq(e) + sq(l));
+  const rate =
+    -theta * t * s * (1 - 2 * theta - theta * params.p) * gap -
+    theta * t * s * Dr -
+    ((theta * beta * t * s) / 2) * r2 -
+    xi * theta * t * (sq(vx) + sq(vl));
+  let lAe = 0;
+  for (let i = 0; i < m; i++) lAe += prob.kkt.lambda[i] * Ae[i];
+  if (Qout) for (let i = 0; i < m; i++) Qout[i] = prob.kkt.lambda[i] + l[i] + theta * t * vl[i] - theta * theta * t * t * s * Ae[i];
+  return { energy, gap, feasibility: Math.sqrt(r2), objective: D - lAe, rate };
+}
+
+/**
+ * Step-by-step float64 integrator of `count` trajectories on the grid t_k = t0 + k h. Holds the
+ * state (error coordinates) and the energy-identity accumulators, like the GPU's state buffer.
+ */
+export class PrimalDualReference {
+  readonly n: number;
+  readonly m: number;
+  readonly count: number;
+  readonly K: number;
+  readonly h: number;
+  /** Live state, count x n / count x m (copy to keep). */
+  readonly e: Float64Array;
+  readonly l: Float64Array;
+  readonly vx: Float64Array;
+  readonly vl: Float64Array;
+  /** Per trajectory: E(t0), integral of dE/dt so far, dE/dt at the current time. */
+  readonly E0: Float64Array;
+  readonly integral: Float64Array;
+  readonly rate: Float64Array;
+  private kNow = 0;
+  private readonly s: Scratch;
+  private readonly stages: Float64Array[];
+
+  constructor(
+    readonly prob: PrimalDualProblem,
+    readonly params: DynamicsParams,
+    init: InitialStates,
+  ) {
+    const { n, m } = prob;
+    this.n = n;
+    this.m = m;
+    this.count = init.count;
+    const g = timeGrid(params);
+    this.K = g.K;
+    this.h = g.h;
+    this.e = Float64Array.from(init.e);
+    this.l = Float64Array.from(init.l);
+    this.vx = Float64Array.from(init.vx);
+    this.vl = Float64Array.from(init.vl);
+    this.E0 = new Float64Array(this.count);
+    this.integral = new Float64Array(this.count);
+    this.rate = new Float64Array(this.count);
+    this.s = new Scratch(n, m);
+    this.stages = Array.from({ length: 9 }, () => new Float64Array(2 * (n + m)));
+    for (let i = 0; i < this.count; i++) {
+      const d = this.diag(i, params.t0);
+      this.E0[i] = d.energy;
+      this.rate[i] = d.rate;
+    }
+  }
+
+  get k(): number {
+    return this.kNow;
+  }
+
+  get t(): number {
+    return gridTime(this.params, this, this.kNow);
+  }
+
+  get done(): boolean {
+    return this.kNow >= this.K;
+  }
+
+  private views(i: number): [Float64Array, Float64Array, Float64Array, Float64Array] {
+    const { n, m } = this;
+    return [this.e.subarray(i * n, (i + 1) * n), this.l.subarray(i * m, (i + 1) * m), this.vx.subarray(i * n, (i + 1) * n), this.vl.subarray(i * m, (i + 1) * m)];
+  }
+
+  /** Diagnostics of trajectory i at time t (its current state). */
+  diag(i: number, t = this.t, Qout?: Float64Array): Diagnostics {
+    const [e, l, vx, vl] = this.views(i);
+    return diagnosticsAt(this.prob, this.params, t, e, l, vx, vl, Qout);
+  }
+
+  /** Advances every trajectory from t_k to t_{k+1}; throws naming the first non-finite one. */
+  step(): void {
+    if (this.done) return;
+    const k = this.kNow;
+    const t = gridTime(this.params, this, k);
+    const tEnd = gridTime(this.params, this, k + 1);
+    for (let i = 0; i < this.count; i++) {
+      const [e, l, vx, vl] = this.views(i);
+      if (this.params.integrator === 'rotation') this.rotationStep(t, e, l, vx, vl);
+      else this.rk4Step(t, e, l, vx, vl);
+      const d = diagnosticsAt(this.prob, this.params, tEnd, e, l, vx, vl);
+      if (!Number.isFinite(d.energy)) {
+        throw new Error(`primal-dual reference: trajectory ${i} became non-finite at step ${k} (t = ${t}); try a smaller h`);
+      }
+      this.integral[i] += (this.h / 2) * (this.rate[i] + d.rate);
+      this.rate[i] = d.rate;
+    }
+    this.kNow = k + 1;
+  }
+
+  /**
+   * The spec's rotation-exact step in error coordinates (NUMERICS.md "Rotation step"), in the
+   * symmetric order damp-kick / rotate / kick-damp, which makes it second order.
+   */
+  private rotationStep(t: number, e: Float64Array, l: Float64Array, vx: Float64Array, vl: Float64Array): void {
+    const { n, m, h, s: sc } = this;
+    const { A } = this.prob.problem;
+    const { alpha, theta, beta, p } = this.params;
+    const tm = t + h / 2;
+    const s = Math.pow(tm, p);
+    const kr = (h * theta * tm * s) / 2;
+    const d = Math.exp((-alpha * h) / (2 * tm));
+    const hs = (h / 2) * s;
+    for (let i = 0; i < n; i++) e[i] += (h / 2) * vx[i];
+    for (let i = 0; i < m; i++) l[i] += (h / 2) * vl[i];
+    force(this.prob, beta, e, l, sc);
+    for (let i = 0; i < n; i++) vx[i] = d * vx[i] - hs * sc.Fx[i];
+    for (let i = 0; i < m; i++) vl[i] = d * vl[i] - hs * sc.Fl[i];
+    cayley(A, m, n, this.prob.U, this.prob.sigma2, kr, vx, vl, sc);
+    // Second half: kick, then damp (symmetric; see NUMERICS.md on the spec's D K R D K order).
+    const dhs = d * hs;
+    for (let i = 0; i < n; i++) vx[i] = d * vx[i] - dhs * sc.Fx[i];
+    for (let i = 0; i < m; i++) vl[i] = d * vl[i] - dhs * sc.Fl[i];
+    for (let i = 0; i < n; i++) e[i] += (h / 2) * vx[i];
+    for (let i = 0; i < m; i++) l[i] += (h / 2) * vl[i];
+  }
+
+  /** Classical RK4 on y = (e, l, vx, vl), stage times t, t + h/2, t + h. */
+  private rk4Step(t: number, e: Float64Array, l: Float64Array, vx: Float64Array, vl: Float64Array): void {
+    const { n, m, h } = this;
+    const N = 2 * (n + m);
+    const [y, k1, k2, k3, k4, ys] = this.stages;
+    y.set(e, 0);
+    y.set(l, n);
+    y.set(vx, n + m);
+    y.set(vl, 2 * n + m);
+    this.rhs(t, y, k1);
+    for (let i = 0; i < N; i++) ys[i] = y[i] + (h / 2) * k1[i];
+    this.rhs(t + h / 2, ys, k2);
+    for (let i = 0; i < N; i++) ys[i] = y[i] + (h / 2) * k2[i];
+    this.rhs(t + h / 2, ys, k3);
+    for (let i = 0; i < N; i++) ys[i] = y[i] + h * k3[i];
+    this.rhs(t + h, ys, k4);
+    for (let i = 0; i < N; i++) y[i] += (h / 6) * (k1[i] + 2 * k2[i] + 2 * k3[i] + k4[i]);
+    e.set(y.subarray(0, n));
+    l.set(y.subarray(n, n + m));
+    vx.set(y.subarray(n + m, 2 * n + m));
+    vl.set(y.subarray(2 * n + m, N));
+  }
+
+  /** y' = (vx, vl, -a vx - w A^T vl - s Fx, -a vl + w A vx - s Fl), a = alpha/t, w = theta t s. */
+  private rhs(t: number, y: Float64Array, out: Float64Array): void {
+    const { n, m, s: sc } = this;
+    const { A } = this.prob.problem;
+    const { alpha, theta, beta, p } = this.params;
+    const s = Math.pow(t, p);
+    const a = alpha / t;
+    const w = theta * t * s;
+    const e = y.subarray(0, n);
+    const l = y.subarray(n, n + m);
+    const vx = y.subarray(n + m, 2 * n + m);
+    const vl = y.subarray(2 * n + m);
+    force(this.prob, beta, e, l, sc);
+    matTVec(A, m, n, vl, sc.tmpN);
+    matVec(A, m, n, vx, sc.tmpM);
+    for (let i = 0; i < n; i++) out[i] = vx[i];
+    for (let i = 0; i < m; i++) out[n + i] = vl[i];
+    for (let i = 0; i < n; i++) out[n + m + i] = -a * vx[i] - w * sc.tmpN[i] - s * sc.Fx[i];
+    for (let i = 0; i < m; i++) out[2 * n + m + i] = -a * vl[i] + w * sc.tmpM[i] - s * sc.Fl[i];
+  }
+}
+
+/**
+ * Cayley rotation (I + kM) v_new = (I - kM) v, M = [[0, A^T], [-A, 0]], in place:
+ *   r1 = vx - k A^T vl; r2 = vl + k A vx; q = U diag(1/(1 + k^2 sigma^2)) U^T (r2 + k A r1);
+ *   vx = r1 - k A^T q; vl = q.
+ */
+export function cayley(
+  A: Float64Array,
+  m: number,
+  n: number,
+  U: Float64Array,
+  sigma2: Float64Array,
+  k: number,
+  vx: Float64Array,
+  vl: Float64Array,
+  sc: { tmpN: Float64Array; tmpM: Float64Array; tmpM2: Float64Array },
+): void {
+  const r1 = sc.tmpN;
+  matTVec(A, m, n, vl, r1);
+  for (let i = 0; i < n; i++) r1[i] = vx[i] - k * r1[i];
+  const rhs = sc.tmpM;
+  matVec(A, m, n, vx, rhs);
+  const Ar1 = sc.tmpM2;
+  matVec(A, m, n, r1, Ar1);
+  for (let i = 0; i < m; i++) rhs[i] = vl[i] + k * rhs[i] + k * Ar1[i];
+  // c = diag(1/(1 + k^2 s2)) U^T rhs, then q = U c.
+  const c = sc.tmpM2;
+  for (let j = 0; j < m; j++) {
+    let s = 0;
+    for (let i = 0; i < m; i++) s += U[i * m + j] * rhs[i];
+    c[j] = s / (1 + k * k * sigma2[j]);
+  }
+  for (let i = 0; i < m; i++) {
+    let s = 0;
+    for (let j = 0; j < m; j++) s += U[i * m + j] * c[j];
+    vl[i] = s;
+  }
+  matTVec(A, m, n, vl, vx);
+  for (let i = 0; i < n; i++) vx[i] = r1[i] - k * vx[i];
+}
+
+/** Empty frame arrays for F frames of count trajectories. */
+export function allocFrames<F extends Float64Array | Float32Array>(
+  make: (len: number) => F,
+  count: number,
+  n: number,
+  m: number,
+  steps: number[],
+  t: Float64Array,
+): PrimalDualFrames<F> {
+  const F = steps.length;
+  return {
+    count,
+    n,
+    m,
+    steps,
+    t,
+    x: make(F * count * n),
+    lambda: make(F * count * m),
+    energy: make(F * count),
+    gap: make(F * count),
+    feasibility: make(F * count),
+    objective: make(F * count),
+    defect: make(F * count),
+    Q: make(F * count * m),
+  };
+}
+
+/**
+ * Runs [t0, T] and keeps `record` frames at recordStepsLog(...). onProgress gets the fraction
+ * done, at most ~100 times.
+ */
+export function runPrimalDualReference(
+  prob: PrimalDualProblem,
+  params: DynamicsParams,
+  initial: InitialStates,
+  record: number,
+  onProgress?: (f: number) => void,
+): PrimalDualFrames<Float64Array> {
+  const sim = new PrimalDualReference(prob, params, initial);
+  const steps = recordStepsLog(params.t0, params.T, sim.K, record);
+  const t = Float64Array.from(steps, (k) => gridTime(params, sim, k));
+  const { n, m, count } = sim;
+  const out = allocFrames((len) => new Float64Array(len), count, n, m, steps, t);
+  const Q = new Float64Array(m);
+  let lastPercent = -1;
+  steps.forEach((target, f) => {
+    while (sim.k < target) {
+      sim.step();
+      const percent = Math.floor((100 * sim.k) / sim.K);
+      if (onProgress && percent !== lastPercent) {
+        lastPercent = percent;
+        onProgress(sim.k / sim.K);
+      }
+    }
+    for (let i = 0; i < count; i++) {
+      const d = sim.diag(i, t[f], Q);
+      const at = f * count + i;
+      for (let j = 0; j < n; j++) out.x[at * n + j] = prob.kkt.x[j] + sim.e[i * n + j];
+      for (let j = 0; j < m; j++) out.lambda[at * m + j] = prob.kkt.lambda[j] + sim.l[i * m + j];
+      out.Q.set(Q, at * m);
+      out.energy[at] = d.energy;
+      out.gap[at] = d.gap;
+      out.feasibility[at] = d.feasibility;
+      out.objective[at] = d.objective;
+      out.defect[at] = d.energy - sim.E0[i] - sim.integral[i];
+    }
+  });
+  return out;
+}

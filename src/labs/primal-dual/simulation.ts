@@ -1,0 +1,538 @@
+// GPU orchestration of the primal-dual lab, DOM-free (page, CLI, tests and benchmarks run this
+// same code). Owns the state, diagnostics and problem buffers and the kernel
+// shaders/primal-dual/dynamics.wgsl; the float64 twin is PrimalDualReference (reference.ts).
+//
+// API:
+//   PrimalDualSimulation.create(gpu, prob, params, init, tuning?)   prob from
+//       preparePrimalDualProblem, params checked by checkDynamicsParams, init from initialStates
+//   sim.encodeSteps(encoder, n, timestampWrites?) / sim.step(n)     never await
+//   sim.readState(): PrimalDualState (error coordinates, f32)        sim.restoreState(state)
+//   sim.readDiagnostics(): PrimalDualDiagnostics at the current time
+//   sim.checkFinite(): {ok, firstBad?};  sim.dispose()
+//   sim.state / sim.diagnostics: the GPUBuffers (layouts below), e.g. for a renderer
+//   runPrimalDualOnGpu(gpu, prob, params, init, record, onProgress?): the same frames as
+//       runPrimalDualReference, in f32, plus timings
+//
+// Stepping is deterministic and frame-rate independent: step k always takes t_k to t_{k+1} of the
+// float64 grid t_k = t0 + k h. Each dispatch integrates a range of steps in registers; its range
+// reaches the kernel through copyBufferToBuffer from a constant index table, so many dispatches
+// can be encoded into one command encoder before anything is submitted.
+//
+// Buffer layouts (f32, per trajectory i):
+//   state[i * stateStride ..]: e (n) | l (m) | vx (n) | vl (m) | ce (n) | cl (m) | E0 | I | Ic | rate
+//     (ce, cl: Kahan compensations of e, l; I, Ic: integral of dE/dt and its compensation)
+//   diagnostics[i * diagStride ..]: E | G | ||Ax - b|| | f - f* | defect | Q (m)
+
+import type { GpuContext } from '../../gpu/device';
+import { checkWorkgroupSize, dispatchGrid } from '../../gpu/dispatch';
+import { GpuLimitError, assertStorageFits } from '../../gpu/limits';
+import { pipelineCacheFor } from '../../gpu/pipelines';
+import { ReadbackPool } from '../../gpu/readback';
+import { GpuResources, STORAGE_RW, UNIFORM_W } from '../../gpu/resources';
+import { structLayout } from '../../gpu/struct-layout';
+import { MAX_N } from './kkt';
+import {
+  allocFrames,
+  checkDynamicsParams,
+  diagnosticsAt,
+  gridTime,
+  recordStepsLog,
+  timeGrid,
+  type PrimalDualProblem,
+} from './reference';
+import type { DynamicsParams, InitialStates, PrimalDualFrames } from './types';
+
+export const PdParamsLayout = structLayout('PdParams', [
+  ['count', 'u32'],
+  ['h', 'f32'],
+  ['alpha', 'f32'],
+  ['theta', 'f32'],
+  ['beta', 'f32'],
+  ['p', 'f32'],
+  ['xi', 'f32'],
+  ['cG', 'f32'],
+] as const);
+
+export const PdStepCoefLayout = structLayout('StepCoef', [
+  ['t', 'f32'],
+  ['s', 'f32'],
+  ['damp', 'f32'],
+  ['kRot', 'f32'],
+  ['hs', 'f32'],
+  ['aMid', 'f32'],
+  ['wMid', 'f32'],
+  ['sMid', 'f32'],
+] as const);
+
+export const DEFAULT_WORKGROUP = 64;
+const INTEGRATOR_ID = { rotation: 0, rk4: 1 } as const;
+const OBJECTIVE_ID = { quartic: 0, holder: 1, exp: 2, quadratic: 3 } as const;
+/** Rough flops per trajectory-step (for sizing dispatches): ~10 ms on a discrete GPU per dispatch. */
+const DISPATCH_BUDGET = 2 ** 31;
+const MAX_STEPS_PER_DISPATCH = 1024;
+
+const STORAGE_R = 0x80 | 0x08; // STORAGE | COPY_DST
+const COPY_SRC = 0x04;
+
+export interface PrimalDualTuning {
+  workgroupSize?: number;
+  stepsPerDispatch?: number;
+}
+
+/** The f32 state after `step` steps, in error coordinates (x = x* + e, lambda = lambda* + l). */
+export interface PrimalDualState {
+  step: number;
+  t: number;
+  count: number;
+  n: number;
+  m: number;
+  /** count x stateStride, the whole state buffer (restoreState takes it back). */
+  raw: Float32Array;
+  e: Float32Array;
+  l: Float32Array;
+  vx: Float32Array;
+  vl: Float32Array;
+}
+
+export interface PrimalDualDiagnostics {
+  step: number;
+  t: number;
+  energy: Float32Array;
+  gap: Float32Array;
+  feasibility: Float32Array;
+  objective: Float32Array;
+  defect: Float32Array;
+  /** count x m */
+  Q: Float32Array;
+}
+
+export class PrimalDualSimulation {
+  readonly n: number;
+  readonly m: number;
+  readonly count: number;
+  readonly K: number;
+  readonly h: number;
+  readonly stateStride: number;
+  readonly diagStride: number;
+  readonly stepsPerDispatch: number;
+  /** See the layouts at the top of this file. */
+  readonly state: GPUBuffer;
+  readonly diagnostics: GPUBuffer;
+  private kNow = 0;
+  private disposed = false;
+
+  private constructor(
+    private readonly device: GPUDevice,
+    private readonly res: GpuResources,
+    private readonly readback: ReadbackPool,
+    private readonly pipeline: GPUComputePipeline,
+    private readonly bindGroup: GPUBindGroup,
+    private readonly buffers: { cursor: GPUBuffer; index: GPUBuffer; status: GPUBuffer },
+    private readonly workgroups: [number, number],
+    readonly prob: PrimalDualProblem,
+    readonly params: DynamicsParams,
+    sizes: { count: number; K: number; h: number; stepsPerDispatch: number },
+    state: GPUBuffer,
+    diagnostics: GPUBuffer,
+  ) {
+    this.n = prob.n;
+    this.m = prob.m;
+    this.count = sizes.count;
+    this.K = sizes.K;
+    this.h = sizes.h;
+    this.stepsPerDispatch = sizes.stepsPerDispatch;
+    this.stateStride = stateStride(prob.n, prob.m);
+    this.diagStride = 5 + prob.m;
+    this.state = state;
+    this.diagnostics = diagnostics;
+  }
+
+  /**
+   * Checks the parameters (like the reference) and every size against the device (GpuLimitError
+   * names the field), compiles the specialised kernel and uploads the initial states with E(t0)
+   * and dE/dt(t0) computed in float64. Writes the t0 diagnostics (a zero-step dispatch).
+   */
+  static async create(
+    gpu: GpuContext,
+    prob: PrimalDualProblem,
+    params: DynamicsParams,
+    init: InitialStates,
+    tuning: PrimalDualTuning = {},
+    allowOutsideWindow = true,
+  ): Promise<PrimalDualSimulation> {
+    const { device } = gpu;
+    checkDynamicsParams(params, allowOutsideWindow);
+    const { n, m } = prob;
+    if (n > MAX_N || m >= n) throw new GpuLimitError('A', n, MAX_N, 'the kernel is specialised for 1 <= m < n <= 16');
+    if (prob.problem.objective.kind === 'exp') {
+      const big = Math.max(...prob.kkt.x);
+      if (!(big < 80)) throw new Error(`exp objective: x* has an entry ${big} >= 80, exp(x*) would overflow float32 on the GPU`);
+    }
+    if (!(init.count >= 1) || init.e.length !== init.count * n || init.l.length !== init.count * m) {
+      throw new Error(`initial states: expected count x n = ${init.count} x ${n} and count x m entries`);
+    }
+    const { K, h } = timeGrid(params);
+    const count = init.count;
+    const wg = tuning.workgroupSize ?? DEFAULT_WORKGROUP;
+    checkWorkgroupSize(device, wg);
+    const stride = stateStride(n, m);
+    assertStorageFits(device, 'initial.count', count, 4 * stride);
+    assertStorageFits(device, 'T / h (steps)', K + 1, PdStepCoefLayout.size);
+    const workgroups = dispatchGrid(device, 'initial.count', count, wg);
+    const perStep = Math.ceil(count / wg) * wg * (12 * n * m + 30 * n) * (params.integrator === 'rk4' ? 4 : 1.5);
+    const stepsPerDispatch =
+      tuning.stepsPerDispatch ?? Math.max(1, Math.min(MAX_STEPS_PER_DISPATCH, Math.floor(DISPATCH_BUDGET / perStep)));
+    if (!(Number.isInteger(stepsPerDispatch) && stepsPerDispatch >= 1)) {
+      throw new Error(`stepsPerDispatch must be a positive integer, got ${stepsPerDispatch}`);
+    }
+    const pipeline = await pipelineCacheFor(device).compute('primal-dual/dynamics.wgsl', 'main', {
+      N: n,
+      M: m,
+      WG: wg,
+      INTEGRATOR: INTEGRATOR_ID[params.integrator],
+      OBJECTIVE: OBJECTIVE_ID[prob.problem.objective.kind],
+    });
+
+    const res = new GpuResources(device, 'PrimalDualSimulation');
+    try {
+      const { alpha, theta, beta, p } = params;
+      const paramBytes = PdParamsLayout.pack({
+        count,
+        h,
+        alpha,
+        theta,
+        beta,
+        p,
+        xi: theta * (alpha - 1) - 1,
+        cG: 1 - 2 * theta - theta * p,
+      });
+      const uniforms = res.buffer('params', PdParamsLayout.size, UNIFORM_W, new Uint8Array(paramBytes));
+      const problem = res.buffer('problem', 4 * problemLength(n, m), STORAGE_R, packProblem(prob));
+      const coefs = res.buffer('stepCoefs', (K + 1) * PdStepCoefLayout.size, STORAGE_R, stepCoefficients(params, K, h));
+      const index = res.buffer('stepIndex', 4 * (K + 1), COPY_SRC, Uint32Array.from({ length: K + 1 }, (_, k) => k));
+      const cursor = res.buffer('stepRange', 8, STORAGE_R);
+      const status = res.buffer('status', 8, STORAGE_RW);
+      const state = res.buffer('state', 4 * count * stride, STORAGE_RW, packInitial(prob, params, init));
+      const diagnostics = res.buffer('diagnostics', 4 * count * (5 + m), STORAGE_RW);
+      const entries = [uniforms, problem, coefs, cursor, state, diagnostics, status];
+      const bindGroup = device.createBindGroup({
+        label: 'PrimalDualSimulation.bindGroup',
+        layout: pipeline.getBindGroupLayout(0),
+        entries: entries.map((buffer, binding) => ({ binding, resource: { buffer } })),
+      });
+      const readback = new ReadbackPool(device, 'PrimalDualSimulation.readback');
+      const sim = new PrimalDualSimulation(
+        device,
+        res,
+        readback,
+        pipeline,
+        bindGroup,
+        { cursor, index, status },
+        workgroups,
+        prob,
+        params,
+        { count, K, h, stepsPerDispatch },
+        state,
+        diagnostics,
+      );
+      sim.step(0);
+      return sim;
+    } catch (e) {
+      res.dispose();
+      throw e;
+    }
+  }
+
+  /** Index of the current grid time (counting steps encoded so far). */
+  get k(): number {
+    return this.kNow;
+  }
+
+  get t(): number {
+    return gridTime(this.params, this, this.kNow);
+  }
+
+  get steps(): number {
+    return this.K;
+  }
+
+  get done(): boolean {
+    return this.kNow >= this.K;
+  }
+
+  /**
+   * Encodes up to n steps (fewer at the end of the grid) and returns how many; n = 0 encodes a
+   * zero-step dispatch that refreshes the diagnostics. Never awaits. `timestampWrites` is asked
+   * once per compute pass (name 'dynamics').
+   */
+  encodeSteps(
+    encoder: GPUCommandEncoder,
+    n: number,
+    timestampWrites?: (name: string) => GPUComputePassTimestampWrites | undefined,
+  ): number {
+    this.assertLive();
+    const todo = Math.max(0, Math.min(Math.floor(n), this.K - this.kNow));
+    if (todo === 0) this.encodeRange(encoder, this.kNow, this.kNow, timestampWrites?.('dynamics'));
+    for (let done = 0; done < todo; ) {
+      const chunk = Math.min(this.stepsPerDispatch, todo - done);
+      this.encodeRange(encoder, this.kNow + done, this.kNow + done + chunk, timestampWrites?.('dynamics'));
+      done += chunk;
+    }
+    this.kNow += todo;
+    return todo;
+  }
+
+  /** Encodes and submits up to n steps. */
+  step(n: number): void {
+    const encoder = this.device.createCommandEncoder({ label: 'PrimalDualSimulation.stepEncoder' });
+    this.encodeSteps(encoder, n);
+    this.device.queue.submit([encoder.finish()]);
+  }
+
+  /** The state after all submitted work (never await it in a frame loop). */
+  async readState(): Promise<PrimalDualState> {
+    this.assertLive();
+    const step = this.kNow;
+    const raw = new Float32Array(await this.readback.read(this.state, 0, 4 * this.count * this.stateStride));
+    return { step, t: gridTime(this.params, this, step), count: this.count, n: this.n, m: this.m, raw, ...unpackState(raw, this.count, this.n, this.m) };
+  }
+
+  /** The diagnostics at the current time, after all submitted work. */
+  async readDiagnostics(): Promise<PrimalDualDiagnostics> {
+    this.assertLive();
+    const step = this.kNow;
+    const raw = new Float32Array(await this.readback.read(this.diagnostics, 0, 4 * this.count * this.diagStride));
+    return { step, t: gridTime(this.params, this, step), ...unpackDiagnostics(raw, this.count, this.m) };
+  }
+
+  /** Whether every state entry is finite (a zero-step dispatch counts non-finite trajectories). */
+  async checkFinite(): Promise<{ ok: boolean; firstBad?: number }> {
+    this.assertLive();
+    const encoder = this.device.createCommandEncoder({ label: 'PrimalDualSimulation.checkEncoder' });
+    this.encodeRange(encoder, this.kNow, this.kNow);
+    let pending = this.readback.request(encoder, this.buffers.status, 0, 8);
+    while (!pending) {
+      await this.device.queue.onSubmittedWorkDone();
+      pending = this.readback.request(encoder, this.buffers.status, 0, 8);
+    }
+    this.device.queue.submit([encoder.finish()]);
+    this.readback.submitted();
+    const [bad, firstBadCode] = new Uint32Array(await pending);
+    return bad === 0 ? { ok: true } : { ok: false, firstBad: 0xffffffff - firstBadCode };
+  }
+
+  /** Continues from `state` (a readState result: device-lost recovery, reloads). */
+  restoreState(state: Pick<PrimalDualState, 'step' | 'raw'>): void {
+    this.assertLive();
+    if (state.raw.length !== this.count * this.stateStride) {
+      throw new Error(`state.raw has length ${state.raw.length}, expected count x stateStride = ${this.count * this.stateStride}`);
+    }
+    if (!(Number.isInteger(state.step) && state.step >= 0 && state.step <= this.K)) {
+      throw new Error(`state.step = ${state.step} is outside 0..${this.K}`);
+    }
+    this.device.queue.writeBuffer(this.state, 0, state.raw.buffer, state.raw.byteOffset, state.raw.byteLength);
+    this.kNow = state.step;
+    this.step(0);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.readback.dispose();
+    this.res.dispose();
+  }
+
+  private encodeRange(encoder: GPUCommandEncoder, from: number, to: number, timestampWrites?: GPUComputePassTimestampWrites): void {
+    const { index, cursor, status } = this.buffers;
+    encoder.copyBufferToBuffer(index, 4 * from, cursor, 0, 4);
+    encoder.copyBufferToBuffer(index, 4 * to, cursor, 4, 4);
+    encoder.clearBuffer(status);
+    const pass = encoder.beginComputePass({ label: 'PrimalDualSimulation.dynamics', timestampWrites });
+    pass.setPipeline(this.pipeline);
+    pass.setBindGroup(0, this.bindGroup);
+    pass.dispatchWorkgroups(this.workgroups[0], this.workgroups[1]);
+    pass.end();
+  }
+
+  private assertLive(): void {
+    if (this.disposed) throw new Error('PrimalDualSimulation is disposed');
+  }
+}
+
+export function stateStride(n: number, m: number): number {
+  return 3 * (n + m) + 4;
+}
+
+function problemLength(n: number, m: number): number {
+  return m * n + m * m + m + n + n * n + m;
+}
+
+/** A | U | sigma^2 | base | Q | lambda*, as dynamics.wgsl reads it. */
+function packProblem(prob: PrimalDualProblem): Float32Array {
+  const { n, m } = prob;
+  const out = new Float32Array(problemLength(n, m));
+  let at = 0;
+  const put = (v: ArrayLike<number>): void => {
+    out.set(v, at);
+    at += v.length;
+  };
+  put(prob.problem.A);
+  put(prob.U);
+  put(prob.sigma2);
+  put(prob.err.base);
+  put(prob.err.Q ?? new Float64Array(n * n));
+  put(prob.kkt.lambda);
+  return out;
+}
+
+function packInitial(prob: PrimalDualProblem, params: DynamicsParams, init: InitialStates): Float32Array {
+  const { n, m } = prob;
+  const S = stateStride(n, m);
+  const out = new Float32Array(init.count * S);
+  for (let i = 0; i < init.count; i++) {
+    const e = init.e.subarray(i * n, (i + 1) * n);
+    const l = init.l.subarray(i * m, (i + 1) * m);
+    const vx = init.vx.subarray(i * n, (i + 1) * n);
+    const vl = init.vl.subarray(i * m, (i + 1) * m);
+    const b = i * S;
+    out.set(e, b);
+    out.set(l, b + n);
+    out.set(vx, b + n + m);
+    out.set(vl, b + 2 * n + m);
+    // Compensations start at the f32 rounding error of e, l, so the GPU starts from the float64 values.
+    for (let j = 0; j < n; j++) out[b + 2 * (n + m) + j] = Math.fround(e[j]) - e[j];
+    for (let j = 0; j < m; j++) out[b + 2 * (n + m) + n + j] = Math.fround(l[j]) - l[j];
+    const d = diagnosticsAt(prob, params, params.t0, e, l, vx, vl);
+    out[b + 3 * (n + m)] = d.energy;
+    out[b + 3 * (n + m) + 3] = d.rate;
+  }
+  return out;
+}
+
+/** Grid points k = 0..K: t, s(t) and the step constants of step k (float64, rounded once). */
+function stepCoefficients(params: DynamicsParams, K: number, h: number): Uint8Array {
+  const { alpha, theta, p } = params;
+  const out = new Uint8Array((K + 1) * PdStepCoefLayout.size);
+  for (let k = 0; k <= K; k++) {
+    const t = gridTime(params, { K, h }, k);
+    const tm = t + h / 2;
+    const sm = Math.pow(tm, p);
+    const entry = PdStepCoefLayout.pack({
+      t,
+      s: Math.pow(t, p),
+      damp: Math.exp((-alpha * h) / (2 * tm)),
+      kRot: (h * theta * tm * sm) / 2,
+      hs: (h / 2) * sm,
+      aMid: alpha / tm,
+      wMid: theta * tm * sm,
+      sMid: sm,
+    });
+    out.set(new Uint8Array(entry), k * PdStepCoefLayout.size);
+  }
+  return out;
+}
+
+function unpackState(raw: Float32Array, count: number, n: number, m: number): Pick<PrimalDualState, 'e' | 'l' | 'vx' | 'vl'> {
+  const S = stateStride(n, m);
+  const e = new Float32Array(count * n);
+  const l = new Float32Array(count * m);
+  const vx = new Float32Array(count * n);
+  const vl = new Float32Array(count * m);
+  for (let i = 0; i < count; i++) {
+    const b = i * S;
+    e.set(raw.subarray(b, b + n), i * n);
+    l.set(raw.subarray(b + n, b + n + m), i * m);
+    vx.set(raw.subarray(b + n + m, b + 2 * n + m), i * n);
+    vl.set(raw.subarray(b + 2 * n + m, b + 2 * (n + m)), i * m);
+  }
+  return { e, l, vx, vl };
+}
+
+function unpackDiagnostics(raw: Float32Array, count: number, m: number): Omit<PrimalDualDiagnostics, 'step' | 't'> {
+  const S = 5 + m;
+  const pick = (j: number): Float32Array => Float32Array.from({ length: count }, (_, i) => raw[i * S + j]);
+  const Q = new Float32Array(count * m);
+  for (let i = 0; i < count; i++) Q.set(raw.subarray(i * S + 5, i * S + 5 + m), i * m);
+  return { energy: pick(0), gap: pick(1), feasibility: pick(2), objective: pick(3), defect: pick(4), Q };
+}
+
+/**
+ * Runs [t0, T] on the GPU and keeps `record` frames at recordStepsLog(...), like
+ * runPrimalDualReference (x = x* + e and lambda = lambda* + l added in float64, then rounded).
+ * Readbacks are pipelined; a non-finite trajectory at the end throws, naming it.
+ */
+export async function runPrimalDualOnGpu(
+  gpu: GpuContext,
+  prob: PrimalDualProblem,
+  params: DynamicsParams,
+  init: InitialStates,
+  record: number,
+  onProgress?: (f: number) => void,
+  tuning: PrimalDualTuning = {},
+): Promise<PrimalDualFrames<Float32Array> & { timings: { totalMs: number } }> {
+  const start = performance.now();
+  const sim = await PrimalDualSimulation.create(gpu, prob, params, init, tuning);
+  const pool = new ReadbackPool(gpu.device, 'runPrimalDualOnGpu.readback', 8);
+  try {
+    const { n, m, count, K } = sim;
+    const steps = recordStepsLog(params.t0, params.T, K, record);
+    const t = Float64Array.from(steps, (k) => gridTime(params, sim, k));
+    const out = allocFrames((len) => new Float32Array(len), count, n, m, steps, t);
+    const stateBytes = 4 * count * sim.stateStride;
+    const diagBytes = 4 * count * sim.diagStride;
+    const inFlight = new Set<Promise<void>>();
+    let reported = 0;
+    const report = (f: number): void => {
+      if (onProgress && f > reported) onProgress((reported = f));
+    };
+    const chunk = onProgress ? Math.max(1, Math.ceil(K / 100)) : Infinity;
+    for (const [frame, target] of steps.entries()) {
+      while (target - sim.k > chunk) {
+        sim.step(chunk);
+        const f = sim.k / K;
+        void gpu.device.queue.onSubmittedWorkDone().then(() => report(f));
+      }
+      const encoder = gpu.device.createCommandEncoder({ label: 'runPrimalDualOnGpu.frameEncoder' });
+      sim.encodeSteps(encoder, target - sim.k);
+      let copies: [Promise<ArrayBuffer>, Promise<ArrayBuffer>] | null = null;
+      while (!copies) {
+        if (pool.maxInFlight - pool.pending >= 2) {
+          copies = [pool.request(encoder, sim.state, 0, stateBytes) as Promise<ArrayBuffer>, pool.request(encoder, sim.diagnostics, 0, diagBytes) as Promise<ArrayBuffer>];
+        } else await Promise.race(inFlight);
+      }
+      gpu.device.queue.submit([encoder.finish()]);
+      pool.submitted();
+      const done: Promise<void> = Promise.all(copies).then(([sb, db]) => {
+        const st = unpackState(new Float32Array(sb), count, n, m);
+        const dg = unpackDiagnostics(new Float32Array(db), count, m);
+        for (let i = 0; i < count; i++) {
+          const at = frame * count + i;
+          for (let j = 0; j < n; j++) out.x[at * n + j] = prob.kkt.x[j] + st.e[i * n + j];
+          for (let j = 0; j < m; j++) out.lambda[at * m + j] = prob.kkt.lambda[j] + st.l[i * m + j];
+        }
+        const F = frame * count;
+        out.energy.set(dg.energy, F);
+        out.gap.set(dg.gap, F);
+        out.feasibility.set(dg.feasibility, F);
+        out.objective.set(dg.objective, F);
+        out.defect.set(dg.defect, F);
+        out.Q.set(dg.Q, F * m);
+        inFlight.delete(done);
+        report(target / K);
+      });
+      inFlight.add(done);
+    }
+    await Promise.all(inFlight);
+    const finite = await sim.checkFinite();
+    if (!finite.ok) {
+      throw new Error(
+        `primal-dual GPU run: trajectory ${finite.firstBad} became non-finite (integrator ${params.integrator}, h = ${sim.h}); ` +
+          `try a smaller h or the rotation integrator`,
+      );
+    }
+    return { ...out, timings: { totalMs: performance.now() - start } };
+  } finally {
+    pool.dispose();
+    sim.dispose();
+  }
+}

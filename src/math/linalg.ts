@@ -1,0 +1,318 @@
+// Small dense float64 linear algebra for the labs' CPU side (KKT points, rank checks, the
+// eigendecomposition the GPU's Cayley solve uses). Sizes are tiny (<= 32), so clarity and
+// accuracy win over speed: Householder QR with column pivoting for ranks, null spaces and
+// least squares; cyclic Jacobi for symmetric eigenproblems (accurate to a few ulps of the norm);
+// Cholesky for SPD solves; Gaussian elimination with partial pivoting for indefinite systems
+// (KKT matrices; LDL^T without pivoting is unstable there).
+//
+// Matrices are row-major Float64Array with explicit dimensions: M[i * cols + j].
+
+export type Vec = Float64Array;
+
+export function matVec(M: ArrayLike<number>, rows: number, cols: number, x: ArrayLike<number>, out: Float64Array = new Float64Array(rows)): Float64Array {
+  for (let i = 0; i < rows; i++) {
+    let s = 0;
+    for (let j = 0; j < cols; j++) s += M[i * cols + j] * x[j];
+    out[i] = s;
+  }
+  return out;
+}
+
+/** M^T x for M rows x cols. */
+export function matTVec(M: ArrayLike<number>, rows: number, cols: number, x: ArrayLike<number>, out: Float64Array = new Float64Array(cols)): Float64Array {
+  out.fill(0);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j] += M[i * cols + j] * x[i];
+  return out;
+}
+
+export function transpose(M: ArrayLike<number>, rows: number, cols: number): Vec {
+  const T = new Float64Array(rows * cols);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) T[j * rows + i] = M[i * cols + j];
+  return T;
+}
+
+/** A B for A (r x k), B (k x c). */
+export function matMul(A: ArrayLike<number>, B: ArrayLike<number>, r: number, k: number, c: number): Vec {
+  const C = new Float64Array(r * c);
+  for (let i = 0; i < r; i++)
+    for (let l = 0; l < k; l++) {
+      const a = A[i * k + l];
+      if (a !== 0) for (let j = 0; j < c; j++) C[i * c + j] += a * B[l * c + j];
+    }
+  return C;
+}
+
+export function norm2(x: ArrayLike<number>): number {
+  let scale = 0;
+  let ssq = 1;
+  for (let i = 0; i < x.length; i++) {
+    const a = Math.abs(x[i]);
+    if (a === 0) continue;
+    if (scale < a) {
+      ssq = 1 + ssq * (scale / a) ** 2;
+      scale = a;
+    } else ssq += (a / scale) ** 2;
+  }
+  return scale * Math.sqrt(ssq);
+}
+
+export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+/** Lower-triangular L with S = L L^T, or null when S (n x n, symmetric) is not positive definite. */
+export function cholesky(S: ArrayLike<number>, n: number): Vec | null {
+  const L = new Float64Array(n * n);
+  for (let j = 0; j < n; j++) {
+    let d = S[j * n + j];
+    for (let k = 0; k < j; k++) d -= L[j * n + k] ** 2;
+    if (!(d > 0)) return null;
+    const ljj = Math.sqrt(d);
+    L[j * n + j] = ljj;
+    for (let i = j + 1; i < n; i++) {
+      let s = S[i * n + j];
+      for (let k = 0; k < j; k++) s -= L[i * n + k] * L[j * n + k];
+      L[i * n + j] = s / ljj;
+    }
+  }
+  return L;
+}
+
+/** Solves L L^T x = b given the Cholesky factor L. */
+export function choleskySolve(L: ArrayLike<number>, n: number, b: ArrayLike<number>): Vec {
+  const y = Float64Array.from(b);
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < i; k++) y[i] -= L[i * n + k] * y[k];
+    y[i] /= L[i * n + i];
+  }
+  for (let i = n - 1; i >= 0; i--) {
+    for (let k = i + 1; k < n; k++) y[i] -= L[k * n + i] * y[k];
+    y[i] /= L[i * n + i];
+  }
+  return y;
+}
+
+/**
+ * Solves M x = b (M n x n, any nonsingular) by Gaussian elimination with partial pivoting.
+ * Throws when a pivot is exactly zero or below 1e-14 of the largest entry (numerically singular).
+ */
+export function solveDense(M: ArrayLike<number>, n: number, b: ArrayLike<number>): Vec {
+  const a = Float64Array.from(M);
+  const x = Float64Array.from(b);
+  let big = 0;
+  for (let i = 0; i < a.length; i++) big = Math.max(big, Math.abs(a[i]));
+  for (let c = 0; c < n; c++) {
+    let p = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(a[r * n + c]) > Math.abs(a[p * n + c])) p = r;
+    const piv = a[p * n + c];
+    if (!(Math.abs(piv) > 1e-14 * big)) throw new Error(`solveDense: matrix is numerically singular (pivot ${piv} at column ${c})`);
+    if (p !== c) {
+      for (let j = 0; j < n; j++) [a[c * n + j], a[p * n + j]] = [a[p * n + j], a[c * n + j]];
+      [x[c], x[p]] = [x[p], x[c]];
+    }
+    for (let r = c + 1; r < n; r++) {
+      const f = a[r * n + c] / piv;
+      if (f === 0) continue;
+      for (let j = c; j < n; j++) a[r * n + j] -= f * a[c * n + j];
+      x[r] -= f * x[c];
+    }
+  }
+  for (let i = n - 1; i >= 0; i--) {
+    let s = x[i];
+    for (let j = i + 1; j < n; j++) s -= a[i * n + j] * x[j];
+    x[i] = s / a[i * n + i];
+  }
+  return x;
+}
+
+export interface PivotedQR {
+  rows: number;
+  cols: number;
+  /** rows x rows orthogonal. */
+  Q: Vec;
+  /** rows x cols upper triangular (of the permuted matrix), |R_00| >= |R_11| >= ... */
+  R: Vec;
+  /** M[:, perm[j]] is column j of the factored matrix: M P = Q R. */
+  perm: number[];
+  /** Numerical rank: diagonal entries |R_kk| > rtol * |R_00|. */
+  rank: number;
+}
+
+/** Householder QR with column pivoting (Businger-Golub): M P = Q R, rank-revealing. */
+export function qrPivoted(M: ArrayLike<number>, rows: number, cols: number, rtol = 1e-12): PivotedQR {
+  const R = Float64Array.from(M);
+  const Q = new Float64Array(rows * rows);
+  for (let i = 0; i < rows; i++) Q[i * rows + i] = 1;
+  const perm = Array.from({ length: cols }, (_, j) => j);
+  const steps = Math.min(rows, cols);
+  const v = new Float64Array(rows);
+  for (let k = 0; k < steps; k++) {
+    // Pivot: the remaining column of largest norm (recomputed: sizes are tiny).
+    let best = k;
+    let bestNorm = -1;
+    for (let j = k; j < cols; j++) {
+      let s = 0;
+      for (let i = k; i < rows; i++) s += R[i * cols + j] ** 2;
+      if (s > bestNorm) {
+        bestNorm = s;
+        best = j;
+      }
+    }
+    if (best !== k) {
+      for (let i = 0; i < rows; i++) [R[i * cols + k], R[i * cols + best]] = [R[i * cols + best], R[i * cols + k]];
+      [perm[k], perm[best]] = [perm[best], perm[k]];
+    }
+    let alpha = 0;
+    for (let i = k; i < rows; i++) alpha += R[i * cols + k] ** 2;
+    alpha = Math.sqrt(alpha);
+    if (alpha === 0) continue;
+    if (R[k * cols + k] > 0) alpha = -alpha;
+    v.fill(0);
+    for (let i = k; i < rows; i++) v[i] = R[i * cols + k];
+    v[k] -= alpha;
+    let vv = 0;
+    for (let i = k; i < rows; i++) vv += v[i] * v[i];
+    if (vv === 0) continue;
+    // R <- (I - 2 v v^T / vv) R ;  Q <- Q (I - 2 v v^T / vv)
+    for (let j = k; j < cols; j++) {
+      let s = 0;
+      for (let i = k; i < rows; i++) s += v[i] * R[i * cols + j];
+      const f = (2 * s) / vv;
+      for (let i = k; i < rows; i++) R[i * cols + j] -= f * v[i];
+    }
+    for (let i = 0; i < rows; i++) {
+      let s = 0;
+      for (let l = k; l < rows; l++) s += Q[i * rows + l] * v[l];
+      const f = (2 * s) / vv;
+      for (let l = k; l < rows; l++) Q[i * rows + l] -= f * v[l];
+    }
+    for (let i = k + 1; i < rows; i++) R[i * cols + k] = 0;
+  }
+  const r0 = steps > 0 ? Math.abs(R[0]) : 0;
+  let rank = 0;
+  while (rank < steps && Math.abs(R[rank * cols + rank]) > rtol * r0 && r0 > 0) rank++;
+  return { rows, cols, Q, R, perm, rank };
+}
+
+/** Numerical rank of M (rows x cols). */
+export function rank(M: ArrayLike<number>, rows: number, cols: number, rtol = 1e-12): number {
+  return qrPivoted(M, rows, cols, rtol).rank;
+}
+
+export interface RowSpaceSplit {
+  /** Rank of A. */
+  rank: number;
+  /** n x (n - rank): orthonormal basis of null(A), row-major. */
+  Z: Vec;
+  /** Minimum-norm least-squares solution of A x = b. */
+  xMin: Vec;
+  /** ||A xMin - b||: zero (to rounding) iff b is in the range of A. */
+  residual: number;
+}
+
+/**
+ * For A (m x n): rank, an orthonormal null-space basis Z and the minimum-norm least-squares
+ * solution of A x = b, from the pivoted QR of A^T (A^T P = Q R; range(A^T) = span Q[:, :r]).
+ */
+export function rowSpaceSplit(A: ArrayLike<number>, m: number, n: number, b: ArrayLike<number>, rtol = 1e-12): RowSpaceSplit {
+  const qr = qrPivoted(transpose(A, m, n), n, m, rtol);
+  const r = qr.rank;
+  const Z = new Float64Array(n * (n - r));
+  for (let i = 0; i < n; i++) for (let j = r; j < n; j++) Z[i * (n - r) + (j - r)] = qr.Q[i * n + j];
+  // A P^T... : rows perm[j] of A equal (Q R[:, j])^T, so the equations for the pivoted rows j < r
+  // read R[:r, j]^T y = b[perm[j]] with y = Q1^T x: forward substitution on R11^T.
+  const y = new Float64Array(r);
+  for (let j = 0; j < r; j++) {
+    let s = b[qr.perm[j]];
+    for (let i = 0; i < j; i++) s -= qr.R[i * m + j] * y[i];
+    y[j] = s / qr.R[j * m + j];
+  }
+  const xMin = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let j = 0; j < r; j++) s += qr.Q[i * n + j] * y[j];
+    xMin[i] = s;
+  }
+  const res = matVec(A, m, n, xMin);
+  for (let i = 0; i < m; i++) res[i] -= b[i];
+  return { rank: r, Z, xMin, residual: norm2(res) };
+}
+
+export interface SymmetricEigen {
+  /** Eigenvalues, descending. */
+  values: Vec;
+  /** n x n, column j is the eigenvector of values[j] (row-major storage: V[i * n + j]). */
+  vectors: Vec;
+}
+
+/** Cyclic Jacobi eigendecomposition of a symmetric S (n x n): S = V diag(values) V^T. */
+export function symmetricEigen(S: ArrayLike<number>, n: number): SymmetricEigen {
+  const a = Float64Array.from(S);
+  const V = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) V[i * n + i] = 1;
+  for (let sweep = 0; sweep < 100; sweep++) {
+    let off = 0;
+    let total = 0;
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) {
+        total += a[i * n + j] ** 2;
+        if (i !== j) off += a[i * n + j] ** 2;
+      }
+    if (off <= 1e-32 * total || off === 0) break;
+    for (let p = 0; p < n - 1; p++)
+      for (let q = p + 1; q < n; q++) {
+        const apq = a[p * n + q];
+        if (apq === 0) continue;
+        const theta = (a[q * n + q] - a[p * n + p]) / (2 * apq);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1);
+        const s = t * c;
+        for (let k = 0; k < n; k++) {
+          const akp = a[k * n + p];
+          const akq = a[k * n + q];
+          a[k * n + p] = c * akp - s * akq;
+          a[k * n + q] = s * akp + c * akq;
+        }
+        for (let k = 0; k < n; k++) {
+          const apk = a[p * n + k];
+          const aqk = a[q * n + k];
+          a[p * n + k] = c * apk - s * aqk;
+          a[q * n + k] = s * apk + c * aqk;
+        }
+        for (let k = 0; k < n; k++) {
+          const vkp = V[k * n + p];
+          const vkq = V[k * n + q];
+          V[k * n + p] = c * vkp - s * vkq;
+          V[k * n + q] = s * vkp + c * vkq;
+        }
+      }
+  }
+  const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => a[j * n + j] - a[i * n + i]);
+  const values = Float64Array.from(order, (i) => a[i * n + i]);
+  const vectors = new Float64Array(n * n);
+  order.forEach((src, dst) => {
+    for (let k = 0; k < n; k++) vectors[k * n + dst] = V[k * n + src];
+  });
+  return { values, vectors };
+}
+
+/**
+ * Moore-Penrose pseudo-inverse (cols x rows) of M (rows x cols) via the eigendecomposition of
+ * M^T M. Eigenvalues of M^T M are accurate to ~eps * sigma_max^2 only, so singular values below
+ * max(rtol, 1e-7) * sigma_max count as zero (use qrPivoted for sharper rank decisions).
+ */
+export function pseudoInverse(M: ArrayLike<number>, rows: number, cols: number, rtol = 1e-7): Vec {
+  const Mt = transpose(M, rows, cols);
+  const { values, vectors } = symmetricEigen(matMul(Mt, M, cols, rows, cols), cols);
+  const cut = Math.max(rtol * rtol, 1e-14) * Math.max(values[0], 0);
+  // pinv = V diag(1/s^2) V^T M^T, restricted to s^2 > cut (rtol on singular values).
+  const W = new Float64Array(cols * cols);
+  for (let k = 0; k < cols; k++) {
+    if (!(values[k] > cut) || values[k] <= 0) continue;
+    const inv = 1 / values[k];
+    for (let i = 0; i < cols; i++) for (let j = 0; j < cols; j++) W[i * cols + j] += vectors[i * cols + k] * inv * vectors[j * cols + k];
+  }
+  return matMul(W, Mt, cols, cols, rows);
+}

@@ -1,0 +1,224 @@
+// shaders/primal-dual/dynamics.wgsl through PrimalDualSimulation / runPrimalDualOnGpu against
+// the float64 PrimalDualReference on random small problems: every objective kind, alpha = 3
+// exactly (theta = 1/2), theta at both ends of the window [1/(alpha-1), 1/2], p > 0, both
+// integrators. Plus struct layouts, Q(t) and the identity defect on the GPU, the stepping
+// mechanics (chunking, restore), blow-up detection and leaks.
+
+import { describe, expect, it } from 'vitest';
+import { shaderSource } from '../../src/gpu/shaders';
+import { problemFromInput } from '../../src/labs/primal-dual/kkt';
+import {
+  PrimalDualReference,
+  initialStates,
+  preparePrimalDualProblem,
+  runPrimalDualReference,
+  type PrimalDualProblem,
+} from '../../src/labs/primal-dual/reference';
+import { PdParamsLayout, PdStepCoefLayout, PrimalDualSimulation, runPrimalDualOnGpu } from '../../src/labs/primal-dual/simulation';
+import type { DynamicsParams, Integrator, ObjectiveInput, ObjectiveKind } from '../../src/labs/primal-dual/types';
+import { acquireTestGpu, gpuIt, testRandom } from './harness';
+
+const env = await acquireTestGpu();
+
+/** A random problem with a well-conditioned A and a KKT point of moderate size. */
+function randomProblem(kind: ObjectiveKind, n: number, m: number, seed: number): PrimalDualProblem {
+  const rand = testRandom(seed);
+  const u = (a: number, b: number): number => a + (b - a) * rand();
+  const A = Array.from({ length: m }, () => Array.from({ length: n }, () => u(-1, 1)));
+  const xs = Array.from({ length: n }, () => u(-1, 1));
+  const b = A.map((row) => row.reduce((s, a, j) => s + a * xs[j], 0));
+  let objective: ObjectiveInput;
+  if (kind === 'exp') {
+    // w = exp(xs) + A^T lambda_s makes (xs, lambda_s) the KKT point.
+    const ls = Array.from({ length: m }, () => u(-0.5, 0.5));
+    objective = { kind, w: xs.map((x, j) => Math.exp(x) + A.reduce((s, row, i) => s + row[j] * ls[i], 0)) };
+  } else if (kind === 'quadratic') {
+    const B = Array.from({ length: n }, () => Array.from({ length: n }, () => u(-1, 1)));
+    const Q = B.map((_, i) => B.map((_, j) => B[i].reduce((s, v, k) => s + v * B[j][k], 0) + (i === j ? 0.5 : 0)));
+    objective = { kind, Q, c: xs.map(() => u(-1, 1)) };
+  } else {
+    objective = { kind, c: xs.map(() => u(-1.5, 1.5)) };
+  }
+  return preparePrimalDualProblem(problemFromInput(A, b, objective));
+}
+
+interface Case {
+  name: string;
+  kind: ObjectiveKind;
+  n: number;
+  m: number;
+  alpha: number;
+  theta: number;
+  p: number;
+  integrator: Integrator;
+  h: number;
+  steps: number;
+}
+
+const CASES: Case[] = [
+  { name: 'quartic, alpha 3, theta 1/2, rotation', kind: 'quartic', n: 4, m: 2, alpha: 3, theta: 0.5, p: 0, integrator: 'rotation', h: 0.02, steps: 300 },
+  { name: 'holder, alpha 4, theta 1/3 (window start), rotation', kind: 'holder', n: 5, m: 2, alpha: 4, theta: 1 / 3, p: 0, integrator: 'rotation', h: 0.02, steps: 300 },
+  { name: 'exp, alpha 4, theta 1/2 (window end), rotation', kind: 'exp', n: 3, m: 1, alpha: 4, theta: 0.5, p: 0, integrator: 'rotation', h: 0.02, steps: 300 },
+  { name: 'quadratic, alpha 5, theta 0.3, p 1, rotation', kind: 'quadratic', n: 6, m: 3, alpha: 5, theta: 0.3, p: 1, integrator: 'rotation', h: 0.01, steps: 300 },
+  { name: 'quartic, alpha 4, theta 1/3, rk4', kind: 'quartic', n: 4, m: 3, alpha: 4, theta: 1 / 3, p: 0, integrator: 'rk4', h: 0.01, steps: 300 },
+  { name: 'exp, alpha 3, theta 1/2, p 0, rk4', kind: 'exp', n: 6, m: 4, alpha: 3, theta: 0.5, p: 0, integrator: 'rk4', h: 0.01, steps: 200 },
+];
+
+const COUNT = 96;
+
+const paramsOf = (c: Case): DynamicsParams => ({
+  alpha: c.alpha,
+  theta: c.theta,
+  beta: 1,
+  p: c.p,
+  t0: 1,
+  T: 1 + c.steps * c.h,
+  h: c.h,
+  integrator: c.integrator,
+});
+
+// Tolerances from float32 error reasoning. Inputs (A, U, x*-c, ...) are rounded once (relative
+// 6e-8) and each step adds O(1) roundings per entry (relative 6e-8 of the state's scale); the
+// dynamics are damped and the rotation is orthogonal, so over K <= 300 steps the state error is
+// bounded by ~K * 6e-8 * (Lipschitz factor) ~ 2e-5 of the state scale (the cloud has spread 0.5,
+// states are O(1)). Measured: ~1e-6 (see the printed numbers). STATE_TOL = 1e-4 absolute leaves a
+// 5x margin on the a-priori bound. Diagnostics are smooth functions of the state: E, G, f - f*
+// to 1e-4 relative + 1e-6 absolute; ||Ae|| and Q to 1e-4 absolute (A e is formed from e in f32,
+// where it keeps full relative precision thanks to the error coordinates).
+const STATE_TOL = 1e-4;
+const DIAG_REL = 1e-4;
+const DIAG_ABS = 1e-6;
+
+function maxErr(a: ArrayLike<number>, b: ArrayLike<number>, tol: (i: number) => number): { ratio: number; abs: number; at: number } {
+  let ratio = 0;
+  let abs = 0;
+  let at = -1;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i] - b[i]);
+    const r = Number.isNaN(d) ? Infinity : d / tol(i);
+    abs = Math.max(abs, d);
+    if (!(r <= ratio)) {
+      ratio = r;
+      at = i;
+    }
+  }
+  return { ratio, abs, at };
+}
+
+describe('primal-dual struct layouts', () => {
+  for (const layout of [PdParamsLayout, PdStepCoefLayout]) {
+    it(`${layout.name} in primal-dual/dynamics.wgsl is the layout the host packs`, () => {
+      expect(shaderSource('primal-dual/dynamics.wgsl')).toContain(layout.wgsl());
+    });
+  }
+});
+
+describe.skipIf(!env.gpu)(`dynamics.wgsl on ${env.note}`, () => {
+  CASES.forEach((c, ci) => {
+    gpuIt(env, `${c.name}: runPrimalDualOnGpu matches runPrimalDualReference`, async (gpu) => {
+      const prob = randomProblem(c.kind, c.n, c.m, 1000 + ci);
+      const params = paramsOf(c);
+      const init = initialStates(prob, { count: COUNT, seed: 7 + ci, spread: 0.5 });
+      const record = 4;
+      const want = runPrimalDualReference(prob, params, init, record);
+      let progress = 0;
+      const got = await runPrimalDualOnGpu(gpu, prob, params, init, record, (f) => {
+        expect(f).toBeGreaterThan(progress);
+        progress = f;
+      });
+      expect(progress).toBe(1);
+      expect(got.steps).toEqual(want.steps);
+      expect(Array.from(got.t)).toEqual(Array.from(want.t));
+      const rel = (w: ArrayLike<number>) => (i: number) => DIAG_REL * Math.abs(w[i]) + DIAG_ABS;
+      const checks: [string, ArrayLike<number>, ArrayLike<number>, (i: number) => number][] = [
+        ['x', got.x, want.x, () => STATE_TOL],
+        ['lambda', got.lambda, want.lambda, () => STATE_TOL],
+        ['energy', got.energy, want.energy, rel(want.energy)],
+        ['gap', got.gap, want.gap, rel(want.gap)],
+        ['objective', got.objective, want.objective, rel(want.objective)],
+        ['feasibility', got.feasibility, want.feasibility, () => STATE_TOL],
+        ['Q', got.Q, want.Q, () => STATE_TOL],
+        // The defect is a difference of O(E) quantities accumulated over K steps in f32.
+        ['defect', got.defect, want.defect, (i) => 1e-5 + DIAG_REL * Math.abs(want.energy[i])],
+      ];
+      const lines: string[] = [];
+      for (const [name, a, b, tol] of checks) {
+        const r = maxErr(a, b, tol);
+        lines.push(`${name} ${r.abs.toExponential(1)}`);
+        expect(r.ratio, `${name}: worst |gpu - ref| / tol at index ${r.at}`).toBeLessThanOrEqual(1);
+      }
+      console.log(`${c.name} (${c.n}x${c.m}, ${want.steps.at(-1)} steps): max |gpu - ref|: ${lines.join(', ')}`);
+    });
+  });
+
+  gpuIt(env, 'alpha 3, theta 1/2: Q(t) stays flat and the identity defect small on the GPU', async (gpu) => {
+    const prob = randomProblem('quartic', 4, 2, 77);
+    const params: DynamicsParams = { alpha: 3, theta: 0.5, beta: 1, p: 0, t0: 1, T: 6, h: 0.005, integrator: 'rotation' };
+    const init = initialStates(prob, { count: 32, seed: 5, spread: 0.5 });
+    const got = await runPrimalDualOnGpu(gpu, prob, params, init, 3);
+    const F = got.t.length;
+    let qDrift = 0;
+    let defect = 0;
+    for (let i = 0; i < 32; i++) {
+      for (let j = 0; j < 2; j++) qDrift = Math.max(qDrift, Math.abs(got.Q[((F - 1) * 32 + i) * 2 + j] - got.Q[i * 2 + j]));
+      defect = Math.max(defect, Math.abs(got.defect[(F - 1) * 32 + i]) / got.energy[i]);
+    }
+    console.log(`GPU, alpha 3: max |Q(T) - Q(t0)| = ${qDrift.toExponential(2)}, max |defect| / E(t0) = ${defect.toExponential(2)}`);
+    // Reference at this h: drift ~h^2-level (unit test); f32 adds ~1e-6.
+    expect(qDrift).toBeLessThan(2e-3);
+    expect(defect).toBeLessThan(2e-3);
+  });
+
+  gpuIt(env, 'chunked encodes and restoreState reproduce one straight run bit for bit; segments match the reference', async (gpu) => {
+    const prob = randomProblem('quartic', 4, 2, 99);
+    const params: DynamicsParams = { alpha: 4, theta: 0.4, beta: 1, p: 0, t0: 1, T: 3, h: 0.02, integrator: 'rotation' };
+    const init = initialStates(prob, { count: 70, seed: 2, spread: 0.5 });
+    const a = await PrimalDualSimulation.create(gpu, prob, params, init);
+    a.step(1000);
+    expect(a.done).toBe(true);
+    const straight = await a.readState();
+    const b = await PrimalDualSimulation.create(gpu, prob, params, init, { stepsPerDispatch: 3 });
+    const enc = gpu.device.createCommandEncoder({ label: 'Test.encoder' });
+    expect(b.encodeSteps(enc, 7) + b.encodeSteps(enc, 11)).toBe(18);
+    gpu.device.queue.submit([enc.finish()]);
+    b.step(2);
+    const mid = await b.readState();
+    expect(mid.step).toBe(20);
+    b.step(13);
+    b.restoreState(mid);
+    expect(b.k).toBe(20);
+    b.step(1000);
+    const chunked = await b.readState();
+    expect(Array.from(chunked.raw)).toEqual(Array.from(straight.raw));
+    // From the GPU's mid state, 20 reference steps agree to STATE_TOL.
+    const ref = new PrimalDualReference(prob, params, init);
+    while (ref.k < 20) ref.step();
+    const r = maxErr(mid.e, ref.e, () => STATE_TOL);
+    expect(r.ratio).toBeLessThanOrEqual(1);
+    const diag = await a.readDiagnostics();
+    expect(diag.t).toBe(3);
+    expect(diag.energy.length).toBe(70);
+    a.dispose();
+    b.dispose();
+  });
+
+  gpuIt(env, 'non-finite trajectories are detected and the first one is named; dispose frees every buffer', async (gpu) => {
+    const prob = randomProblem('holder', 3, 1, 5);
+    const params: DynamicsParams = { alpha: 3, theta: 0.5, beta: 0, p: 0, t0: 1, T: 2, h: 0.1, integrator: 'rk4' };
+    const sim = await PrimalDualSimulation.create(gpu, prob, params, initialStates(prob, { count: 40, seed: 1, spread: 1 }));
+    expect(await sim.checkFinite()).toEqual({ ok: true });
+    sim.step(2);
+    const s = await sim.readState();
+    const raw = Float32Array.from(s.raw);
+    raw[sim.stateStride * 13 + 1] = NaN;
+    raw[sim.stateStride * 30] = Infinity;
+    sim.restoreState({ step: s.step, raw });
+    expect(await sim.checkFinite()).toEqual({ ok: false, firstBad: 13 });
+    sim.step(3);
+    expect(await sim.checkFinite()).toEqual({ ok: false, firstBad: 13 });
+    expect(env.liveBuffers().length).toBeGreaterThan(0);
+    sim.dispose();
+    expect(env.liveBuffers()).toEqual([]);
+    expect(() => sim.step(1)).toThrow(/disposed/);
+  });
+});
