@@ -23,6 +23,8 @@ export interface FlowlabTestHook {
   setParam(key: string, value: number | string | boolean): Promise<boolean>;
   /** The page's snapshot arrays as plain number lists (small runs only). */
   snapshot(): Promise<Record<string, number[]>>;
+  /** The page's charts as SVG text (what the export menu saves). */
+  charts(): { name: string; svg: string }[];
   /** Simulate a GPU device loss (the device is destroyed; the shell must recover). */
   loseDevice(): void;
 }
@@ -66,6 +68,7 @@ export function installTestHook(app: App): void {
       const s = await app.page!.snapshot();
       return Object.fromEntries(Object.entries(s.arrays).map(([k, a]) => [k, Array.from(a.data as ArrayLike<number>)]));
     },
+    charts: () => app.page?.chartSvgs() ?? [],
     loseDevice: () => app.session.simulateLoss(),
   };
   window.__flowlab = hook;

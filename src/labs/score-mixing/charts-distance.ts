@@ -2,11 +2,17 @@
 // of Phi_lam) against t, for a fixed sample of particles (the first ones in the buffer, which are
 // i.i.d. draws). Shows the median and the 10-90% band, a few individual particles, the fitted
 // slope over the small-t half of the run (t <= sqrt(T tMin), past the t = O(1) transient) and a
-// dashed sqrt(t) reference through the last median: the theory says slope 1/2.
+// dashed sqrt(t) reference through the last median: the theory says slope 1/2. The samples come
+// from the run's fixed schedule (view-sample-schedule.ts), so their density does not depend on the
+// speed; the fit uses only the samples inside its t-window, states how many, and waits for
+// MIN_FIT_SAMPLES of them before it claims a slope.
 
 import { axisBottom, axisLeft, line, area, scaleLog } from 'd3';
 import { fitLogLogSlope, type SlopeFit } from '../../math/slope';
 import { CHART_H, CHART_W, MARGIN, createChartSvg, fmt, svgText, type Svg } from './charts-common';
+
+/** Fewer samples in the fit window than this: no slope is shown (two points always fit exactly). */
+export const MIN_FIT_SAMPLES = 4;
 
 export interface DistanceSample {
   t: number;
@@ -50,9 +56,17 @@ export class DistanceChart {
   }
 
   add(s: DistanceSample): void {
-    // A resumed or restored run may revisit t: keep the samples ordered and unique in t.
-    this.samples = this.samples.filter((o) => o.t > s.t);
-    this.samples.push(s);
+    this.addAll([s]);
+  }
+
+  /** Several samples, one render. */
+  addAll(list: readonly DistanceSample[]): void {
+    if (list.length === 0) return;
+    for (const s of [...list].sort((a, b) => b.t - a.t)) {
+      // A resumed or restored run may revisit t: keep the samples ordered and unique in t.
+      this.samples = this.samples.filter((o) => o.t > s.t);
+      this.samples.push(s);
+    }
     const tFit = Math.sqrt(this.T * this.tMin);
     this.fit = fitLogLogSlope(
       this.samples.map((o) => o.t),
@@ -118,14 +132,24 @@ export class DistanceChart {
     }
     const f = this.fit;
     let label = 'fit: waiting for t ≤ √(T·tMin)';
-    if (f && Number.isFinite(f.slope)) {
+    if (f && f.n > 0 && f.n < MIN_FIT_SAMPLES) label = `fit: waiting for more samples (n = ${f.n} of ${MIN_FIT_SAMPLES})`;
+    else if (f && Number.isFinite(f.slope)) {
       const tFit = Math.sqrt(this.T * this.tMin);
       const ts = [Math.max(this.tMin, Math.min(...this.samples.map((s) => s.t))), tFit];
       const pts = ts.map((t) => [x(t), y(Math.exp(f.intercept) * Math.pow(t, f.slope))] as [number, number]);
       g.append('path').attr('class', 'fit').attr('d', line()(pts)).attr('stroke', '#d9534f').attr('stroke-width', 1.5).attr('fill', 'none');
       label = `fitted slope ${fmt(f.slope, 3)} (R² ${fmt(f.r2, 3)}, n = ${f.n})`;
     }
-    g.append('text').attr('class', 'fit-label').attr('x', MARGIN.left + 6).attr('y', MARGIN.top + 10).attr('fill', '#d9534f').text(label);
+    const fitted = f !== null && f.n >= MIN_FIT_SAMPLES && Number.isFinite(f.slope);
+    g.append('text')
+      .attr('class', 'fit-label')
+      .attr('x', MARGIN.left + 6)
+      .attr('y', MARGIN.top + 10)
+      .attr('fill', '#d9534f')
+      .attr('data-samples', this.samples.length)
+      .attr('data-fit-n', f?.n ?? 0)
+      .attr('data-fit-slope', fitted ? f.slope : '')
+      .text(label);
     g.append('text').attr('x', MARGIN.left + 6).attr('y', MARGIN.top + 23).attr('fill', '#555').text('dashed: √t reference, blue: median, band 10–90%');
   }
 

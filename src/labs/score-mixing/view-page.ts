@@ -22,7 +22,7 @@ import { FieldLayer, type FieldGrid } from './view-field';
 import { fitBounds, makeProjection, ScreenMap, timeToY, type Bounds, type Projection } from './view-geometry';
 import { cellPolygons, projectedCriticalPoints, scoreArrows } from './view-analysis';
 import { Overlay, type AtomEdit, type MeasureId } from './view-overlay';
-import { CpuRun, CPU_MAX_PARTICLES } from './view-run-cpu';
+import { CpuRun, CPU_MAX_PARTICLES, type CpuSample } from './view-run-cpu';
 import { GpuRun, type SampleResult } from './view-run-gpu';
 import { ParticleScene, trailLengthFor } from './view-scene';
 
@@ -153,12 +153,13 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
       n = run.advance(this.haltedReason ? 0 : steps, this.projection!.ax, this.projection!.ay, timeY, this.profiler);
     } else {
       const before = run.k;
-      n = this.haltedReason ? 0 : run.advance(steps);
+      // Steps of 0 still take the sample of the current state when it is due (schedule).
+      n = run.advance(this.haltedReason ? 0 : steps);
       if (run.halted && !this.haltedReason) this.halt(`${run.haltReason ?? 'non-finite particle'} (kept the last finite state)`);
       if (n > 0 || before === 0 || run.trail.length === 0) {
         run.project(this.projection!.ax, this.projection!.ay, timeY(run.t), run.trail.length > 0);
-        if (n > 0 || this.distChart.count === 0) this.sampleCpu(run);
       }
+      this.onSamples(run.takeSamples());
     }
     if (n > 0 && this.lastFrameTime > 0) {
       const rate = n / Math.max(1e-3, (now - this.lastFrameTime) / 1000);
@@ -307,10 +308,14 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
     let note = '';
     let next: GpuRun | CpuRun;
     if (this.gpu && this.scene) {
-      next = await GpuRun.create(this.gpu, opts, x0, trailLengthFor(total), {
-        sample: (s) => this.onSample(s),
+      const gpuRun: GpuRun = await GpuRun.create(this.gpu, opts, x0, trailLengthFor(total), {
+        // Only the current run's samples reach the chart (an old run's reads may still resolve).
+        samples: (s) => {
+          if (this.run === gpuRun) this.onSamples(s);
+        },
         halted: (reason) => this.halt(reason),
       });
+      next = gpuRun;
       if (state) await next.restore(state);
       this.scene.setParticleBuffers(next.projector.positions, next.projector.trail, next.count, next.projector.trailLength);
       this.scene.setPointSize(total > 200_000 ? 1.5 : total > 20_000 ? 2 : 3);
@@ -426,19 +431,16 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
     this.host.notify({ level: 'error', text: reason });
   }
 
-  private onSample(s: SampleResult): void {
+  /** History samples of the run (GPU readback or CPU copy), each scheduled step once. */
+  private onSamples(samples: readonly (SampleResult | CpuSample)[]): void {
     const m = this.model;
-    if (!m || m.cps.length === 0 || this.disposed) return;
-    const r = nearestCriticalDistances(Float64Array.from(s.points), s.d, m.cps);
-    this.distChart.add(summarise(s.t, Array.from(r.distance)));
-  }
-
-  private sampleCpu(run: CpuRun): void {
-    const m = this.model;
-    if (!m || m.cps.length === 0) return;
-    const n = Math.min(run.count, 512);
-    const r = nearestCriticalDistances(run.x.subarray(0, n * run.d), run.d, m.cps);
-    this.distChart.add(summarise(run.t, Array.from(r.distance)));
+    if (samples.length === 0 || !m || m.cps.length === 0 || this.disposed) return;
+    this.distChart.addAll(
+      samples.map((s) => {
+        const x = s.points instanceof Float64Array ? s.points : Float64Array.from(s.points);
+        return summarise(s.t, Array.from(nearestCriticalDistances(x, s.d, m.cps).distance));
+      }),
+    );
   }
 
   // ---- layout and drawing --------------------------------------------------------------------

@@ -3,9 +3,20 @@
 // in JS for the Canvas 2D picture. A restore to step k starts a sampler on the sub-grid
 // t_k..tMin, which is exactly the tail of the original grid (same ratio per step); the ODE
 // continues exactly, the SDE draws noise keyed by the sub-run's step index instead of k.
+// The distance chart's samples follow the same schedule as the GPU run (view-sample-schedule.ts):
+// the steps are split at the scheduled steps and the first particles copied there, so the chart
+// gets every scheduled sample once whatever the speed; the page collects them with takeSamples().
 
 import { ReferenceSampler, type SamplerOptions } from './reference';
 import type { ParticleState } from './types';
+import { planAdvance, SampleSchedule, SAMPLE_PARTICLES } from './view-sample-schedule';
+
+export interface CpuSample {
+  k: number;
+  t: number;
+  d: number;
+  points: Float64Array;
+}
 
 export const CPU_MAX_PARTICLES = 2000;
 
@@ -17,6 +28,10 @@ export class CpuRun {
   positions: Float32Array;
   halted = false;
   haltReason: string | null = null;
+  readonly schedule: SampleSchedule;
+  /** First schedule slot not sampled yet. */
+  private nextSlot = 0;
+  private pending: CpuSample[] = [];
 
   constructor(
     private readonly opts: SamplerOptions,
@@ -25,6 +40,7 @@ export class CpuRun {
   ) {
     this.sampler = new ReferenceSampler(opts, x0);
     this.positions = new Float32Array(this.sampler.count * 2);
+    this.schedule = new SampleSchedule(opts.steps);
   }
 
   get d(): number {
@@ -50,21 +66,45 @@ export class CpuRun {
     this.sampler.setLambda(l);
   }
 
-  /** Steps synchronously; a non-finite particle halts with the sampler's message (state kept). */
+  /**
+   * Steps synchronously, copying the chart's sample at each scheduled step (steps = 0 still takes
+   * a pending sample of the current state). A non-finite particle halts with the sampler's message
+   * (state kept).
+   */
   advance(steps: number): number {
     let n = 0;
-    if (this.halted) return 0;
-    while (n < steps && !this.done) {
-      try {
-        this.sampler.step();
-      } catch (e) {
-        this.halted = true;
-        this.haltReason = (e as Error).message;
-        break;
+    const todo = this.halted || this.done ? 0 : steps;
+    for (const op of planAdvance(this.schedule, this.nextSlot, this.k, todo).ops) {
+      if ('sample' in op) {
+        this.takeSample(op.sample);
+        continue;
       }
-      n++;
+      for (let i = 0; i < op.steps && !this.halted; i++) {
+        try {
+          this.sampler.step();
+          n++;
+        } catch (e) {
+          this.halted = true;
+          this.haltReason = (e as Error).message;
+        }
+      }
+      if (this.halted) break;
     }
     return n;
+  }
+
+  /** Samples taken since the last call, in step order. */
+  takeSamples(): CpuSample[] {
+    const out = this.pending;
+    this.pending = [];
+    return out;
+  }
+
+  private takeSample(slot: number): void {
+    const d = this.d;
+    const m = Math.min(this.count, SAMPLE_PARTICLES);
+    this.pending.push({ k: this.k, t: this.t, d, points: this.sampler.x.slice(0, m * d) });
+    this.nextSlot = slot + 1;
   }
 
   /** Project into picture coordinates and push onto the trail ring (newest first). */
@@ -96,6 +136,9 @@ export class CpuRun {
     this.kOffset = this.finished ? o.steps : s.step;
     this.halted = false;
     this.haltReason = null;
+    // The history restarts at the restored step (taken by the next advance, even of 0 steps).
+    this.nextSlot = this.schedule.slotAtOrAfter(this.k);
+    this.pending = [];
   }
 
   dispose(): void {

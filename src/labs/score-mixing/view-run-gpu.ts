@@ -1,22 +1,33 @@
 // A run on the GPU as the page drives it. Each frame encodes, into ONE command encoder: the
-// simulation steps, the projection for the renderer, and (when a staging buffer of the
-// ReadbackPool is free) a copy of the first `sampleCount` particles for the distance chart; when
-// both are busy the frame's sample is dropped. Nothing is awaited: readbacks and finiteness
-// checks are started here and consumed when their promises resolve. With a GpuProfiler the step
-// and projection passes are timed ('generate', 'project').
+// simulation steps, the projection for the renderer, and the distance chart's samples. The steps
+// are split at the scheduled sample steps (view-sample-schedule.ts); at each one the first
+// `sampleCount` particles (contiguous) are copied into slot j of a GPU-resident history buffer,
+// so the chart gets every scheduled sample exactly once whatever the speed or frame rate. The
+// newly filled slots are read back asynchronously through a ReadbackPool with one read in
+// flight; when it is busy they simply wait for a later frame. Nothing is awaited: readbacks and
+// finiteness checks are started here and consumed when their promises resolve. With a
+// GpuProfiler the step and projection passes are timed ('generate', 'project').
 //
 // Blow-up handling: a finiteness check (simulation.checkFinite) runs every `checkEvery` frames;
 // a full state readback every `saveEvery` frames becomes the "last good state" once it is seen to
 // be finite. A failed check halts the run with a reason naming the particle and t, and puts the
-// last good state back, so what the user sees is the last finite picture.
+// last good state back, so what the user sees is the last finite picture. A restore (halt,
+// snapshot, device restore) restarts the history at the restored step: slots after it are
+// refilled as the run gets there, and reads in flight from before are dropped.
 
 import type { GpuContext } from '../../gpu/device';
 import type { GpuProfiler } from '../../gpu/profiler';
 import { ReadbackPool } from '../../gpu/readback';
+import { GpuResources } from '../../gpu/resources';
 import { ScoreMixingSimulation } from './simulation';
 import type { SamplerOptions } from './reference';
 import type { ParticleState } from './types';
 import { ParticleProjector } from './view-projector';
+import { planAdvance, SampleSchedule, SAMPLE_PARTICLES } from './view-sample-schedule';
+
+const HISTORY_USAGE = 0x08 | 0x04; // COPY_DST | COPY_SRC
+/** Bytes per history read at most (d = 2: the whole 96-slot history is ~0.4 MB). */
+const READ_BUDGET = 1 << 20;
 
 export interface SampleResult {
   k: number;
@@ -26,7 +37,8 @@ export interface SampleResult {
 }
 
 export interface GpuRunEvents {
-  sample(s: SampleResult): void;
+  /** Newly read history samples, in step order; each scheduled sample arrives once per run. */
+  samples(s: SampleResult[]): void;
   halted(reason: string): void;
 }
 
@@ -41,8 +53,21 @@ export class GpuRun {
   private checking = false;
   private saving = false;
   private frames = 0;
-  private lastSampleK = -1;
   private disposed = false;
+  /** Owns the sample history buffer (destroyed in dispose). */
+  private readonly res: GpuResources;
+  /** Slot j holds the sample prefix at grid step schedule.steps[j]. */
+  private readonly history: GPUBuffer;
+  readonly schedule: SampleSchedule;
+  private readonly slotBytes: number;
+  /** Slots per history read at most. */
+  private readonly readSlots: number;
+  /** First slot not copied yet / not requested yet / not delivered yet (delivered <= readSlot <= nextSlot). */
+  private nextSlot = 0;
+  private readSlot = 0;
+  private delivered = 0;
+  /** Bumped by every restore: reads started before it are dropped. */
+  private generation = 0;
   /** Set after a restore: the next projection refills every trail slot. */
   needFill = true;
   halted = false;
@@ -57,8 +82,14 @@ export class GpuRun {
     x0: ParticleState,
     private readonly events: GpuRunEvents,
   ) {
-    this.samples = new ReadbackPool(gpu.device, 'ScoreMixingView.sampleReadback', 2);
+    // One read in flight: a busy pool just leaves the new slots for a later frame.
+    this.samples = new ReadbackPool(gpu.device, 'ScoreMixingView.sampleReadback', 1);
     this.lastGood = x0;
+    this.schedule = new SampleSchedule(sim.steps);
+    this.slotBytes = sampleCount * sim.d * 4;
+    this.readSlots = Math.max(1, Math.min(this.schedule.size, Math.floor(READ_BUDGET / this.slotBytes)));
+    this.res = new GpuResources(gpu.device, 'ScoreMixingView');
+    this.history = this.res.buffer('sampleHistory', this.schedule.size * this.slotBytes, HISTORY_USAGE);
   }
 
   static async create(
@@ -72,52 +103,90 @@ export class GpuRun {
     try {
       const projector = new ParticleProjector(gpu.device, sim.count, trailLength);
       const state: ParticleState = { step: 0, t: opts.T, d: sim.d, count: sim.count, x: x0 };
-      return new GpuRun(gpu, sim, projector, Math.min(sim.count, 512), state, events);
+      try {
+        return new GpuRun(gpu, sim, projector, Math.min(sim.count, SAMPLE_PARTICLES), state, events);
+      } catch (e) {
+        projector.dispose();
+        throw e;
+      }
     } catch (e) {
       sim.dispose();
       throw e;
     }
   }
 
-  /** Encode `steps` steps (0: just re-project), submit. Returns steps taken. */
+  /**
+   * Encode `steps` steps (0: just re-project), split at the scheduled sample steps with a copy of
+   * the sample prefix into the history at each; request the newly filled slots; submit. Returns
+   * steps taken.
+   */
   advance(steps: number, axisX: number, axisY: number, timeY: (t: number) => number, profiler?: GpuProfiler | null): number {
     const { sim, gpu } = this;
     const encoder = gpu.device.createCommandEncoder({ label: 'ScoreMixingView.frameEncoder' });
     profiler?.beginFrame();
     const timestampWrites = profiler ? (name: string) => profiler.timestampWrites(name) : undefined;
     let n = 0;
-    if (steps > 0 && !this.halted && !sim.done) n = sim.encodeSteps(encoder, steps, timestampWrites);
+    const todo = steps > 0 && !this.halted && !sim.done ? steps : 0;
+    for (const op of planAdvance(this.schedule, this.nextSlot, sim.k, todo).ops) {
+      if ('steps' in op) n += sim.encodeSteps(encoder, op.steps, timestampWrites);
+      else {
+        encoder.copyBufferToBuffer(sim.particles, 0, this.history, op.sample * this.slotBytes, this.slotBytes);
+        this.nextSlot = op.sample + 1;
+      }
+    }
     if (n > 0 || this.needFill) {
       const args = { d: sim.d, axisX, axisY, timeY: timeY(sim.t), fillAll: this.needFill };
       this.projector.encode(encoder, sim.particles, args, timestampWrites?.('project'));
       this.needFill = false;
     }
-    const k = sim.k;
-    const t = sim.t;
-    const bytes = this.sampleCount * sim.d * 4;
-    // null when both staging buffers are still in flight: this frame's sample is dropped.
-    const sample = k !== this.lastSampleK ? this.samples.request(encoder, sim.particles, 0, bytes) : null;
+    const read = this.requestHistory(encoder);
     profiler?.resolve(encoder);
     gpu.device.queue.submit([encoder.finish()]);
     this.samples.submitted();
     profiler?.submitted();
-    if (sample) {
-      this.lastSampleK = k;
-      sample
-        .then((b) => {
-          if (this.disposed) return;
-          const points = new Float32Array(b);
-          if (allFinite(points) >= 0) this.check();
-          this.events.sample({ k, t, d: sim.d, points });
-        })
-        .catch(() => undefined);
-    }
+    read?.();
     if (n > 0) {
       this.frames++;
       if (this.frames % this.checkEvery === 0 || sim.done) this.check();
       if (this.frames % this.saveEvery === 0) this.save();
     }
     return n;
+  }
+
+  /**
+   * Encodes a read of the slots filled but not read yet (at most readSlots; the count is rounded up
+   * to a power of two, reading a few stale slots, so the pool's staging buffers come in few sizes).
+   * Returns what to start after the submit, or null when nothing is due or the read is busy.
+   */
+  private requestHistory(encoder: GPUCommandEncoder): (() => void) | null {
+    const from = this.readSlot;
+    const want = Math.min(this.nextSlot - from, this.readSlots);
+    if (want <= 0) return null;
+    const span = Math.min(2 ** Math.ceil(Math.log2(want)), this.readSlots, this.schedule.size - from);
+    const pending = this.samples.request(encoder, this.history, from * this.slotBytes, span * this.slotBytes);
+    if (!pending) return null;
+    this.readSlot = from + want;
+    const generation = this.generation;
+    const { d } = this.sim;
+    const floats = this.sampleCount * d;
+    return () => {
+      pending
+        .then((bytes) => {
+          if (this.disposed || generation !== this.generation) return;
+          const out: SampleResult[] = [];
+          let bad = false;
+          for (let i = 0; i < want; i++) {
+            const points = new Float32Array(bytes, i * this.slotBytes, floats);
+            bad ||= allFinite(points) >= 0;
+            const k = this.schedule.steps[from + i];
+            out.push({ k, t: this.sim.grid[k], d, points });
+          }
+          this.delivered = from + want;
+          if (bad) this.check();
+          this.events.samples(out);
+        })
+        .catch(() => undefined);
+    };
   }
 
   /** Start a finiteness check unless one is pending. */
@@ -162,6 +231,7 @@ export class GpuRun {
       void Promise.resolve(this.sim.restoreState(good)).then(() => {
         this.needFill = true;
       });
+      this.restartHistory(good.step, true);
     } catch {
       /* keep the halted state; the reason below still says what happened */
     }
@@ -197,12 +267,25 @@ export class GpuRun {
     this.lastGood = state;
     this.halted = false;
     this.needFill = true;
-    this.lastSampleK = -1;
+    this.restartHistory(state.step, false);
+  }
+
+  /**
+   * The run continues from step k: slots from k on are invalid and are refilled as the run gets
+   * there, and reads in flight are dropped. `keepEarlier` (a halt within this run): slots before k
+   * are still this run's samples, so the ones not delivered yet are read again; otherwise (a state
+   * from elsewhere) the history starts at k.
+   */
+  private restartHistory(k: number, keepEarlier: boolean): void {
+    this.generation++;
+    this.nextSlot = this.schedule.slotAtOrAfter(k);
+    this.delivered = this.readSlot = keepEarlier ? Math.min(this.delivered, this.nextSlot) : this.nextSlot;
   }
 
   dispose(): void {
     this.disposed = true;
     this.samples.dispose();
+    this.res.dispose();
     this.projector.dispose();
     this.sim.dispose();
   }
