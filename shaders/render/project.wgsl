@@ -1,4 +1,5 @@
-// Particle projection for the score-mixing view (render side, not numerics).
+// Particle projection for the labs' pictures (render side, not numerics; score-mixing reads its
+// particle buffer with d = dimension, primal-dual its state buffer with d = the state stride).
 //
 // Reads the simulation's particle buffer (count*d f32, row-major, exactly as the sampler writes
 // it) and writes one vec4 per particle into the position buffer that three.js draws from, plus

@@ -1,9 +1,10 @@
 // Every lab, registered once. The app shell, the CLI and the tests find labs only through here.
 
 import type { LabDefinition } from './lab';
+import { primalDualLab } from './primal-dual';
 import { scoreMixingLab } from './score-mixing';
 
-export const LABS: readonly LabDefinition<any>[] = [scoreMixingLab];
+export const LABS: readonly LabDefinition<any>[] = [scoreMixingLab, primalDualLab];
 
 export function labIds(): string[] {
   return LABS.map((l) => l.id);

@@ -2,16 +2,14 @@
 // Runs are small (3 + 2 atoms, 64 particles, 40 steps) so they finish in seconds on SwiftShader.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { decodeNpz } from '../../src/io/npz';
 import { parseSnapshotJson } from '../../src/io/snapshot-json';
+import { cliHarness, hasNumpy } from './harness';
 
-const root = resolve(__dirname, '../..');
-const bin = join(root, 'bin/flowlab.js');
-const dir = mkdtempSync(join(tmpdir(), 'flowlab-cli-'));
+const { dir, flowlab, writeConfig } = cliHarness('flowlab-cli-');
 
 const small = {
   mu1: { points: [[-1, 0], [1, 0.5], [0, 1.5]], weights: [0.2, 0.3, 0.5] },
@@ -21,50 +19,6 @@ const small = {
   record: 5,
   particles: { count: 64, seed: 3 },
 };
-
-function flowlab(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [bin, ...args], {
-    cwd: dir,
-    encoding: 'utf8',
-    env: { ...process.env, ...env },
-    timeout: 120_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function writeConfig(name: string, config: unknown): string {
-  const p = join(dir, name);
-  writeFileSync(p, JSON.stringify(config));
-  return p;
-}
-
-const hasNumpy = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' }).status === 0;
-
-beforeAll(() => {
-  // Always rebuild (about a second): a stale dist-cli would test old code.
-  const r = spawnSync('npm', ['run', 'build:cli'], { cwd: root, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`npm run build:cli failed:\n${r.stdout}\n${r.stderr}`);
-}, 300_000);
-
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-describe('flowlab labs', () => {
-  it('lists labs with parameter ranges and defaults', () => {
-    const r = flowlab(['labs']);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toContain('score-mixing');
-    expect(r.stdout).toMatch(/lambda\s+number 0 \.\. 10\s+default 0\.5/);
-    expect(r.stdout).toMatch(/tMin\s+number 1e-8 \.\. 1 \(log scale\)/);
-    expect(r.stdout).toContain('"ode" | "sde"');
-  });
-
-  it('--json is machine readable', () => {
-    const r = flowlab(['labs', '--json']);
-    const labs = JSON.parse(r.stdout);
-    expect(labs[0].id).toBe('score-mixing');
-    expect(labs[0].params.find((p: { key: string }) => p.key === 'lambda')).toMatchObject({ min: 0, max: 10 });
-  });
-});
 
 /** One run per backend request, shared by the tests that inspect its file. */
 const runs = new Map<string, { out: string; code: number | null; stderr: string }>();

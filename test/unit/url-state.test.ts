@@ -203,3 +203,41 @@ describe('url state v=1 with the score-mixing schema', async () => {
     expect(rejected.map((e) => e.field)).toContain('tMin');
   });
 });
+
+describe('url state v=1 with the primal-dual schema (matrices as ~JSON)', async () => {
+  const { parseConfig } = await import('../../src/labs/primal-dual/config');
+  const { PRIMAL_DUAL_PARAMS, PRIMAL_DUAL_PRESETS, defaultPrimalDualConfig } = await import('../../src/labs/primal-dual/params');
+  const pd: UrlLab = { id: 'primal-dual', params: PRIMAL_DUAL_PARAMS, defaultConfig: defaultPrimalDualConfig, parseConfig };
+
+  it('round-trips every preset exactly (A, b, objective as ~base64url JSON; theta = 5/12 exactly)', () => {
+    for (const p of PRIMAL_DUAL_PRESETS) {
+      const cfg = parseConfig(structuredClone(p.config));
+      const q = encodeUrlState(pd, cfg);
+      expect(q).toMatch(/(^|&)A=~[A-Za-z0-9_-]+(&|$)/);
+      expect(q).toMatch(/(^|&)b=~[A-Za-z0-9_-]+(&|$)/);
+      expect(q).toMatch(/(^|&)objective=~/);
+      const { config, rejected } = decodeConfig(pd, readUrlFields(q));
+      expect(rejected, p.id).toEqual([]);
+      expect(config, p.id).toEqual(cfg);
+    }
+  });
+
+  it('round-trips explicit initial states and a quadratic objective', () => {
+    const cfg = parseConfig({
+      ...defaultPrimalDualConfig(),
+      objective: { kind: 'quadratic', Q: [[2, -1, 0, 0], [-1, 2, -1, 0], [0, -1, 2, -1], [0, 0, -1, 2]], c: [0.1, 0.2, 1 / 3, -0] },
+      initial: { x: [0.5, -1e-300, 0, 1], dlambda: [1 / 7, 2] },
+    });
+    const { config, rejected } = decodeConfig(pd, readUrlFields(encodeUrlState(pd, cfg)));
+    expect(rejected).toEqual([]);
+    expect(config).toEqual(cfg);
+  });
+
+  it('a link with theta outside the window is rejected by name; the rest is kept', () => {
+    const { config, rejected } = decodeConfig<{ theta: number; alpha: number; beta: number }>(pd, readUrlFields('?v=1&lab=primal-dual&alpha=4&theta=0.2&beta=2'));
+    expect(config.alpha).toBe(4);
+    expect(config.beta).toBe(2);
+    expect(config.theta).toBe(0.5);
+    expect(rejected.map((e) => e.field)).toEqual(['theta']);
+  });
+});

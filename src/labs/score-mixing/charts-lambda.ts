@@ -8,7 +8,7 @@
 import { axisBottom, axisLeft, pointer, scaleLinear } from 'd3';
 import { lambdaIntervals, stableCriticalPoints } from './analysis';
 import type { Measure } from './types';
-import { CHART_H, CHART_W, MARGIN, createChartSvg, svgText, type Svg } from './charts-common';
+import { CHART_H, CHART_W, MARGIN, createChartSvg, svgText, type Svg } from '../shared/chart-svg';
 
 interface Dot {
   lambda: number;

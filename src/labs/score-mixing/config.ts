@@ -4,8 +4,9 @@
 // is what snapshots store as "the full config".
 
 import { MAX_ATOMS, D_MAX, D_MIN, validatePointSet, validatePoints } from '../../io/point-sets';
-import { FieldError, checkParam, describeAllowed, type NumberParam } from '../schema';
-import { MAX_PARTICLES, SCORE_MIXING_PARAMS, paramSpec } from './params';
+import { isRecord, integerField, rejectUnknownKeys, schemaReader } from '../config-fields';
+import { FieldError, describeAllowed } from '../schema';
+import { MAX_PARTICLES, SCORE_MIXING_PARAMS } from './params';
 import { toMeasure } from './measures';
 import { initialParticles, type SamplerOptions } from './reference';
 import type { Integrator, ParticlesInput, Sampler, ScoreMixingConfig } from './types';
@@ -14,32 +15,10 @@ export { MAX_ATOMS, D_MIN, D_MAX };
 
 const TOP_KEYS = ['mu1', 'mu2', 'lambda', 'T', 'tMin', 'steps', 'sampler', 'beta', 'integrator', 'particles', 'record', 'seed'] as const;
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function spec(key: string): NumberParam {
-  const p = paramSpec(key);
-  if (!p || p.kind !== 'number') throw new Error(`score-mixing params: no number parameter ${key}`);
-  return p;
-}
-
+const params = schemaReader('score-mixing', SCORE_MIXING_PARAMS);
+const spec = params.spec;
 /** A scalar parameter: the schema's check, or its default when absent (and `required` is false). */
-function scalar(key: string, value: unknown, required = false): number | string {
-  const p = SCORE_MIXING_PARAMS.find((q) => q.key === key);
-  if (!p) throw new Error(`score-mixing params: unknown key ${key}`);
-  if (value === undefined) {
-    if (required) throw new FieldError(key, undefined, `required: ${describeAllowed(p)}`);
-    return p.default as number | string;
-  }
-  return checkParam(p, value) as number | string;
-}
-
-function rejectUnknownKeys(raw: Record<string, unknown>, allowed: readonly string[], prefix: string): void {
-  for (const k of Object.keys(raw)) {
-    if (!allowed.includes(k)) throw new FieldError(prefix + k, raw[k], `no such field (allowed: ${allowed.join(', ')})`);
-  }
-}
+const scalar = (key: string, value: unknown, required = false): number | string => params.scalar(key, value, required) as number | string;
 
 function checkWeightSum(field: string, weights: number[] | undefined): void {
   if (!weights) return;
@@ -103,11 +82,7 @@ export function parseConfig(raw: unknown): ScoreMixingConfig {
   if (raw.record === undefined) {
     record = Math.min(spec('record').default, steps + 1);
   } else {
-    const v = typeof raw.record === 'string' && raw.record.trim() !== '' ? Number(raw.record) : raw.record;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 2 || v > steps + 1) {
-      throw new FieldError('record', raw.record, `an integer in [2, steps + 1] = [2, ${steps + 1}] (steps = ${steps})`);
-    }
-    record = v;
+    record = integerField('record', raw.record, 2, steps + 1, `an integer in [2, steps + 1] = [2, ${steps + 1}] (steps = ${steps})`);
   }
   const seed = scalar('seed', raw.seed) as number;
 

@@ -16,7 +16,7 @@ import { LambdaChart } from './charts-lambda';
 import { parseConfig, dimensionOf, runSetup } from './config';
 import type { Measure, ParticleState, ScoreMixingConfig } from './types';
 import { channelRange, colourise, contourLevels, contourLines, domainFor, type FieldChannel } from './view-colormap';
-import { CanvasPicture } from './view-canvas2d';
+import { CanvasPicture } from '../shared/canvas-picture';
 import { Controls, type LayerToggles } from './view-controls';
 import { FieldLayer, type FieldGrid } from './view-field';
 import { fitBounds, makeProjection, ScreenMap, timeToY, type Bounds, type Projection } from './view-geometry';
@@ -24,7 +24,7 @@ import { cellPolygons, projectedCriticalPoints, scoreArrows } from './view-analy
 import { Overlay, type AtomEdit, type MeasureId } from './view-overlay';
 import { CpuRun, CPU_MAX_PARTICLES, type CpuSample } from './view-run-cpu';
 import { GpuRun, type SampleResult } from './view-run-gpu';
-import { ParticleScene, trailLengthFor } from './view-scene';
+import { ParticleScene, trailLengthFor } from '../shared/particle-scene';
 
 const LAB_ID = 'score-mixing';
 

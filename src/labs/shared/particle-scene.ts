@@ -1,9 +1,10 @@
-// The WebGPU picture: three.js's WebGPURenderer created on the lab's own GPUDevice, drawing
-//  - the potential colour map (a DataTexture filled from the asynchronously read-back field grid),
+// A lab's WebGPU picture (shared by score-mixing and primal-dual): three.js's WebGPURenderer
+// created on the lab's own GPUDevice, drawing
+//  - an optional background image, e.g. score-mixing's potential colour map (a DataTexture filled from the asynchronously read-back field grid),
 //  - trails (line segments pulled from a ring buffer of past projected positions),
 //  - particles (screen-sized sprites pulled from the projected position buffer).
 // Particle data never visits the CPU: shaders/render/project.wgsl (run by ParticleProjector in
-// the same command encoder as the simulation steps) reads the simulation's particle buffer and
+// the same command encoder as the simulation steps) reads the simulation's state buffer and
 // writes GPU buffers that three reads through storage() nodes. The buffers are ours; they are
 // handed to three by setting the backend's record of the StorageBufferAttribute before first
 // use (three then skips creating its own, see WebGPUAttributeUtils.createAttribute).
@@ -30,7 +31,7 @@ import {
   WebGPURenderer,
 } from 'three/webgpu';
 import { float, instanceIndex, select, storage, uint, uniform, vec3, vec4, vertexIndex, uv, smoothstep, length, varying } from 'three/tsl';
-import type { Bounds } from './view-geometry';
+import type { Bounds } from './screen-map';
 
 /** Trail slots: longer trails for fewer particles (memory and fill rate grow with count * L). */
 export function trailLengthFor(count: number): number {

@@ -1,9 +1,8 @@
-// No-WebGPU fallback picture: the same layers as view-scene.ts (colour map, trails, particles)
+// No-WebGPU fallback picture (shared by the labs): the same layers as particle-scene.ts (colour map, trails, particles)
 // drawn with Canvas 2D from CPU arrays. Used only when host.gpu is null, where the float64
 // reference runs at reduced particle count, so per-frame CPU drawing is affordable.
 
-import type { Bounds } from './view-geometry';
-import { ScreenMap } from './view-geometry';
+import { ScreenMap, type Bounds } from './screen-map';
 
 export class CanvasPicture {
   private readonly ctx: CanvasRenderingContext2D;

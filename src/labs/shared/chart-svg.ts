@@ -1,4 +1,4 @@
-// Shared bits of the lab's d3 charts: a standalone SVG root (exportable as a file: xmlns and a
+// Shared bits of the labs' d3 charts: a standalone SVG root (exportable as a file: xmlns and a
 // white background are set inline, so chartSvgs() text opens in any viewer) and number formats.
 
 import { create, type Selection } from 'd3';

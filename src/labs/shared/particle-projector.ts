@@ -1,5 +1,6 @@
-// Runs shaders/render/project.wgsl: simulation particles (count*d f32) -> projected vec4
-// positions + one trail slot, encoded into the caller's command encoder right after the steps.
+// Runs shaders/render/project.wgsl: simulation particles (count records of d f32, e.g. a state
+// buffer with stride d) -> projected vec4 positions of two chosen entries + one trail slot,
+// encoded into the caller's command encoder right after the steps. Shared by the labs.
 
 import { GpuResources } from '../../gpu/resources';
 import { shaderSource } from '../../gpu/shaders';
@@ -48,10 +49,11 @@ export class ParticleProjector {
     readonly device: GPUDevice,
     readonly count: number,
     readonly trailLength: number,
+    readonly label = 'ScoreMixingView',
   ) {
-    this.res = new GpuResources(device, 'ScoreMixingView');
+    this.res = new GpuResources(device, label);
     const module = device.createShaderModule({ label: 'shaders/render/project.wgsl', code: shaderSource('render/project.wgsl') });
-    this.pipeline = device.createComputePipeline({ label: 'ScoreMixingView.project', layout: 'auto', compute: { module, entryPoint: 'main' } });
+    this.pipeline = device.createComputePipeline({ label: `${label}.project`, layout: 'auto', compute: { module, entryPoint: 'main' } });
     this.params = this.res.buffer('projectParams', PARAMS.size, 0x40 | 0x08);
     this.positions = this.res.buffer('positions', count * 16, STORAGE);
     this.trail = this.res.buffer('trail', count * trailLength * 16, STORAGE);
@@ -86,7 +88,7 @@ export class ParticleProjector {
     );
     if (this.boundSource !== source || !this.bindGroup) {
       this.bindGroup = this.device.createBindGroup({
-        label: 'ScoreMixingView.projectBindGroup',
+        label: `${this.label}.projectBindGroup`,
         layout: this.pipeline.getBindGroupLayout(0),
         entries: [
           { binding: 0, resource: { buffer: source } },
@@ -97,7 +99,7 @@ export class ParticleProjector {
       });
       this.boundSource = source;
     }
-    const pass = encoder.beginComputePass({ label: 'ScoreMixingView.projectPass', timestampWrites });
+    const pass = encoder.beginComputePass({ label: `${this.label}.projectPass`, timestampWrites });
     pass.setPipeline(this.pipeline);
     pass.setBindGroup(0, this.bindGroup);
     pass.dispatchWorkgroups(Math.ceil(this.count / 64));

@@ -1,0 +1,101 @@
+// Run a primal-dual config to completion without a page (CLI, tests, benchmarks): validate ->
+// KKT point (float64) -> initial states -> GPU (options.gpu) or float64 reference -> Snapshot.
+//
+// Snapshot arrays (F frames, N trajectories): t (F) f64; x (F, N, n), lambda (F, N, m);
+// energy, gap, feasibility, objective, defect (F, N); Q (F, N, m) — f32 from the GPU, f64 from the
+// CPU; x_star (n), lambda_star (m) f64. feasibility is ||Ax - b||, objective is f(x) - f*, gap is
+// D_f(x, x*) + beta/2 ||Ax - b||^2, defect is E(t) - E(t0) - integral of dE/dt (NUMERICS.md).
+// meta.kkt holds the KKT residual (max of stationarity and feasibility) and how it was solved.
+
+import type { HeadlessOptions } from '../lab';
+import type { NdArray, Snapshot } from '../../io/snapshot-types';
+import { APP_VERSION } from '../../io/app-version';
+import { runSetup } from './config';
+import { pInWindow, pMax, thetaInWindow, thetaWindow } from './params';
+import { runPrimalDualReference, timeGrid } from './reference';
+import { runPrimalDualOnGpu } from './simulation';
+import type { PrimalDualConfig, PrimalDualFrames } from './types';
+
+export const LAB_ID = 'primal-dual';
+
+/** The per-trajectory arrays of the frames, by snapshot name, with their trailing dimension (1: scalar). */
+const FRAME_ARRAYS = ['x', 'lambda', 'energy', 'gap', 'feasibility', 'objective', 'defect', 'Q'] as const;
+
+function frameArrays(frames: PrimalDualFrames): Record<string, NdArray> {
+  const { count, n, m } = frames;
+  const F = frames.t.length;
+  const width: Record<(typeof FRAME_ARRAYS)[number], number> = { x: n, lambda: m, Q: m, energy: 0, gap: 0, feasibility: 0, objective: 0, defect: 0 };
+  const out: Record<string, NdArray> = { t: { dtype: 'f64', shape: [F], data: frames.t } };
+  for (const key of FRAME_ARRAYS) {
+    const data = frames[key];
+    out[key] = { dtype: data instanceof Float32Array ? 'f32' : 'f64', shape: width[key] ? [F, count, width[key]] : [F, count], data };
+  }
+  return out;
+}
+
+export async function runHeadless(config: PrimalDualConfig, options: HeadlessOptions): Promise<Snapshot> {
+  const wallStart = performance.now();
+  const { config: cfg, prob, params, init, record } = runSetup(config);
+  const kktMs = performance.now() - wallStart;
+
+  const simStart = performance.now();
+  let frames: PrimalDualFrames;
+  let gpuTotalMs: number | undefined;
+  if (options.gpu) {
+    const r = await runPrimalDualOnGpu(options.gpu, prob, params, init, record, options.onProgress);
+    frames = r;
+    gpuTotalMs = r.timings.totalMs;
+  } else {
+    frames = runPrimalDualReference(prob, params, init, record, options.onProgress);
+  }
+  const simulationMs = performance.now() - simStart;
+  options.onProgress?.(1);
+
+  const { kkt, n, m, sigmaMax } = prob;
+  const grid = timeGrid(params);
+  const [thetaLo, thetaHi] = thetaWindow(cfg.alpha);
+  return {
+    lab: LAB_ID,
+    config: cfg,
+    arrays: {
+      ...frameArrays(frames),
+      x_star: { dtype: 'f64', shape: [n], data: Float64Array.from(kkt.x) },
+      lambda_star: { dtype: 'f64', shape: [m], data: Float64Array.from(kkt.lambda) },
+    },
+    // lab and config are added to meta.json by the exporter (snapshotMeta), not repeated here.
+    meta: {
+      seed: 'seed' in cfg.initial ? cfg.initial.seed : null,
+      appVersion: APP_VERSION,
+      backend: options.backend,
+      adapter: options.gpu ? options.gpu.adapterDescription : 'CPU (float64 TypeScript reference)',
+      precision: options.gpu ? 'float32' : 'float64',
+      n,
+      m,
+      trajectories: init.count,
+      frames: frames.t.length,
+      steps: grid.K,
+      hUsed: grid.h,
+      recordedSteps: frames.steps,
+      kkt: {
+        residual: kkt.residual,
+        stationarity: kkt.stationarity,
+        feasibility: kkt.feasibility,
+        fStar: kkt.fStar,
+        method: kkt.method,
+        iterations: kkt.iterations,
+      },
+      sigmaMax,
+      thetaWindow: [thetaLo, thetaHi],
+      pMax: pMax(cfg.theta),
+      xi: cfg.theta * (cfg.alpha - 1) - 1,
+      insideWindow: thetaInWindow(cfg.alpha, cfg.theta) && pInWindow(cfg.theta, cfg.p ?? 0),
+      timings: {
+        kktMs,
+        simulationMs,
+        ...(gpuTotalMs !== undefined ? { gpuTotalMs } : {}),
+        totalMs: performance.now() - wallStart,
+      },
+      createdAt: new Date().toISOString(),
+    },
+  };
+}

@@ -1,0 +1,201 @@
+// The primal-dual charts, fed with recorded diagnostics frames of every compared alpha (median
+// over the trajectories) and, on the GPU, the float64 shadow of trajectory 0:
+//   gap G, ||Ax - b||, |f - f*|  log-log, dotted t^-2 references through the last point, and the
+//                                 measured float32 noise |f32 - f64| of trajectory 0 (grey)
+//   envelopes                     t^2-weighted running max over [t/2, t] of ||Ax - b|| (solid)
+//                                 and G (dashed): -> 0 in the strict window, bounded at alpha = 3
+//   E(t)                          with the running identity defect max|E - E0 - int dE/dt| dotted
+//   Q(t)                          ||Q(t) - Q(t0)|| of trajectory 0: conserved at the boundary case
+// Renders are coalesced: add() marks dirty, render() (from the frame loop) redraws at most every
+// `minMs`.
+
+import { LogLogChart, alphaColour, type Series } from './charts-loglog';
+import type { DiagFrame } from './view-run-gpu';
+
+interface Summary {
+  t: number;
+  gap: number;
+  feas: number;
+  obj: number;
+  energy: number;
+  defect: number;
+  /** trajectory 0 */
+  gap0: number;
+  feas0: number;
+  obj0: number;
+  Q0: number[];
+}
+
+export interface RunInfo {
+  alpha: number;
+  theta: number;
+  /** xi = 0 and p = (1 - 2 theta)/theta: Q is conserved. */
+  conserved: boolean;
+  note: string;
+}
+
+function median(v: ArrayLike<number>, f: (x: number) => number = (x) => x): number {
+  const a = Array.from(v, f).filter(Number.isFinite).sort((p, q) => p - q);
+  if (a.length === 0) return NaN;
+  const i = (a.length - 1) / 2;
+  return (a[Math.floor(i)] + a[Math.ceil(i)]) / 2;
+}
+
+function maxAbs(v: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s = Math.max(s, Math.abs(v[i]));
+  return s;
+}
+
+export function summarise(f: DiagFrame): Summary {
+  return {
+    t: f.t,
+    gap: median(f.gap),
+    feas: median(f.feasibility),
+    obj: median(f.objective, Math.abs),
+    energy: median(f.energy),
+    defect: maxAbs(f.defect),
+    gap0: f.gap[0],
+    feas0: f.feasibility[0],
+    obj0: Math.abs(f.objective[0]),
+    Q0: Array.from({ length: f.m }, (_, j) => f.Q[j]),
+  };
+}
+
+/** t^2-weighted running max over [t/2, t] of (t, v) pairs sorted by t. */
+export function envelope(points: [number, number][]): [number, number][] {
+  const out: [number, number][] = [];
+  for (let i = 0; i < points.length; i++) {
+    const t = points[i][0];
+    let mx = -Infinity;
+    for (let j = i; j >= 0 && points[j][0] >= t / 2; j--) {
+      const v = points[j][0] ** 2 * points[j][1];
+      if (Number.isFinite(v) && v > mx) mx = v;
+    }
+    out.push([t, mx]);
+  }
+  return out;
+}
+
+export class PrimalDualCharts {
+  private readonly gap: LogLogChart;
+  private readonly feas: LogLogChart;
+  private readonly obj: LogLogChart;
+  private readonly env: LogLogChart;
+  private readonly energy: LogLogChart;
+  private readonly q: LogLogChart;
+  private runs: RunInfo[] = [];
+  private data: Map<number, Summary>[] = [];
+  private shadow = new Map<number, Summary>();
+  private tMin = 1;
+  private tMax = 10;
+  private float32 = true;
+  private dirty = true;
+  private last = 0;
+
+  constructor(parent: HTMLElement) {
+    this.gap = new LogLogChart(parent, 'gap', 'gap G = D_f(x, x*) + β/2‖Ax−b‖² (median)', 'G');
+    this.feas = new LogLogChart(parent, 'feasibility', '‖Ax − b‖ (median)', '‖Ax−b‖');
+    this.obj = new LogLogChart(parent, 'objective', '|f(x) − f*| (median)', '|f − f*|');
+    this.env = new LogLogChart(parent, 'envelopes', 't²-weighted envelopes, max over [t/2, t]', 't²·(…)');
+    this.energy = new LogLogChart(parent, 'energy', 'E(t) (median) and identity defect', 'E');
+    this.q = new LogLogChart(parent, 'Q', '‖Q(t) − Q(t0)‖, trajectory 0', '‖ΔQ‖');
+  }
+
+  reset(runs: RunInfo[], tMin: number, tMax: number, float32: boolean): void {
+    this.runs = runs;
+    this.data = runs.map(() => new Map());
+    this.shadow = new Map();
+    this.tMin = tMin;
+    this.tMax = tMax;
+    this.float32 = float32;
+    this.dirty = true;
+    this.render(true);
+  }
+
+  add(run: number, frames: readonly DiagFrame[]): void {
+    const d = this.data[run];
+    if (!d) return;
+    for (const f of frames) d.set(f.slot, summarise(f));
+    this.dirty = true;
+  }
+
+  addShadow(frames: readonly DiagFrame[]): void {
+    for (const f of frames) this.shadow.set(f.slot, summarise(f));
+    this.dirty = true;
+  }
+
+  /** Redraw when something changed and `minMs` passed since the last redraw (force: now). */
+  render(force = false, minMs = 150): void {
+    const now = performance.now();
+    if (!this.dirty || (!force && now - this.last < minMs)) return;
+    this.dirty = false;
+    this.last = now;
+    const sorted = this.data.map((d) => [...d.entries()].sort((a, b) => a[0] - b[0]).map(([, s]) => s));
+    const legend = this.runs.map((r, i) => ({ text: r.note, colour: alphaColour(i) }));
+    const base = { tMin: this.tMin, tMax: this.tMax };
+    const per = (key: 'gap' | 'feas' | 'obj', ref: boolean): Series[] =>
+      sorted.map((s, i) => ({
+        label: `α = ${this.runs[i].alpha}`,
+        colour: alphaColour(i),
+        points: s.map((o) => [o.t, o[key]] as [number, number]),
+        data: { alpha: this.runs[i].alpha, theta: this.runs[i].theta, quantity: key },
+        reference: ref ? -2 : undefined,
+      }));
+    const noise = (key: 'gap0' | 'feas0' | 'obj0'): Series[] => {
+      if (!this.float32 || sorted.length === 0) return [];
+      const pts: [number, number][] = [];
+      for (const [slot, f64] of [...this.shadow.entries()].sort((a, b) => a[0] - b[0])) {
+        const f32 = this.data[0].get(slot);
+        if (f32) pts.push([f64.t, Math.abs(f32[key] - f64[key])]);
+      }
+      return [{ label: 'float32 noise', colour: '#999', dash: '1 2', width: 1.2, points: pts, data: { quantity: `${key}-noise` } }];
+    };
+    const noteRef = { text: 'dotted: t⁻² refs; grey: |f32 − f64|, trajectory 0', colour: '#555' };
+    const noteCpu = { text: 'dotted: t⁻² refs (CPU float64 run)', colour: '#555' };
+    const n0 = this.float32 ? noteRef : noteCpu;
+    this.gap.update({ ...base, series: [...per('gap', true), ...noise('gap0')], notes: [n0] });
+    this.feas.update({ ...base, series: [...per('feas', true), ...noise('feas0')], notes: [n0] });
+    this.obj.update({ ...base, series: [...per('obj', true), ...noise('obj0')], notes: [n0] });
+    const envSeries: Series[] = [];
+    sorted.forEach((s, i) => {
+      const a = this.runs[i].alpha;
+      envSeries.push({ label: `t²‖Ax−b‖ α = ${a}`, colour: alphaColour(i), points: envelope(s.map((o) => [o.t, o.feas])), data: { alpha: a, quantity: 'feas-envelope' } });
+      envSeries.push({ label: `t²G α = ${a}`, colour: alphaColour(i), dash: '5 3', width: 1.2, points: envelope(s.map((o) => [o.t, o.gap])), data: { alpha: a, quantity: 'gap-envelope' } });
+    });
+    const nf = noise('feas0')[0];
+    if (nf) envSeries.push({ ...nf, label: 't² float32 noise', points: envelope(nf.points) });
+    this.env.update({ ...base, series: envSeries, notes: [{ text: 'solid ‖Ax−b‖, dashed G; grey: f32 noise' }, ...legend] });
+    const eSeries: Series[] = [];
+    sorted.forEach((s, i) => {
+      const a = this.runs[i].alpha;
+      eSeries.push({ label: `E α = ${a}`, colour: alphaColour(i), points: s.map((o) => [o.t, o.energy]), data: { alpha: a, quantity: 'energy' } });
+      eSeries.push({ label: `defect α = ${a}`, colour: alphaColour(i), dash: '1 2', width: 1.2, points: s.map((o) => [o.t, o.defect]), data: { alpha: a, quantity: 'defect' } });
+    });
+    this.energy.update({ ...base, series: eSeries, notes: [{ text: 'solid E(t), dotted max |E − E(t0) − ∫dE/dt|' }] });
+    const qSeries: Series[] = sorted.map((s, i) => {
+      const q0 = s[0]?.Q0;
+      return {
+        label: `α = ${this.runs[i].alpha}`,
+        colour: alphaColour(i),
+        width: this.runs[i].conserved ? 2.2 : 1.2,
+        points: s.map((o) => [o.t, q0 ? Math.hypot(...o.Q0.map((v, j) => v - q0[j])) : NaN] as [number, number]),
+        data: { alpha: this.runs[i].alpha, conserved: String(this.runs[i].conserved), quantity: 'Q' },
+      };
+    });
+    const conserved = this.runs.filter((r) => r.conserved).map((r) => `α = ${r.alpha}`);
+    this.q.update({
+      ...base,
+      series: qSeries,
+      notes: [{ text: conserved.length ? `conserved (ξ = 0): ${conserved.join(', ')} (thick)` : 'no run at the boundary case (ξ = 0, p = (1−2θ)/θ)' }],
+    });
+  }
+
+  svgs(): { name: string; svg: string }[] {
+    return [this.gap, this.feas, this.obj, this.env, this.energy, this.q].map((c) => ({ name: c.name, svg: c.svgText() }));
+  }
+
+  dispose(): void {
+    for (const c of [this.gap, this.feas, this.obj, this.env, this.energy, this.q]) c.dispose();
+  }
+}

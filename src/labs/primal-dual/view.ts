@@ -1,0 +1,27 @@
+// Browser page of the primal-dual lab (loaded lazily by index.ts, never by Node code).
+//
+// The picture: trajectories of a cloud of initial conditions in a chosen coordinate plane (any two
+// of x_i, lambda_j), drawn by three.js straight from the simulation's state buffer with trails,
+// and the float64 KKT point. Charts (d3, log-log): gap, ||Ax - b|| and |f - f*| with t^-2
+// references and the measured float32 noise, their t^2-weighted envelopes, E(t) with the identity
+// defect, and Q(t); several alpha values run side by side on the same initial states. Controls:
+// plane, compared alphas, the theta window, the A/b editor (JSON import), read-outs. Without
+// WebGPU the float64 reference runs at <= 64 trajectories with a Canvas 2D picture.
+// The pieces live in view-*.ts and charts-*.ts; this file only assembles them.
+
+import type { LabPage, ViewHost } from '../lab';
+import type { PrimalDualConfig } from './types';
+import { PrimalDualPage } from './view-page';
+
+export default async function createPrimalDualPage(host: ViewHost): Promise<LabPage<PrimalDualConfig>> {
+  const page = new PrimalDualPage(host, host.gpu);
+  try {
+    await page.init();
+  } catch (e) {
+    page.dispose();
+    throw e;
+  }
+  return page;
+}
+
+export { createPrimalDualPage };
