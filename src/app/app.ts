@@ -162,7 +162,7 @@ export class App {
       charts: this.layout.charts,
       controls: this.layout.labControls,
       gpu: this.session.gpu,
-      notify: (n: Notice) => this.notices.show(n),
+      notify: (n: Notice) => this.notices.show(n, { key: n.key }),
       configChanged: (c: unknown) => {
         if (seq === this.openSeq) this.onPageConfig(c);
       },
@@ -404,14 +404,15 @@ export class App {
     });
   }
 
+  /** Snapped to the nearest SPEEDS entry (frame-loop.ts snapSpeed); the select shows the same. */
   setSpeed(s: number): void {
     this.loop.speed = s;
-    this.controls.showSpeed(s);
+    this.controls.showSpeed(this.loop.speed);
   }
 
   private nudgeSpeed(dir: 1 | -1): void {
-    const i = SPEEDS.indexOf(this.loop.speed as (typeof SPEEDS)[number]);
-    const j = Math.max(0, Math.min(SPEEDS.length - 1, (i < 0 ? 2 : i) + dir));
+    const i = SPEEDS.indexOf(this.loop.speed);
+    const j = Math.max(0, Math.min(SPEEDS.length - 1, i + dir));
     this.setSpeed(SPEEDS[j]);
   }
 

@@ -12,10 +12,23 @@ export interface FrameTarget {
 }
 
 export const SPEEDS = [0.25, 0.5, 1, 2, 4, 8, 16, 32, 64] as const;
+export type Speed = (typeof SPEEDS)[number];
+
+/**
+ * The SPEEDS entry nearest to `s` in ratio (SPEEDS are powers of two; a tie such as 3 goes up).
+ * Every speed the loop runs at passes through here, so the header's speed select can always show
+ * what the loop does. Not a finite positive number: 1.
+ */
+export function snapSpeed(s: number): Speed {
+  if (!Number.isFinite(s) || s <= 0) return 1;
+  let best: Speed = SPEEDS[0];
+  for (const c of SPEEDS) if (Math.abs(Math.log(s / c)) <= Math.abs(Math.log(s / best)) + 1e-12) best = c;
+  return best;
+}
 
 export class FrameLoop {
   playing = false;
-  speed = 1;
+  private speedValue: Speed = 1;
   /** Frames drawn (for tests and the HUD). */
   frames = 0;
   /** Steps handed to page.frame in total. */
@@ -35,6 +48,15 @@ export class FrameLoop {
     private readonly onFrame: (now: number) => void,
     private readonly onError: (e: unknown) => void,
   ) {}
+
+  /** Steps per frame: always a SPEEDS entry (setting another value snaps it, see snapSpeed). */
+  get speed(): Speed {
+    return this.speedValue;
+  }
+
+  set speed(s: number) {
+    this.speedValue = snapSpeed(s);
+  }
 
   start(): void {
     if (this.handle) return;

@@ -2,9 +2,14 @@
 // ranges spanning decades), a dropdown per choice, a checkbox per boolean; the help text is the
 // tooltip. The panel proposes values; the shell validates them (lab.parseConfig) and either
 // accepts them or calls setValues() with the previous config, so a rejected value never sticks.
+// A number spec with a `window` (its admissible sub-range given the other values) gets a band on
+// its slider track and a warning style + tooltip when outside, recomputed on every change
+// (param-window.ts holds the geometry).
 
 import GUI, { type Controller } from 'lil-gui';
-import type { NumberParam, ParamSpec } from '../labs/schema';
+import type { NumberController } from 'lil-gui';
+import type { NumberParam, ParamSpec, ParamValues } from '../labs/schema';
+import { windowState, windowTooltip } from './param-window';
 import { getPath } from './url-state';
 
 export type PanelChange = (key: string, value: number | string | boolean) => void;
@@ -18,30 +23,85 @@ function formatNumber(v: number): string {
 interface Entry {
   spec: ParamSpec;
   controller: Controller;
+  /** The help tooltip (a window adds a line). */
+  tip: string;
+  /** The window band on the slider track (specs with a window). */
+  band?: HTMLDivElement;
 }
+
+/** Track fraction -> CSS length inside lil-gui's slider (its fill spans the width less the knob). */
+const track = (f: number): string => `calc((100% - var(--slider-knob-width, 2px)) * ${f})`;
 
 export class ParamPanel {
   private readonly gui: GUI;
   /** The object lil-gui edits: one property per spec (log params hold log10 of the value). */
   private readonly values: Record<string, number | string | boolean> = {};
   private readonly entries: Entry[] = [];
+  /** The values themselves (not log10), for the windows: the last shown config plus proposals. */
+  private readonly current: ParamValues = {};
 
   constructor(container: HTMLElement, title: string, params: readonly ParamSpec[], onChange: PanelChange) {
     this.gui = new GUI({ container, title });
     for (const spec of params) {
       this.values[spec.key] = spec.kind === 'number' && spec.scale === 'log' ? Math.log10(spec.default) : spec.default;
+      this.current[spec.key] = spec.default;
       const controller = this.addController(spec);
       controller.onChange((v: number | string | boolean) => {
+        let value = v;
         if (spec.kind === 'number') {
-          const value = spec.scale === 'log' ? Number(Math.pow(10, v as number).toPrecision(6)) : (v as number);
-          this.relabel(spec, value, controller);
-          onChange(spec.key, spec.integer ? Math.round(value) : value);
-        } else onChange(spec.key, v);
+          const x = spec.scale === 'log' ? Number(Math.pow(10, v as number).toPrecision(6)) : (v as number);
+          this.relabel(spec, x, controller);
+          value = spec.integer ? Math.round(x) : x;
+        }
+        this.current[spec.key] = value;
+        this.refreshWindows();
+        onChange(spec.key, value);
       });
       const tip = `${spec.help}${spec.kind === 'number' ? ` Range ${spec.min} – ${spec.max}${spec.unit ? ' ' + spec.unit : ''}.` : ''}`;
       controller.domElement.title = tip;
       controller.domElement.dataset.param = spec.key;
-      this.entries.push({ spec, controller });
+      const entry: Entry = { spec, controller, tip };
+      if (spec.kind === 'number' && spec.window) entry.band = this.addBand(controller as NumberController);
+      this.entries.push(entry);
+    }
+    this.refreshWindows();
+  }
+
+  /** An absolutely placed band under the knob of the slider track. */
+  private addBand(c: NumberController): HTMLDivElement | undefined {
+    const slider = c.$slider as HTMLDivElement | undefined;
+    if (!slider) return undefined;
+    const band = document.createElement('div');
+    band.className = 'param-window-band';
+    band.hidden = true;
+    slider.classList.add('has-window');
+    slider.prepend(band);
+    c.domElement.classList.add('has-window');
+    return band;
+  }
+
+  /** Recompute every window from the current values: band, warning class, tooltip, label. */
+  private refreshWindows(): void {
+    for (const { spec, controller, tip, band } of this.entries) {
+      if (spec.kind !== 'number' || !spec.window) continue;
+      const st = windowState(spec, this.current);
+      const el = controller.domElement;
+      if (band) {
+        const b = st?.band;
+        band.hidden = !b;
+        if (b) {
+          band.style.left = track(b.left);
+          band.style.width = b.point ? '' : `calc(${track(b.width)} + var(--slider-knob-width, 2px))`;
+          band.classList.toggle('point', b.point);
+          band.dataset.from = String(st.window.from);
+          band.dataset.to = String(st.window.to);
+        }
+      }
+      const outside = st?.outside ?? false;
+      el.classList.toggle('param-outside-window', outside);
+      el.dataset.window = st ? (outside ? 'outside' : 'inside') : 'none';
+      el.title = st ? `${tip}\n${windowTooltip(st)}` : tip;
+      controller.name(outside ? `⚠ ${spec.label}` : spec.label);
     }
   }
 
@@ -83,15 +143,18 @@ export class ParamPanel {
       const v = getPath(config, spec.key);
       if (v === undefined) {
         controller.disable(true);
+        delete this.current[spec.key];
         continue;
       }
       controller.disable(false);
+      this.current[spec.key] = v as number | string | boolean;
       if (spec.kind === 'number' && typeof v === 'number') {
         this.values[spec.key] = spec.scale === 'log' ? Math.log10(v) : v;
         this.relabel(spec, v, controller);
       } else this.values[spec.key] = v as string | boolean;
       controller.updateDisplay();
     }
+    this.refreshWindows();
   }
 
   dispose(): void {

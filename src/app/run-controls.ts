@@ -1,7 +1,7 @@
 // Header controls: lab picker, presets, play / pause, single step, reset, speed.
 
 import { h } from './dom';
-import { SPEEDS } from './frame-loop';
+import { SPEEDS, snapSpeed } from './frame-loop';
 
 const ICONS = {
   play: 'M3 1.5v13l11-6.5z',
@@ -66,7 +66,7 @@ export class RunControls {
     );
     this.speedSelect.value = '1';
     this.speedSelect.addEventListener('change', () => {
-      actions.speed(Number(this.speedSelect.value));
+      actions.speed(snapSpeed(Number(this.speedSelect.value)));
       this.speedSelect.blur(); // give Space back to the shortcuts
     });
     this.el = h(
@@ -107,7 +107,8 @@ export class RunControls {
     this.playButton.setAttribute('aria-pressed', String(playing));
   }
 
+  /** Shows the SPEEDS entry the loop runs at (a value off the list is snapped, as the loop snaps it). */
   showSpeed(speed: number): void {
-    this.speedSelect.value = String(speed);
+    this.speedSelect.value = String(snapSpeed(speed));
   }
 }

@@ -18,7 +18,10 @@ export interface FlowlabTestHook {
   pause(): void;
   step(): void;
   reset(): Promise<void>;
+  /** Snapped to the nearest SPEEDS entry, as the header select shows it. */
   setSpeed(stepsPerFrame: number): void;
+  /** Steps per frame the loop runs at (a SPEEDS entry). */
+  speed(): number;
   /** Apply one parameter as the panel would; resolves false when it was rejected. */
   setParam(key: string, value: number | string | boolean): Promise<boolean>;
   /** The page's snapshot arrays as plain number lists (small runs only). */
@@ -56,6 +59,7 @@ export function installTestHook(app: App): void {
     step: () => app.step(),
     reset: () => app.reset(),
     setSpeed: (s) => app.setSpeed(s),
+    speed: () => app.loop.speed,
     setParam: (key, value) => {
       const next = structuredClone(app.config) as Record<string, unknown>;
       let cur = next;

@@ -41,6 +41,8 @@ export interface LabDefinition<Config = unknown> {
 export interface Notice {
   level: 'info' | 'warn' | 'error';
   text: string;
+  /** A later notice with the same key replaces this one (one notice per recurring problem). */
+  key?: string;
 }
 
 /** What the app shell lends a lab's page. */
@@ -55,7 +57,8 @@ export interface ViewHost {
   controls: HTMLElement;
   /** null: no WebGPU; the page runs the float64 reference at reduced size. */
   gpu: GpuContext | null;
-  notify(notice: Notice): void;
+  /** Show a notice; returns a function that dismisses it (e.g. once the problem is fixed). */
+  notify(notice: Notice): () => void;
   /** The page changed the config itself (e.g. atoms dragged): the shell updates panel + URL. */
   configChanged(config: unknown): void;
 }

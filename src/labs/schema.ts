@@ -2,6 +2,22 @@
 // `flowlab labs` and validation. Structured inputs (point sets, matrices) are validated by the
 // lab's own config code; scalar parameters are described here.
 
+/**
+ * A sub-range of a number parameter that depends on the other values (theta's energy window
+ * [1/(alpha-1), 1/2]). The panel draws it as a band on the slider track, recomputed on every
+ * change, and marks the controller (style and tooltip) when the value lies outside. `from > to`
+ * means no value is admissible (no band; every value is outside). Display only: validation stays
+ * in the lab's parseConfig.
+ */
+export interface ParamWindow {
+  from: number;
+  to: number;
+  /** Shown in the tooltip, e.g. "energy window [1/(α−1), 1/2] = [0.333, 0.5]". */
+  label: string;
+  /** What goes wrong outside (tooltip); a generic sentence when absent. */
+  warning?: string;
+}
+
 export interface NumberParam {
   kind: 'number';
   key: string;
@@ -16,6 +32,8 @@ export interface NumberParam {
   scale?: 'linear' | 'log';
   unit?: string;
   help: string;
+  /** The admissible sub-range given the other values (null: none to show). Functions are not serialized. */
+  window?: (values: ParamValues) => ParamWindow | null;
 }
 
 export interface ChoiceParam {

@@ -1,7 +1,10 @@
 // The primal-dual page in headless Chromium (SwiftShader WebGPU): loads from URL state without
 // console errors, draws trajectories and the KKT point, fills the charts (several alphas), the
-// alpha slider changes the charts, the A/b editor refuses a rank-deficient A naming it and keeps
-// the previous A, and the npz export holds x, lambda, energy and meta.json. Small runs only.
+// alpha slider changes the charts, the panel draws theta's and p's admissible windows on their
+// sliders (warning outside), a speed off the list snaps, the A/b editor refuses a rank-deficient
+// A naming it and keeps the previous A, the npz export holds x, lambda, energy and meta.json, the
+// editor's "import JSON" replaces A, b and objective (and names the field of a bad file), and a
+// json snapshot export -> import continues the run. Small runs only.
 
 import { readFileSync } from 'node:fs';
 import { unzipSync } from 'fflate';
@@ -17,10 +20,46 @@ const SHOTS = process.env.FLOWLAB_E2E_SHOTS;
 
 async function runToEnd(page: Page): Promise<void> {
   await page.evaluate(() => {
-    window.__flowlab!.setSpeed(200);
+    window.__flowlab!.setSpeed(64);
     window.__flowlab!.play();
   });
   await page.waitForFunction(() => window.__flowlab!.status()?.done === true, undefined, { timeout: 30_000 });
+}
+
+async function waitForStep(page: Page, predicate: string, timeout = 30_000): Promise<void> {
+  await page.waitForFunction(`(() => { const s = window.__flowlab.status(); return s && (${predicate}); })()`, undefined, { timeout });
+}
+
+/** The panel controller of a parameter: its window state, band and tooltip. */
+async function windowOf(page: Page, key: string) {
+  return page.locator(`.lil-controller[data-param="${key}"]`).evaluate((el: HTMLElement) => {
+    const band = el.querySelector<HTMLElement>('.param-window-band');
+    const slider = el.querySelector<HTMLElement>('.lil-slider')!.getBoundingClientRect();
+    const r = band && !band.hidden ? band.getBoundingClientRect() : null;
+    return {
+      state: el.dataset.window,
+      title: el.title,
+      name: el.querySelector('.lil-name')?.textContent ?? '',
+      from: band?.dataset.from === undefined ? NaN : Number(band.dataset.from),
+      to: band?.dataset.to === undefined ? NaN : Number(band.dataset.to),
+      /** band edges as fractions of the slider width */
+      left: r ? (r.left - slider.left) / slider.width : NaN,
+      right: r ? (r.right - slider.left) / slider.width : NaN,
+      point: band?.classList.contains('point') ?? false,
+    };
+  });
+}
+
+/** Pick a file in the chooser that `button` opens. */
+async function chooseFile(page: Page, button: string, name: string, text: string): Promise<void> {
+  const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.click(button)]);
+  await chooser.setFiles({ name, mimeType: 'application/json', buffer: Buffer.from(text) });
+}
+
+async function download(page: Page, testid: string): Promise<string> {
+  await page.click('[data-testid=export-button]');
+  const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 20_000 }), page.click(`[data-testid=${testid}]`)]);
+  return dl.path();
 }
 
 /** data-last of the feasibility chart's series, by alpha (waits for every recorded frame). */
@@ -100,6 +139,12 @@ describe.skipIf(skip !== null)('primal-dual page on WebGPU (SwiftShader)', () =>
     expect(await cell.inputValue()).toBe('0'); // the editor shows the previous A again
     const cfg = (await page.evaluate(() => window.__flowlab!.config())) as { A: number[][] };
     expect(cfg.A[1]).toEqual([0, 1, 1, -2]);
+    const notice = page.locator('.notice-error', { hasText: /rank/i });
+    expect(await notice.count()).toBe(1);
+    // The notice does not cover the editor, and goes once A, b are accepted again.
+    await page.click('[data-control=matrix-apply]', { timeout: 5_000 });
+    await expect.poll(() => notice.count()).toBe(0);
+    expect(await page.locator('[data-control=matrix-message]').textContent()).toBe('');
     expect(errors).toEqual([]); // the refusal is a notice, not a console error
   }, 20_000);
 
@@ -113,6 +158,93 @@ describe.skipIf(skip !== null)('primal-dual page on WebGPU (SwiftShader)', () =>
     expect(meta.config.alpha).toBe(6);
     const header = new TextDecoder().decode(members['x.npy'].subarray(0, 128));
     expect(header).toMatch(/'shape': \(21, 16, 4\)/);
+    expect(errors).toEqual([]);
+  }, 30_000);
+
+  it('draws the theta and p windows on their sliders, with a warning outside', async () => {
+    // alpha = 6, theta = 1/2 (previous test): theta in [1/5, 1/2], p in {0}.
+    const theta = await windowOf(page, 'theta');
+    expect(theta).toMatchObject({ state: 'inside', from: 0.2, to: 0.5, point: false });
+    // Slider 0.01 .. 1: the band spans (0.2 - 0.01)/0.99 .. (0.5 - 0.01)/0.99 of the track (a few px of knob).
+    expect(theta.left).toBeCloseTo(0.19 / 0.99, 1);
+    expect(theta.right).toBeCloseTo(0.49 / 0.99, 1);
+    expect(theta.title).toMatch(/Admissible: energy window .*\[0\.2, 0\.5\] for α = 6/);
+    expect(await windowOf(page, 'p')).toMatchObject({ state: 'inside', from: 0, to: 0, point: true });
+    if (SHOTS) await page.locator('.panel-host').screenshot({ path: `${SHOTS}/pd-panel-inside.png` });
+
+    expect(await page.evaluate(() => window.__flowlab!.setParam('allowOutsideWindow', true))).toBe(true);
+    expect(await page.evaluate(() => window.__flowlab!.setParam('theta', 0.15))).toBe(true);
+    await expect.poll(() => windowOf(page, 'theta')).toMatchObject({ state: 'outside' });
+    const out = await windowOf(page, 'theta');
+    expect(out.title).toMatch(/Outside the admissible energy window.*not monotone.*no rate is guaranteed/);
+    expect(out.name).toMatch(/⚠/);
+    // p's window follows theta: (1 - 2 theta)/theta.
+    expect((await windowOf(page, 'p')).to).toBeCloseTo(0.7 / 0.15, 10);
+    if (SHOTS) await page.locator('.panel-host').screenshot({ path: `${SHOTS}/pd-panel-outside.png` });
+
+    expect(await page.evaluate(() => window.__flowlab!.setParam('theta', 0.5))).toBe(true);
+    expect(await page.evaluate(() => window.__flowlab!.setParam('allowOutsideWindow', false))).toBe(true);
+    await expect.poll(() => windowOf(page, 'theta')).toMatchObject({ state: 'inside' });
+    // alpha = 3 closes the window to the single point 1/2.
+    expect(await page.evaluate(() => window.__flowlab!.setParam('alpha', 3))).toBe(true);
+    await expect.poll(() => windowOf(page, 'theta')).toMatchObject({ state: 'inside', from: 0.5, to: 0.5, point: true });
+    expect(await page.evaluate(() => window.__flowlab!.setParam('alpha', 6))).toBe(true);
+    expect(errors).toEqual([]);
+  }, 20_000);
+
+  it('a speed off the list snaps to the nearest entry, in the loop and the header alike', async () => {
+    await page.evaluate(() => window.__flowlab!.setSpeed(200));
+    expect(await page.evaluate(() => window.__flowlab!.speed())).toBe(64);
+    expect(await page.locator('[data-testid=speed]').inputValue()).toBe('64');
+    await page.evaluate(() => window.__flowlab!.setSpeed(3));
+    expect(await page.evaluate(() => window.__flowlab!.speed())).toBe(4);
+    expect(await page.locator('[data-testid=speed]').inputValue()).toBe('4');
+    await page.evaluate(() => window.__flowlab!.setSpeed(1));
+  });
+
+  it('imports A, b and objective from a JSON file; a bad file names the field and changes nothing', async () => {
+    const Q = [
+      [1, 0, 0],
+      [0, 1, 0],
+      [0, 0, 1],
+    ];
+    // min |x|^2 / 2 on {x0 + x2 = 3, x1 + x2 = 3}: x* = A^T (A A^T)^{-1} b = (1, 1, 2).
+    const problem = { A: [[1, 0, 1], [0, 1, 1]], b: [3, 3], objective: { kind: 'quadratic', Q, c: [0, 0, 0] } };
+    await chooseFile(page, '[data-control=matrix-import-button]', 'problem.json', JSON.stringify(problem));
+    await page.waitForFunction(() => (window.__flowlab!.config() as { A: number[][] }).A[0].length === 3);
+    const cfg = (await page.evaluate(() => window.__flowlab!.config())) as Record<string, unknown>;
+    expect(cfg).toMatchObject(problem);
+    await expect.poll(() => page.locator('[data-control=readout]').textContent()).toContain('x* = (1.0000, 1.0000, 2.0000)');
+    expect(await page.locator('[data-cell="A[1][2]"]').inputValue()).toBe('1');
+    expect(await page.locator('[data-control=matrix-message]').textContent()).toBe('');
+
+    const before = await page.evaluate(() => window.__flowlab!.notices().length);
+    await chooseFile(page, '[data-control=matrix-import-button]', 'bad.json', '{"A": [[1, 2], [3]]}');
+    await expect.poll(() => page.locator('[data-control=matrix-message]').textContent()).toMatch(/A\[1\]: got "1 entries"; allowed: 2 entries/);
+    const notices = await page.evaluate(() => window.__flowlab!.notices());
+    expect(notices.slice(before).some((n) => n.level === 'error' && /A\[1\]/.test(n.text))).toBe(true);
+    expect(await page.evaluate(() => window.__flowlab!.config())).toEqual(cfg);
+    expect(await page.locator('[data-control=readout]').textContent()).toContain('x* = (1.0000, 1.0000, 2.0000)');
+    expect(errors).toEqual([]);
+  }, 20_000);
+
+  it('a json snapshot export -> import continues the run at the same step and t', async () => {
+    await page.evaluate(() => window.__flowlab!.reset());
+    await waitForStep(page, 's.step === 0');
+    for (let i = 0; i < 5; i++) await page.evaluate(() => window.__flowlab!.step());
+    await waitForStep(page, 's.step === 5');
+    const saved = await page.evaluate(() => window.__flowlab!.status()!);
+    const path = await download(page, 'export-json');
+    await page.evaluate(() => window.__flowlab!.reset());
+    await waitForStep(page, 's.step === 0');
+    await page.setInputFiles('[data-testid=import-file]', path);
+    await waitForStep(page, 's.step === 5');
+    const restored = await page.evaluate(() => window.__flowlab!.status()!);
+    expect(restored.t).toBe(saved.t);
+    expect(restored.steps).toBe(saved.steps);
+    await page.evaluate(() => window.__flowlab!.step());
+    await waitForStep(page, 's.step === 6');
+    expect(await page.evaluate(() => window.__flowlab!.status()!.t)).toBeGreaterThan(saved.t);
     expect(errors).toEqual([]);
   }, 30_000);
 });

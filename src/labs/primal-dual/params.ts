@@ -5,7 +5,7 @@
 // [1/(alpha-1), 1/2], 0 <= p <= (1-2 theta)/theta, T > t0, h <= T - t0) are checked there too.
 
 import type { Preset } from '../lab';
-import type { ParamSpec } from '../schema';
+import type { ParamSpec, ParamValues, ParamWindow } from '../schema';
 import { MAX_N } from './kkt';
 import { thetaWindow } from './reference';
 import type { PrimalDualConfig } from './types';
@@ -43,6 +43,7 @@ export const PRIMAL_DUAL_PARAMS: readonly ParamSpec[] = [
     help:
       'Extrapolation weight in A^T(λ + θ t λ′) and A(x + θ t x′). Admissible window [1/(α−1), 1/2] (energy non-increasing); ' +
       'o(1/t²) rates need the open window. Outside it the config is refused unless allowOutsideWindow is set.',
+    window: thetaPanelWindow,
   },
   {
     kind: 'number',
@@ -65,6 +66,7 @@ export const PRIMAL_DUAL_PARAMS: readonly ParamSpec[] = [
     help:
       'Time scaling s(t) = t^p multiplying the forces. Admissible 0 ≤ p ≤ (1 − 2θ)/θ (0 at θ = 1/2); ' +
       'at p = (1 − 2θ)/θ with θ = 1/(α−1) the quantity Q(t) is conserved.',
+    window: pPanelWindow,
   },
   {
     kind: 'number',
@@ -178,6 +180,33 @@ export function thetaInWindow(alpha: number, theta: number): boolean {
 
 export function pInWindow(theta: number, p: number): boolean {
   return p >= 0 && p <= pMax(theta) + 1e-12;
+}
+
+const short = (v: number): string => String(Number(v.toPrecision(4)));
+const OUTSIDE = 'the energy E(t) is not monotone and no rate is guaranteed';
+
+/** The panel band of theta: [1/(alpha-1), 1/2] for the current alpha (a single point at alpha = 3). */
+function thetaPanelWindow(values: ParamValues): ParamWindow | null {
+  const alpha = values.alpha;
+  if (typeof alpha !== 'number' || !(alpha > 1)) return null;
+  const [lo, hi] = thetaWindow(alpha);
+  const label =
+    lo >= hi
+      ? `energy window [1/(α−1), 1/2] = {1/2} at α = ${short(alpha)} (a single point)`
+      : `energy window [1/(α−1), 1/2] = [${short(lo)}, ${short(hi)}] for α = ${short(alpha)}`;
+  return { from: lo, to: hi, label, warning: OUTSIDE };
+}
+
+/** The panel band of p: [0, (1 - 2 theta)/theta] for the current theta (empty for theta > 1/2). */
+function pPanelWindow(values: ParamValues): ParamWindow | null {
+  const theta = values.theta;
+  if (typeof theta !== 'number' || !(theta > 0)) return null;
+  const hi = pMax(theta);
+  const label =
+    hi < 0
+      ? `range [0, (1−2θ)/θ], empty for θ = ${short(theta)} > 1/2`
+      : `range [0, (1−2θ)/θ] = [0, ${short(hi)}] for θ = ${short(theta)}`;
+  return { from: 0, to: hi, label, warning: OUTSIDE };
 }
 
 // ---- presets --------------------------------------------------------------------------------

@@ -100,6 +100,8 @@ export class PrimalDualPage implements LabPage<PrimalDualConfig> {
   private saving = false;
   private busy: Promise<void> = Promise.resolve();
   private disposed = false;
+  /** Dismisses the notice of the last refused A, b or import (closed when a later one succeeds). */
+  private closeProblemNotice: (() => void) | null = null;
 
   constructor(
     private readonly host: ViewHost,
@@ -312,6 +314,7 @@ export class PrimalDualPage implements LabPage<PrimalDualConfig> {
 
   dispose(): void {
     this.disposed = true;
+    this.closeProblemNotice?.();
     this.resizeObserver?.disconnect();
     this.disposeModel();
     this.profiler?.dispose();
@@ -472,7 +475,7 @@ export class PrimalDualPage implements LabPage<PrimalDualConfig> {
     if (!cfg) return;
     try {
       await this.applyConfig(withConstraints(cfg, A, b));
-      this.editor.clearError();
+      this.problemSolved();
     } catch (e) {
       this.showProblemError(e);
     }
@@ -483,7 +486,7 @@ export class PrimalDualPage implements LabPage<PrimalDualConfig> {
     if (!cfg) return;
     try {
       await this.applyConfig(importProblemJson(text, cfg, name));
-      this.editor.clearError();
+      this.problemSolved();
     } catch (e) {
       this.showProblemError(e);
     }
@@ -501,7 +504,15 @@ export class PrimalDualPage implements LabPage<PrimalDualConfig> {
     const cfg = this.model?.setup.config;
     if (cfg) this.editor.set(cfg.A, cfg.b);
     this.editor.showError(`${text} (kept the previous A, b)`, field);
-    this.host.notify({ level: 'error', text });
+    // One notice for the editor at a time, gone once A, b are accepted (the editor keeps the message).
+    this.closeProblemNotice?.();
+    this.closeProblemNotice = this.host.notify({ level: 'error', text, key: 'primal-dual-problem' });
+  }
+
+  private problemSolved(): void {
+    this.editor.clearError();
+    this.closeProblemNotice?.();
+    this.closeProblemNotice = null;
   }
 
   // ---- picture -------------------------------------------------------------------------------
