@@ -12,6 +12,7 @@ import {
   rank,
   rowSpaceSplit,
   solveDense,
+  svdJacobi,
   symmetricEigen,
   transpose,
 } from '../../src/math/linalg';
@@ -98,5 +99,45 @@ describe('linalg', () => {
     expect(maxDiff(MPM, M)).toBeLessThan(1e-12);
     const PMP = matMul(matMul(P, M, 5, 4, 5), P, 5, 5, 4);
     expect(maxDiff(PMP, P)).toBeLessThan(1e-10);
+  });
+});
+
+describe('svdJacobi', () => {
+  it('reconstructs tall and wide matrices with orthonormal factors', () => {
+    const r = rng(7);
+    for (const [m, n] of [[9, 4], [4, 9]]) {
+      const M = randMat(r, m, n);
+      const { values, U, V } = svdJacobi(M, m, n);
+      const p = Math.min(m, n);
+      const US = Float64Array.from(U, (u, i) => u * values[i % p]);
+      expect(maxDiff(matMul(US, transpose(V, n, p), m, p, n), M)).toBeLessThan(1e-14);
+      const I = new Float64Array(p * p);
+      for (let i = 0; i < p; i++) I[i * p + i] = 1;
+      expect(maxDiff(matMul(transpose(U, m, p), U, p, m, p), I)).toBeLessThan(1e-14);
+      expect(maxDiff(matMul(transpose(V, n, p), V, p, n, p), I)).toBeLessThan(1e-14);
+      for (let i = 1; i < p; i++) expect(values[i]).toBeLessThanOrEqual(values[i - 1]);
+    }
+  });
+
+  it('resolves singular values far below sqrt(eps) relative (the Gram matrix cannot)', () => {
+    // M = U diag(1, 1e-3, 1e-10, 1e-13) W^T with exact orthogonal factors (Householder reflections).
+    const m = 40;
+    const n = 4;
+    const sig = [1, 1e-3, 1e-10, 1e-13];
+    const r = rng(3);
+    const u = randMat(r, m, 1);
+    const w = randMat(r, n, 1);
+    const uu = u.reduce((a, b) => a + b * b, 0);
+    const ww = w.reduce((a, b) => a + b * b, 0);
+    const M = new Float64Array(m * n);
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let k = 0; k < n; k++) s += ((i === k ? 1 : 0) - (2 * u[i] * u[k]) / uu) * sig[k] * ((j === k ? 1 : 0) - (2 * w[j] * w[k]) / ww);
+        M[i * n + j] = s;
+      }
+    const { values } = svdJacobi(M, m, n);
+    // Entries of M carry ~1e-16 absolute rounding, so sigma is accurate to ~1e-16 absolute.
+    sig.forEach((s, i) => expect(Math.abs(values[i] - s)).toBeLessThan(1e-15 + 1e-13 * s));
   });
 });
