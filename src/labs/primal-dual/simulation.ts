@@ -29,6 +29,7 @@ import { GpuLimitError, assertStorageFits } from '../../gpu/limits';
 import { pipelineCacheFor } from '../../gpu/pipelines';
 import { ReadbackPool } from '../../gpu/readback';
 import { GpuResources, STORAGE_RW, UNIFORM_W } from '../../gpu/resources';
+import { StepRangeDispatch } from '../../gpu/step-range';
 import { structLayout } from '../../gpu/struct-layout';
 import { MAX_N } from './kkt';
 import {
@@ -72,7 +73,6 @@ const DISPATCH_BUDGET = 2 ** 31;
 const MAX_STEPS_PER_DISPATCH = 1024;
 
 const STORAGE_R = 0x80 | 0x08; // STORAGE | COPY_DST
-const COPY_SRC = 0x04;
 
 export interface PrimalDualTuning {
   workgroupSize?: number;
@@ -114,24 +114,19 @@ export class PrimalDualSimulation {
   readonly h: number;
   readonly stateStride: number;
   readonly diagStride: number;
-  readonly stepsPerDispatch: number;
   /** See the layouts at the top of this file. */
   readonly state: GPUBuffer;
   readonly diagnostics: GPUBuffer;
-  private kNow = 0;
   private disposed = false;
 
   private constructor(
     private readonly device: GPUDevice,
     private readonly res: GpuResources,
     private readonly readback: ReadbackPool,
-    private readonly pipeline: GPUComputePipeline,
-    private readonly bindGroup: GPUBindGroup,
-    private readonly buffers: { cursor: GPUBuffer; index: GPUBuffer; status: GPUBuffer },
-    private readonly workgroups: [number, number],
+    private readonly stepper: StepRangeDispatch,
     readonly prob: PrimalDualProblem,
     readonly params: DynamicsParams,
-    sizes: { count: number; K: number; h: number; stepsPerDispatch: number },
+    sizes: { count: number; K: number; h: number },
     state: GPUBuffer,
     diagnostics: GPUBuffer,
   ) {
@@ -140,7 +135,6 @@ export class PrimalDualSimulation {
     this.count = sizes.count;
     this.K = sizes.K;
     this.h = sizes.h;
-    this.stepsPerDispatch = sizes.stepsPerDispatch;
     this.stateStride = stateStride(prob.n, prob.m);
     this.diagStride = 5 + prob.m;
     this.state = state;
@@ -182,9 +176,6 @@ export class PrimalDualSimulation {
     const perStep = Math.ceil(count / wg) * wg * (12 * n * m + 30 * n) * (params.integrator === 'rk4' ? 4 : 1.5);
     const stepsPerDispatch =
       tuning.stepsPerDispatch ?? Math.max(1, Math.min(MAX_STEPS_PER_DISPATCH, Math.floor(DISPATCH_BUDGET / perStep)));
-    if (!(Number.isInteger(stepsPerDispatch) && stepsPerDispatch >= 1)) {
-      throw new Error(`stepsPerDispatch must be a positive integer, got ${stepsPerDispatch}`);
-    }
     const pipeline = await pipelineCacheFor(device).compute('primal-dual/dynamics.wgsl', 'main', {
       N: n,
       M: m,
@@ -209,29 +200,25 @@ export class PrimalDualSimulation {
       const uniforms = res.buffer('params', PdParamsLayout.size, UNIFORM_W, new Uint8Array(paramBytes));
       const problem = res.buffer('problem', 4 * problemLength(n, m), STORAGE_R, packProblem(prob));
       const coefs = res.buffer('stepCoefs', (K + 1) * PdStepCoefLayout.size, STORAGE_R, stepCoefficients(params, K, h));
-      const index = res.buffer('stepIndex', 4 * (K + 1), COPY_SRC, Uint32Array.from({ length: K + 1 }, (_, k) => k));
-      const cursor = res.buffer('stepRange', 8, STORAGE_R);
-      const status = res.buffer('status', 8, STORAGE_RW);
+      const stepper = new StepRangeDispatch(res, K, stepsPerDispatch, 'PrimalDualSimulation.dynamics', 'dynamics');
       const state = res.buffer('state', 4 * count * stride, STORAGE_RW, packInitial(prob, params, init));
       const diagnostics = res.buffer('diagnostics', 4 * count * (5 + m), STORAGE_RW);
-      const entries = [uniforms, problem, coefs, cursor, state, diagnostics, status];
+      const entries = [uniforms, problem, coefs, stepper.cursor, state, diagnostics, stepper.status];
       const bindGroup = device.createBindGroup({
         label: 'PrimalDualSimulation.bindGroup',
         layout: pipeline.getBindGroupLayout(0),
         entries: entries.map((buffer, binding) => ({ binding, resource: { buffer } })),
       });
+      stepper.attach(pipeline, bindGroup, workgroups);
       const readback = new ReadbackPool(device, 'PrimalDualSimulation.readback');
       const sim = new PrimalDualSimulation(
         device,
         res,
         readback,
-        pipeline,
-        bindGroup,
-        { cursor, index, status },
-        workgroups,
+        stepper,
         prob,
         params,
-        { count, K, h, stepsPerDispatch },
+        { count, K, h },
         state,
         diagnostics,
       );
@@ -245,11 +232,15 @@ export class PrimalDualSimulation {
 
   /** Index of the current grid time (counting steps encoded so far). */
   get k(): number {
-    return this.kNow;
+    return this.stepper.k;
+  }
+
+  get stepsPerDispatch(): number {
+    return this.stepper.stepsPerDispatch;
   }
 
   get t(): number {
-    return gridTime(this.params, this, this.kNow);
+    return gridTime(this.params, this, this.stepper.k);
   }
 
   get steps(): number {
@@ -257,7 +248,7 @@ export class PrimalDualSimulation {
   }
 
   get done(): boolean {
-    return this.kNow >= this.K;
+    return this.stepper.done;
   }
 
   /**
@@ -271,15 +262,9 @@ export class PrimalDualSimulation {
     timestampWrites?: (name: string) => GPUComputePassTimestampWrites | undefined,
   ): number {
     this.assertLive();
-    const todo = Math.max(0, Math.min(Math.floor(n), this.K - this.kNow));
-    if (todo === 0) this.encodeRange(encoder, this.kNow, this.kNow, timestampWrites?.('dynamics'));
-    for (let done = 0; done < todo; ) {
-      const chunk = Math.min(this.stepsPerDispatch, todo - done);
-      this.encodeRange(encoder, this.kNow + done, this.kNow + done + chunk, timestampWrites?.('dynamics'));
-      done += chunk;
-    }
-    this.kNow += todo;
-    return todo;
+    // Nothing left to integrate: still run the epilogue so the diagnostics describe the current state.
+    if (this.stepper.done || Math.floor(n) <= 0) this.stepper.encodeRange(encoder, this.stepper.k, this.stepper.k, timestampWrites?.('dynamics'));
+    return this.stepper.encodeSteps(encoder, n, timestampWrites);
   }
 
   /** Encodes and submits up to n steps. */
@@ -292,7 +277,7 @@ export class PrimalDualSimulation {
   /** The state after all submitted work (never await it in a frame loop). */
   async readState(): Promise<PrimalDualState> {
     this.assertLive();
-    const step = this.kNow;
+    const step = this.stepper.k;
     const raw = new Float32Array(await this.readback.read(this.state, 0, 4 * this.count * this.stateStride));
     return { step, t: gridTime(this.params, this, step), count: this.count, n: this.n, m: this.m, raw, ...unpackState(raw, this.count, this.n, this.m) };
   }
@@ -300,7 +285,7 @@ export class PrimalDualSimulation {
   /** The diagnostics at the current time, after all submitted work. */
   async readDiagnostics(): Promise<PrimalDualDiagnostics> {
     this.assertLive();
-    const step = this.kNow;
+    const step = this.stepper.k;
     const raw = new Float32Array(await this.readback.read(this.diagnostics, 0, 4 * this.count * this.diagStride));
     return { step, t: gridTime(this.params, this, step), ...unpackDiagnostics(raw, this.count, this.m) };
   }
@@ -308,17 +293,7 @@ export class PrimalDualSimulation {
   /** Whether every state entry is finite (a zero-step dispatch counts non-finite trajectories). */
   async checkFinite(): Promise<{ ok: boolean; firstBad?: number }> {
     this.assertLive();
-    const encoder = this.device.createCommandEncoder({ label: 'PrimalDualSimulation.checkEncoder' });
-    this.encodeRange(encoder, this.kNow, this.kNow);
-    let pending = this.readback.request(encoder, this.buffers.status, 0, 8);
-    while (!pending) {
-      await this.device.queue.onSubmittedWorkDone();
-      pending = this.readback.request(encoder, this.buffers.status, 0, 8);
-    }
-    this.device.queue.submit([encoder.finish()]);
-    this.readback.submitted();
-    const [bad, firstBadCode] = new Uint32Array(await pending);
-    return bad === 0 ? { ok: true } : { ok: false, firstBad: 0xffffffff - firstBadCode };
+    return this.stepper.checkFinite(this.device, this.readback);
   }
 
   /** Continues from `state` (a readState result: device-lost recovery, reloads). */
@@ -327,11 +302,8 @@ export class PrimalDualSimulation {
     if (state.raw.length !== this.count * this.stateStride) {
       throw new Error(`state.raw has length ${state.raw.length}, expected count x stateStride = ${this.count * this.stateStride}`);
     }
-    if (!(Number.isInteger(state.step) && state.step >= 0 && state.step <= this.K)) {
-      throw new Error(`state.step = ${state.step} is outside 0..${this.K}`);
-    }
+    this.stepper.moveTo(state.step); // validates the step before anything is uploaded
     this.device.queue.writeBuffer(this.state, 0, state.raw.buffer, state.raw.byteOffset, state.raw.byteLength);
-    this.kNow = state.step;
     this.step(0);
   }
 
@@ -340,18 +312,6 @@ export class PrimalDualSimulation {
     this.disposed = true;
     this.readback.dispose();
     this.res.dispose();
-  }
-
-  private encodeRange(encoder: GPUCommandEncoder, from: number, to: number, timestampWrites?: GPUComputePassTimestampWrites): void {
-    const { index, cursor, status } = this.buffers;
-    encoder.copyBufferToBuffer(index, 4 * from, cursor, 0, 4);
-    encoder.copyBufferToBuffer(index, 4 * to, cursor, 4, 4);
-    encoder.clearBuffer(status);
-    const pass = encoder.beginComputePass({ label: 'PrimalDualSimulation.dynamics', timestampWrites });
-    pass.setPipeline(this.pipeline);
-    pass.setBindGroup(0, this.bindGroup);
-    pass.dispatchWorkgroups(this.workgroups[0], this.workgroups[1]);
-    pass.end();
   }
 
   private assertLive(): void {

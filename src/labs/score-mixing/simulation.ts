@@ -11,7 +11,8 @@
 import type { GpuContext } from '../../gpu/device';
 import { assertStorageFits } from '../../gpu/limits';
 import { ReadbackPool } from '../../gpu/readback';
-import { GpuResources, STORAGE_RW, UNIFORM_W } from '../../gpu/resources';
+import { GpuResources, UNIFORM_W } from '../../gpu/resources';
+import { StepRangeDispatch } from '../../gpu/step-range';
 import { geometricGrid, recordSteps } from '../../math/timegrid';
 import {
   DEFAULT_WORKGROUP,
@@ -47,7 +48,6 @@ const MAX_STEPS_PER_DISPATCH = 64;
 
 const STORAGE_R = 0x80 | 0x08; // STORAGE | COPY_DST
 const PARTICLE_USAGE = 0x80 | 0x20 | 0x04 | 0x08; // STORAGE | VERTEX | COPY_SRC | COPY_DST
-const COPY_SRC = 0x04;
 
 export class ScoreMixingSimulation {
   /** array<f32>, count*d row-major (the buffer may be padded past count*d*4 bytes). */
@@ -56,30 +56,28 @@ export class ScoreMixingSimulation {
   readonly count: number;
   /** t_0 = T > ... > t_K = tMin, float64. */
   readonly grid: Float64Array;
-  readonly stepsPerDispatch: number;
-  private kNow = 0;
   private disposed = false;
 
   private constructor(
     private readonly device: GPUDevice,
     private readonly res: GpuResources,
     private readonly readback: ReadbackPool,
-    private readonly pipeline: GPUComputePipeline,
-    private readonly bindGroup: GPUBindGroup,
-    private readonly buffers: { params: GPUBuffer; cursor: GPUBuffer; index: GPUBuffer; status: GPUBuffer },
+    private readonly stepper: StepRangeDispatch,
+    private readonly paramsBuffer: GPUBuffer,
     private readonly paramValues: Parameters<typeof GenerateParamsLayout.pack>[0],
-    private readonly workgroups: [number, number],
     particles: GPUBuffer,
     d: number,
     count: number,
     grid: Float64Array,
-    stepsPerDispatch: number,
   ) {
     this.particles = particles;
     this.d = d;
     this.count = count;
     this.grid = grid;
-    this.stepsPerDispatch = stepsPerDispatch;
+  }
+
+  get stepsPerDispatch(): number {
+    return this.stepper.stepsPerDispatch;
   }
 
   /**
@@ -123,9 +121,6 @@ export class ScoreMixingSimulation {
     const perStep = Math.ceil(count / wg) * wg * (mu1.n + mu2.n) * STAGES[opts.integrator];
     const stepsPerDispatch =
       tuning.stepsPerDispatch ?? Math.max(1, Math.min(MAX_STEPS_PER_DISPATCH, Math.floor(DISPATCH_BUDGET / perStep)));
-    if (!(Number.isInteger(stepsPerDispatch) && stepsPerDispatch >= 1)) {
-      throw new Error(`stepsPerDispatch must be a positive integer, got ${stepsPerDispatch}`);
-    }
 
     const pipeline = await pipelineCacheFor(device).compute('score-mixing/generate.wgsl', 'main', {
       D: d,
@@ -141,40 +136,25 @@ export class ScoreMixingSimulation {
       const paramValues = { count, n1: mu1.n, n2: mu2.n, seed: opts.seed >>> 0, lambda: opts.lambda, h };
       const params = res.buffer('params', GenerateParamsLayout.size, UNIFORM_W, new Uint8Array(GenerateParamsLayout.pack(paramValues)));
       const coefs = res.buffer('stepCoefs', K * StepCoefLayout.size, STORAGE_R, stepCoefficients(grid, h, beta));
-      const index = res.buffer('stepIndex', 4 * (K + 1), COPY_SRC, Uint32Array.from({ length: K + 1 }, (_, k) => k));
-      const cursor = res.buffer('stepRange', 8, STORAGE_R);
-      const status = res.buffer('status', 8, STORAGE_RW);
+      const stepper = new StepRangeDispatch(res, K, stepsPerDispatch, 'ScoreMixingSimulation.generate', 'generate');
       const particles = res.buffer('particles', 4 * count * d, PARTICLE_USAGE, new Float32Array(x0));
       const entries = [
         res.buffer('atomPoints', atoms.points.byteLength, STORAGE_R, atoms.points),
         res.buffer('atomLogW', atoms.logW.byteLength, STORAGE_R, atoms.logW),
         params,
         coefs,
-        cursor,
+        stepper.cursor,
         particles,
-        status,
+        stepper.status,
       ];
       const bindGroup = device.createBindGroup({
         label: 'ScoreMixingSimulation.bindGroup',
         layout: pipeline.getBindGroupLayout(0),
         entries: entries.map((buffer, binding) => ({ binding, resource: { buffer } })),
       });
+      stepper.attach(pipeline, bindGroup, workgroups);
       const readback = new ReadbackPool(device, 'ScoreMixingSimulation.readback');
-      return new ScoreMixingSimulation(
-        device,
-        res,
-        readback,
-        pipeline,
-        bindGroup,
-        { params, cursor, index, status },
-        paramValues,
-        workgroups,
-        particles,
-        d,
-        count,
-        grid,
-        stepsPerDispatch,
-      );
+      return new ScoreMixingSimulation(device, res, readback, stepper, params, paramValues, particles, d, count, grid);
     } catch (e) {
       res.dispose();
       throw e;
@@ -183,11 +163,11 @@ export class ScoreMixingSimulation {
 
   /** Index of the current grid time (counting steps encoded so far). */
   get k(): number {
-    return this.kNow;
+    return this.stepper.k;
   }
 
   get t(): number {
-    return this.grid[this.kNow];
+    return this.grid[this.stepper.k];
   }
 
   get steps(): number {
@@ -195,7 +175,7 @@ export class ScoreMixingSimulation {
   }
 
   get done(): boolean {
-    return this.kNow >= this.steps;
+    return this.stepper.done;
   }
 
   /**
@@ -209,14 +189,7 @@ export class ScoreMixingSimulation {
     timestampWrites?: (name: string) => GPUComputePassTimestampWrites | undefined,
   ): number {
     this.assertLive();
-    const todo = Math.max(0, Math.min(Math.floor(n), this.steps - this.kNow));
-    for (let done = 0; done < todo; ) {
-      const chunk = Math.min(this.stepsPerDispatch, todo - done);
-      this.encodeRange(encoder, this.kNow + done, this.kNow + done + chunk, timestampWrites?.('generate'));
-      done += chunk;
-    }
-    this.kNow += todo;
-    return todo;
+    return this.stepper.encodeSteps(encoder, n, timestampWrites);
   }
 
   /** Encodes and submits up to n steps. */
@@ -231,13 +204,13 @@ export class ScoreMixingSimulation {
     this.assertLive();
     if (!Number.isFinite(lambda)) throw new Error(`lambda must be finite, got ${lambda}`);
     this.paramValues.lambda = lambda;
-    this.device.queue.writeBuffer(this.buffers.params, 0, GenerateParamsLayout.pack(this.paramValues));
+    this.device.queue.writeBuffer(this.paramsBuffer, 0, GenerateParamsLayout.pack(this.paramValues));
   }
 
   /** Positions after all submitted work; resolves asynchronously (never await it in a frame loop). */
   async readState(): Promise<ParticleState> {
     this.assertLive();
-    const step = this.kNow;
+    const step = this.stepper.k;
     const bytes = await this.readback.read(this.particles, 0, 4 * this.count * this.d);
     return { step, t: this.grid[step], d: this.d, count: this.count, x: new Float32Array(bytes) };
   }
@@ -248,17 +221,7 @@ export class ScoreMixingSimulation {
    */
   async checkFinite(): Promise<{ ok: boolean; firstBad?: number }> {
     this.assertLive();
-    const encoder = this.device.createCommandEncoder({ label: 'ScoreMixingSimulation.checkEncoder' });
-    this.encodeRange(encoder, this.kNow, this.kNow);
-    let pending = this.readback.request(encoder, this.buffers.status, 0, 8);
-    while (!pending) {
-      await this.device.queue.onSubmittedWorkDone();
-      pending = this.readback.request(encoder, this.buffers.status, 0, 8);
-    }
-    this.device.queue.submit([encoder.finish()]);
-    this.readback.submitted();
-    const [bad, firstBadCode] = new Uint32Array(await pending);
-    return bad === 0 ? { ok: true } : { ok: false, firstBad: 0xffffffff - firstBadCode };
+    return this.stepper.checkFinite(this.device, this.readback);
   }
 
   /** Continues from `state` (device-lost recovery, json reloads): uploads x and sets k. */
@@ -269,12 +232,9 @@ export class ScoreMixingSimulation {
     if (state.x.length !== this.count * this.d) {
       throw new Error(`state.x has length ${state.x.length}, expected count*d = ${this.count * this.d}`);
     }
-    if (!(Number.isInteger(state.step) && state.step >= 0 && state.step <= this.steps)) {
-      throw new Error(`state.step = ${state.step} is outside 0..${this.steps}`);
-    }
+    this.stepper.moveTo(state.step); // validates the step before anything is uploaded
     const x = state.x instanceof Float32Array ? state.x : new Float32Array(state.x);
     this.device.queue.writeBuffer(this.particles, 0, x.buffer, x.byteOffset, x.byteLength);
-    this.kNow = state.step;
   }
 
   dispose(): void {
@@ -282,19 +242,6 @@ export class ScoreMixingSimulation {
     this.disposed = true;
     this.readback.dispose();
     this.res.dispose();
-  }
-
-  /** One dispatch over steps [from, to); from === to only runs the finiteness epilogue. */
-  private encodeRange(encoder: GPUCommandEncoder, from: number, to: number, timestampWrites?: GPUComputePassTimestampWrites): void {
-    const { index, cursor, status } = this.buffers;
-    encoder.copyBufferToBuffer(index, 4 * from, cursor, 0, 4);
-    encoder.copyBufferToBuffer(index, 4 * to, cursor, 4, 4);
-    encoder.clearBuffer(status);
-    const pass = encoder.beginComputePass({ label: 'ScoreMixingSimulation.generate', timestampWrites });
-    pass.setPipeline(this.pipeline);
-    pass.setBindGroup(0, this.bindGroup);
-    pass.dispatchWorkgroups(this.workgroups[0], this.workgroups[1]);
-    pass.end();
   }
 
   private assertLive(): void {
