@@ -1,0 +1,258 @@
+// GPU adjoint of the transformer flow and the training update, for a TransformerSimulation whose
+// forward() has filled its per-layer states (NUMERICS.md "Backward" and "Training"; the float64
+// twins are backward() and trainStep() in reference.ts). Euler and Heun; the sphere variant is
+// not implemented here (create() refuses it).
+//
+// API:
+//   TransformerBackward.create(gpu, sim, workgroupSize?)
+//   bw.encodeBackward(encoder) / bw.backward(P)   P = dR/dX^L (batch x rows x d, float64, uploaded
+//       with queue.writeBuffer before the submit); all L layers in one compute pass, no awaits
+//   bw.readGradients(): { dQ, dK, dV, dX, dQuery } (f32, layouts of Gradients)
+//   bw.update(tau): theta <- theta - tau L H dR/dtheta on the simulation's Q, K, V buffers
+//   bw.dispose()
+//
+// Per layer l (from L-1 down to 0), P the cotangent of X^{l+1}, S = batch x rows x d:
+//   Euler: rows pass (Z = X^l, U = dt/H P), key pass (out = P + J^T U), head gradients.
+//   Heun:  forward predictor (Xt into sim.buffers.scratch); rows/keys/gradients at Z = Xt with
+//          U = dt/(2H) P and addend 0 (-> Pt); combine u = P/2 + Pt, s = P + Pt; rows/keys/
+//          gradients at Z = X^l with U = dt/H u and addend s.
+// Every dispatch's (layer, zOff, uScale) is a slot of one uniform buffer written at creation.
+
+import type { GpuContext } from '../../gpu/device';
+import { checkWorkgroupSize, dispatchGrid } from '../../gpu/dispatch';
+import { pipelineCacheFor } from '../../gpu/pipelines';
+import { ReadbackPool } from '../../gpu/readback';
+import { GpuResources, STORAGE_RW, UNIFORM_W } from '../../gpu/resources';
+import { structLayout } from '../../gpu/struct-layout';
+import type { TransformerSimulation } from './simulation';
+
+export const BwParamsLayout = structLayout('BwParams', [
+  ['batch', 'u32'],
+  ['n', 'u32'],
+  ['rows', 'u32'],
+  ['heads', 'u32'],
+  ['layer', 'u32'],
+  ['zOff', 'u32'],
+  ['uScale', 'f32'],
+  ['pad', 'u32'],
+] as const);
+
+export const UpdateParamsLayout = structLayout('UpdateParams', [
+  ['qkCount', 'u32'],
+  ['vCount', 'u32'],
+  ['factor', 'f32'],
+] as const);
+
+export const CombineParamsLayout = structLayout('CombineParams', [['count', 'u32']] as const);
+
+export interface GpuGradients {
+  dQ: Float32Array;
+  dK: Float32Array;
+  dV: Float32Array;
+  /** batch x n x d. */
+  dX: Float32Array;
+  /** batch x d, or null without query tokens. */
+  dQuery: Float32Array | null;
+}
+
+type Grid = [number, number];
+interface Step {
+  pipeline: GPUComputePipeline;
+  bindGroup: GPUBindGroup;
+  grid: Grid;
+}
+
+export class TransformerBackward {
+  private disposed = false;
+
+  private constructor(
+    private readonly device: GPUDevice,
+    private readonly sim: TransformerSimulation,
+    private readonly res: GpuResources,
+    private readonly readback: ReadbackPool,
+    /** Per layer (index l), in encoding order; null marks where the Heun predictor goes. */
+    private readonly layers: (Step | null)[][],
+    private readonly update_: { step: Step; uniforms: GPUBuffer },
+    private readonly bufs: { cot: GPUBuffer[]; dq: GPUBuffer; dk: GPUBuffer; dv: GPUBuffer; result: GPUBuffer },
+  ) {}
+
+  static async create(gpu: GpuContext, sim: TransformerSimulation, workgroupSize = 64): Promise<TransformerBackward> {
+    const { device } = gpu;
+    if (sim.sphere) throw new Error('TransformerBackward: the sphere variant is not implemented on the GPU');
+    checkWorkgroupSize(device, workgroupSize);
+    const { L, H, k, d, batch, n, rows, stepper } = sim;
+    const S = batch * rows * d;
+    const wg = workgroupSize;
+    const cache = pipelineCacheFor(device);
+    const c = { D: d, KQ: k, WG: wg };
+    const [rowsPipe, keysPipe, gradPipe, updPipe, combPipe] = await Promise.all([
+      cache.compute('transformer/attention-vjp-rows.wgsl', 'main', c),
+      cache.compute('transformer/attention-vjp-keys.wgsl', 'main', c),
+      cache.compute('transformer/head-gradients.wgsl', 'main', c),
+      cache.compute('transformer/head-update.wgsl', 'main', { WG: wg }),
+      cache.compute('transformer/heun-combine.wgsl', 'main', { WG: wg }),
+    ]);
+    const tiles = Math.ceil(rows / wg);
+    const rowsGrid = dispatchGrid(device, 'batch x heads x row tiles', batch * H * tiles * wg, wg);
+    const keysGrid = dispatchGrid(device, 'batch x row tiles', batch * tiles * wg, wg);
+    const gradGrid = dispatchGrid(device, 'head parameters of a layer', H * (2 * k * d + d * d), wg);
+    const elemGrid = dispatchGrid(device, 'state entries', S, wg);
+    const paramCount = L * H * (2 * k * d + d * d);
+    const updGrid = dispatchGrid(device, 'parameters', paramCount, wg);
+
+    const res = new GpuResources(device, 'TransformerBackward');
+    try {
+      const slot = Math.max(BwParamsLayout.size, device.limits.minUniformBufferOffsetAlignment);
+      const heun = stepper === 'heun';
+      const perLayer = heun ? 2 : 1;
+      const ub = new Uint8Array(L * perLayer * slot + slot);
+      const slotOf = (l: number, stage: number): number => (l * perLayer + stage) * slot;
+      for (let l = 0; l < L; l++) {
+        const common = { batch, n, rows, heads: H, layer: l, pad: 0 };
+        if (heun) {
+          ub.set(new Uint8Array(BwParamsLayout.pack({ ...common, zOff: 0, uScale: 1 / L / 2 / H })), slotOf(l, 0));
+          ub.set(new Uint8Array(BwParamsLayout.pack({ ...common, zOff: l * S, uScale: 1 / L / H })), slotOf(l, 1));
+        } else {
+          ub.set(new Uint8Array(BwParamsLayout.pack({ ...common, zOff: l * S, uScale: 1 / L / H })), slotOf(l, 0));
+        }
+      }
+      const combineSlot = L * perLayer * slot;
+      ub.set(new Uint8Array(CombineParamsLayout.pack({ count: S })), combineSlot);
+      const uniforms = res.buffer('params', ub.byteLength, UNIFORM_W, ub);
+      const updUniforms = res.buffer('updateParams', UpdateParamsLayout.size, UNIFORM_W);
+      const stride = 2 * k + 2 * d + 2;
+      const rowbuf = res.buffer('rowQuantities', 4 * batch * H * rows * stride, STORAGE_RW);
+      const keybuf = res.buffer('keyCotangents', 4 * batch * H * rows * k, STORAGE_RW);
+      const cot = [res.buffer('cotangentA', 4 * S, STORAGE_RW), res.buffer('cotangentB', 4 * S, STORAGE_RW)];
+      const pt = res.buffer('predictorCotangent', 4 * S, STORAGE_RW);
+      const u = res.buffer('correctorCotangent', 4 * S, STORAGE_RW);
+      const addS = res.buffer('identityPart', 4 * S, STORAGE_RW);
+      const zero = res.buffer('zero', 4 * S, STORAGE_RW);
+      const dq = res.buffer('dQ', 4 * L * H * k * d, STORAGE_RW);
+      const dk = res.buffer('dK', 4 * L * H * k * d, STORAGE_RW);
+      const dv = res.buffer('dV', 4 * L * H * d * d, STORAGE_RW);
+      const { Q, K, V, logPi, scratch } = sim.buffers;
+
+      let count = 0;
+      const step = (pipeline: GPUComputePipeline, grid: Grid, entries: (GPUBuffer | { buffer: GPUBuffer; offset: number; size: number })[]): Step => ({
+        pipeline,
+        grid,
+        bindGroup: device.createBindGroup({
+          label: `TransformerBackward.bindGroup[${count++}]`,
+          layout: pipeline.getBindGroupLayout(0),
+          entries: entries.map((e, binding) => ({ binding, resource: 'offset' in e ? e : { buffer: e } })),
+        }),
+      });
+      const uni = (off: number) => ({ buffer: uniforms, offset: off, size: BwParamsLayout.size });
+      /** rows, keys and gradient dispatches of one VJP: Z from zsrc, head cotangent from cotIn. */
+      const vjp = (off: number, zsrc: GPUBuffer, cotIn: GPUBuffer, addend: GPUBuffer, out: GPUBuffer): Step[] => [
+        step(rowsPipe, rowsGrid, [uni(off), Q, K, V, logPi, zsrc, cotIn, rowbuf]),
+        step(keysPipe, keysGrid, [uni(off), Q, K, logPi, zsrc, addend, rowbuf, keybuf, out]),
+        step(gradPipe, gradGrid, [uni(off), zsrc, cotIn, rowbuf, keybuf, dq, dk, dv]),
+      ];
+      const layers: (Step | null)[][] = [];
+      let cur = 0;
+      for (let l = L - 1; l >= 0; l--) {
+        const P = cot[cur];
+        const next = cot[1 - cur];
+        if (heun) {
+          layers[l] = [
+            null,
+            ...vjp(slotOf(l, 0), scratch, P, zero, pt),
+            step(combPipe, elemGrid, [{ buffer: uniforms, offset: combineSlot, size: CombineParamsLayout.size }, P, pt, u, addS]),
+            ...vjp(slotOf(l, 1), sim.states, u, addS, next),
+          ];
+        } else {
+          layers[l] = vjp(slotOf(l, 0), sim.states, P, P, next);
+        }
+        cur = 1 - cur;
+      }
+      const upd = step(updPipe, updGrid, [updUniforms, Q, K, V, dq, dk, dv]);
+      const readback = new ReadbackPool(device, 'TransformerBackward.readback');
+      return new TransformerBackward(device, sim, res, readback, layers, { step: upd, uniforms: updUniforms }, { cot, dq, dk, dv, result: cot[cur] });
+    } catch (e) {
+      res.dispose();
+      throw e;
+    }
+  }
+
+  /**
+   * Encodes the whole adjoint (gradients cleared first), reading dR/dX^L from the cotangent
+   * buffer that backward() fills. Never awaits.
+   */
+  encodeBackward(encoder: GPUCommandEncoder): void {
+    this.assertLive();
+    encoder.clearBuffer(this.bufs.dq);
+    encoder.clearBuffer(this.bufs.dk);
+    encoder.clearBuffer(this.bufs.dv);
+    const pass = encoder.beginComputePass({ label: 'TransformerBackward.backward' });
+    for (let l = this.sim.L - 1; l >= 0; l--)
+      for (const s of this.layers[l]) {
+        if (s === null) {
+          this.sim.encodePredictor(pass, l);
+          continue;
+        }
+        pass.setPipeline(s.pipeline);
+        pass.setBindGroup(0, s.bindGroup);
+        pass.dispatchWorkgroups(s.grid[0], s.grid[1]);
+      }
+    pass.end();
+  }
+
+  /** Uploads P = dR/dX^L (batch x rows x d) and encodes + submits the adjoint. */
+  backward(P: ArrayLike<number>): void {
+    this.assertLive();
+    const S = this.sim.batch * this.sim.rows * this.sim.d;
+    if (P.length !== S) throw new Error(`cotangent: expected batch x rows x d = ${S} entries, got ${P.length}`);
+    this.device.queue.writeBuffer(this.bufs.cot[0], 0, Float32Array.from(P));
+    const encoder = this.device.createCommandEncoder({ label: 'TransformerBackward.encoder' });
+    this.encodeBackward(encoder);
+    this.device.queue.submit([encoder.finish()]);
+  }
+
+  /** The gradients of the last backward(), after all submitted work. */
+  async readGradients(): Promise<GpuGradients> {
+    this.assertLive();
+    const { L, H, k, d, batch, n, rows } = this.sim;
+    const [dQ, dK, dV, P] = await Promise.all([
+      this.readback.read(this.bufs.dq, 0, 4 * L * H * k * d),
+      this.readback.read(this.bufs.dk, 0, 4 * L * H * k * d),
+      this.readback.read(this.bufs.dv, 0, 4 * L * H * d * d),
+      this.readback.read(this.bufs.result, 0, 4 * batch * rows * d),
+    ]).then((bs) => bs.map((b) => new Float32Array(b)));
+    const dX = new Float32Array(batch * n * d);
+    const dQuery = rows > n ? new Float32Array(batch * d) : null;
+    for (let b = 0; b < batch; b++) {
+      dX.set(P.subarray(b * rows * d, (b * rows + n) * d), b * n * d);
+      if (dQuery) dQuery.set(P.subarray((b * rows + n) * d, (b * rows + n + 1) * d), b * d);
+    }
+    return { dQ, dK, dV, dX, dQuery };
+  }
+
+  /** theta <- theta - tau L H dR/dtheta on the simulation's Q, K, V (after backward()). */
+  update(tau: number): void {
+    this.assertLive();
+    const { L, H, k, d } = this.sim;
+    const packed = UpdateParamsLayout.pack({ qkCount: L * H * k * d, vCount: L * H * d * d, factor: tau * L * H });
+    this.device.queue.writeBuffer(this.update_.uniforms, 0, packed);
+    const encoder = this.device.createCommandEncoder({ label: 'TransformerBackward.updateEncoder' });
+    const pass = encoder.beginComputePass({ label: 'TransformerBackward.update' });
+    pass.setPipeline(this.update_.step.pipeline);
+    pass.setBindGroup(0, this.update_.step.bindGroup);
+    pass.dispatchWorkgroups(this.update_.step.grid[0], this.update_.step.grid[1]);
+    pass.end();
+    this.device.queue.submit([encoder.finish()]);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.readback.dispose();
+    this.res.dispose();
+  }
+
+  private assertLive(): void {
+    if (this.disposed) throw new Error('TransformerBackward is disposed');
+    if (this.sim.isDisposed) throw new Error('TransformerBackward: its simulation is disposed');
+  }
+}

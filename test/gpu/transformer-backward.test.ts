@@ -1,0 +1,161 @@
+// The GPU adjoint (attention-vjp-rows/keys.wgsl, head-gradients.wgsl, heun-combine.wgsl through
+// TransformerBackward) against the float64 reference.backward for a random cotangent of X^L,
+// and the training update (head-update.wgsl) against theta - tau L H dR/dtheta. Euler and Heun,
+// n = 1, H = 1, d in {2, 3, 8}, query tokens, several tiles, logits beyond f32's exp range.
+
+import { describe, expect, it } from 'vitest';
+import { shaderSource } from '../../src/gpu/shaders';
+import { ReadbackPool } from '../../src/gpu/readback';
+import { gaussianBatch } from '../../src/labs/transformer/data';
+import { initHeads } from '../../src/labs/transformer/heads';
+import { backward, forward } from '../../src/labs/transformer/reference';
+import { BwParamsLayout, CombineParamsLayout, TransformerBackward, UpdateParamsLayout } from '../../src/labs/transformer/backward';
+import { TransformerSimulation } from '../../src/labs/transformer/simulation';
+import type { Stepper } from '../../src/labs/transformer/types';
+import { acquireTestGpu, gpuIt, testRandom } from './harness';
+
+const env = await acquireTestGpu();
+
+interface Case {
+  name: string;
+  batch: number;
+  n: number;
+  d: number;
+  k: number;
+  L: number;
+  H: number;
+  stepper: Stepper;
+  query?: boolean;
+  qkScale: number;
+  vScale: number;
+  workgroupSize?: number;
+}
+
+const CASES: Case[] = [
+  { name: 'n 1, H 1, d 2, Euler', batch: 3, n: 1, d: 2, k: 2, L: 2, H: 1, stepper: 'euler', qkScale: 1, vScale: 1 },
+  { name: 'd 3, k 4, H 3, query, 3x3 tiles, Euler', batch: 2, n: 37, d: 3, k: 4, L: 3, H: 3, stepper: 'euler', query: true, qkScale: 0.8, vScale: 1, workgroupSize: 16 },
+  { name: 'd 8, k 5, H 2, Heun', batch: 2, n: 20, d: 8, k: 5, L: 2, H: 2, stepper: 'heun', qkScale: 0.5, vScale: 1 },
+  { name: 'd 2, H 1, query, Heun, 2 tiles', batch: 2, n: 50, d: 2, k: 2, L: 3, H: 1, stepper: 'heun', query: true, qkScale: 1.5, vScale: 1, workgroupSize: 32 },
+  { name: 'large logits, d 3, H 2, Heun', batch: 2, n: 30, d: 3, k: 3, L: 2, H: 2, stepper: 'heun', qkScale: 1.8, vScale: 0.5, workgroupSize: 16 },
+];
+
+const EPS = 2 ** -24;
+// Tolerance: entry error <= C eps (1 + Lambda) max|ref array| (Lambda = max |logit|, the same
+// f32 argument as the forward test: logits carry k d eps (1 + Lambda) absolute error, exp adds
+// ~2 Lambda eps relative, every recomputed weight inherits it; the gradients are sums of such
+// terms, so their error is relative to the array's scale, with cancellation in the sums over
+// sequences and rows). Measured c = err / (eps (1 + Lambda) scale) <= 0.7 for d <= 3 Euler,
+// <= 1.6 for large logits, and ~12 for d = 8, k = 5 Heun (k d = 40 products per logit, two VJPs
+// per layer); in that case rounding only the inputs to f32 (float64 reference on rounded heads,
+// tokens and P) already moves the gradients by c ~ 1.2, so the GPU error is ~10 roundings' worth.
+// C = 64 leaves a 5x margin over the worst measured case.
+const C = 64;
+
+describe('transformer backward struct layouts', () => {
+  const files: [typeof BwParamsLayout | typeof UpdateParamsLayout | typeof CombineParamsLayout, string[]][] = [
+    [BwParamsLayout, ['attention-vjp-rows', 'attention-vjp-keys', 'head-gradients']],
+    [UpdateParamsLayout, ['head-update']],
+    [CombineParamsLayout, ['heun-combine']],
+  ];
+  for (const [layout, names] of files)
+    for (const name of names)
+      it(`${layout.name} in transformer/${name}.wgsl is the layout the host packs`, () => {
+        expect(shaderSource(`transformer/${name}.wgsl`)).toContain(layout.wgsl());
+      });
+});
+
+describe.skipIf(!env.gpu)(`transformer backward on ${env.note}`, () => {
+  CASES.forEach((c, ci) => {
+    gpuIt(env, `${c.name}: gradients match reference.backward; update matches theta - tau L H grad`, async (gpu) => {
+      const heads = initHeads({ L: c.L, H: c.H, k: c.k, d: c.d, seed: 300 + ci, qkScale: c.qkScale, vScale: c.vScale, clip: 3 });
+      const tb = gaussianBatch({ batch: c.batch, n: c.n, d: c.d, seed: 400 + ci, query: c.query });
+      const opts = { stepper: c.stepper, sphere: false };
+      const traj = forward(heads, tb, opts);
+      const rand = testRandom(ci + 9);
+      const P = Float64Array.from({ length: traj.states[0].length }, () => 2 * rand() - 1);
+      const want = backward(heads, tb, opts, traj, P);
+      // Lambda from the stored states (the Heun predictor's logits are of the same size).
+      let lambda = 0;
+      const rows = traj.rows;
+      for (let l = 0; l < c.L; l++)
+        for (let h = 0; h < c.H; h++)
+          for (let b = 0; b < c.batch; b++)
+            for (let i = 0; i < rows; i++)
+              for (let j = 0; j < c.n; j++) {
+                const Z = traj.states[l];
+                let lg = tb.logPi[b * c.n + j];
+                for (let r = 0; r < c.k; r++) {
+                  let q = 0;
+                  let kk = 0;
+                  for (let e = 0; e < c.d; e++) {
+                    q += heads.Q[((l * c.H + h) * c.k + r) * c.d + e] * Z[(b * rows + i) * c.d + e];
+                    kk += heads.K[((l * c.H + h) * c.k + r) * c.d + e] * Z[(b * rows + j) * c.d + e];
+                  }
+                  lg += q * kk;
+                }
+                lambda = Math.max(lambda, Math.abs(lg));
+              }
+
+      const sim = await TransformerSimulation.create(gpu, heads, tb, { ...opts, workgroupSize: c.workgroupSize });
+      const bw = await TransformerBackward.create(gpu, sim, c.workgroupSize);
+      const t0 = performance.now();
+      sim.forward();
+      bw.backward(P);
+      const got = await bw.readGradients();
+      const ms = performance.now() - t0;
+
+      const lines: string[] = [];
+      const check = (name: string, g: ArrayLike<number> | null, w: ArrayLike<number> | null): void => {
+        expect(g === null, name).toBe(w === null);
+        if (!g || !w) return;
+        expect(g.length, name).toBe(w.length);
+        let scale = 0;
+        let err = 0;
+        for (let i = 0; i < w.length; i++) {
+          scale = Math.max(scale, Math.abs(w[i]));
+          err = Math.max(err, Number.isNaN(g[i]) ? Infinity : Math.abs(g[i] - w[i]));
+        }
+        const unit = EPS * (1 + lambda) * scale;
+        lines.push(`${name} ${err.toExponential(1)} (c ${(err / unit).toFixed(2)})`);
+        expect(err, `${name}: max |gpu - ref| vs tol`).toBeLessThanOrEqual(C * unit);
+      };
+      check("dQ", got.dQ, want.dQ);
+      check('dK', got.dK, want.dK);
+      check('dV', got.dV, want.dV);
+      check('dX', got.dX, want.dX);
+      check('dQuery', got.dQuery, want.dQuery);
+      console.log(`${c.name}: max|logit| ${lambda.toFixed(1)}; max |gpu - ref|: ${lines.join(', ')}; forward+backward+read ${ms.toFixed(0)} ms`);
+
+      const tau = 0.05;
+      bw.update(tau);
+      const pool = new ReadbackPool(gpu.device, 'Test.readback');
+      const [Q, K, V] = (await Promise.all([sim.buffers.Q, sim.buffers.K, sim.buffers.V].map((b, i) => pool.read(b, 0, 4 * [heads.Q, heads.K, heads.V][i].length)))).map((b) => new Float32Array(b));
+      pool.dispose();
+      const f = tau * c.L * c.H;
+      for (const [name, gotT, th, g] of [['Q', Q, heads.Q, want.dQ], ['K', K, heads.K, want.dK], ['V', V, heads.V, want.dV]] as const) {
+        let scale = 0;
+        for (let i = 0; i < g.length; i++) scale = Math.max(scale, Math.abs(g[i]));
+        for (let i = 0; i < th.length; i++) {
+          const tol = EPS * 4 * Math.abs(th[i]) + f * C * EPS * (1 + lambda) * scale;
+          expect(Math.abs(gotT[i] - (th[i] - f * g[i])), `${name}[${i}] after update`).toBeLessThanOrEqual(tol);
+        }
+      }
+      bw.dispose();
+      sim.dispose();
+    });
+  });
+
+  gpuIt(env, 'sphere is refused; dispose frees every buffer; a disposed simulation is detected', async (gpu) => {
+    const heads = initHeads({ L: 1, H: 1, k: 2, d: 2, seed: 1, qkScale: 1, vScale: 1, clip: 3 });
+    const tb = gaussianBatch({ batch: 1, n: 3, d: 2, seed: 2 });
+    const sphere = await TransformerSimulation.create(gpu, heads, tb, { stepper: 'euler', sphere: true });
+    await expect(TransformerBackward.create(gpu, sphere)).rejects.toThrow(/sphere/);
+    sphere.dispose();
+    const sim = await TransformerSimulation.create(gpu, heads, tb, { stepper: 'heun', sphere: false });
+    const bw = await TransformerBackward.create(gpu, sim);
+    sim.dispose();
+    expect(() => bw.backward(new Float64Array(6))).toThrow(/simulation is disposed/);
+    bw.dispose();
+    expect(env.liveBuffers()).toEqual([]);
+  });
+});

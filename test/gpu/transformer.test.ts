@@ -1,0 +1,168 @@
+// shaders/transformer/attention-forward.wgsl through TransformerSimulation against the float64
+// reference forward() (src/labs/transformer/reference.ts), layer by layer: random sizes including
+// n = 1, H = 1, d in {2, 3, 8}, k != d, non-uniform weights, query tokens, key/row counts that
+// are not multiples of the workgroup (several tiles), logits of a few hundred (a naive exp(l)
+// overflows f32 above 88.7), Euler and Heun, the sphere variant; all inside the harness's
+// validation scopes with the leak check.
+
+import { describe, expect, it } from 'vitest';
+import { shaderSource } from '../../src/gpu/shaders';
+import { gaussianBatch } from '../../src/labs/transformer/data';
+import { initHeads } from '../../src/labs/transformer/heads';
+import { forward } from '../../src/labs/transformer/reference';
+import { TfParamsLayout, TransformerSimulation } from '../../src/labs/transformer/simulation';
+import type { Heads, Stepper, TokenBatch } from '../../src/labs/transformer/types';
+import { acquireTestGpu, gpuIt, testRandom, worstRatio } from './harness';
+
+const env = await acquireTestGpu();
+
+interface Case {
+  name: string;
+  batch: number;
+  n: number;
+  d: number;
+  k: number;
+  L: number;
+  H: number;
+  stepper: Stepper;
+  sphere?: boolean;
+  query?: boolean;
+  /** Logits beyond f32's exp range (asserted: max |l| > 88.8). */
+  largeLogits?: boolean;
+  /** Random (non-uniform) token weights. */
+  weights?: boolean;
+  qkScale: number;
+  vScale: number;
+  workgroupSize?: number;
+}
+
+const CASES: Case[] = [
+  { name: 'n 1, H 1, d 2, Euler', batch: 3, n: 1, d: 2, k: 2, L: 3, H: 1, stepper: 'euler', qkScale: 1, vScale: 1 },
+  { name: 'd 3, k 4, H 3, weights, 3x3 tiles, Euler', batch: 2, n: 37, d: 3, k: 4, L: 4, H: 3, stepper: 'euler', weights: true, qkScale: 0.8, vScale: 1, workgroupSize: 16 },
+  { name: 'd 8, k 5, H 2, Heun', batch: 2, n: 20, d: 8, k: 5, L: 2, H: 2, stepper: 'heun', qkScale: 0.5, vScale: 1 },
+  { name: 'd 2, H 1, query, sphere, Heun, 2 tiles', batch: 2, n: 50, d: 2, k: 2, L: 3, H: 1, stepper: 'heun', sphere: true, query: true, qkScale: 1.5, vScale: 2, workgroupSize: 32 },
+  { name: 'larger, B 4, n 128, d 4, H 2, L 4, Euler', batch: 4, n: 128, d: 4, k: 4, L: 4, H: 2, stepper: 'euler', qkScale: 0.7, vScale: 1 },
+  { name: 'large logits, d 3, H 2, Euler', batch: 2, n: 40, d: 3, k: 3, L: 2, H: 2, stepper: 'euler', qkScale: 1.8, vScale: 0.5, workgroupSize: 16, largeLogits: true },
+  { name: 'large logits, d 3, H 1, query, Heun', batch: 2, n: 33, d: 3, k: 3, L: 2, H: 1, stepper: 'heun', query: true, qkScale: 1.8, vScale: 0.5, workgroupSize: 16, largeLogits: true },
+];
+
+function setup(c: Case, seed: number): { heads: Heads; tb: TokenBatch } {
+  const heads = initHeads({ L: c.L, H: c.H, k: c.k, d: c.d, seed, qkScale: c.qkScale, vScale: c.vScale, clip: 3 });
+  const tb = gaussianBatch({ batch: c.batch, n: c.n, d: c.d, seed: seed + 1, query: c.query });
+  if (c.weights) {
+    const rand = testRandom(seed);
+    for (let b = 0; b < c.batch; b++) {
+      const w = Array.from({ length: c.n }, () => 0.1 + rand());
+      const s = w.reduce((a, x) => a + x, 0);
+      for (let i = 0; i < c.n; i++) tb.logPi[b * c.n + i] = Math.log(w[i] / s);
+    }
+  }
+  return { heads, tb };
+}
+
+/** max |l_ij| over all layers, heads, sequences, rows and keys of the reference states. */
+function maxLogit(heads: Heads, tb: TokenBatch, states: Float64Array[]): number {
+  const { L, H, k, d } = heads;
+  const rows = tb.n + (tb.query ? 1 : 0);
+  let big = 0;
+  const proj = (M: Float64Array, p: number, Z: Float64Array, o: number, r: number): number => {
+    let s = 0;
+    for (let c = 0; c < d; c++) s += M[(p * k + r) * d + c] * Z[o + c];
+    return s;
+  };
+  for (let l = 0; l < L; l++)
+    for (let h = 0; h < H; h++)
+      for (let b = 0; b < tb.batch; b++)
+        for (let i = 0; i < rows; i++)
+          for (let j = 0; j < tb.n; j++) {
+            const Z = states[l];
+            let lg = tb.logPi[b * tb.n + j];
+            for (let r = 0; r < k; r++) lg += proj(heads.Q, l * H + h, Z, (b * rows + i) * d, r) * proj(heads.K, l * H + h, Z, (b * rows + j) * d, r);
+            big = Math.max(big, Math.abs(lg));
+          }
+  return big;
+}
+
+// Tolerance (float32 error argument). The inputs are rounded once (relative eps = 2^-24). A logit
+// l = <Qz, Kz'> + log pi is a sum of O(k d) products, so its f32 error is ~ k d eps (1 + Lambda),
+// Lambda = max |l| (the terms are bounded by the logit scale times O(1) cancellation). A logit
+// error dl moves the softmax mean a by at most dl * max|z_j - a| (d a / d l_j = W_j (z_j - a)),
+// and the online rescaling itself only multiplies by exp(<= 0) factors (relative eps each). So one
+// velocity evaluation is off by ~ |V| (k d eps (1 + Lambda) + n-independent eps) * Xmax; WGSL's
+// exp is accurate to 3 + 2|x| ULP, i.e. ~2 Lambda eps relative for arguments down to -Lambda,
+// the same order. L stages of dt = 1/L add these up (sum of dt = 1), amplified by the flow's
+// Lipschitz factor, O(1) at these depths. So |gpu - ref| ~ c eps (1 + Lambda) Xmax with c of
+// order one: measured c <= 0.4 over all cases (SwiftShader); TOL uses C = 16.
+const EPS = 2 ** -24;
+const C = 16;
+
+describe('transformer struct layouts', () => {
+  it('TfParams in transformer/attention-forward.wgsl is the layout the host packs', () => {
+    expect(shaderSource('transformer/attention-forward.wgsl')).toContain(TfParamsLayout.wgsl());
+  });
+});
+
+describe.skipIf(!env.gpu)(`attention-forward.wgsl on ${env.note}`, () => {
+  CASES.forEach((c, ci) => {
+    gpuIt(env, `${c.name}: every layer matches reference.forward`, async (gpu) => {
+      const { heads, tb } = setup(c, 100 + 17 * ci);
+      const opts = { stepper: c.stepper, sphere: c.sphere ?? false };
+      const want = forward(heads, tb, opts);
+      const sim = await TransformerSimulation.create(gpu, heads, tb, { ...opts, workgroupSize: c.workgroupSize });
+      const t0 = performance.now();
+      sim.forward();
+      const got = await sim.readStates();
+      const ms = performance.now() - t0;
+      const tokens = await sim.readTokens();
+      sim.dispose();
+
+      const flat = new Float64Array(got.length);
+      want.states.forEach((s, l) => flat.set(s, l * s.length));
+      const lambda = maxLogit(heads, tb, want.states);
+      const xMax = flat.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+      const tol = C * EPS * (1 + lambda) * xMax;
+      let absErr = 0;
+      for (let i = 0; i < flat.length; i++) absErr = Math.max(absErr, Math.abs(got[i] - flat[i]));
+      const { ratio, index } = worstRatio(got, flat, () => tol);
+      console.log(
+        `${c.name}: max|logit| ${lambda.toFixed(1)}, max|gpu - ref| ${absErr.toExponential(2)}, ` +
+          `tol ${tol.toExponential(2)} (ratio ${ratio.toExponential(2)}), forward+read ${ms.toFixed(0)} ms`,
+      );
+      console.log(`  c = max|gpu - ref| / (eps (1 + Lambda) Xmax) = ${(absErr / (EPS * (1 + lambda) * xMax)).toFixed(3)}`);
+      expect(ratio, `worst |gpu - ref| / tol at index ${index}`).toBeLessThanOrEqual(1);
+      if (c.largeLogits) expect(lambda).toBeGreaterThan(88.8);
+
+      // readTokens: the token rows of every state.
+      const rows = want.rows;
+      expect(tokens.length).toBe((c.L + 1) * c.batch * c.n * c.d);
+      for (let s = 0; s < (c.L + 1) * c.batch; s++)
+        for (let e = 0; e < c.n * c.d; e++) expect(tokens[s * c.n * c.d + e]).toBe(got[s * rows * c.d + e]);
+    });
+  });
+
+  gpuIt(env, 'V = 0 is the identity flow exactly; forward twice is idempotent; dispose frees every buffer', async (gpu) => {
+    const c = CASES[1];
+    const { heads, tb } = setup({ ...c, vScale: 0 }, 5);
+    const sim = await TransformerSimulation.create(gpu, heads, tb, { stepper: 'heun', sphere: false });
+    sim.forward();
+    const a = await sim.readStates();
+    sim.forward();
+    const b = await sim.readStates();
+    expect(Array.from(b)).toEqual(Array.from(a));
+    const x0 = Float32Array.from(tb.x);
+    for (let l = 0; l <= c.L; l++) expect(Array.from(a.subarray(l * x0.length, (l + 1) * x0.length))).toEqual(Array.from(x0));
+    expect(env.liveBuffers().length).toBeGreaterThan(0);
+    sim.dispose();
+    expect(env.liveBuffers()).toEqual([]);
+    expect(() => sim.forward()).toThrow(/disposed/);
+  });
+
+  gpuIt(env, 'sizes beyond the kernel limits are refused with the field named, before any allocation', async (gpu) => {
+    const base: Case = { name: '', batch: 1, n: 4, d: 9, k: 2, L: 1, H: 1, stepper: 'euler', qkScale: 1, vScale: 1 };
+    const big = setup(base, 1);
+    await expect(TransformerSimulation.create(gpu, big.heads, big.tb)).rejects.toThrow(/^d = 9 exceeds/);
+    const wide = setup({ ...base, d: 2, k: 17 }, 1);
+    await expect(TransformerSimulation.create(gpu, wide.heads, wide.tb)).rejects.toThrow(/^k = 17 exceeds/);
+    expect(env.liveBuffers()).toEqual([]);
+  });
+});
