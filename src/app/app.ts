@@ -184,7 +184,8 @@ export class App {
     this.clearHalt();
     const canvas = this.layout.freshCanvas();
     this.lab = lab;
-    this.controls.setLabs(this.labs.map((l) => ({ id: l.id, title: l.title, description: l.summary })), lab.id);
+    // Labs without a browser page (CLI only for now) are listed disabled, never offered.
+    this.controls.setLabs(this.labs.map((l) => ({ id: l.id, title: l.title, description: l.summary, disabled: !l.loadPage })), lab.id);
     this.layout.setTitle(lab);
     let parsed: unknown;
     try {
@@ -347,7 +348,7 @@ export class App {
 
   private async doSwitchLab(id: string): Promise<void> {
     const lab = this.labs.find((l) => l.id === id);
-    if (!lab || lab === this.lab) return;
+    if (!lab || lab === this.lab || !lab.loadPage) return;
     const userMade = this.userMadeStructure();
     await this.openLab(lab, lab.defaultConfig());
     this.url.push(encodeUrlState(this.lab, this.config));

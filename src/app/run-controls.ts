@@ -37,6 +37,8 @@ export interface Choice {
   id: string;
   title: string;
   description?: string;
+  /** Listed but not selectable (e.g. a lab without a browser page: "CLI only for now"). */
+  disabled?: boolean;
 }
 
 export class RunControls {
@@ -79,9 +81,15 @@ export class RunControls {
   }
 
   setLabs(labs: Choice[], current: string): void {
-    this.labSelect.replaceChildren(...labs.map((l) => h('option', { value: l.id, title: l.description }, l.title)));
+    this.labSelect.replaceChildren(
+      ...labs.map((l) => {
+        const o = h('option', { value: l.id, title: l.disabled ? 'CLI only for now' : l.description }, l.disabled ? `${l.title} (CLI only)` : l.title);
+        o.disabled = l.disabled === true;
+        return o;
+      }),
+    );
     this.labSelect.value = current;
-    this.labSelect.disabled = labs.length < 2;
+    this.labSelect.disabled = labs.filter((l) => !l.disabled).length < 2;
   }
 
   setPresets(presets: Choice[], current: string | null): void {

@@ -114,7 +114,9 @@ export async function runCommand(args: ParsedArgs, io: CliIo): Promise<number> {
         .join(', ');
       const timings = snapshot.meta.timings as { totalMs?: number } | undefined;
       const secs = timings?.totalMs !== undefined ? ` in ${(timings.totalMs / 1000).toFixed(2)} s` : '';
-      io.stderr.write(`flowlab: wrote ${out} (${human(bytes)}; ${shapes})${secs} on ${choice.backend}\n`);
+      // The lab may have fallen back (e.g. a variant the GPU path lacks): report what actually ran.
+      const ran = typeof snapshot.meta.backend === 'string' ? snapshot.meta.backend : choice.backend;
+      io.stderr.write(`flowlab: wrote ${out} (${human(bytes)}; ${shapes})${secs} on ${ran}\n`);
     }
   } finally {
     choice.gpu?.device.destroy();

@@ -3,8 +3,9 @@
 import type { LabDefinition } from './lab';
 import { primalDualLab } from './primal-dual';
 import { scoreMixingLab } from './score-mixing';
+import { transformerLab } from './transformer';
 
-export const LABS: readonly LabDefinition<any>[] = [scoreMixingLab, primalDualLab];
+export const LABS: readonly LabDefinition<any>[] = [scoreMixingLab, primalDualLab, transformerLab];
 
 export function labIds(): string[] {
   return LABS.map((l) => l.id);

@@ -1,0 +1,26 @@
+// The transformer lab: batches of token sequences transported through depth by attention (a
+// mean-field limit of infinitely deep and wide transformers), heads trained by a conditional-
+// Wasserstein gradient flow (exact discrete adjoint), Gaussian closed forms, and the
+// log-sum-exp-modulo-affine NTK injectivity test. CLI/headless only for now: no loadPage, so the
+// page's lab picker does not offer it (src/app/app.ts).
+
+import type { LabDefinition } from '../lab';
+import { parseConfig, type TransformerConfig } from './config';
+import { runHeadless } from './headless';
+import { TRANSFORMER_PARAMS, TRANSFORMER_PRESETS, defaultTransformerConfig } from './params';
+
+export const transformerLab: LabDefinition<TransformerConfig> = {
+  id: 'transformer',
+  title: 'Infinitely deep and wide transformers',
+  summary:
+    'Tokens flow through depth s ∈ [0, 1] by attention dX/ds = mean over heads of V·softmax(⟨QX, KY⟩)Y (Euler/Heun, ' +
+    'optional sphere); heads trained by a conditional-Wasserstein gradient flow θ ← θ − τLH ∂R/∂θ with the exact ' +
+    'adjoint (teacher → student); NTK injectivity via linear independence of log-sum-exp features modulo affine functions.',
+  params: TRANSFORMER_PARAMS,
+  presets: TRANSFORMER_PRESETS,
+  defaultConfig: defaultTransformerConfig,
+  parseConfig,
+  runHeadless,
+};
+
+export default transformerLab;

@@ -1,0 +1,151 @@
+// `flowlab run transformer` through the built CLI: a small teacher-student run on the GPU path
+// (skipped without an adapter unless CI is set) and on the float64 CPU path, written as .npz and
+// read by numpy (shape of every array, meta.json), the preset + --set route, and bad configs
+// refused with field-named messages (exit code 2, no output file).
+
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { decodeNpz } from '../../src/io/npz';
+import { cliHarness, hasNumpy } from './harness';
+
+const { dir, flowlab, writeConfig, python } = cliHarness('flowlab-tf-cli-');
+
+/** Teacher (L = 4, H = 2) -> student (L = 2, H = 4), 4 sequences of 5 tokens in d = 2, 5 steps, NTK on. */
+const small = {
+  d: 2,
+  sequences: { kind: 'gaussian', count: 4, n: 5, seed: 2, scale: 1 },
+  L: 2,
+  H: 4,
+  k: 2,
+  integrator: 'heun',
+  init: { kind: 'gaussian', qk: 0.5, v: 0, seed: 3, clip: 3 },
+  task: { kind: 'teacher', L: 4, H: 2, seed: 1, qk: 1, v: 1, readout: 'token' },
+  tau: 1,
+  iterations: 5,
+  ntk: true,
+  record: 3,
+};
+
+type Backend = 'gpu' | 'cpu';
+const runs = new Map<Backend, { out: string; code: number | null; stderr: string }>();
+function smallRun(backend: Backend) {
+  let r = runs.get(backend);
+  if (!r) {
+    const out = join(dir, `tf-${backend}.npz`);
+    const p = flowlab(['run', 'transformer', '--config', writeConfig('small.json', small), '--out', out], { FLOWLAB_BACKEND: backend });
+    r = { out, code: p.code, stderr: p.stderr };
+    runs.set(backend, r);
+  }
+  return r;
+}
+
+function gpuMissing(r: { code: number | null; stderr: string }): boolean {
+  return r.code === 1 && /no WebGPU adapter/.test(r.stderr) && !process.env.CI;
+}
+
+const numpyCheck = `
+import json, sys, numpy as np
+z = np.load(sys.argv[1])
+meta = json.loads(bytes(z["meta.json"]))
+want = {"tokens": (3, 4, 5, 2), "risk": (6,), "Q": (2, 4, 2, 2), "K": (2, 4, 2, 2), "V": (2, 4, 2, 2),
+        "ntk_ratio": (), "ntk_dependency": (4,)}
+for k, shape in want.items():
+    assert z[k].shape == shape, (k, z[k].shape, shape)
+    assert np.isfinite(z[k]).all(), k
+dtype = np.float64 if meta["backend"] == "cpu-float64" else np.float32
+for k in ("tokens", "Q", "K", "V"):
+    assert z[k].dtype == dtype, (k, z[k].dtype)
+assert z["risk"].dtype == np.float64 and z["risk"][-1] < z["risk"][0], z["risk"]
+assert 0 < float(z["ntk_ratio"]) < 1
+assert meta["lab"] == "transformer" and meta["config"]["L"] == 2
+for k in ("backend", "adapter", "appVersion", "timings", "seeds", "ntk", "recordLayers"):
+    assert k in meta, k
+assert meta["ntk"]["independent"] is True
+assert meta["recordLayers"] == [0, 1, 2]
+print(json.dumps({"backend": meta["backend"], "dtype": str(z["tokens"].dtype), "risk": z["risk"].tolist()}))
+`;
+
+describe('flowlab run transformer', () => {
+  it('flowlab labs lists the transformer lab with its parameters and presets', () => {
+    expect(flowlab(['labs']).stdout).toMatch(/primal-dual[\s\S]*transformer/);
+    const r = flowlab(['labs', 'transformer']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('teacher-student');
+    expect(r.stdout).toContain('iterations');
+  });
+
+  for (const backend of ['gpu', 'cpu'] as const) {
+    it(`FLOWLAB_BACKEND=${backend}: writes tokens, risk, Q, K, V and the NTK arrays`, (ctx) => {
+      const r = smallRun(backend);
+      if (backend === 'gpu' && gpuMissing(r)) ctx.skip();
+      expect(r.code, r.stderr).toBe(0);
+      const { arrays, meta } = decodeNpz(readFileSync(r.out));
+      expect((meta as { backend: string }).backend).toMatch(backend === 'cpu' ? /^cpu-float64$/ : /^webgpu(-swiftshader)?$/);
+      const dt = backend === 'cpu' ? 'f64' : 'f32';
+      const shapes = Object.fromEntries(Object.entries(arrays).map(([k, a]) => [k, [a.dtype, ...a.shape]]));
+      expect(shapes).toEqual({
+        tokens: [dt, 3, 4, 5, 2],
+        risk: ['f64', 6],
+        Q: [dt, 2, 4, 2, 2],
+        K: [dt, 2, 4, 2, 2],
+        V: [dt, 2, 4, 2, 2],
+        ntk_ratio: ['f64'],
+        ntk_dependency: ['f64', 4],
+      });
+    });
+
+    it.runIf(hasNumpy)(`FLOWLAB_BACKEND=${backend}: numpy.load sees every array with its shape and meta.json`, (ctx) => {
+      const r = smallRun(backend);
+      if (backend === 'gpu' && gpuMissing(r)) ctx.skip();
+      expect(r.code, r.stderr).toBe(0);
+      const p = python(numpyCheck, [r.out]);
+      expect(p.code, p.stderr).toBe(0);
+      expect(JSON.parse(p.stdout.trim()).dtype).toBe(backend === 'cpu' ? 'float64' : 'float32');
+    });
+  }
+
+  it('GPU (float32) and CPU (float64) risk curves agree', (ctx) => {
+    const g = smallRun('gpu');
+    if (gpuMissing(g)) ctx.skip();
+    const c = smallRun('cpu');
+    expect(g.code, g.stderr).toBe(0);
+    expect(c.code, c.stderr).toBe(0);
+    const rg = decodeNpz(readFileSync(g.out)).arrays.risk.data;
+    const rc = decodeNpz(readFileSync(c.out)).arrays.risk.data;
+    for (let i = 0; i < rc.length; i++) expect(Math.abs(rg[i] - rc[i]) / rc[i], `iteration ${i}`).toBeLessThan(1e-5);
+  });
+
+  it('--preset teacher-student --set iterations=3 (CPU): risk has iterations + 1 entries', () => {
+    const out = join(dir, 'preset.npz');
+    const r = flowlab(['run', 'transformer', '--preset', 'teacher-student', '--set', 'iterations=3', '--out', out], { FLOWLAB_BACKEND: 'cpu' });
+    expect(r.code, r.stderr).toBe(0);
+    const { arrays } = decodeNpz(readFileSync(out));
+    expect(arrays.risk.shape).toEqual([4]);
+    expect(arrays.tokens.shape).toEqual([9, 16, 8, 2]);
+    expect(arrays.V.shape).toEqual([8, 16, 2, 2]);
+  });
+});
+
+describe('bad transformer configs exit 2 naming the field', () => {
+  const cases: [string, (c: any) => void, RegExp][] = [
+    ['d too large', (c) => (c.d = 9), /d: got 9; allowed:/],
+    ['unknown key', (c) => (c.gamma = 1), /gamma: got 1; allowed: no such field/],
+    ['bad integrator', (c) => (c.integrator = 'rk4'), /integrator: got "rk4"; allowed:/],
+    ['bad readout', (c) => (c.task.readout = 'mean'), /task\.readout: got "mean"; allowed:/],
+    ['record beyond L + 1', (c) => (c.record = 7), /record: got 7; allowed: an integer in \[2, L \+ 1\]/],
+    ['negative tau', (c) => (c.tau = -1), /tau: got -1; allowed:/],
+  ];
+  for (const [name, patch, message] of cases) {
+    it(name, () => {
+      const c = structuredClone(small) as any;
+      patch(c);
+      const out = join(dir, 'bad.npz');
+      rmSync(out, { force: true });
+      const r = flowlab(['run', 'transformer', '--config', writeConfig('bad.json', c), '--out', out], { FLOWLAB_BACKEND: 'cpu' });
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(existsSync(out)).toBe(false);
+    });
+  }
+});
