@@ -17,16 +17,7 @@ override WG: u32 = 64u;
 const MAXD = 8u;
 const MAXK = 16u;
 
-struct BwParams {
-  batch: u32,
-  n: u32,
-  rows: u32,
-  heads: u32,
-  layer: u32,
-  zOff: u32,
-  uScale: f32,
-  pad: u32,
-}
+#include "lib/transformer-backward-params.wgsl"
 
 @group(0) @binding(0) var<uniform> params: BwParams;
 @group(0) @binding(1) var<storage, read> qmat: array<f32>;

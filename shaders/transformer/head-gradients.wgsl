@@ -11,16 +11,7 @@ override D: u32 = 2u;
 override KQ: u32 = 2u;
 override WG: u32 = 64u;
 
-struct BwParams {
-  batch: u32,
-  n: u32,
-  rows: u32,
-  heads: u32,
-  layer: u32,
-  zOff: u32,
-  uScale: f32,
-  pad: u32,
-}
+#include "lib/transformer-backward-params.wgsl"
 
 @group(0) @binding(0) var<uniform> params: BwParams;
 @group(0) @binding(1) var<storage, read> zsrc: array<f32>;

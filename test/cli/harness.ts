@@ -29,6 +29,24 @@ export interface CliHarness {
   writeConfig(name: string, config: unknown): string;
   /** python3 -c script args...: exit code, stdout, stderr. */
   python(script: string, args: string[]): CliResult;
+  /**
+   * `flowlab run <lab> --config <config> --out <dir>/<lab>-<backend>.npz` with FLOWLAB_BACKEND =
+   * backend, run once per backend and cached, so several tests can inspect the same output.
+   */
+  cachedRun(lab: string, config: unknown, backend: RunBackend): CachedRun;
+}
+
+export type RunBackend = 'gpu' | 'cpu';
+
+export interface CachedRun {
+  out: string;
+  code: number | null;
+  stderr: string;
+}
+
+/** No adapter: skip the GPU path locally, fail in CI (a CI machine must run it). */
+export function gpuMissing(r: { code: number | null; stderr: string }): boolean {
+  return r.code === 1 && /no WebGPU adapter/.test(r.stderr) && !process.env.CI;
 }
 
 export function cliHarness(prefix: string): CliHarness {
@@ -39,11 +57,26 @@ export function cliHarness(prefix: string): CliHarness {
     if (r.status !== 0) throw new Error(`npm run build:cli failed:\n${r.stdout}\n${r.stderr}`);
   }, 300_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const flowlab = (args: string[], env: Record<string, string> = {}): CliResult => {
+    const r = spawnSync(process.execPath, [bin, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000 });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+  const runs = new Map<string, CachedRun>();
   return {
     dir,
-    flowlab(args, env = {}) {
-      const r = spawnSync(process.execPath, [bin, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000 });
-      return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+    flowlab,
+    cachedRun(lab, config, backend) {
+      const key = `${lab}-${backend}`;
+      let r = runs.get(key);
+      if (!r) {
+        const out = join(dir, `${key}.npz`);
+        const configPath = join(dir, `${key}.json`);
+        writeFileSync(configPath, JSON.stringify(config));
+        const p = flowlab(['run', lab, '--config', configPath, '--out', out], { FLOWLAB_BACKEND: backend });
+        r = { out, code: p.code, stderr: p.stderr };
+        runs.set(key, r);
+      }
+      return r;
     },
     writeConfig(name, config) {
       const p = join(dir, name);

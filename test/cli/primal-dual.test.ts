@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeNpz } from '../../src/io/npz';
 import { parseSnapshotJson } from '../../src/io/snapshot-json';
-import { cliHarness, hasNumpy } from './harness';
+import { cliHarness, gpuMissing, hasNumpy, type RunBackend } from './harness';
 
-const { dir, flowlab, writeConfig, python } = cliHarness('flowlab-pd-cli-');
+const { dir, flowlab, writeConfig, python, cachedRun } = cliHarness('flowlab-pd-cli-');
 
 /** The spec's test instance at alpha = 4, theta = 5/12, a cloud of 16 trajectories up to T = 20. */
 const small = {
@@ -30,23 +30,7 @@ const small = {
   record: 9,
 };
 
-type Backend = 'gpu' | 'cpu';
-const runs = new Map<Backend, { out: string; code: number | null; stderr: string }>();
-function smallRun(backend: Backend) {
-  let r = runs.get(backend);
-  if (!r) {
-    const out = join(dir, `pd-${backend}.npz`);
-    const p = flowlab(['run', 'primal-dual', '--config', writeConfig('small.json', small), '--out', out], { FLOWLAB_BACKEND: backend });
-    r = { out, code: p.code, stderr: p.stderr };
-    runs.set(backend, r);
-  }
-  return r;
-}
-
-/** No adapter: skip the GPU path locally, fail in CI (a CI machine must run it). */
-function gpuMissing(r: { code: number | null; stderr: string }): boolean {
-  return r.code === 1 && /no WebGPU adapter/.test(r.stderr) && !process.env.CI;
-}
+const smallRun = (backend: RunBackend) => cachedRun('primal-dual', small, backend);
 
 const numpyCheck = `
 import json, sys, numpy as np

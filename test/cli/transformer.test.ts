@@ -7,9 +7,9 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeNpz } from '../../src/io/npz';
-import { cliHarness, hasNumpy } from './harness';
+import { cliHarness, gpuMissing, hasNumpy, type RunBackend } from './harness';
 
-const { dir, flowlab, writeConfig, python } = cliHarness('flowlab-tf-cli-');
+const { dir, flowlab, writeConfig, python, cachedRun } = cliHarness('flowlab-tf-cli-');
 
 /** Teacher (L = 4, H = 2) -> student (L = 2, H = 4), 4 sequences of 5 tokens in d = 2, 5 steps, NTK on. */
 const small = {
@@ -27,22 +27,7 @@ const small = {
   record: 3,
 };
 
-type Backend = 'gpu' | 'cpu';
-const runs = new Map<Backend, { out: string; code: number | null; stderr: string }>();
-function smallRun(backend: Backend) {
-  let r = runs.get(backend);
-  if (!r) {
-    const out = join(dir, `tf-${backend}.npz`);
-    const p = flowlab(['run', 'transformer', '--config', writeConfig('small.json', small), '--out', out], { FLOWLAB_BACKEND: backend });
-    r = { out, code: p.code, stderr: p.stderr };
-    runs.set(backend, r);
-  }
-  return r;
-}
-
-function gpuMissing(r: { code: number | null; stderr: string }): boolean {
-  return r.code === 1 && /no WebGPU adapter/.test(r.stderr) && !process.env.CI;
-}
+const smallRun = (backend: RunBackend) => cachedRun('transformer', small, backend);
 
 const numpyCheck = `
 import json, sys, numpy as np

@@ -62,6 +62,10 @@ describe('transformer backward struct layouts', () => {
       it(`${layout.name} in transformer/${name}.wgsl is the layout the host packs`, () => {
         expect(shaderSource(`transformer/${name}.wgsl`)).toContain(layout.wgsl());
       });
+  it('the three backward passes share one BwParams declaration (lib/transformer-backward-params.wgsl)', () => {
+    expect(shaderSource('lib/transformer-backward-params.wgsl')).toContain(BwParamsLayout.wgsl());
+    for (const name of files[0][1]) expect(shaderSource(`transformer/${name}.wgsl`).split('struct BwParams').length - 1).toBe(1);
+  });
 });
 
 describe.skipIf(!env.gpu)(`transformer backward on ${env.note}`, () => {

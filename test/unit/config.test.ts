@@ -1,26 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { fieldErrors } from '../support/field-errors';
 import { parseConfig } from '../../src/labs/score-mixing/config';
 import { SCORE_MIXING_PARAMS, SCORE_MIXING_PRESETS, defaultScoreMixingConfig } from '../../src/labs/score-mixing/params';
-import { FieldError, checkParam } from '../../src/labs/schema';
+import { checkParam } from '../../src/labs/schema';
 import { getLab, labIds } from '../../src/labs/registry';
 
 const minimal = () => ({ mu1: { points: [[0, 0], [1, 0], [0, 1]] }, mu2: { points: [[2, 2], [3, 3]] }, lambda: 0.5 });
 
-function error(raw: unknown): FieldError {
-  try {
-    parseConfig(raw);
-  } catch (e) {
-    expect(e).toBeInstanceOf(FieldError);
-    return e as FieldError;
-  }
-  throw new Error('expected a FieldError');
-}
-
-function withField(patch: (c: any) => void): FieldError {
-  const c: any = minimal();
-  patch(c);
-  return error(c);
-}
+const { error, withField } = fieldErrors(parseConfig, minimal);
 
 describe('parseConfig', () => {
   it('fills in the documented defaults', () => {

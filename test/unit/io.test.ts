@@ -1,22 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import { fieldError } from '../support/field-errors';
 import { decodeNpy, encodeNpy } from '../../src/io/npy';
 import { decodeNpz, encodeNpz } from '../../src/io/npz';
 import { formatF32, splitCsvLine, trajectoryCsv } from '../../src/io/csv';
 import { parseSnapshotJson, snapshotToJson } from '../../src/io/snapshot-json';
 import { exportSnapshot, exportSnapshotParts, formatFromPath } from '../../src/io/export';
 import { parsePointSetCsv, parsePointSetFile, parsePointSetJson, pointSetToCsv, pointSetToJson } from '../../src/io/point-sets';
-import { FieldError } from '../../src/labs/schema';
 import type { NdArray, Snapshot } from '../../src/io/snapshot-types';
 
-function fieldOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(FieldError);
-    return (e as FieldError).field;
-  }
-  throw new Error('expected a FieldError');
-}
+const fieldOf = (fn: () => unknown): string => fieldError(fn, undefined).field;
 
 const sample = (): Snapshot => ({
   lab: 'score-mixing',

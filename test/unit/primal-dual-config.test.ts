@@ -3,6 +3,7 @@
 // theta / p windows, KKT refusals as field errors, problem import.
 
 import { describe, expect, it } from 'vitest';
+import { fieldErrors } from '../support/field-errors';
 import { importProblemJson, objectiveTemplate, parseConfig, problemOf, runSetup } from '../../src/labs/primal-dual/config';
 import { runHeadless } from '../../src/labs/primal-dual/headless';
 import { PRIMAL_DUAL_PARAMS, PRIMAL_DUAL_PRESETS, defaultPrimalDualConfig } from '../../src/labs/primal-dual/params';
@@ -19,21 +20,7 @@ const minimal = () => ({
   objective: { kind: 'quartic', c: [1, -0.5, 0.3, 2] },
 });
 
-function error(raw: unknown): FieldError {
-  try {
-    parseConfig(raw);
-  } catch (e) {
-    expect(e).toBeInstanceOf(FieldError);
-    return e as FieldError;
-  }
-  throw new Error('expected a FieldError');
-}
-
-function withField(patch: (c: any) => void): FieldError {
-  const c: any = minimal();
-  patch(c);
-  return error(c);
-}
+const { error, withField } = fieldErrors(parseConfig, minimal);
 
 describe('parseConfig', () => {
   it('fills in the documented defaults', () => {

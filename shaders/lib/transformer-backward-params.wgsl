@@ -1,0 +1,17 @@
+// Uniforms shared by the three backward passes of the transformer (attention-vjp-rows,
+// attention-vjp-keys, head-gradients), one slot per (layer, stage): the host packs them with
+// BwParamsLayout (src/labs/transformer/backward.ts); test/gpu/transformer-backward.test.ts checks
+// that each composed shader declares exactly that layout.
+//   batch, n, rows: sequences, tokens, rows (tokens + query rows); heads: H; layer: l;
+//   zOff: element offset of the attended state Z in its buffer; uScale: cotangent scale (dt/H).
+
+struct BwParams {
+  batch: u32,
+  n: u32,
+  rows: u32,
+  heads: u32,
+  layer: u32,
+  zOff: u32,
+  uScale: f32,
+  pad: u32,
+}
