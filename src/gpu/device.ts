@@ -47,9 +47,19 @@ export async function requestAdapterFrom(gpu: GPU, powerPreference?: GPUPowerPre
   }
 }
 
+/**
+ * Limits asked for unless the caller says otherwise: the adapter's own buffer-size limits. The
+ * WebGPU defaults (128 MiB per storage binding, 256 MiB per buffer) are far below what desktop
+ * GPUs offer, and the largest lab sizes need more (the transformer's backward keeps per-(sequence,
+ * head, row) quantities: ~170 MB at B = 64, n = 256, H = 256, d = k = 2).
+ */
+export function defaultLimits(adapter: GPUSupportedLimits): Partial<Record<LimitName, number>> {
+  return { maxStorageBufferBindingSize: adapter.maxStorageBufferBindingSize, maxBufferSize: adapter.maxBufferSize };
+}
+
 /** A device on `adapter` with the requested limits (checked first, with a named message). */
 export async function createContext(adapter: GPUAdapter, options: AcquireOptions = {}): Promise<GpuContext> {
-  const requiredLimits = checkRequiredLimits(adapter.limits, options.requiredLimits ?? {});
+  const requiredLimits = checkRequiredLimits(adapter.limits, { ...defaultLimits(adapter.limits), ...options.requiredLimits });
   const wantedFeatures = options.optionalFeatures ?? ['timestamp-query'];
   const requiredFeatures = wantedFeatures.filter((f) => adapter.features.has(f));
   const device = await adapter.requestDevice({

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { structLayout } from '../../src/gpu/struct-layout';
 import { checkRequiredLimits, GpuLimitError } from '../../src/gpu/limits';
+import { createContext } from '../../src/gpu/device';
 import { shaderPaths, shaderSource } from '../../src/gpu/shaders';
 
 describe('structLayout', () => {
@@ -68,5 +69,35 @@ describe('shaderSource', () => {
   });
   it('reports an unknown file by name', () => {
     expect(() => shaderSource('nope/missing.wgsl')).toThrow(/shaders\/nope\/missing\.wgsl not found/);
+  });
+});
+
+describe('createContext', () => {
+  // A stand-in adapter records the descriptor the device was requested with.
+  function fakeAdapter(limits: Partial<GPUSupportedLimits>) {
+    const requested: GPUDeviceDescriptor[] = [];
+    const adapter = {
+      limits,
+      features: new Set<string>(),
+      info: { vendor: 'test', architecture: '', device: '', description: '' },
+      requestDevice: async (desc: GPUDeviceDescriptor) => {
+        requested.push(desc);
+        return { features: new Set<string>() };
+      },
+    } as unknown as GPUAdapter;
+    return { adapter, requested };
+  }
+
+  it("asks for the adapter's buffer-size limits by default (the WebGPU defaults are 128/256 MiB)", async () => {
+    const { adapter, requested } = fakeAdapter({ maxStorageBufferBindingSize: 2 ** 31, maxBufferSize: 2 ** 32, maxComputeWorkgroupsPerDimension: 65535 });
+    await createContext(adapter);
+    expect(requested[0].requiredLimits).toEqual({ maxStorageBufferBindingSize: 2 ** 31, maxBufferSize: 2 ** 32 });
+  });
+
+  it('lets the caller ask for less, and names a limit the adapter cannot give', async () => {
+    const { adapter, requested } = fakeAdapter({ maxStorageBufferBindingSize: 2 ** 30, maxBufferSize: 2 ** 30 });
+    await createContext(adapter, { requiredLimits: { maxStorageBufferBindingSize: 2 ** 27 } });
+    expect(requested[0].requiredLimits).toEqual({ maxStorageBufferBindingSize: 2 ** 27, maxBufferSize: 2 ** 30 });
+    await expect(createContext(adapter, { requiredLimits: { maxBufferSize: 2 ** 31 } })).rejects.toThrow(/maxBufferSize = 2147483648 .*at most 1073741824/);
   });
 });
