@@ -1,4 +1,5 @@
-// `npm run bench`: pairs per second of the mixed-score evaluation (Tweedie means of both measures,
+// `npm run bench` (then the primal-dual and transformer benches: bench/primal-dual.ts, bench/transformer.ts):
+// pairs per second of the mixed-score evaluation (Tweedie means of both measures,
 // m_lam and the mixed score at M particles; one pair = one particle against one atom) by
 //   1. the WGSL kernel (shaders/score-mixing/mixed-score.wgsl) through Dawn,
 //   2. the float64 TypeScript reference (src/math/heat.ts denoise),
@@ -25,6 +26,7 @@ import { DEFAULT_WORKGROUP, ScoreParamsLayout, dispatchGrid, packAtoms, pipeline
 import { evaluateMixedScore } from '../src/labs/score-mixing/score-kernel';
 import type { Measure } from '../src/labs/score-mixing/types';
 import { benchPrimalDual } from './primal-dual';
+import { benchTransformer } from './transformer';
 
 const env = process.env;
 const M = Number(env.BENCH_M ?? 65536);
@@ -245,4 +247,5 @@ async function main(): Promise<void> {
 
 await main();
 await benchPrimalDual();
+await benchTransformer();
 process.exit(0);
