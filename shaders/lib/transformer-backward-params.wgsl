@@ -1,5 +1,6 @@
-// Uniforms shared by the three backward passes of the transformer (attention-vjp-rows,
-// attention-vjp-keys, head-gradients), one slot per (layer, stage): the host packs them with
+// Uniforms shared by the backward passes of the transformer (attention-vjp-rows,
+// attention-vjp-keys, head-gradients, and sphere-project with zOff = offset of X^{l+1}), one slot
+// per (layer, stage): the host packs them with
 // BwParamsLayout (src/labs/transformer/backward.ts); test/gpu/transformer-backward.test.ts checks
 // that each composed shader declares exactly that layout.
 //   batch, n, rows: sequences, tokens, rows (tokens + query rows); heads: H; layer: l;

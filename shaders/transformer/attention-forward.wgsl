@@ -15,7 +15,9 @@
 //   0 Euler:           X^{l+1} = X + dt v(X)
 //   1 Heun predictor:  scratch[0, S) = Xt = X + dt v(X);  scratch[S, 2S) = v(X)
 //   2 Heun corrector:  Z = Xt (read from scratch);  X^{l+1} = X + dt/2 (v(X) + v(Xt))
-// with S = batch * rows * D. SPHERE divides each written X^{l+1} row by its norm. All per-layer
+// with S = batch * rows * D. SPHERE divides each written X^{l+1} row by its norm |Y_i| and stores
+// |Y_i| in norms[layer][b][i] (L x batch x rows): the backward pass projects the cotangent with it
+// (NUMERICS.md "Backward", sphere), so it never recomputes the step to know |Y|. All per-layer
 // states live in one buffer `states` (X^l at element params.inOff, X^{l+1} at params.outOff), so
 // a whole forward pass is a chain of dispatches in one encoder, each with its own uniform slot.
 //
@@ -57,6 +59,8 @@ struct TfParams {
 @group(0) @binding(5) var<storage, read_write> states: array<f32>;
 /// Heun: Xt | v(X), each batch x rows x D.
 @group(0) @binding(6) var<storage, read_write> scratch: array<f32>;
+/// SPHERE: |Y| of every written row, L x batch x rows (bound, unused, without SPHERE).
+@group(0) @binding(7) var<storage, read_write> norms: array<f32>;
 
 var<workgroup> tileK: array<f32, WG * KQ>;
 var<workgroup> tileZ: array<f32, WG * D>;
@@ -78,6 +82,7 @@ fn storeRow(e0: u32, y: array<f32, MAXD>) {
       s += y[c] * y[c];
     }
     r = sqrt(s);
+    norms[params.layer * params.batch * params.rows + e0 / D] = r;
   }
   for (var c = 0u; c < D; c++) {
     states[params.outOff + e0 + c] = y[c] / r;

@@ -1,7 +1,8 @@
 // `flowlab run transformer` through the built CLI: a small teacher-student run on the GPU path
 // (skipped without an adapter unless CI is set) and on the float64 CPU path, written as .npz and
-// read by numpy (shape of every array, meta.json), the preset + --set route, and bad configs
-// refused with field-named messages (exit code 2, no output file).
+// read by numpy (shape of every array, meta.json), lambda_min tracking (ntkEvery: ntk_lambda_min and
+// ntk_lambda_iteration), the preset + --set route, and bad configs refused with field-named
+// messages (exit code 2, no output file).
 
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +12,10 @@ import { cliHarness, gpuMissing, hasNumpy, type RunBackend } from './harness';
 
 const { dir, flowlab, writeConfig, python, cachedRun } = cliHarness('flowlab-tf-cli-');
 
-/** Teacher (L = 4, H = 2) -> student (L = 2, H = 4), 4 sequences of 5 tokens in d = 2, 5 steps, NTK on. */
+/**
+ * Teacher (L = 4, H = 2) -> student (L = 2, H = 4), 4 sequences of 5 tokens in d = 2, 5 steps, NTK on,
+ * lambda_min of the empirical NTK tracked at iterations 0, 2, 4, 5.
+ */
 const small = {
   d: 2,
   sequences: { kind: 'gaussian', count: 4, n: 5, seed: 2, scale: 1 },
@@ -24,6 +28,7 @@ const small = {
   tau: 1,
   iterations: 5,
   ntk: true,
+  ntkEvery: 2,
   record: 3,
 };
 
@@ -34,14 +39,19 @@ import json, sys, numpy as np
 z = np.load(sys.argv[1])
 meta = json.loads(bytes(z["meta.json"]))
 want = {"tokens": (3, 4, 5, 2), "risk": (6,), "Q": (2, 4, 2, 2), "K": (2, 4, 2, 2), "V": (2, 4, 2, 2),
-        "ntk_ratio": (), "ntk_dependency": (4,)}
+        "ntk_ratio": (), "ntk_dependency": (4,), "ntk_lambda_min": (4,), "ntk_lambda_iteration": (4,)}
 for k, shape in want.items():
     assert z[k].shape == shape, (k, z[k].shape, shape)
     assert np.isfinite(z[k]).all(), k
 dtype = np.float64 if meta["backend"] == "cpu-float64" else np.float32
-for k in ("tokens", "Q", "K", "V"):
+for k in ("tokens", "Q", "K", "V", "risk"):
     assert z[k].dtype == dtype, (k, z[k].dtype)
-assert z["risk"].dtype == np.float64 and z["risk"][-1] < z["risk"][0], z["risk"]
+assert z["risk"][-1] < z["risk"][0], z["risk"]
+# V = 0 at initialisation: only dV is nonzero, 32 parameters for 40 outputs, so lambda_min(0) = 0;
+# training makes V nonzero and lambda_min positive.
+lam = z["ntk_lambda_min"]
+assert lam.dtype == np.float64 and (lam >= 0).all() and lam[0] < 1e-12 * lam[-1] and lam[-1] > 0, lam
+assert z["ntk_lambda_iteration"].tolist() == [0, 2, 4, 5], z["ntk_lambda_iteration"]
 assert 0 < float(z["ntk_ratio"]) < 1
 assert meta["lab"] == "transformer" and meta["config"]["L"] == 2
 for k in ("backend", "adapter", "appVersion", "timings", "seeds", "ntk", "recordLayers"):
@@ -61,7 +71,7 @@ describe('flowlab run transformer', () => {
   });
 
   for (const backend of ['gpu', 'cpu'] as const) {
-    it(`FLOWLAB_BACKEND=${backend}: writes tokens, risk, Q, K, V and the NTK arrays`, (ctx) => {
+    it(`FLOWLAB_BACKEND=${backend}: writes tokens, risk, Q, K, V, the NTK arrays and the tracked lambda_min`, (ctx) => {
       const r = smallRun(backend);
       if (backend === 'gpu' && gpuMissing(r)) ctx.skip();
       expect(r.code, r.stderr).toBe(0);
@@ -71,13 +81,17 @@ describe('flowlab run transformer', () => {
       const shapes = Object.fromEntries(Object.entries(arrays).map(([k, a]) => [k, [a.dtype, ...a.shape]]));
       expect(shapes).toEqual({
         tokens: [dt, 3, 4, 5, 2],
-        risk: ['f64', 6],
+        risk: [dt, 6],
         Q: [dt, 2, 4, 2, 2],
         K: [dt, 2, 4, 2, 2],
         V: [dt, 2, 4, 2, 2],
         ntk_ratio: ['f64'],
         ntk_dependency: ['f64', 4],
+        ntk_lambda_min: ['f64', 4],
+        ntk_lambda_iteration: ['f64', 4],
       });
+      expect(Array.from(arrays.ntk_lambda_iteration.data)).toEqual([0, 2, 4, 5]);
+      expect(String((meta as { precision: string }).precision)).toMatch(backend === 'cpu' ? /^float64$/ : /risk is f32/);
     });
 
     it.runIf(hasNumpy)(`FLOWLAB_BACKEND=${backend}: numpy.load sees every array with its shape and meta.json`, (ctx) => {
@@ -99,6 +113,13 @@ describe('flowlab run transformer', () => {
     const rg = decodeNpz(readFileSync(g.out)).arrays.risk.data;
     const rc = decodeNpz(readFileSync(c.out)).arrays.risk.data;
     for (let i = 0; i < rc.length; i++) expect(Math.abs(rg[i] - rc[i]) / rc[i], `iteration ${i}`).toBeLessThan(1e-5);
+    // lambda_min from the GPU's f32 heads (float64 NTK) vs the CPU's float64 heads, relative to the
+    // curve's scale (lambda_min(0) = 0: V = 0 at initialisation leaves J rank deficient).
+    const lg = decodeNpz(readFileSync(g.out)).arrays.ntk_lambda_min.data;
+    const lc = decodeNpz(readFileSync(c.out)).arrays.ntk_lambda_min.data;
+    const scale = Math.max(...lc);
+    expect(scale).toBeGreaterThan(0);
+    for (let i = 0; i < lc.length; i++) expect(Math.abs(lg[i] - lc[i]) / scale, `lambda_min ${i}: ${lg[i]} vs ${lc[i]}`).toBeLessThan(1e-3);
   });
 
   it('--preset teacher-student --set iterations=3 (CPU): risk has iterations + 1 entries', () => {
@@ -120,6 +141,8 @@ describe('bad transformer configs exit 2 naming the field', () => {
     ['bad readout', (c) => (c.task.readout = 'mean'), /task\.readout: got "mean"; allowed:/],
     ['record beyond L + 1', (c) => (c.record = 7), /record: got 7; allowed: an integer in \[2, L \+ 1\]/],
     ['negative tau', (c) => (c.tau = -1), /tau: got -1; allowed:/],
+    ['negative ntkEvery', (c) => (c.ntkEvery = -1), /ntkEvery: got -1; allowed: an integer in \[0, 100000\]/],
+    ['ntkEvery with too many readout outputs', (c) => ((c.ntk = false), (c.ntkEvery = 1), (c.sequences = { kind: 'gaussian', count: 64, n: 256, seed: 2 })), /ntkEvery: got 1; allowed: 0 with 32768 readout outputs/],
   ];
   for (const [name, patch, message] of cases) {
     it(name, () => {

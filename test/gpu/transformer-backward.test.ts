@@ -1,14 +1,15 @@
 // The GPU adjoint (attention-vjp-rows/keys.wgsl, head-gradients.wgsl, heun-combine.wgsl through
 // TransformerBackward) against the float64 reference.backward for a random cotangent of X^L,
 // and the training update (head-update.wgsl) against theta - tau L H dR/dtheta. Euler and Heun,
-// n = 1, H = 1, d in {2, 3, 8}, query tokens, several tiles, logits beyond f32's exp range.
+// n = 1, H = 1, d in {2, 3, 8}, query tokens, several tiles, logits beyond f32's exp range, and the
+// sphere variant (sphere-project.wgsl with the norms the forward kernel stores) for both steppers.
 
 import { describe, expect, it } from 'vitest';
 import { shaderSource } from '../../src/gpu/shaders';
 import { ReadbackPool } from '../../src/gpu/readback';
 import { gaussianBatch } from '../../src/labs/transformer/data';
 import { initHeads } from '../../src/labs/transformer/heads';
-import { backward, forward } from '../../src/labs/transformer/reference';
+import { backward, forward, onSphere } from '../../src/labs/transformer/reference';
 import { BwParamsLayout, CombineParamsLayout, TransformerBackward, UpdateParamsLayout } from '../../src/labs/transformer/backward';
 import { TransformerSimulation } from '../../src/labs/transformer/simulation';
 import type { Stepper } from '../../src/labs/transformer/types';
@@ -26,6 +27,7 @@ interface Case {
   H: number;
   stepper: Stepper;
   query?: boolean;
+  sphere?: boolean;
   qkScale: number;
   vScale: number;
   workgroupSize?: number;
@@ -37,6 +39,8 @@ const CASES: Case[] = [
   { name: 'd 8, k 5, H 2, Heun', batch: 2, n: 20, d: 8, k: 5, L: 2, H: 2, stepper: 'heun', qkScale: 0.5, vScale: 1 },
   { name: 'd 2, H 1, query, Heun, 2 tiles', batch: 2, n: 50, d: 2, k: 2, L: 3, H: 1, stepper: 'heun', query: true, qkScale: 1.5, vScale: 1, workgroupSize: 32 },
   { name: 'large logits, d 3, H 2, Heun', batch: 2, n: 30, d: 3, k: 3, L: 2, H: 2, stepper: 'heun', qkScale: 1.8, vScale: 0.5, workgroupSize: 16 },
+  { name: 'sphere, d 3, H 2, query, Euler', batch: 2, n: 9, d: 3, k: 3, L: 3, H: 2, stepper: 'euler', query: true, sphere: true, qkScale: 1.5, vScale: 1.5, workgroupSize: 16 },
+  { name: 'sphere, d 2, H 2, Heun, 2 tiles', batch: 2, n: 20, d: 2, k: 2, L: 3, H: 2, stepper: 'heun', sphere: true, qkScale: 2, vScale: 1.5, workgroupSize: 16 },
 ];
 
 const EPS = 2 ** -24;
@@ -53,7 +57,7 @@ const C = 64;
 
 describe('transformer backward struct layouts', () => {
   const files: [typeof BwParamsLayout | typeof UpdateParamsLayout | typeof CombineParamsLayout, string[]][] = [
-    [BwParamsLayout, ['attention-vjp-rows', 'attention-vjp-keys', 'head-gradients']],
+    [BwParamsLayout, ['attention-vjp-rows', 'attention-vjp-keys', 'head-gradients', 'sphere-project']],
     [UpdateParamsLayout, ['head-update']],
     [CombineParamsLayout, ['heun-combine']],
   ];
@@ -62,7 +66,7 @@ describe('transformer backward struct layouts', () => {
       it(`${layout.name} in transformer/${name}.wgsl is the layout the host packs`, () => {
         expect(shaderSource(`transformer/${name}.wgsl`)).toContain(layout.wgsl());
       });
-  it('the three backward passes share one BwParams declaration (lib/transformer-backward-params.wgsl)', () => {
+  it('the backward passes share one BwParams declaration (lib/transformer-backward-params.wgsl)', () => {
     expect(shaderSource('lib/transformer-backward-params.wgsl')).toContain(BwParamsLayout.wgsl());
     for (const name of files[0][1]) expect(shaderSource(`transformer/${name}.wgsl`).split('struct BwParams').length - 1).toBe(1);
   });
@@ -72,8 +76,9 @@ describe.skipIf(!env.gpu)(`transformer backward on ${env.note}`, () => {
   CASES.forEach((c, ci) => {
     gpuIt(env, `${c.name}: gradients match reference.backward; update matches theta - tau L H grad`, async (gpu) => {
       const heads = initHeads({ L: c.L, H: c.H, k: c.k, d: c.d, seed: 300 + ci, qkScale: c.qkScale, vScale: c.vScale, clip: 3 });
-      const tb = gaussianBatch({ batch: c.batch, n: c.n, d: c.d, seed: 400 + ci, query: c.query });
-      const opts = { stepper: c.stepper, sphere: false };
+      const raw = gaussianBatch({ batch: c.batch, n: c.n, d: c.d, seed: 400 + ci, query: c.query });
+      const tb = c.sphere ? onSphere(raw) : raw;
+      const opts = { stepper: c.stepper, sphere: c.sphere ?? false };
       const traj = forward(heads, tb, opts);
       const rand = testRandom(ci + 9);
       const P = Float64Array.from({ length: traj.states[0].length }, () => 2 * rand() - 1);
@@ -149,11 +154,11 @@ describe.skipIf(!env.gpu)(`transformer backward on ${env.note}`, () => {
     });
   });
 
-  gpuIt(env, 'sphere is refused; dispose frees every buffer; a disposed simulation is detected', async (gpu) => {
+  gpuIt(env, 'dispose frees every buffer; a disposed simulation is detected', async (gpu) => {
     const heads = initHeads({ L: 1, H: 1, k: 2, d: 2, seed: 1, qkScale: 1, vScale: 1, clip: 3 });
     const tb = gaussianBatch({ batch: 1, n: 3, d: 2, seed: 2 });
     const sphere = await TransformerSimulation.create(gpu, heads, tb, { stepper: 'euler', sphere: true });
-    await expect(TransformerBackward.create(gpu, sphere)).rejects.toThrow(/sphere/);
+    (await TransformerBackward.create(gpu, sphere)).dispose();
     sphere.dispose();
     const sim = await TransformerSimulation.create(gpu, heads, tb, { stepper: 'heun', sphere: false });
     const bw = await TransformerBackward.create(gpu, sim);

@@ -195,6 +195,10 @@ describe('transformer config: bad input names the field', () => {
     ['iterations range', { task: { kind: 'teacher' }, iterations: 1.5 }, 'iterations'],
     ['tau', { tau: 0 }, 'tau'],
     ['ntk with too many outputs', { ntk: true, sequences: { count: 64, n: 256 } }, 'ntk'],
+    ['ntkEvery negative', { task: { kind: 'teacher' }, ntkEvery: -1 }, 'ntkEvery'],
+    ['ntkEvery not an integer', { task: { kind: 'teacher' }, ntkEvery: 2.5 }, 'ntkEvery'],
+    ['ntkEvery beyond the iteration cap', { task: { kind: 'teacher' }, ntkEvery: 100001 }, 'ntkEvery'],
+    ['ntkEvery with too many outputs', { ntkEvery: 10, task: { kind: 'teacher' }, sequences: { count: 64, n: 256 } }, 'ntkEvery'],
   ];
   for (const [what, raw, field] of cases) {
     it(`${what} -> ${field}`, () => {
@@ -204,6 +208,16 @@ describe('transformer config: bad input names the field', () => {
       expect(e.message).toContain('allowed: ');
     });
   }
+
+  it('ntkEvery: default 0 (filled in), accepted with task "none" (nothing to track), refused beyond MAX_NTK_OUTPUTS outputs', () => {
+    expect(parseConfig({}).ntkEvery).toBe(0);
+    expect(parseConfig({ ntkEvery: 5 }).ntkEvery).toBe(5);
+    expect(parseConfig({ task: { kind: 'teacher' }, ntkEvery: '7' }).ntkEvery).toBe(7);
+    // 16 x 8 x 2 = 256 token outputs pass; 64 x 256 x 2 do not, and the message says why.
+    expect(parseConfig({ task: { kind: 'teacher' }, ntkEvery: 3 }).ntkEvery).toBe(3);
+    expect(fieldOf({ ntkEvery: 10, task: { kind: 'teacher' }, sequences: { count: 64, n: 256 } }).allowed).toMatch(/^0 with 32768 readout outputs .*at most 512/);
+    expect(fieldOf({ ntkEvery: -1 }).allowed).toBe('an integer in [0, 100000]');
+  });
 
   it('messages carry the allowed range', () => {
     expect(fieldOf({ L: 65 }).allowed).toBe('an integer in [1, 64]');

@@ -2,12 +2,16 @@
 // outcomes: generic discrete sequences, generic Gaussian mixtures and uniform boxes of distinct sizes
 // pass (r > 1e-8); a translated copy (dependency ~ e_i - e_j), a convolution (F_{mu*nu} = F_mu + F_nu),
 // a Dirac (affine by itself), Gaussians with equal covariance and more than d(d+1)/2 Gaussians fail.
-// Plus the empirical NTK of the simulated model and its degeneracy on duplicated sequences.
+// Plus the empirical NTK of the simulated model and its degeneracy on duplicated sequences, and its
+// lambda_min tracked during training (config ntkEvery, headless.ts) against a replay.
 
 import { describe, expect, it } from 'vitest';
 import { convolveDiscrete, gaussianBatch, randomDiscrete, translate } from '../../src/labs/transformer/data';
+import { parseConfig, toModel } from '../../src/labs/transformer/config';
 import { initHeads } from '../../src/labs/transformer/heads';
+import { ntkIterations, runHeadless } from '../../src/labs/transformer/headless';
 import { empiricalNtk, lseIndependence, logSumExpFeature } from '../../src/labs/transformer/ntk';
+import { trainStep } from '../../src/labs/transformer/reference';
 import type { Readout, TokenDistribution } from '../../src/labs/transformer/types';
 import { logSumExp } from '../../src/math/logsumexp';
 import { normal } from '../../src/math/rng';
@@ -136,5 +140,59 @@ describe('empirical NTK of the simulated model', () => {
     const { K, P, lambdaMin } = empiricalNtk(heads, tb, readout, opts);
     const traceMean = Array.from({ length: P }, (_, p) => K[p * P + p]).reduce((a, b) => a + b, 0) / P;
     expect(lambdaMin).toBeLessThan(1e-12 * traceMean);
+  });
+});
+
+describe('lambda_min tracking during training (config ntkEvery, headless CPU path)', () => {
+  // Teacher (L = 2, H = 2) -> student (L = 2, H = 2), 2 sequences of 3 tokens, pooled readout:
+  // P = 4 outputs, so every evaluation is 4 float64 backward passes.
+  const config = parseConfig({
+    d,
+    sequences: { kind: 'gaussian', count: 2, n: 3, seed: 4, scale: 1 },
+    L: 2,
+    H: 2,
+    init: { qk: 0.5, v: 0.3, seed: 3, clip: 3 },
+    task: { kind: 'teacher', L: 2, H: 2, seed: 1, qk: 1, v: 1, readout: 'pooled' },
+    tau: 0.5,
+    iterations: 7,
+    ntkEvery: 3,
+    record: 2,
+  });
+
+  it('ntkIterations: 0, every, 2 every, ... and the last, each once', () => {
+    expect(ntkIterations(7, 3)).toEqual([0, 3, 6, 7]);
+    expect(ntkIterations(6, 3)).toEqual([0, 3, 6]);
+    expect(ntkIterations(2, 10)).toEqual([0, 2]);
+    expect(ntkIterations(0, 4)).toEqual([0]);
+    expect(ntkIterations(5, 0)).toEqual([]);
+  });
+
+  it('ntk_lambda_min[j] is empiricalNtk(heads after ntk_lambda_iteration[j] steps).lambdaMin, bit for bit', async () => {
+    const s = await runHeadless(config, { gpu: null, backend: 'cpu-float64' });
+    const its = Array.from(s.arrays.ntk_lambda_iteration.data);
+    expect(its).toEqual([0, 3, 6, 7]);
+    expect(s.arrays.ntk_lambda_min.shape).toEqual([4]);
+    expect(s.arrays.ntk_lambda_min.dtype).toBe('f64');
+    expect(s.arrays.ntk_lambda_iteration.dtype).toBe('f64');
+    // Replay: the reference training loop, evaluating the NTK at the same iterations.
+    const m = toModel(config);
+    const want: number[] = [];
+    for (let it = 0; it <= m.iterations; it++) {
+      if (its.includes(it)) want.push(empiricalNtk(m.heads, m.tokens, m.readout, m.flow).lambdaMin);
+      if (it < m.iterations) trainStep(m.heads, m.tokens, m.readout, m.targets as Float64Array, m.flow, m.tau);
+    }
+    expect(Array.from(s.arrays.ntk_lambda_min.data)).toEqual(want);
+    expect(want.every((l) => l > 0)).toBe(true);
+    // Training moves the heads, so lambda_min moves too (the evaluations are not all of the initial heads).
+    expect(new Set(want).size).toBe(4);
+    expect(Array.from(s.arrays.Q.data)).toEqual(Array.from(m.heads.Q));
+  });
+
+  it('no tracking arrays with ntkEvery 0 or without a task', async () => {
+    const off = await runHeadless(parseConfig({ ...config, ntkEvery: 0 }), { gpu: null, backend: 'cpu-float64' });
+    expect(off.arrays.ntk_lambda_min).toBeUndefined();
+    const none = await runHeadless(parseConfig({ ...config, task: { kind: 'none', readout: 'pooled' }, iterations: 0 }), { gpu: null, backend: 'cpu-float64' });
+    expect(none.arrays.ntk_lambda_min).toBeUndefined();
+    expect(none.arrays.ntk_lambda_iteration).toBeUndefined();
   });
 });

@@ -1,7 +1,7 @@
 // GPU adjoint of the transformer flow and the training update, for a TransformerSimulation whose
 // forward() has filled its per-layer states (NUMERICS.md "Backward" and "Training"; the float64
-// twins are backward() and trainStep() in reference.ts). Euler and Heun; the sphere variant is
-// not implemented here (create() refuses it).
+// twins are backward() and trainStep() in reference.ts). Euler and Heun, with or without the
+// sphere normalisation.
 //
 // API:
 //   TransformerBackward.create(gpu, sim, workgroupSize?)
@@ -9,9 +9,15 @@
 //       with queue.writeBuffer before the submit); all L layers in one compute pass, no awaits
 //   bw.readGradients(): { dQ, dK, dV, dX, dQuery } (f32, layouts of Gradients)
 //   bw.update(tau): theta <- theta - tau L H dR/dtheta on the simulation's Q, K, V buffers
+//       (unconditional; TransformerTrainer has the guarded, counted variant)
+//   bw.cotangentIn: the buffer encodeBackward reads dR/dX^L from (the trainer's readout kernel
+//       writes it; with sphere the backward overwrites it with its projection)
+//   bw.gradientBuffers: { dQ, dK, dV } (f32 on the GPU, for the trainer's update)
 //   bw.dispose()
 //
 // Per layer l (from L-1 down to 0), P the cotangent of X^{l+1}, S = batch x rows x d:
+//   sphere: first P <- (P - y <y, P>)/|Y| in place (sphere-project.wgsl; y = X^{l+1}, |Y| from
+//          sim.buffers.norms, written by the forward pass), then as below with that P.
 //   Euler: rows pass (Z = X^l, U = dt/H P), key pass (out = P + J^T U), head gradients.
 //   Heun:  forward predictor (Xt into sim.buffers.scratch); rows/keys/gradients at Z = Xt with
 //          U = dt/(2H) P and addend 0 (-> Pt); combine u = P/2 + Pt, s = P + Pt; rows/keys/
@@ -20,6 +26,7 @@
 
 import type { GpuContext } from '../../gpu/device';
 import { checkWorkgroupSize, dispatchGrid } from '../../gpu/dispatch';
+import { assertStorageFits } from '../../gpu/limits';
 import { pipelineCacheFor } from '../../gpu/pipelines';
 import { ReadbackPool } from '../../gpu/readback';
 import { GpuResources, STORAGE_RW, UNIFORM_W } from '../../gpu/resources';
@@ -76,36 +83,53 @@ export class TransformerBackward {
     private readonly bufs: { cot: GPUBuffer[]; dq: GPUBuffer; dk: GPUBuffer; dv: GPUBuffer; result: GPUBuffer },
   ) {}
 
+  /** Where encodeBackward reads dR/dX^L (batch x rows x d, f32); with sphere it is projected in place. */
+  get cotangentIn(): GPUBuffer {
+    return this.bufs.cot[0];
+  }
+
+  /** dR/dtheta after encodeBackward (layouts of Q, K, V). */
+  get gradientBuffers(): { dQ: GPUBuffer; dK: GPUBuffer; dV: GPUBuffer } {
+    return { dQ: this.bufs.dq, dK: this.bufs.dk, dV: this.bufs.dv };
+  }
+
   static async create(gpu: GpuContext, sim: TransformerSimulation, workgroupSize = 64): Promise<TransformerBackward> {
     const { device } = gpu;
-    if (sim.sphere) throw new Error('TransformerBackward: the sphere variant is not implemented on the GPU');
     checkWorkgroupSize(device, workgroupSize);
-    const { L, H, k, d, batch, n, rows, stepper } = sim;
+    const { L, H, k, d, batch, n, rows, stepper, sphere } = sim;
     const S = batch * rows * d;
     const wg = workgroupSize;
     const cache = pipelineCacheFor(device);
     const c = { D: d, KQ: k, WG: wg };
-    const [rowsPipe, keysPipe, gradPipe, updPipe, combPipe] = await Promise.all([
+    const [rowsPipe, keysPipe, gradPipe, updPipe, combPipe, projPipe] = await Promise.all([
       cache.compute('transformer/attention-vjp-rows.wgsl', 'main', c),
       cache.compute('transformer/attention-vjp-keys.wgsl', 'main', c),
       cache.compute('transformer/head-gradients.wgsl', 'main', c),
       cache.compute('transformer/head-update.wgsl', 'main', { WG: wg }),
       cache.compute('transformer/heun-combine.wgsl', 'main', { WG: wg }),
+      sphere ? cache.compute('transformer/sphere-project.wgsl', 'main', { D: d, WG: wg }) : null,
     ]);
     const tiles = Math.ceil(rows / wg);
     const rowsGrid = dispatchGrid(device, 'batch x heads x row tiles', batch * H * tiles * wg, wg);
     const keysGrid = dispatchGrid(device, 'batch x row tiles', batch * tiles * wg, wg);
     const gradGrid = dispatchGrid(device, 'head parameters of a layer', H * (2 * k * d + d * d), wg);
     const elemGrid = dispatchGrid(device, 'state entries', S, wg);
+    const rowGrid = dispatchGrid(device, 'state rows', batch * rows, wg);
     const paramCount = L * H * (2 * k * d + d * d);
     const updGrid = dispatchGrid(device, 'parameters', paramCount, wg);
 
+    // The largest buffer: per (sequence, head, row) quantities of the rows pass (~170 MB at
+    // B = 64, n = 256, H = 256, d = k = 2); checked so an oversized run names the limit instead of
+    // failing validation.
+    assertStorageFits(device, 'backward row quantities batch x H x rows', batch * H * rows, 4 * (2 * k + 2 * d + 2));
     const res = new GpuResources(device, 'TransformerBackward');
     try {
       const slot = Math.max(BwParamsLayout.size, device.limits.minUniformBufferOffsetAlignment);
       const heun = stepper === 'heun';
       const perLayer = heun ? 2 : 1;
-      const ub = new Uint8Array(L * perLayer * slot + slot);
+      // Slots: per (layer, stage) VJP parameters, the Heun combine, then (sphere) one per layer
+      // for the projection (zOff = offset of X^{l+1}).
+      const ub = new Uint8Array(L * perLayer * slot + slot + (sphere ? L * slot : 0));
       const slotOf = (l: number, stage: number): number => (l * perLayer + stage) * slot;
       for (let l = 0; l < L; l++) {
         const common = { batch, n, rows, heads: H, layer: l, pad: 0 };
@@ -118,6 +142,9 @@ export class TransformerBackward {
       }
       const combineSlot = L * perLayer * slot;
       ub.set(new Uint8Array(CombineParamsLayout.pack({ count: S })), combineSlot);
+      const projSlot = (l: number): number => combineSlot + slot + l * slot;
+      if (sphere)
+        for (let l = 0; l < L; l++) ub.set(new Uint8Array(BwParamsLayout.pack({ batch, n, rows, heads: H, layer: l, zOff: (l + 1) * S, uScale: 0, pad: 0 })), projSlot(l));
       const uniforms = res.buffer('params', ub.byteLength, UNIFORM_W, ub);
       const updUniforms = res.buffer('updateParams', UpdateParamsLayout.size, UNIFORM_W);
       const stride = 2 * k + 2 * d + 2;
@@ -131,7 +158,7 @@ export class TransformerBackward {
       const dq = res.buffer('dQ', 4 * L * H * k * d, STORAGE_RW);
       const dk = res.buffer('dK', 4 * L * H * k * d, STORAGE_RW);
       const dv = res.buffer('dV', 4 * L * H * d * d, STORAGE_RW);
-      const { Q, K, V, logPi, scratch } = sim.buffers;
+      const { Q, K, V, logPi, scratch, norms } = sim.buffers;
 
       let count = 0;
       const step = (pipeline: GPUComputePipeline, grid: Grid, entries: (GPUBuffer | { buffer: GPUBuffer; offset: number; size: number })[]): Step => ({
@@ -165,6 +192,7 @@ export class TransformerBackward {
         } else {
           layers[l] = vjp(slotOf(l, 0), sim.states, P, P, next);
         }
+        if (projPipe) layers[l].unshift(step(projPipe, rowGrid, [uni(projSlot(l)), sim.states, norms, P]));
         cur = 1 - cur;
       }
       const upd = step(updPipe, updGrid, [updUniforms, Q, K, V, dq, dk, dv]);

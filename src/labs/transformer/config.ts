@@ -20,6 +20,9 @@
 //                {"kind": "targets", "readout", "targets": B x n x e (token) or B x e (pooled, query)};
 //                each with "readout": "token" | "pooled" | "query" or {"kind", "B": e x d} (default token, B = I)
 //   tau, iterations, ntk, record   see params.ts
+//   ntkEvery     integer >= 0 (default 0 = off): with a teacher or targets task, lambda_min of the
+//                empirical NTK at iterations 0, ntkEvery, 2 ntkEvery, ... and the last (headless.ts);
+//                refused when the readout has more than MAX_NTK_OUTPUTS outputs; ignored for task "none"
 
 import { cholesky } from '../../math/linalg';
 import { validateMatrix, validateVector } from '../../io/matrix';
@@ -27,7 +30,7 @@ import { isRecord, integerField, rejectUnknownKeys, schemaReader } from '../conf
 import { FieldError } from '../schema';
 import { gaussianBatch, mixtureBatch, randomDiscrete, uniformBoxBatch, type BatchShape } from './data';
 import { clusteringHeads, initHeads } from './heads';
-import { forward, outputCount, readoutOutputs, rowsOf } from './reference';
+import { forward, onSphere, outputCount, readoutOutputs, rowsOf } from './reference';
 import type { FlowOptions, Heads, Readout, ReadoutKind, Stepper, TokenBatch, TokenDistribution } from './types';
 import {
   D_MAX,
@@ -95,12 +98,14 @@ export interface TransformerConfig {
   tau: number;
   iterations: number;
   ntk: boolean;
+  /** Iterations between empirical-NTK lambda_min evaluations during training (0: off). Parsed configs always have it. */
+  ntkEvery?: number;
   record: number;
 }
 
 // ---- parsing ------------------------------------------------------------------------------------
 
-const TOP_KEYS = ['d', 'sequences', 'queries', 'L', 'H', 'k', 'integrator', 'sphere', 'params', 'init', 'task', 'tau', 'iterations', 'ntk', 'record'] as const;
+const TOP_KEYS = ['d', 'sequences', 'queries', 'L', 'H', 'k', 'integrator', 'sphere', 'params', 'init', 'task', 'tau', 'iterations', 'ntk', 'ntkEvery', 'record'] as const;
 const READOUT_KINDS = ['token', 'pooled', 'query'] as const;
 const SEQUENCE_KINDS = ['gaussian', 'uniform', 'discrete', 'gmm'] as const;
 
@@ -343,9 +348,13 @@ export function parseConfig(raw: unknown): TransformerConfig {
 
   const ntk = schema.scalar('ntk', raw.ntk) as boolean;
   const rows = n + (readout.kind === 'query' ? 1 : 0);
+  const outputs = readout.kind === 'token' ? batch * n * readout.B.length : batch * readout.B.length;
   if (ntk) {
-    const P = readout.kind === 'token' ? batch * n * readout.B.length : batch * readout.B.length;
-    if (P > MAX_NTK_OUTPUTS) throw new FieldError('ntk', ntk, `false with ${P} readout outputs (the empirical NTK takes one backward pass per output: at most ${MAX_NTK_OUTPUTS}; use a pooled readout or fewer sequences)`);
+    if (outputs > MAX_NTK_OUTPUTS) throw new FieldError('ntk', ntk, `false with ${outputs} readout outputs (the empirical NTK takes one backward pass per output: at most ${MAX_NTK_OUTPUTS}; use a pooled readout or fewer sequences)`);
+  }
+  const ntkEvery = schema.number('ntkEvery', raw.ntkEvery);
+  if (ntkEvery > 0 && task.kind !== 'none' && outputs > MAX_NTK_OUTPUTS) {
+    throw new FieldError('ntkEvery', ntkEvery, `0 with ${outputs} readout outputs (lambda_min tracking takes one backward pass per output and evaluation: at most ${MAX_NTK_OUTPUTS}; use a pooled readout or fewer sequences)`);
   }
 
   let record: number;
@@ -356,7 +365,7 @@ export function parseConfig(raw: unknown): TransformerConfig {
     throw new FieldError('record', record, `record * B * rows * d = ${record}*${batch}*${rows}*${d} = ${recorded} floats exceed the cap ${MAX_RECORDED_VALUES}: record <= ${Math.floor(MAX_RECORDED_VALUES / (batch * rows * d))}`);
   }
 
-  const out: TransformerConfig = { d, sequences, L, H, k, integrator, sphere, task, tau, iterations, ntk, record };
+  const out: TransformerConfig = { d, sequences, L, H, k, integrator, sphere, task, tau, iterations, ntk, ntkEvery, record };
   if (queries) out.queries = queries;
   if (params) out.params = params;
   else out.init = init;
@@ -379,6 +388,8 @@ export interface TransformerModel {
   tau: number;
   iterations: number;
   ntk: boolean;
+  /** Iterations between lambda_min evaluations of the empirical NTK during training (0: off). */
+  ntkEvery: number;
 }
 
 const flat = (a: readonly unknown[]): Float64Array => Float64Array.from(a.flat(3) as number[]);
@@ -424,14 +435,6 @@ function tokenBatch(c: TransformerConfig, query: boolean): TokenBatch {
   }
 }
 
-function normaliseRows(a: Float64Array | null, d: number): void {
-  if (!a) return;
-  for (let o = 0; o < a.length; o += d) {
-    const r = Math.hypot(...a.subarray(o, o + d));
-    if (r > 0) for (let c = 0; c < d; c++) a[o + c] /= r;
-  }
-}
-
 function toReadout(r: ReadoutConfig): Readout {
   return { kind: r.kind, e: r.B.length, B: Float64Array.from(r.B.flat()) };
 }
@@ -444,12 +447,9 @@ export function recordLayers(L: number, record: number): number[] {
 /** Builds the reference's inputs from a validated config (heads, tokens, flow options, readout, targets). */
 export function toModel(c: TransformerConfig): TransformerModel {
   const readout = toReadout(c.task.readout);
-  const tokens = tokenBatch(c, readout.kind === 'query');
+  const drawn = tokenBatch(c, readout.kind === 'query');
+  const tokens = c.sphere ? onSphere(drawn) : drawn;
   const flow: FlowOptions = { stepper: c.integrator, sphere: c.sphere };
-  if (c.sphere) {
-    normaliseRows(tokens.x, c.d);
-    normaliseRows(tokens.query, c.d);
-  }
   let heads: Heads;
   if (c.params) heads = explicitHeads(c, c.params);
   else if (c.init?.kind === 'clustering') heads = clusteringHeads(c.d, c.init.beta, c.init.T, c.L);
@@ -468,7 +468,7 @@ export function toModel(c: TransformerConfig): TransformerModel {
     targets = Float64Array.from((t.targets as unknown[]).flat(2) as number[]);
     if (targets.length !== outputCount(readout, tokens)) throw new Error('toModel: targets do not match the readout (config not validated?)');
   }
-  return { heads, tokens, flow, readout, targets, teacher, recordLayers: recordLayers(c.L, c.record), tau: c.tau, iterations: c.iterations, ntk: c.ntk };
+  return { heads, tokens, flow, readout, targets, teacher, recordLayers: recordLayers(c.L, c.record), tau: c.tau, iterations: c.iterations, ntk: c.ntk, ntkEvery: c.ntkEvery ?? 0 };
 }
 
 /** Each sequence as a discrete token distribution (atoms and weights pi), for the NTK injectivity test. */

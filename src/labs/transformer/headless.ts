@@ -2,31 +2,39 @@
 // -> model (toModel) -> `iterations` conditional-Wasserstein training steps on the GPU or the
 // float64 reference -> a final forward pass with the trained heads -> Snapshot.
 //
-// GPU path, per iteration: TransformerSimulation.forward() -> read X^L (query rows included) ->
-// readout, risk and P = dR/dX^L on the host in float64 (reference.ts riskAndCotangent) ->
-// TransformerBackward.backward(P) -> update(tau). CPU path: reference.trainStep.
-// The sphere variant has no GPU backward: a GPU run with sphere: true and iterations > 0 runs on
-// the CPU reference instead, and says so (meta.fallback, a warning on stderr).
+// GPU path: TransformerTrainer (trainer.ts), everything on the GPU: per submit a chunk of up to
+// CHUNK iterations (forward, readout + risk + cotangent, backward, guarded update) and a final
+// forward; between chunks only the 16-byte status is read (a halt stops the run early), and the
+// risk history once at the end. Sphere runs train on the GPU too (sphere backward). CPU path:
+// reference.trainStep. Either path: a non-finite risk is an error naming the iteration and tau
+// (the GPU keeps the last finite heads; the error is what the CLI reports).
 //
-// Snapshot arrays — f32 from the GPU, f64 from the CPU except risk (always f64, computed on the host):
+// Snapshot arrays — f32 from the GPU, f64 from the CPU:
 //   tokens (record, B, n, d)   the token rows of X^l at the recorded depths l (meta.recordLayers),
 //                              forward pass of the final (trained) heads
-//   risk (iterations + 1)      risk before each step and after the last; absent for task "none"
+//   risk (iterations + 1)      risk before each step and after the last (GPU: computed in f32 by
+//                              readout-risk.wgsl); absent for task "none"
 //   Q, K (L, H, k, d), V (L, H, d, d)   the final heads
 //   ntk_ratio () f64, ntk_dependency (B) f64   config.ntk only: ntk.ts lseIndependence on the
 //                              input sequences (s_min/s_max and the dependency vector)
+//   ntk_lambda_min (m) f64, ntk_lambda_iteration (m) f64   config.ntkEvery > 0 with a task:
+//                              lambda_min of the empirical NTK (ntk.ts empiricalNtk, float64, on the
+//                              heads of that iteration: the GPU's f32 heads read back, or the CPU's)
+//                              at iterations 0, ntkEvery, 2 ntkEvery, ... and the last
 
 import type { GpuContext } from '../../gpu/device';
-import { ReadbackPool } from '../../gpu/readback';
 import { APP_VERSION } from '../../io/app-version';
 import type { NdArray, Snapshot } from '../../io/snapshot-types';
-import type { Backend, HeadlessOptions } from '../lab';
-import { TransformerBackward } from './backward';
+import type { HeadlessOptions } from '../lab';
 import { sequenceDistributions, toModel, type TransformerConfig, type TransformerModel } from './config';
-import { lseIndependence } from './ntk';
+import { empiricalNtk, lseIndependence } from './ntk';
 import { forward, riskAndCotangent, rowsOf, trainStep } from './reference';
+import type { Heads } from './types';
 
 export const LAB_ID = 'transformer';
+
+/** Iterations per GPU submit (each chunk ends with a forward pass and a 16-byte status read). */
+const CHUNK = 64;
 
 /** What a training run leaves behind: final heads, recorded token states, the risk curve. */
 interface TrainResult {
@@ -36,7 +44,11 @@ interface TrainResult {
   /** (record, B, n, d) token rows of the recorded depths. */
   tokens: Float32Array | Float64Array;
   /** iterations + 1 entries, or null without targets. */
-  risk: Float64Array | null;
+  risk: Float32Array | Float64Array | null;
+  /** lambda_min of the empirical NTK at ntkIterations (empty when not tracked). */
+  lambdaMin: number[];
+  /** Milliseconds spent in the NTK evaluations. */
+  ntkMs: number;
 }
 
 /** Token rows (query rows dropped) of the recorded depths of a flat (L+1) x B x rows x d state array. */
@@ -51,55 +63,108 @@ function recordedTokens<T extends Float32Array | Float64Array>(m: TransformerMod
   return out;
 }
 
+/** Iterations whose heads get a lambda_min evaluation: 0, every, 2 every, ... <= steps, and steps. */
+export function ntkIterations(steps: number, every: number): number[] {
+  if (!(every > 0)) return [];
+  const out: number[] = [];
+  for (let i = 0; i <= steps; i += every) out.push(i);
+  if (out[out.length - 1] !== steps) out.push(steps);
+  return out;
+}
+
+/** The iterations of lambda_min tracking for this model (none without targets or with ntkEvery 0). */
+function trackedIterations(m: TransformerModel): number[] {
+  return m.targets ? ntkIterations(m.iterations, m.ntkEvery) : [];
+}
+
+function haltError(iteration: number, risk: number | string, tau: number): Error {
+  return new Error(`transformer: the risk became ${risk} at iteration ${iteration} with tau = ${tau} (training diverged; lower tau)`);
+}
+
+/** lambda_min of the empirical NTK of `heads` (float64) and the time it took. */
+function lambdaMinOf(m: TransformerModel, heads: Heads): { value: number; ms: number } {
+  const t0 = performance.now();
+  const value = empiricalNtk(heads, m.tokens, m.readout, m.flow).lambdaMin;
+  return { value, ms: performance.now() - t0 };
+}
+
 function trainOnCpu(m: TransformerModel, onProgress?: (f: number) => void): TrainResult {
   const heads = m.heads;
   const steps = m.targets ? m.iterations : 0;
   const risk = m.targets ? new Float64Array(steps + 1) : null;
+  const track = new Set(trackedIterations(m));
+  const lambdaMin: number[] = [];
+  let ntkMs = 0;
+  const evaluate = (): void => {
+    const r = lambdaMinOf(m, heads);
+    lambdaMin.push(r.value);
+    ntkMs += r.ms;
+  };
   for (let it = 0; it < steps; it++) {
-    (risk as Float64Array)[it] = trainStep(heads, m.tokens, m.readout, m.targets as Float64Array, m.flow, m.tau);
+    if (track.has(it)) evaluate();
+    const r = trainStep(heads, m.tokens, m.readout, m.targets as Float64Array, m.flow, m.tau);
+    if (!Number.isFinite(r)) throw haltError(it, r, m.tau);
+    (risk as Float64Array)[it] = r;
     onProgress?.((it + 1) / (steps + 1));
   }
+  if (track.has(steps)) evaluate();
   const traj = forward(heads, m.tokens, m.flow);
-  if (risk && m.targets) risk[steps] = riskAndCotangent(m.readout, m.tokens, traj.states[heads.L], m.targets).risk;
+  if (risk && m.targets) {
+    risk[steps] = riskAndCotangent(m.readout, m.tokens, traj.states[heads.L], m.targets).risk;
+    if (!Number.isFinite(risk[steps])) throw haltError(steps, risk[steps], m.tau);
+  }
   const tokens = recordedTokens(m, (l) => traj.states[l], (len) => new Float64Array(len));
-  return { Q: heads.Q, K: heads.K, V: heads.V, tokens, risk };
+  return { Q: heads.Q, K: heads.K, V: heads.V, tokens, risk, lambdaMin, ntkMs };
 }
 
 async function trainOnGpu(gpu: GpuContext, m: TransformerModel, onProgress?: (f: number) => void): Promise<TrainResult & { gpuMs: number }> {
-  // Imported here so a CPU-only run never compiles a shader.
-  const { TransformerSimulation } = await import('./simulation');
+  // Imported here so a CPU-only run never loads the GPU classes.
+  const { TransformerTrainer } = await import('./trainer');
   const start = performance.now();
-  const { L } = m.heads;
   const steps = m.targets ? m.iterations : 0;
-  const sim = await TransformerSimulation.create(gpu, m.heads, m.tokens, m.flow);
-  let bw: TransformerBackward | null = null;
-  const readback = new ReadbackPool(gpu.device, 'TransformerHeadless.readback');
+  const trainer = await TransformerTrainer.create(gpu, { heads: m.heads, tokens: m.tokens, flow: m.flow, readout: m.readout, targets: m.targets, tau: m.tau, capacity: steps });
   try {
-    if (steps > 0) bw = await TransformerBackward.create(gpu, sim);
-    const risk = m.targets ? new Float64Array(steps + 1) : null;
-    const S = sim.batch * sim.rows * sim.d;
-    let states: Float32Array = new Float32Array(0);
-    for (let it = 0; it <= steps; it++) {
-      sim.forward();
-      states = await sim.readStates();
-      if (!m.targets || !risk) break;
-      const XL = Float64Array.from(states.subarray(L * S, (L + 1) * S));
-      const { risk: r, cotangent } = riskAndCotangent(m.readout, m.tokens, XL, m.targets);
-      risk[it] = r;
-      if (it === steps) break;
-      if (!Number.isFinite(r)) throw new Error(`transformer: the risk became ${r} at iteration ${it} (lower tau)`);
-      (bw as TransformerBackward).backward(cotangent);
-      (bw as TransformerBackward).update(m.tau);
-      onProgress?.((it + 1) / (steps + 1));
+    const track = trackedIterations(m);
+    const lambdaMin: number[] = [];
+    let ntkMs = 0;
+    const evaluate = async (): Promise<void> => {
+      const h = await trainer.readHeads();
+      const r = lambdaMinOf(m, { ...m.heads, Q: Float64Array.from(h.Q), K: Float64Array.from(h.K), V: Float64Array.from(h.V) });
+      lambdaMin.push(r.value);
+      ntkMs += r.ms;
+    };
+    const submit = (count: number): void => {
+      const encoder = gpu.device.createCommandEncoder({ label: 'TransformerHeadless.encoder' });
+      trainer.encodeIterations(encoder, count);
+      gpu.device.queue.submit([encoder.finish()]);
+    };
+    if (track[0] === 0) await evaluate();
+    let next = track[0] === 0 ? 1 : 0;
+    if (steps === 0) submit(0);
+    for (let done = 0; done < steps; ) {
+      const stop = Math.min(done + CHUNK, steps, next < track.length ? track[next] : steps);
+      submit(stop - done);
+      done = stop;
+      const status = await trainer.readStatus();
+      if (status.halted) {
+        const r = await trainer.readRisk(status.haltIteration + 1);
+        throw haltError(status.haltIteration, r[status.haltIteration], m.tau);
+      }
+      if (next < track.length && track[next] === done) {
+        await evaluate();
+        next++;
+      }
+      onProgress?.(done / (steps + 1));
     }
+    const risk = m.targets ? await trainer.readRisk(steps + 1) : null;
+    if (risk && !Number.isFinite(risk[steps])) throw haltError(steps, risk[steps], m.tau);
+    const states = await trainer.sim.readStates();
+    const S = trainer.sim.batch * trainer.sim.rows * trainer.sim.d;
     const tokens = recordedTokens(m, (l) => states.subarray(l * S, (l + 1) * S), (len) => new Float32Array(len));
-    const { Q, K, V } = sim.buffers;
-    const [q, k, v] = await Promise.all([readback.read(Q, 0, 4 * m.heads.Q.length), readback.read(K, 0, 4 * m.heads.K.length), readback.read(V, 0, 4 * m.heads.V.length)]);
-    return { Q: new Float32Array(q), K: new Float32Array(k), V: new Float32Array(v), tokens, risk, gpuMs: performance.now() - start };
+    const { Q, K, V } = await trainer.readHeads();
+    return { Q, K, V, tokens, risk, lambdaMin, ntkMs, gpuMs: performance.now() - start - ntkMs };
   } finally {
-    readback.dispose();
-    bw?.dispose();
-    sim.dispose();
+    trainer.dispose();
   }
 }
 
@@ -110,16 +175,8 @@ export async function runHeadless(config: TransformerConfig, options: HeadlessOp
   const m = toModel(config);
   const setupMs = performance.now() - wallStart;
 
-  let gpu = options.gpu;
-  let backend: Backend = options.backend;
-  let fallback: string | null = null;
-  if (gpu && config.sphere && m.targets && m.iterations > 0) {
-    fallback = 'sphere: true with training: the GPU backward has no sphere variant, so this run used the float64 CPU reference';
-    console.warn(`flowlab transformer: ${fallback}`);
-    gpu = null;
-    backend = 'cpu-float64';
-  }
-
+  const gpu = options.gpu;
+  const backend = options.backend;
   const trainStart = performance.now();
   let result: TrainResult;
   let gpuMs: number | undefined;
@@ -130,7 +187,7 @@ export async function runHeadless(config: TransformerConfig, options: HeadlessOp
   } else {
     result = trainOnCpu(m, options.onProgress);
   }
-  const trainingMs = performance.now() - trainStart;
+  const trainingMs = performance.now() - trainStart - result.ntkMs;
   options.onProgress?.(1);
 
   const { L, H, k, d } = m.heads;
@@ -142,6 +199,11 @@ export async function runHeadless(config: TransformerConfig, options: HeadlessOp
     K: arr(result.K, [L, H, k, d]),
     V: arr(result.V, [L, H, d, d]),
   };
+  const tracked = trackedIterations(m);
+  if (tracked.length > 0) {
+    arrays.ntk_lambda_min = { dtype: 'f64', shape: [tracked.length], data: Float64Array.from(result.lambdaMin) };
+    arrays.ntk_lambda_iteration = { dtype: 'f64', shape: [tracked.length], data: Float64Array.from(tracked) };
+  }
 
   let ntk: Record<string, unknown> | null = null;
   let ntkMs: number | undefined;
@@ -172,8 +234,7 @@ export async function runHeadless(config: TransformerConfig, options: HeadlessOp
       appVersion: APP_VERSION,
       backend,
       adapter: gpu ? gpu.adapterDescription : 'CPU (float64 TypeScript reference)',
-      precision: gpu ? 'float32 (risk and cotangent float64 on the host)' : 'float64',
-      ...(fallback ? { fallback, requestedBackend: options.backend } : {}),
+      precision: gpu ? 'float32 (every kernel, the readout, risk and cotangent included: risk is f32 from the GPU; ntk_lambda_min is float64 on the f32 heads)' : 'float64',
       seed: config.init?.kind === 'gaussian' ? config.init.seed : null,
       seeds: {
         sequences: Array.isArray(seq) ? null : seq.seed,
@@ -197,6 +258,7 @@ export async function runHeadless(config: TransformerConfig, options: HeadlessOp
         ...(risk && risk.length > 1 ? { msPerIteration: trainingMs / (risk.length - 1) } : {}),
         ...(gpuMs !== undefined ? { gpuTotalMs: gpuMs } : {}),
         ...(ntkMs !== undefined ? { ntkMs } : {}),
+        ...(tracked.length > 0 ? { ntkTrackingMs: result.ntkMs } : {}),
         totalMs: performance.now() - wallStart,
       },
       createdAt: new Date().toISOString(),

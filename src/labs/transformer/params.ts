@@ -252,7 +252,20 @@ export const TRANSFORMER_PARAMS: readonly ParamSpec[] = [
     default: false,
     help:
       'Run the NTK injectivity check: log-sum-exp features of the input sequences modulo affine functions ' +
-      '(dependent when s_min/s_max < 1e-8) and the empirical NTK λ_min of the model.',
+      '(dependent when s_min/s_max < 1e-8), with the dependency vector and Dirac-like sequences. λ_min of the ' +
+      "model's empirical NTK is tracked separately (NTK λ_min every).",
+  },
+  {
+    kind: 'number',
+    key: 'ntkEvery',
+    label: 'NTK λ_min every',
+    min: 0,
+    max: MAX_ITERATIONS,
+    default: 0,
+    integer: true,
+    help:
+      'Track λ_min of the empirical NTK K = L H J J^T during training: evaluated in float64 (one backward pass per ' +
+      'readout output) at iterations 0, every, 2·every, … and the last. 0 = off; needs a teacher or targets task.',
   },
   {
     kind: 'number',
@@ -304,6 +317,7 @@ export const TRANSFORMER_PRESETS: readonly Preset<TransformerConfig>[] = [
       tau: 0.5,
       iterations: 600,
       ntk: false,
+      ntkEvery: 0,
       record: 9,
     },
   },
@@ -327,6 +341,7 @@ export const TRANSFORMER_PRESETS: readonly Preset<TransformerConfig>[] = [
       tau: 0.5,
       iterations: 0,
       ntk: false,
+      ntkEvery: 0,
       record: 65,
     },
   },
@@ -349,6 +364,7 @@ export const TRANSFORMER_PRESETS: readonly Preset<TransformerConfig>[] = [
       tau: 0.5,
       iterations: 0,
       ntk: false,
+      ntkEvery: 0,
       record: 17,
     },
   },
@@ -371,6 +387,7 @@ export const TRANSFORMER_PRESETS: readonly Preset<TransformerConfig>[] = [
       tau: 0.5,
       iterations: 0,
       ntk: true,
+      ntkEvery: 0,
       record: 5,
     },
   },

@@ -221,6 +221,11 @@ function normaliseRows(Y: Float64Array, d: number): Float64Array {
   return out;
 }
 
+/** The batch with every token and query token divided by its norm (the sphere variant's X^0). */
+export function onSphere(tb: TokenBatch): TokenBatch {
+  return { ...tb, x: normaliseRows(tb.x, tb.d), query: tb.query && normaliseRows(tb.query, tb.d) };
+}
+
 /** X^0..X^L. Euler: X + dt v(X); Heun: X + dt/2 (v(X) + v(X + dt v(X))); dt = 1/L; then normalise if sphere. */
 export function forward(heads: Heads, tb: TokenBatch, opts: FlowOptions): Trajectory {
   const states = [initialState(tb)];

@@ -6,12 +6,17 @@
 //   TransformerSimulation.create(gpu, heads, batch, options?)   heads: Heads (f64, rounded to f32
 //       once), batch: TokenBatch, options: FlowOptions (default Euler, no sphere) + workgroupSize
 //   sim.encodeForward(encoder) / sim.forward()    all L layers in one encoder, never awaits
+//   sim.encodeForwardIndirect(encoder, args)      the same dispatches with GPU-written workgroup
+//       counts (args: [x, y, z] u32; [0, 0, 0] makes it a no-op), grid in sim.forwardWorkgroups
 //   sim.readStates(): (L+1) x batch x rows x d    (rows = n + 1 with query tokens, else n)
 //   sim.readTokens(): (L+1) x batch x n x d       (the token rows only)
 //   sim.dispose()
 //   sim.states: the GPUBuffer (layout of readStates), e.g. for a renderer
-//   sim.buffers (Q, K, V, logPi, scratch) and sim.encodePredictor(pass, l): used by
-//       TransformerBackward (backward.ts), which also updates Q, K, V in place
+//   sim.buffers (Q, K, V, logPi, scratch, norms) and sim.encodePredictor(pass, l): used by
+//       TransformerBackward (backward.ts) and TransformerTrainer (trainer.ts), which update Q, K,
+//       V in place; sim.uploadHeads / sim.uploadTokens re-upload them (same shapes)
+//   norms (sphere only): |Y| of every row of every layer's unnormalised step, L x batch x rows,
+//       written by the forward kernel; the sphere backward projects the cotangent with it
 //
 // Each layer is one dispatch (Euler) or two (Heun: predictor into `scratch`, corrector into
 // X^{l+1}); the layer index and the state offsets reach the kernel through per-dispatch slots of
@@ -73,8 +78,11 @@ export class TransformerSimulation {
     readonly d: number,
     /** (L+1) x batch x rows x d, f32. */
     readonly states: GPUBuffer,
-    /** Q, K, V (f32, layouts of Heads), logPi, and the Heun scratch Xt | v(X) (2 x batch x rows x d). */
-    readonly buffers: { Q: GPUBuffer; K: GPUBuffer; V: GPUBuffer; logPi: GPUBuffer; scratch: GPUBuffer },
+    /**
+     * Q, K, V (f32, layouts of Heads), logPi, the Heun scratch Xt | v(X) (2 x batch x rows x d)
+     * and the sphere norms |Y| (L x batch x rows; written only with sphere).
+     */
+    readonly buffers: { Q: GPUBuffer; K: GPUBuffer; V: GPUBuffer; logPi: GPUBuffer; scratch: GPUBuffer; norms: GPUBuffer },
     readonly H: number,
     readonly k: number,
     readonly stepper: 'euler' | 'heun',
@@ -134,6 +142,7 @@ export class TransformerSimulation {
       init.set(initialState(tb));
       const states = res.buffer('states', init.byteLength, STORAGE_RW, init);
       const scratch = res.buffer('scratch', 4 * (stepper === 'heun' ? 2 * stateLen : 1), STORAGE_RW);
+      const norms = res.buffer('norms', 4 * (sphere ? L * batch * rows : 1), STORAGE_RW);
       const dispatches: Dispatch[] = [];
       for (let l = 0; l < L; l++)
         stages.forEach((_, s) => {
@@ -143,13 +152,13 @@ export class TransformerSimulation {
             layout: pipeline.getBindGroupLayout(0),
             entries: [
               { binding: 0, resource: { buffer: uniforms, offset: (l * stages.length + s) * slot, size: TfParamsLayout.size } },
-              ...[q, kb, v, logPi, states, scratch].map((buffer, i) => ({ binding: i + 1, resource: { buffer } })),
+              ...[q, kb, v, logPi, states, scratch, norms].map((buffer, i) => ({ binding: i + 1, resource: { buffer } })),
             ],
           });
           dispatches.push({ pipeline, bindGroup });
         });
       const readback = new ReadbackPool(device, 'TransformerSimulation.readback');
-      return new TransformerSimulation(device, res, readback, dispatches, workgroups, L, batch, n, rows, d, states, { Q: q, K: kb, V: v, logPi, scratch }, H, k, stepper, sphere);
+      return new TransformerSimulation(device, res, readback, dispatches, workgroups, L, batch, n, rows, d, states, { Q: q, K: kb, V: v, logPi, scratch, norms }, H, k, stepper, sphere);
     } catch (e) {
       res.dispose();
       throw e;
@@ -168,6 +177,27 @@ export class TransformerSimulation {
     pass.end();
   }
 
+  /** Workgroup grid [x, y] of every forward dispatch (what encodeForwardIndirect's args hold to run). */
+  get forwardWorkgroups(): [number, number] {
+    return [this.workgroups[0], this.workgroups[1]];
+  }
+
+  /**
+   * encodeForward with the workgroup counts read from `args` (u32 [x, y, z] at `offset`, a buffer
+   * with INDIRECT usage) by every dispatch: a kernel can decide on the GPU whether the forward
+   * pass runs (forwardWorkgroups) or not ([0, 0, 0]). Never awaits.
+   */
+  encodeForwardIndirect(encoder: GPUCommandEncoder, args: GPUBuffer, offset = 0): void {
+    this.assertLive();
+    const pass = encoder.beginComputePass({ label: 'TransformerSimulation.forwardIndirect' });
+    for (const { pipeline, bindGroup } of this.dispatches) {
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, bindGroup);
+      pass.dispatchWorkgroupsIndirect(args, offset);
+    }
+    pass.end();
+  }
+
   /**
    * Encodes the dispatch(es) that recompute layer l's Heun predictor Xt = X^l + dt v_l(X^l) into
    * buffers.scratch (the backward pass needs it); only for the Heun stepper.
@@ -179,6 +209,35 @@ export class TransformerSimulation {
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(this.workgroups[0], this.workgroups[1]);
+  }
+
+  /** Re-uploads Q, K, V (queue.writeBuffer, f32): same L, H, k, d. */
+  uploadHeads(heads: Heads): void {
+    this.assertLive();
+    const { L, H, k, d } = this;
+    if (heads.L !== L || heads.H !== H || heads.k !== k || heads.d !== d) {
+      throw new Error(`heads: expected L, H, k, d = ${L}, ${H}, ${k}, ${d}, got ${heads.L}, ${heads.H}, ${heads.k}, ${heads.d}`);
+    }
+    if (heads.Q.length !== L * H * k * d || heads.K.length !== L * H * k * d || heads.V.length !== L * H * d * d) {
+      throw new Error(`heads: expected Q, K of L*H*k*d = ${L * H * k * d} and V of L*H*d*d = ${L * H * d * d} entries`);
+    }
+    this.device.queue.writeBuffer(this.buffers.Q, 0, Float32Array.from(heads.Q));
+    this.device.queue.writeBuffer(this.buffers.K, 0, Float32Array.from(heads.K));
+    this.device.queue.writeBuffer(this.buffers.V, 0, Float32Array.from(heads.V));
+  }
+
+  /** Re-uploads X^0 and logPi (queue.writeBuffer, f32): same batch, n, d and query rows. */
+  uploadTokens(tb: TokenBatch): void {
+    this.assertLive();
+    const { batch, n, d } = this;
+    if (tb.batch !== batch || tb.n !== n || tb.d !== d || rowsOf(tb) !== this.rows) {
+      throw new Error(`tokens: expected batch, n, d, rows = ${batch}, ${n}, ${d}, ${this.rows}, got ${tb.batch}, ${tb.n}, ${tb.d}, ${rowsOf(tb)}`);
+    }
+    if (tb.x.length !== batch * n * d || tb.logPi.length !== batch * n) {
+      throw new Error(`tokens: expected x of batch*n*d = ${batch * n * d} and logPi of batch*n = ${batch * n} entries`);
+    }
+    this.device.queue.writeBuffer(this.buffers.logPi, 0, Float32Array.from(tb.logPi));
+    this.device.queue.writeBuffer(this.states, 0, Float32Array.from(initialState(tb)));
   }
 
   get isDisposed(): boolean {
