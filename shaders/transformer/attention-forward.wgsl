@@ -3,13 +3,10 @@
 //
 // One workgroup per (sequence b, tile of WG query rows), one invocation per row i (query token
 // included when rows = n + 1). For each head h = 0..H-1 of layer l the invocation forms
-// qz_i = Q z_i, then the sequence's n key tokens stream through workgroup memory in tiles of WG:
-// each invocation loads one key, stores kz_j = K z_j, z_j and log pi_j, and after the barrier every
-// row folds the tile into its online softmax in log space: running max M, S = sum exp(l - M),
-// a' = sum exp(l - M) z_j, with M_new = max(M, l) and both S and a' rescaled by exp(M - M_new),
-// so exp never sees a positive argument (logits of several hundred are fine in f32; a naive
-// exp(l) overflows above 88.7). a_i = a'/S, A_i = V a_i; the velocity is the mean over heads.
-// M starts at -3e38 (finite, so exp(M - l) = 0 for the first key without inf - inf).
+// qz_i = Q z_i, then the sequence's n key tokens stream through workgroup memory in tiles of WG
+// and every row folds each tile into its online softmax in log space (lib/attention-tile.wgsl:
+// loadKeyTile, foldKeyTile; exp never sees a positive argument, so logits of several hundred are
+// fine in f32). a_i = a'/S, A_i = V a_i; the velocity is the mean over heads.
 //
 // STAGE (dt = 1/L, Z the state attended to, X = X^l):
 //   0 Euler:           X^{l+1} = X + dt v(X)
@@ -62,9 +59,7 @@ struct TfParams {
 /// SPHERE: |Y| of every written row, L x batch x rows (bound, unused, without SPHERE).
 @group(0) @binding(7) var<storage, read_write> norms: array<f32>;
 
-var<workgroup> tileK: array<f32, WG * KQ>;
-var<workgroup> tileZ: array<f32, WG * D>;
-var<workgroup> tileL: array<f32, WG>;
+#include "lib/attention-tile.wgsl"
 
 /// Entry e of the attended state Z (X^l, or Xt in the corrector).
 fn zAt(e: u32) -> f32 {
@@ -116,53 +111,18 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
       }
       qz[r] = s;
     }
-    var m = -3.0e38;
-    var sum = 0.0;
-    // Zeroed explicitly per head (a `var` inside a loop is not reliably re-zeroed on every
-    // implementation; the first rescale by exp(-3e38 - l) = 0 would also clear it).
-    var a: array<f32, MAXD>;
-    for (var c = 0u; c < D; c++) {
-      a[c] = 0.0;
-    }
+    var soft = emptySoftmax();
     for (var j0 = 0u; j0 < n; j0 += WG) {
-      let js = min(j0 + lid, n - 1u);
-      let kb = (b * rows + js) * D;
-      var zj: array<f32, MAXD>;
-      for (var c = 0u; c < D; c++) {
-        zj[c] = zAt(kb + c);
-        tileZ[lid * D + c] = zj[c];
-      }
-      for (var r = 0u; r < KQ; r++) {
-        var s = 0.0;
-        for (var c = 0u; c < D; c++) {
-          s += kmat[mo + r * D + c] * zj[c];
-        }
-        tileK[lid * KQ + r] = s;
-      }
-      tileL[lid] = logPi[b * n + js];
+      loadKeyTile(b, mo, j0, lid);
       workgroupBarrier();
-      let count = min(WG, n - j0);
-      for (var t = 0u; t < count; t++) {
-        var lg = tileL[t];
-        for (var r = 0u; r < KQ; r++) {
-          lg += qz[r] * tileK[t * KQ + r];
-        }
-        let mNew = max(m, lg);
-        let scale = exp(m - mNew);
-        let w = exp(lg - mNew);
-        sum = sum * scale + w;
-        for (var c = 0u; c < D; c++) {
-          a[c] = a[c] * scale + w * tileZ[t * D + c];
-        }
-        m = mNew;
-      }
+      foldKeyTile(&soft, qz, min(WG, n - j0));
       workgroupBarrier();
     }
     let vo = p * D * D;
     for (var r = 0u; r < D; r++) {
       var s = 0.0;
       for (var c = 0u; c < D; c++) {
-        s += vmat[vo + r * D + c] * (a[c] / sum);
+        s += vmat[vo + r * D + c] * (soft.a[c] / soft.sum);
       }
       v[r] += s;
     }

@@ -1,8 +1,8 @@
 // Attention VJP, row pass (NUMERICS.md "Backward"; float64 twin: headVjp in
 // src/labs/transformer/reference.ts). For one layer l, every sequence b, head h and row i of the
 // attended state Z, with the head cotangent U_i = uScale * cot_i (uScale = dt/H for Euler):
-//   pass 1 over the keys (tiled through workgroup memory, online softmax in log space as in
-//          attention-forward.wgsl): LSE_i = M + log S and a_i = a'/S;
+//   pass 1 over the keys (tiled through workgroup memory, online softmax in log space,
+//          lib/attention-tile.wgsl as in attention-forward.wgsl): LSE_i = M + log S, a_i = a'/S;
 //   dA_i = V^T U_i,  c_i = <dA_i, a_i> (= sum_j W_ij dW_ij, since dW_ij = <dA_i, z_j>);
 //   pass 2 over the keys, the softmax recomputed: W_ij = exp(l_ij - LSE_i) (<= 1, never
 //          overflows), dl_ij = W_ij (<dA_i, z_j> - c_i),  dqz_i = sum_j dl_ij kz_j.
@@ -32,27 +32,11 @@ const MAXK = 16u;
 /// batch x H x rows x (2 KQ + 2 D + 2).
 @group(0) @binding(7) var<storage, read_write> rowbuf: array<f32>;
 
-var<workgroup> tileK: array<f32, WG * KQ>;
-var<workgroup> tileZ: array<f32, WG * D>;
-var<workgroup> tileL: array<f32, WG>;
+#include "lib/attention-tile.wgsl"
 
-fn loadTile(b: u32, mo: u32, j0: u32, lid: u32) {
-  let n = params.n;
-  let js = min(j0 + lid, n - 1u);
-  let kb = params.zOff + (b * params.rows + js) * D;
-  var zj: array<f32, MAXD>;
-  for (var c = 0u; c < D; c++) {
-    zj[c] = zsrc[kb + c];
-    tileZ[lid * D + c] = zj[c];
-  }
-  for (var r = 0u; r < KQ; r++) {
-    var s = 0.0;
-    for (var c = 0u; c < D; c++) {
-      s += kmat[mo + r * D + c] * zj[c];
-    }
-    tileK[lid * KQ + r] = s;
-  }
-  tileL[lid] = logPi[b * n + js];
+/// Entry e of the attended state Z (at element params.zOff of zsrc).
+fn zAt(e: u32) -> f32 {
+  return zsrc[params.zOff + e];
 }
 
 @compute @workgroup_size(WG)
@@ -84,32 +68,17 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
     }
     qz[r] = s;
   }
-  var m = -3.0e38;
-  var sum = 0.0;
-  var a: array<f32, MAXD>;
+  var soft = emptySoftmax();
   for (var j0 = 0u; j0 < n; j0 += WG) {
-    loadTile(b, mo, j0, lid);
+    loadKeyTile(b, mo, j0, lid);
     workgroupBarrier();
-    let count = min(WG, n - j0);
-    for (var t = 0u; t < count; t++) {
-      var lg = tileL[t];
-      for (var r = 0u; r < KQ; r++) {
-        lg += qz[r] * tileK[t * KQ + r];
-      }
-      let mNew = max(m, lg);
-      let scale = exp(m - mNew);
-      let w = exp(lg - mNew);
-      sum = sum * scale + w;
-      for (var c = 0u; c < D; c++) {
-        a[c] = a[c] * scale + w * tileZ[t * D + c];
-      }
-      m = mNew;
-    }
+    foldKeyTile(&soft, qz, min(WG, n - j0));
     workgroupBarrier();
   }
-  let lse = m + log(sum);
+  let lse = soft.m + log(soft.sum);
+  var a: array<f32, MAXD>;
   for (var c = 0u; c < D; c++) {
-    a[c] = a[c] / sum;
+    a[c] = soft.a[c] / soft.sum;
   }
   let vo = p * D * D;
   var dA: array<f32, MAXD>;
@@ -123,20 +92,19 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
     cc += dA[c] * a[c];
   }
   var dqz: array<f32, MAXK>;
+  for (var r = 0u; r < MAXK; r++) {
+    dqz[r] = 0.0;
+  }
   for (var j0 = 0u; j0 < n; j0 += WG) {
-    loadTile(b, mo, j0, lid);
+    loadKeyTile(b, mo, j0, lid);
     workgroupBarrier();
     let count = min(WG, n - j0);
     for (var t = 0u; t < count; t++) {
-      var lg = tileL[t];
-      for (var r = 0u; r < KQ; r++) {
-        lg += qz[r] * tileK[t * KQ + r];
-      }
       var dw = 0.0;
       for (var c = 0u; c < D; c++) {
         dw += dA[c] * tileZ[t * D + c];
       }
-      let dl = exp(lg - lse) * (dw - cc);
+      let dl = exp(keyLogit(qz, t) - lse) * (dw - cc);
       for (var r = 0u; r < KQ; r++) {
         dqz[r] += dl * tileK[t * KQ + r];
       }
