@@ -330,14 +330,79 @@ export interface Svd {
  * Thin SVD by one-sided (Hestenes) Jacobi. Unlike the eigendecomposition of M^T M, which squares
  * the condition number (sigma_min below ~1e-8 sigma_max is lost), one-sided Jacobi rotates the
  * columns of M itself and computes every singular value with an error of a few ulps relative to
- * the column norms (Demmel-Veselic 1992): the tool for rank and independence tests. Cost is
- * O(sweeps rows cols^2), fine for tall matrices (thousands x tens). Wide M is done via M^T.
+ * the column norms (Demmel-Veselic 1992): the tool for rank and independence tests. Wide M is
+ * done via M^T; tall M (rows >= 2 cols) is reduced to its R factor first (svdViaQr), so the cost
+ * is O(rows cols^2) for the QR plus O(sweeps cols^3) for the rotations.
  */
 export function svdJacobi(M: ArrayLike<number>, rows: number, cols: number): Svd {
   if (rows < cols) {
     const t = svdJacobi(transpose(M, rows, cols), cols, rows);
     return { values: t.values, U: t.V, V: t.U };
   }
+  if (rows >= 2 * cols && cols > 1) return svdViaQr(M, rows, cols);
+  return jacobiColumns(M, rows, cols);
+}
+
+/**
+ * Tall M (rows >= 2 cols): Householder QR first, M = Q R, then one-sided Jacobi on the cols x cols
+ * R, U = Q U_R. Same singular values (Householder QR is backward stable column by column, which is
+ * what keeps Jacobi's relative accuracy: Drmac-Veselic's preconditioning), and every Jacobi sweep
+ * streams columns of length cols instead of rows: for the empirical NTK's 1536 x 256 J^T, ~6x faster.
+ */
+function svdViaQr(M: ArrayLike<number>, m: number, n: number): Svd {
+  // Column j of A (length m) is contiguous; the reflector of column j lives in V_j = A[j][j..m).
+  const A = transpose(M, m, n);
+  const beta = new Float64Array(n);
+  const rdiag = new Float64Array(n);
+  for (let j = 0; j < n; j++) {
+    const o = j * m;
+    let sigma = 0;
+    for (let i = j; i < m; i++) sigma += A[o + i] * A[o + i];
+    const alpha = Math.sqrt(sigma);
+    if (alpha === 0) continue; // a zero column: H_j = I, r_jj = 0
+    // H = I - beta v v^T with v = x - r e_1, r = -sign(x_j) alpha (no cancellation in x_j - r);
+    // v^T v = 2 alpha (alpha + |x_j|).
+    const xj = A[o + j];
+    const r = xj > 0 ? -alpha : alpha;
+    A[o + j] = xj - r;
+    rdiag[j] = r;
+    beta[j] = 1 / (alpha * (alpha + Math.abs(xj)));
+    for (let k = j + 1; k < n; k++) {
+      const ok = k * m;
+      let t = 0;
+      for (let i = j; i < m; i++) t += A[o + i] * A[ok + i];
+      t *= beta[j];
+      for (let i = j; i < m; i++) A[ok + i] -= t * A[o + i];
+    }
+  }
+  // R (n x n, row-major) from the upper triangle; the diagonal from rdiag.
+  const R = new Float64Array(n * n);
+  for (let j = 0; j < n; j++) {
+    for (let i = 0; i < j; i++) R[i * n + j] = A[j * m + i];
+    R[j * n + j] = rdiag[j];
+  }
+  const inner = jacobiColumns(R, n, n);
+  // U = Q [U_R; 0]: apply H_{n-1} .. H_0 to each padded column.
+  const U = new Float64Array(m * n);
+  const col = new Float64Array(m);
+  for (let c = 0; c < n; c++) {
+    col.fill(0);
+    for (let i = 0; i < n; i++) col[i] = inner.U[i * n + c];
+    for (let j = n - 1; j >= 0; j--) {
+      if (beta[j] === 0) continue;
+      const o = j * m;
+      let t = 0;
+      for (let i = j; i < m; i++) t += A[o + i] * col[i];
+      t *= beta[j];
+      for (let i = j; i < m; i++) col[i] -= t * A[o + i];
+    }
+    for (let i = 0; i < m; i++) U[i * n + c] = col[i];
+  }
+  return { values: inner.values, U, V: inner.V };
+}
+
+/** One-sided Jacobi on the columns of M (rows >= cols). */
+function jacobiColumns(M: ArrayLike<number>, rows: number, cols: number): Svd {
   const m = rows;
   const n = cols;
   // Column j of M is row j of A (contiguous), so each rotation streams two rows.

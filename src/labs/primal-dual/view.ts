@@ -10,18 +10,12 @@
 // The pieces live in view-*.ts and charts-*.ts; this file only assembles them.
 
 import type { LabPage, ViewHost } from '../lab';
+import { initPage } from '../shared/init-page';
 import type { PrimalDualConfig } from './types';
 import { PrimalDualPage } from './view-page';
 
 export default async function createPrimalDualPage(host: ViewHost): Promise<LabPage<PrimalDualConfig>> {
-  const page = new PrimalDualPage(host, host.gpu);
-  try {
-    await page.init();
-  } catch (e) {
-    page.dispose();
-    throw e;
-  }
-  return page;
+  return initPage(new PrimalDualPage(host, host.gpu));
 }
 
 export { createPrimalDualPage };

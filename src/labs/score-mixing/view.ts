@@ -9,18 +9,12 @@
 // The pieces live in view-*.ts and charts-*.ts; this file only assembles them.
 
 import type { LabPage, ViewHost } from '../lab';
+import { initPage } from '../shared/init-page';
 import type { ScoreMixingConfig } from './types';
 import { ScoreMixingPage } from './view-page';
 
 export default async function createScoreMixingPage(host: ViewHost): Promise<LabPage<ScoreMixingConfig>> {
-  const page = new ScoreMixingPage(host, host.gpu);
-  try {
-    await page.init();
-  } catch (e) {
-    page.dispose();
-    throw e;
-  }
-  return page;
+  return initPage(new ScoreMixingPage(host, host.gpu));
 }
 
 export { createScoreMixingPage };

@@ -17,7 +17,8 @@
 //   Q, K (L, H, k, d), V (L, H, d, d)   the final heads
 //   ntk_ratio () f64, ntk_dependency (B) f64   config.ntk only: ntk.ts lseIndependence on the
 //                              input sequences (s_min/s_max and the dependency vector)
-//   ntk_lambda_min (m) f64, ntk_lambda_iteration (m) f64   config.ntkEvery > 0 with a task:
+//   ntk_lambda_min (m) f64, ntk_lambda_iteration (m) f64   config.ntkEvery > 0 with a task (skipped,
+//                              with meta.ntkTrackingSkipped and a warning, above MAX_NTK_OUTPUTS outputs):
 //                              lambda_min of the empirical NTK (ntk.ts empiricalNtk, float64, on the
 //                              heads of that iteration: the GPU's f32 heads read back, or the CPU's)
 //                              at iterations 0, ntkEvery, 2 ntkEvery, ... and the last
@@ -28,7 +29,8 @@ import type { NdArray, Snapshot } from '../../io/snapshot-types';
 import type { HeadlessOptions } from '../lab';
 import { sequenceDistributions, toModel, type TransformerConfig, type TransformerModel } from './config';
 import { empiricalNtk, lseIndependence } from './ntk';
-import { forward, riskAndCotangent, rowsOf, trainStep } from './reference';
+import { MAX_NTK_OUTPUTS } from './params';
+import { forward, outputCount, riskAndCotangent, rowsOf, trainStep } from './reference';
 import type { Heads } from './types';
 
 export const LAB_ID = 'transformer';
@@ -72,9 +74,21 @@ export function ntkIterations(steps: number, every: number): number[] {
   return out;
 }
 
-/** The iterations of lambda_min tracking for this model (none without targets or with ntkEvery 0). */
+/**
+ * Why lambda_min tracking was asked for (ntkEvery > 0) but is not done: more readout outputs than
+ * MAX_NTK_OUTPUTS (one float64 backward pass each). null: tracked, or not asked for.
+ */
+export function ntkTrackingSkip(m: TransformerModel): string | null {
+  if (!(m.ntkEvery > 0) || !m.targets) return null;
+  const P = outputCount(m.readout, m.tokens);
+  return P > MAX_NTK_OUTPUTS
+    ? `ntkEvery = ${m.ntkEvery} ignored: ${P} readout outputs exceed ${MAX_NTK_OUTPUTS} (lambda_min takes one float64 backward pass per output; use a pooled or query readout or fewer sequences)`
+    : null;
+}
+
+/** The iterations of lambda_min tracking for this model (none without targets, with ntkEvery 0 or when skipped). */
 function trackedIterations(m: TransformerModel): number[] {
-  return m.targets ? ntkIterations(m.iterations, m.ntkEvery) : [];
+  return m.targets && !ntkTrackingSkip(m) ? ntkIterations(m.iterations, m.ntkEvery) : [];
 }
 
 function haltError(iteration: number, risk: number | string, tau: number): Error {
@@ -200,6 +214,8 @@ export async function runHeadless(config: TransformerConfig, options: HeadlessOp
     V: arr(result.V, [L, H, d, d]),
   };
   const tracked = trackedIterations(m);
+  const trackingSkip = ntkTrackingSkip(m);
+  if (trackingSkip) console.warn(`flowlab transformer: ${trackingSkip}`);
   if (tracked.length > 0) {
     arrays.ntk_lambda_min = { dtype: 'f64', shape: [tracked.length], data: Float64Array.from(result.lambdaMin) };
     arrays.ntk_lambda_iteration = { dtype: 'f64', shape: [tracked.length], data: Float64Array.from(tracked) };
@@ -235,6 +251,7 @@ export async function runHeadless(config: TransformerConfig, options: HeadlessOp
       backend,
       adapter: gpu ? gpu.adapterDescription : 'CPU (float64 TypeScript reference)',
       precision: gpu ? 'float32 (every kernel, the readout, risk and cotangent included: risk is f32 from the GPU; ntk_lambda_min is float64 on the f32 heads)' : 'float64',
+      ...(trackingSkip ? { ntkTrackingSkipped: trackingSkip } : {}),
       seed: config.init?.kind === 'gaussian' ? config.init.seed : null,
       seeds: {
         sequences: Array.isArray(seq) ? null : seq.seed,

@@ -1,8 +1,8 @@
 // The transformer lab: batches of token sequences transported through depth by attention (a
 // mean-field limit of infinitely deep and wide transformers), heads trained by a conditional-
 // Wasserstein gradient flow (exact discrete adjoint), Gaussian closed forms, and the
-// log-sum-exp-modulo-affine NTK injectivity test. CLI/headless only for now: no loadPage, so the
-// page's lab picker does not offer it (src/app/app.ts).
+// log-sum-exp-modulo-affine NTK injectivity test. The page (view.ts: trajectories through depth,
+// training, attention, head particles, NTK check) loads lazily through loadPage.
 
 import type { LabDefinition } from '../lab';
 import { parseConfig, type TransformerConfig } from './config';
@@ -21,6 +21,12 @@ export const transformerLab: LabDefinition<TransformerConfig> = {
   defaultConfig: defaultTransformerConfig,
   parseConfig,
   runHeadless,
+  // Browser only: the dynamic import keeps three, d3 and the DOM out of the Node bundle (the CLI
+  // never calls loadPage; vite.cli.config.ts stubs ./view).
+  async loadPage() {
+    const view = await import('./view');
+    return view.default;
+  },
 };
 
 export default transformerLab;

@@ -141,8 +141,10 @@ export function lseIndependence(mus: TokenDistribution[], o: LseTestOptions = {}
   }
   if (diracs.length > 0) dependency[diracs[0]] = 1;
   const nrm = norm2(dependency);
-  let big = 0;
-  dependency.forEach((v, i) => (Math.abs(v) > Math.abs(dependency[big]) ? (big = i) : 0));
+  // Sign: the largest |entry| positive; near-ties (a translate's (e_i - e_j)/sqrt 2) go to the
+  // first index, so round-off in the SVD cannot flip the vector.
+  const top = Math.max(...Array.from(dependency, Math.abs));
+  const big = Math.max(0, dependency.findIndex((v) => Math.abs(v) >= (1 - 1e-9) * top));
   const sign = dependency[big] < 0 ? -1 : 1;
   for (let i = 0; i < m; i++) dependency[i] = (sign * dependency[i]) / (nrm || 1);
   return { independent: diracs.length === 0 && ratio >= threshold, ratio, singularValues, dependency, diracs, R0 };
@@ -157,22 +159,44 @@ export interface EmpiricalNtk {
   lambdaMin: number;
 }
 
-/** K = sum_{l,h} L H J_{l,h} J_{l,h}^T, row p of J from one backward pass with the unit cotangent e_p. */
+/** Sequence b of a batch as a batch of one (same layouts; the flow treats sequences independently). */
+function sequenceOf(tb: TokenBatch, b: number): TokenBatch {
+  const { n, d } = tb;
+  return {
+    batch: 1,
+    n,
+    d,
+    x: tb.x.slice(b * n * d, (b + 1) * n * d),
+    logPi: tb.logPi.slice(b * n, (b + 1) * n),
+    query: tb.query ? tb.query.slice(b * d, (b + 1) * d) : null,
+  };
+}
+
+/**
+ * K = sum_{l,h} L H J_{l,h} J_{l,h}^T, row p of J from one backward pass with the unit cotangent
+ * e_p. Sequences do not interact, so output p of sequence b only needs sequence b's flow: each
+ * backward runs on that one sequence (B times cheaper than on the whole batch, same numbers).
+ */
 export function empiricalNtk(heads: Heads, tb: TokenBatch, r: Readout, opts: FlowOptions): EmpiricalNtk {
-  const traj = forward(heads, tb, opts);
   const P = outputCount(r, tb);
   const nq = heads.Q.length;
   const nv = heads.V.length;
   const np = 2 * nq + nv;
   const J = new Float64Array(P * np);
-  const e = new Float64Array(P);
-  for (let p = 0; p < P; p++) {
-    e.fill(0);
-    e[p] = 1;
-    const g = backward(heads, tb, opts, traj, readoutVjp(r, tb, e));
-    J.set(g.dQ, p * np);
-    J.set(g.dK, p * np + nq);
-    J.set(g.dV, p * np + 2 * nq);
+  const perSequence = P / tb.batch;
+  const e = new Float64Array(perSequence);
+  for (let b = 0; b < tb.batch; b++) {
+    const one = sequenceOf(tb, b);
+    const traj = forward(heads, one, opts);
+    for (let q = 0; q < perSequence; q++) {
+      e.fill(0);
+      e[q] = 1;
+      const g = backward(heads, one, opts, traj, readoutVjp(r, one, e));
+      const p = b * perSequence + q;
+      J.set(g.dQ, p * np);
+      J.set(g.dK, p * np + nq);
+      J.set(g.dV, p * np + 2 * nq);
+    }
   }
   const LH = heads.L * heads.H;
   const K = new Float64Array(P * P);

@@ -264,8 +264,10 @@ export const TRANSFORMER_PARAMS: readonly ParamSpec[] = [
     default: 0,
     integer: true,
     help:
-      'Track λ_min of the empirical NTK K = L H J J^T during training: evaluated in float64 (one backward pass per ' +
-      'readout output) at iterations 0, every, 2·every, … and the last. 0 = off; needs a teacher or targets task.',
+      'Track λ_min of the empirical NTK K = L H J J^T during training: float64 on the CPU (one backward pass per ' +
+      'readout output; ~2 s for the teacher → student preset) at iterations 0, every, 2·every, … and the last (the ' +
+      'page: at the first picture past each multiple, in a worker). 0 = off; needs a teacher or targets task; ' +
+      'skipped, with a message, above 512 readout outputs.',
   },
   {
     kind: 'number',
@@ -313,11 +315,11 @@ export const TRANSFORMER_PRESETS: readonly Preset<TransformerConfig>[] = [
       integrator: 'euler',
       sphere: false,
       init: { kind: 'gaussian', qk: 0.5, v: 0, seed: 3, clip: 3 },
-      task: { kind: 'teacher', L: 4, H: 2, seed: 1, qk: 1, v: 1, readout: { kind: 'token', B: [[1, 0], [0, 1]] } },
+      task: { kind: 'teacher', L: 4, H: 2, seed: 1, qk: 1, v: 1, readout: { kind: 'token' } },
       tau: 0.5,
       iterations: 600,
       ntk: false,
-      ntkEvery: 0,
+      ntkEvery: 50,
       record: 9,
     },
   },
@@ -337,7 +339,7 @@ export const TRANSFORMER_PRESETS: readonly Preset<TransformerConfig>[] = [
       integrator: 'heun',
       sphere: true,
       init: { kind: 'clustering', beta: 4, T: 16 },
-      task: { kind: 'none', readout: { kind: 'token', B: [[1, 0, 0], [0, 1, 0], [0, 0, 1]] } },
+      task: { kind: 'none', readout: { kind: 'token' } },
       tau: 0.5,
       iterations: 0,
       ntk: false,
@@ -360,7 +362,7 @@ export const TRANSFORMER_PRESETS: readonly Preset<TransformerConfig>[] = [
       integrator: 'heun',
       sphere: false,
       init: { kind: 'gaussian', qk: 0.5, v: 0.5, seed: 7, clip: 3 },
-      task: { kind: 'none', readout: { kind: 'token', B: [[1, 0], [0, 1]] } },
+      task: { kind: 'none', readout: { kind: 'token' } },
       tau: 0.5,
       iterations: 0,
       ntk: false,
@@ -383,7 +385,7 @@ export const TRANSFORMER_PRESETS: readonly Preset<TransformerConfig>[] = [
       integrator: 'heun',
       sphere: false,
       init: { kind: 'gaussian', qk: 0.5, v: 0.5, seed: 3, clip: 3 },
-      task: { kind: 'none', readout: { kind: 'pooled', B: [[1, 0], [0, 1]] } },
+      task: { kind: 'none', readout: { kind: 'pooled' } },
       tau: 0.5,
       iterations: 0,
       ntk: true,

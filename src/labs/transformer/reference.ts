@@ -103,6 +103,22 @@ function addHeadVelocity(heads: Heads, p: number, Z: Float64Array, zOff: number,
   }
 }
 
+/**
+ * Softmax weights W_{row, j} (j < n keys) of head p on sequence b at the state Z (batch x rows x d):
+ * the attention the velocity applies, with the same logits (log pi_j + <Q z_row, K z_j>)
+ * normalised by their online log-sum-exp. For the page's attention view.
+ */
+export function headAttention(heads: Heads, p: number, tb: TokenBatch, Z: Float64Array, b: number, row: number): Float64Array {
+  const rows = rowsOf(tb);
+  const { n } = tb;
+  if (!(row >= 0 && row < rows)) throw new RangeError(`row ${row} outside 0..${rows - 1}`);
+  const s = new Scratch(rows, n, heads.k, heads.d);
+  project(heads, p, Z, b * rows * tb.d, rows, n, s);
+  for (let j = 0; j < n; j++) s.acc.add(logit(s, heads.k, row, j, tb.logPi, b * n));
+  const lse = s.acc.value;
+  return Float64Array.from({ length: n }, (_, j) => Math.exp(logit(s, heads.k, row, j, tb.logPi, b * n) - lse));
+}
+
 /** out = v_l(Z) = (1/H) sum_h A_{theta_{l,h}}[mu(Z)](Z), all sequences. */
 export function layerVelocity(heads: Heads, l: number, tb: TokenBatch, Z: Float64Array, out: Float64Array): Float64Array {
   const rows = rowsOf(tb);

@@ -1,0 +1,97 @@
+// The trajectory picture's contract (three.js scene or Canvas 2D fallback) and the line segments
+// both draw (DOM-free): per token, the segments X^l -> X^{l+1} of its path through depth, with the
+// colour of the depth at each end. Three parts, drawn in order: the other sequences (dim, thinned
+// beyond MAX_OTHER_SEGMENTS), the selected sequence's tokens (viridis by depth), and the selected
+// sequence's query/CLS token (a red-orange ramp, so it reads as different from every token).
+
+import type { ScreenMap } from '../shared/screen-map';
+import { depthColour, pointIndex, type Box, type PictureLayout } from './view-geometry';
+
+export interface SegmentSpec {
+  /** Picture points, (L+1) x batch x rows x 3 (view-geometry.ts picturePoints). */
+  points: Float32Array;
+  L: number;
+  batch: number;
+  rows: number;
+  /** Token rows per sequence (rows = n + 1 with a query token). */
+  n: number;
+  selected: number;
+  showOthers: boolean;
+  layout: PictureLayout;
+}
+
+export interface SegmentPart {
+  name: 'others' | 'selected' | 'query';
+  /** 2 vertices x 3 per segment. */
+  positions: Float32Array;
+  colours: Float32Array;
+  /** Depth layer l of each segment (X^l -> X^{l+1}). */
+  layer: Uint16Array;
+  count: number;
+  opacity: number;
+  order: number;
+}
+
+export interface TrajectoryPicture {
+  resize(width: number, height: number): void;
+  /** New segments; 2-D layouts draw on `map`'s bounds; keepView keeps a 3-D camera where the user left it. */
+  setData(spec: SegmentSpec, box: Box, map: ScreenMap | null, keepView: boolean): void;
+  /** Picture point -> CSS pixels (null when not visible). */
+  project(x: number, y: number, z: number): [number, number] | null;
+  render(): void;
+  /** Called when the user orbits or zooms (the overlay follows). */
+  onViewChange(listener: () => void): void;
+  dispose(): void;
+}
+
+/** Segments of the other sequences at most (sequences are thinned by stride beyond). */
+export const MAX_OTHER_SEGMENTS = 300_000;
+
+export function queryColour(s: number): [number, number, number] {
+  return [1, 0.25 + 0.55 * s, 0.2 + 0.2 * s];
+}
+
+export function trajectorySegments(spec: SegmentSpec): SegmentPart[] {
+  const { points, L, batch, rows, n, selected } = spec;
+  const others: number[] = [];
+  if (spec.showOthers && batch > 1) {
+    const stride = Math.max(1, Math.ceil(((batch - 1) * rows * L) / MAX_OTHER_SEGMENTS));
+    for (let b = 0; b < batch; b += stride) if (b !== selected) others.push(b);
+  }
+  const build = (name: SegmentPart['name'], seqs: number[], rowFrom: number, rowTo: number, colour: (s: number) => [number, number, number], dim: number, opacity: number, order: number): SegmentPart => {
+    const max = seqs.length * (rowTo - rowFrom) * L;
+    const positions = new Float32Array(max * 6);
+    const colours = new Float32Array(max * 6);
+    const layer = new Uint16Array(max);
+    let count = 0;
+    for (const b of seqs)
+      for (let r = rowFrom; r < rowTo; r++)
+        for (let l = 0; l < L; l++) {
+          const a = pointIndex(l, b, r, batch, rows) * 3;
+          const z = pointIndex(l + 1, b, r, batch, rows) * 3;
+          let finite = true;
+          for (let c = 0; c < 3; c++) finite &&= Number.isFinite(points[a + c]) && Number.isFinite(points[z + c]);
+          if (!finite) continue;
+          const ca = colour(l / L);
+          const cz = colour((l + 1) / L);
+          for (let c = 0; c < 3; c++) {
+            positions[count * 6 + c] = points[a + c];
+            positions[count * 6 + 3 + c] = points[z + c];
+            colours[count * 6 + c] = dim * ca[c];
+            colours[count * 6 + 3 + c] = dim * cz[c];
+          }
+          layer[count] = l;
+          count++;
+        }
+    return { name, positions: positions.subarray(0, count * 6), colours: colours.subarray(0, count * 6), layer: layer.subarray(0, count), count, opacity, order };
+  };
+  const parts = [build('others', others, 0, rows, depthColour, 0.8, 0.22, 1), build('selected', [selected], 0, n, depthColour, 1, 1, 2)];
+  if (rows > n) parts.push(build('query', [selected], n, rows, queryColour, 1, 1, 3));
+  return parts;
+}
+
+/** Layer l's point of (sequence b, row r) from a picture-points array. */
+export function pointAt(points: Float32Array, l: number, b: number, r: number, batch: number, rows: number): [number, number, number] {
+  const o = pointIndex(l, b, r, batch, rows) * 3;
+  return [points[o], points[o + 1], points[o + 2]];
+}
