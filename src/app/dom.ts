@@ -1,5 +1,7 @@
 // A tiny element builder, so the shell's DOM code reads like the layout it makes.
 
+export { saveBlob } from '../labs/shared/download';
+
 type Child = Node | string | null | undefined | false;
 type Attrs = Record<string, string | number | boolean | undefined | EventListener>;
 
@@ -13,16 +15,6 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = 
   }
   for (const c of children) if (c !== null && c !== undefined && c !== false) el.append(c);
   return el;
-}
-
-/** Save bytes or a Blob as a download named `name`. */
-export function saveBlob(name: string, data: Blob): void {
-  const url = URL.createObjectURL(data);
-  const a = h('a', { href: url, download: name });
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 /** True when a key event is aimed at a text field (shortcuts must not steal typing). */

@@ -223,6 +223,20 @@ describe.skipIf(skip !== null)('transformer page on WebGPU (SwiftShader)', () =>
     await waitForStatus(page, `s.step === ${s.step + 1}`);
     expect(errors).toEqual([]);
   }, 40_000);
+
+  it('a token file replaces the batch; a bad one is named and changes nothing', async () => {
+    const before = (await page.evaluate(() => window.__flowlab!.config())) as { sequences: unknown };
+    const notices0 = await page.evaluate(() => window.__flowlab!.notices().length);
+    await page.setInputFiles('[data-control=import-tokens-file]', { name: 'bad.json', mimeType: 'application/json', buffer: Buffer.from('[[[0.1, 0.2], [0.3, "x"]]]') });
+    await expect.poll(async () => (await page.evaluate(() => window.__flowlab!.notices())).slice(notices0).map((n) => n.text).join('\n')).toMatch(/Token import from bad\.json refused \(kept the current run\): sequences\[0\]\[1\]\[1\]: got "x"/);
+    expect(await page.evaluate(() => window.__flowlab!.config())).toEqual(before);
+    const file = JSON.stringify({ sequences: [[[0.5, 0], [0, 0.5], [-0.5, 0]], [[1, 1], [0.2, -0.3], [0, 0]]] });
+    await page.setInputFiles('[data-control=import-tokens-file]', { name: 'two.json', mimeType: 'application/json', buffer: Buffer.from(file) });
+    await page.waitForFunction(() => (window.__flowlab!.config() as { sequences: unknown[] }).sequences.length === 2);
+    await waitForStatus(page, 's.step === 0');
+    expect(new URL(page.url()).search).toContain('sequences=');
+    expect(errors).toEqual([]);
+  }, 30_000);
 });
 
 describe.skipIf(skip !== null)('transformer page without WebGPU (CPU float64 fallback)', () => {

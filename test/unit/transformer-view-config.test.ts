@@ -9,7 +9,7 @@ import { parseConfig, toModel, type TransformerConfig } from '../../src/labs/tra
 import { empiricalNtk } from '../../src/labs/transformer/ntk';
 import { TRANSFORMER_PRESETS, defaultTransformerConfig } from '../../src/labs/transformer/params';
 import { FieldError } from '../../src/labs/schema';
-import { attentionWork, CPU_CAPS, dropsWeights, explicitConfig, reduceForCpu, withTokenMoved } from '../../src/labs/transformer/view-edit';
+import { attentionWork, CPU_CAPS, dropsWeights, explicitConfig, reduceForCpu, tokensJson, withImportedTokens, withTokenMoved } from '../../src/labs/transformer/view-edit';
 import { describeLse, lambdaSkipReason, largestEigenvalue, runNtkJob } from '../../src/labs/transformer/view-ntk-jobs';
 import { buildSnapshot, readResume } from '../../src/labs/transformer/view-snapshot';
 
@@ -60,6 +60,42 @@ describe('token edits', () => {
     expect(parseConfig(eq).queries).toEqual(eq.queries);
     expect(dropsWeights(small({ sequences: { kind: 'discrete', count: 2, n: 3, seed: 1 } }))).toBe(true);
     expect(dropsWeights(cfg)).toBe(false);
+  });
+});
+
+describe('token files (import / export)', () => {
+  const base = defaultTransformerConfig();
+  const fieldOf = (text: string): FieldError => {
+    try {
+      withImportedTokens(base, text);
+    } catch (e) {
+      if (e instanceof FieldError) return e;
+      throw e;
+    }
+    throw new Error('expected a FieldError');
+  };
+
+  it('an exported batch imports back to the same tokens; d follows the file', () => {
+    const m = toModel(base);
+    const back = toModel(withImportedTokens(base, tokensJson(m.tokens)));
+    expect(back.tokens.batch).toBe(m.tokens.batch);
+    for (let i = 0; i < m.tokens.x.length; i++) expect(Math.abs(back.tokens.x[i] - m.tokens.x[i])).toBeLessThanOrEqual(5e-7);
+    // A bare B x n x d array in d = 3: d, the identity readout and the teacher's targets follow.
+    const c3 = withImportedTokens(base, JSON.stringify([[[1, 0, 0], [0, 1, 0]], [[0, 0, 1], [1, 1, 1]]]));
+    expect(c3.d).toBe(3);
+    const m3 = toModel(c3);
+    expect(m3.tokens).toMatchObject({ batch: 2, n: 2, d: 3 });
+    expect(m3.readout.e).toBe(3);
+    expect(m3.targets?.length).toBe(2 * 2 * 3);
+  });
+
+  it('bad files name the field and the allowed form', () => {
+    expect(fieldOf('{"sequences": [[[1, 2]],').field).toBe('tokens file');
+    expect(fieldOf('{"tokens": []}').message).toMatch(/^tokens file: got .*allowed: a B x n x d array/);
+    expect(fieldOf('{"sequences": [[[1, 2]]], "weights": [1]}').field).toBe('tokens file.weights');
+    expect(fieldOf('[[[1, 2], [3, "x"]]]').field).toBe('sequences[0][1][1]');
+    expect(fieldOf('[[[1, 2], [3]]]').field).toMatch(/^sequences\[0\]\[1\]/);
+    expect(fieldOf('{"sequences": [[[1, 2]]], "queries": [[0, 1]]}').field).toBe('queries');
   });
 });
 

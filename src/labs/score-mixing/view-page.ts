@@ -17,6 +17,7 @@ import { parseConfig, dimensionOf, runSetup } from './config';
 import type { Measure, ParticleState, ScoreMixingConfig } from './types';
 import { channelRange, colourise, contourLevels, contourLines, domainFor, type FieldChannel } from './view-colormap';
 import { CanvasPicture } from '../shared/canvas-picture';
+import { saveBlob } from '../shared/download';
 import { Controls, type LayerToggles } from './view-controls';
 import { FieldLayer, type FieldGrid } from './view-field';
 import { fitBounds, makeProjection, ScreenMap, timeToY, type Bounds, type Projection } from './view-geometry';
@@ -415,12 +416,7 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
     if (!this.model) return;
     const set = this.model.config[m];
     const text = format === 'json' ? pointSetToJson(set) : pointSetToCsv(set);
-    const blob = new Blob([text], { type: format === 'json' ? 'application/json' : 'text/csv' });
-    const a = document.createElement('a');
-    a.href = URL.createObjectURL(blob);
-    a.download = `${m}.${format}`;
-    a.click();
-    setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+    saveBlob(`${m}.${format}`, new Blob([text], { type: format === 'json' ? 'application/json' : 'text/csv' }));
   }
 
   // ---- halting, samples ----------------------------------------------------------------------

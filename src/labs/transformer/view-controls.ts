@@ -1,7 +1,7 @@
 // Lab-specific controls of the transformer page (host.controls): which sequence is bright, whether
 // the others are drawn, depth as colour or as an axis (d = 2), the selected token and the layer of
 // its attention, the 2-D projection of the head particles, the NTK check button with its result
-// panel, and a read-out line. Plain DOM; every element carries data-control for tests.
+// panel, token import/export (JSON), and a read-out line. Plain DOM; every element carries data-control for tests.
 
 import type { DepthMode } from './view-geometry';
 import { headCoordinateNames, type HeadProjection } from './view-heads';
@@ -27,6 +27,8 @@ export interface ControlHandlers {
   layer(l: number): void;
   projection(p: HeadProjection): void;
   ntkCheck(): void;
+  importTokens(file: File): void;
+  exportTokens(): void;
 }
 
 export interface ControlShape {
@@ -52,6 +54,9 @@ export class Controls {
   private readonly projB = el('select', { 'data-control': 'head-axis-b', 'aria-label': 'head axis 2' });
   private readonly ntkButton = el('button', { type: 'button', 'data-control': 'ntk-check' }, 'Run NTK check');
   readonly ntkResult = el('div', { 'data-control': 'ntk-result' });
+  private readonly importFile = el('input', { type: 'file', accept: '.json,application/json', 'data-control': 'import-tokens-file', hidden: '' });
+  private readonly importButton = el('button', { type: 'button', 'data-control': 'import-tokens' }, 'Import tokens…');
+  private readonly exportButton = el('button', { type: 'button', 'data-control': 'export-tokens' }, 'Export tokens');
   private readonly readout = el('div', { 'data-control': 'readout' });
   private readonly note = el('div', { 'data-control': 'note' });
 
@@ -91,9 +96,22 @@ export class Controls {
     this.ntkResult.style.cssText = 'font:11px monospace;white-space:pre-wrap;line-height:1.35';
     row4.append(this.ntkButton, this.ntkResult);
 
+    const row5 = el('div');
+    row5.style.cssText = 'display:flex;gap:8px;align-items:center';
+    this.importButton.title = 'Replace the batch by a JSON token file: a B x n x d array, or {"sequences": ..., "queries": ...} (d follows the file)';
+    this.exportButton.title = 'Download the input tokens as JSON (the format Import reads)';
+    this.importButton.addEventListener('click', () => this.importFile.click());
+    this.importFile.addEventListener('change', () => {
+      const file = this.importFile.files?.[0];
+      this.importFile.value = '';
+      if (file) h.importTokens(file);
+    });
+    this.exportButton.addEventListener('click', () => h.exportTokens());
+    row5.append(this.importButton, this.exportButton, this.importFile);
+
     this.readout.style.cssText = 'font:11px monospace;white-space:pre;line-height:1.35';
     this.note.style.color = '#c60';
-    this.root.append(row1, row2, row3, row4, this.readout, this.note);
+    this.root.append(row1, row2, row3, row4, row5, this.readout, this.note);
     parent.appendChild(this.root);
   }
 

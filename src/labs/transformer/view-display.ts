@@ -19,6 +19,8 @@ import type { PictureData } from './view-run';
 export interface DisplayHandlers {
   edit(sequence: number, row: number, position: [number, number]): void;
   ntkCheck(): void;
+  importTokens(file: File): void;
+  exportTokens(): void;
 }
 
 interface Shape {
@@ -92,6 +94,8 @@ export class Display {
         this.updateHeads();
       },
       ntkCheck: () => this.handlers.ntkCheck(),
+      importTokens: (file) => this.handlers.importTokens(file),
+      exportTokens: () => this.handlers.exportTokens(),
     });
     this.picture.onViewChange(() => this.drawOverlay());
   }

@@ -3,10 +3,13 @@
 //    `sequences` become the B x n x d numbers the model was built from, rounded to 1e-6 so links
 //    stay short), with the moved token in place; validated by parseConfig, so a bad edit throws a
 //    FieldError and the caller keeps its state.
+//  - withImportedTokens / tokensJson: a token file (JSON: a B x n x d array, or {"sequences",
+//    "queries"}) replaces the batch; d follows the file; validated by parseConfig like a drag.
 //  - reduceForCpu: the no-WebGPU fallback runs the float64 reference, so the batch, the sequence
 //    length and then the width and depth are capped until one training step (or the one forward
 //    pass of a task "none") fits a per-frame budget. What was cut is listed for the notice.
 
+import { FieldError } from '../schema';
 import { parseConfig, type TransformerConfig } from './config';
 import type { TokenBatch } from './types';
 
@@ -46,6 +49,40 @@ export function withTokenMoved(config: TransformerConfig, tokens: TokenBatch, b:
   }
   (next.sequences as number[][][])[b][i] = p.map((v) => (Number.isFinite(v) ? r6(v) : v));
   return parseConfig(next);
+}
+
+const TOKEN_FILE = 'a B x n x d array of token rows, or {"sequences": B x n x d, "queries": B x d (query readout only)}';
+
+/**
+ * `config` with the batch of a token file (JSON text): the sequences (and CLS tokens) become explicit
+ * and d follows the file. Throws FieldError naming the field (\`tokens file\`, \`sequences[2][0][1]\`,
+ * \`task.readout.B\`, ...) when the file or the resulting config is invalid; nothing is changed then.
+ */
+export function withImportedTokens(config: TransformerConfig, text: string): TransformerConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new FieldError('tokens file', text.length > 40 ? `${text.slice(0, 37)}...` : text, `JSON (${(e as Error).message}): ${TOKEN_FILE}`);
+  }
+  const obj = Array.isArray(raw) ? { sequences: raw } : raw;
+  if (typeof obj !== 'object' || obj === null || !Array.isArray((obj as { sequences?: unknown }).sequences)) throw new FieldError('tokens file', raw, TOKEN_FILE);
+  const { sequences, queries, ...rest } = obj as { sequences: unknown[]; queries?: unknown };
+  const extra = Object.keys(rest);
+  if (extra.length > 0 && !(extra.length === 1 && extra[0] === 'd')) throw new FieldError(`tokens file.${extra.find((k) => k !== 'd')}`, 'present', 'only "sequences", "queries" and "d"');
+  const first = (sequences[0] as unknown[] | undefined)?.[0];
+  const d = Array.isArray(first) ? first.length : config.d;
+  const next: TransformerConfig = { ...structuredClone(config), d, sequences: sequences as number[][][] };
+  if (queries !== undefined) next.queries = queries as number[][];
+  else delete next.queries;
+  return parseConfig(next);
+}
+
+/** The batch as a token file withImportedTokens reads back: {"d", "sequences", "queries"?}. */
+export function tokensJson(tokens: TokenBatch): string {
+  const { batch, n, d } = tokens;
+  const sequences = Array.from({ length: batch }, (_, b) => rowsOf(tokens.x.subarray(b * n * d, (b + 1) * n * d), n, d));
+  return JSON.stringify({ d, sequences, ...(tokens.query ? { queries: rowsOf(tokens.query, batch, d) } : {}) });
 }
 
 /** Budgets in attention pair evaluations (L H B n^2, doubled for Heun) for the CPU fallback. */

@@ -8,10 +8,11 @@ import type { GpuContext } from '../../gpu/device';
 import type { Snapshot } from '../../io/snapshot-types';
 import type { Backend, LabPage, RunStatus, ViewHost } from '../lab';
 import { FieldError } from '../schema';
+import { saveBlob } from '../shared/download';
 import { parseConfig, recordLayers, toModel, type TransformerConfig } from './config';
 import type { LambdaPoint } from './view-charts';
 import { Display } from './view-display';
-import { dropsWeights, reduceForCpu, withTokenMoved } from './view-edit';
+import { dropsWeights, reduceForCpu, tokensJson, withImportedTokens, withTokenMoved } from './view-edit';
 import { NtkTracker } from './view-ntk-tracker';
 import { CanvasTrajectories } from './view-picture-cpu';
 import type { TrajectoryPicture } from './view-picture';
@@ -56,6 +57,8 @@ export class TransformerPage implements LabPage<TransformerConfig> {
     this.display = new Display(this.picture, this.host.overlay, this.host.controls, this.host.charts, {
       edit: (b, row, p) => this.edit(b, row, p),
       ntkCheck: () => this.ntk?.check(),
+      importTokens: (file) => void this.importTokens(file),
+      exportTokens: () => this.exportTokens(),
     });
     this.ntk = new NtkTracker(this.display.charts, this.display.controls);
     this.relayout();
@@ -306,6 +309,28 @@ export class TransformerPage implements LabPage<TransformerConfig> {
     this.requested = next;
     this.ntk?.tokensChanged();
     this.host.configChanged(next);
+  }
+
+  /** A token file replaces the batch (a new run); a bad file is named in a notice and changes nothing. */
+  private async importTokens(file: File): Promise<void> {
+    const base = this.requested ?? this.config;
+    if (!base) return;
+    let next: TransformerConfig;
+    try {
+      next = withImportedTokens(base, await file.text());
+      await this.setConfig(next);
+    } catch (e) {
+      this.host.notify({ level: 'error', key: 'transformer-import', text: `Token import from ${file.name} refused (kept the current run): ${(e as Error).message}` });
+      return;
+    }
+    this.host.configChanged(next);
+    this.host.notify({ level: 'info', key: 'transformer-import', text: `Imported ${file.name}: the batch is explicit now.` });
+  }
+
+  private exportTokens(): void {
+    const run = this.run;
+    if (!run) return;
+    saveBlob('tokens.json', new Blob([tokensJson(run.model.tokens)], { type: 'application/json' }));
   }
 
   private relayout(): void {
