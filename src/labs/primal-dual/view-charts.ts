@@ -9,7 +9,8 @@
 // Renders are coalesced: add() marks dirty, render() (from the frame loop) redraws at most every
 // `minMs`.
 
-import { LogLogChart, alphaColour, type Series } from './charts-loglog';
+import { LineChart, type LineSeries } from '../shared/line-chart';
+import { alphaColour } from './colours';
 import type { DiagFrame } from './view-run-gpu';
 
 interface Summary {
@@ -78,12 +79,12 @@ export function envelope(points: [number, number][]): [number, number][] {
 }
 
 export class PrimalDualCharts {
-  private readonly gap: LogLogChart;
-  private readonly feas: LogLogChart;
-  private readonly obj: LogLogChart;
-  private readonly env: LogLogChart;
-  private readonly energy: LogLogChart;
-  private readonly q: LogLogChart;
+  private readonly gap: LineChart;
+  private readonly feas: LineChart;
+  private readonly obj: LineChart;
+  private readonly env: LineChart;
+  private readonly energy: LineChart;
+  private readonly q: LineChart;
   private runs: RunInfo[] = [];
   private data: Map<number, Summary>[] = [];
   private shadow = new Map<number, Summary>();
@@ -94,12 +95,12 @@ export class PrimalDualCharts {
   private last = 0;
 
   constructor(parent: HTMLElement) {
-    this.gap = new LogLogChart(parent, 'gap', 'gap G = D_f(x, x*) + β/2‖Ax−b‖² (median)', 'G');
-    this.feas = new LogLogChart(parent, 'feasibility', '‖Ax − b‖ (median)', '‖Ax−b‖');
-    this.obj = new LogLogChart(parent, 'objective', '|f(x) − f*| (median)', '|f − f*|');
-    this.env = new LogLogChart(parent, 'envelopes', 't²-weighted envelopes, max over [t/2, t]', 't²·(…)');
-    this.energy = new LogLogChart(parent, 'energy', 'E(t) (median) and identity defect', 'E');
-    this.q = new LogLogChart(parent, 'Q', '‖Q(t) − Q(t0)‖, trajectory 0', '‖ΔQ‖');
+    this.gap = new LineChart(parent, 'gap', 'gap G = D_f(x, x*) + β/2‖Ax−b‖² (median)', { xLabel: 't', yLabel: 'G', x: 'log', y: 'log' });
+    this.feas = new LineChart(parent, 'feasibility', '‖Ax − b‖ (median)', { xLabel: 't', yLabel: '‖Ax−b‖', x: 'log', y: 'log' });
+    this.obj = new LineChart(parent, 'objective', '|f(x) − f*| (median)', { xLabel: 't', yLabel: '|f − f*|', x: 'log', y: 'log' });
+    this.env = new LineChart(parent, 'envelopes', 't²-weighted envelopes, max over [t/2, t]', { xLabel: 't', yLabel: 't²·(…)', x: 'log', y: 'log' });
+    this.energy = new LineChart(parent, 'energy', 'E(t) (median) and identity defect', { xLabel: 't', yLabel: 'E', x: 'log', y: 'log' });
+    this.q = new LineChart(parent, 'Q', '‖Q(t) − Q(t0)‖, trajectory 0', { xLabel: 't', yLabel: '‖ΔQ‖', x: 'log', y: 'log' });
   }
 
   reset(runs: RunInfo[], tMin: number, tMax: number, float32: boolean): void {
@@ -133,8 +134,8 @@ export class PrimalDualCharts {
     this.last = now;
     const sorted = this.data.map((d) => [...d.entries()].sort((a, b) => a[0] - b[0]).map(([, s]) => s));
     const legend = this.runs.map((r, i) => ({ text: r.note, colour: alphaColour(i) }));
-    const base = { tMin: this.tMin, tMax: this.tMax };
-    const per = (key: 'gap' | 'feas' | 'obj', ref: boolean): Series[] =>
+    const base = { xMin: this.tMin, xMax: this.tMax, empty: 'run to collect samples' };
+    const per = (key: 'gap' | 'feas' | 'obj', ref: boolean): LineSeries[] =>
       sorted.map((s, i) => ({
         label: `α = ${this.runs[i].alpha}`,
         colour: alphaColour(i),
@@ -142,7 +143,7 @@ export class PrimalDualCharts {
         data: { alpha: this.runs[i].alpha, theta: this.runs[i].theta, quantity: key },
         reference: ref ? -2 : undefined,
       }));
-    const noise = (key: 'gap0' | 'feas0' | 'obj0'): Series[] => {
+    const noise = (key: 'gap0' | 'feas0' | 'obj0'): LineSeries[] => {
       if (!this.float32 || sorted.length === 0) return [];
       const pts: [number, number][] = [];
       for (const [slot, f64] of [...this.shadow.entries()].sort((a, b) => a[0] - b[0])) {
@@ -157,7 +158,7 @@ export class PrimalDualCharts {
     this.gap.update({ ...base, series: [...per('gap', true), ...noise('gap0')], notes: [n0] });
     this.feas.update({ ...base, series: [...per('feas', true), ...noise('feas0')], notes: [n0] });
     this.obj.update({ ...base, series: [...per('obj', true), ...noise('obj0')], notes: [n0] });
-    const envSeries: Series[] = [];
+    const envSeries: LineSeries[] = [];
     sorted.forEach((s, i) => {
       const a = this.runs[i].alpha;
       envSeries.push({ label: `t²‖Ax−b‖ α = ${a}`, colour: alphaColour(i), points: envelope(s.map((o) => [o.t, o.feas])), data: { alpha: a, quantity: 'feas-envelope' } });
@@ -166,14 +167,14 @@ export class PrimalDualCharts {
     const nf = noise('feas0')[0];
     if (nf) envSeries.push({ ...nf, label: 't² float32 noise', points: envelope(nf.points) });
     this.env.update({ ...base, series: envSeries, notes: [{ text: 'solid ‖Ax−b‖, dashed G; grey: f32 noise' }, ...legend] });
-    const eSeries: Series[] = [];
+    const eSeries: LineSeries[] = [];
     sorted.forEach((s, i) => {
       const a = this.runs[i].alpha;
       eSeries.push({ label: `E α = ${a}`, colour: alphaColour(i), points: s.map((o) => [o.t, o.energy]), data: { alpha: a, quantity: 'energy' } });
       eSeries.push({ label: `defect α = ${a}`, colour: alphaColour(i), dash: '1 2', width: 1.2, points: s.map((o) => [o.t, o.defect]), data: { alpha: a, quantity: 'defect' } });
     });
     this.energy.update({ ...base, series: eSeries, notes: [{ text: 'solid E(t), dotted max |E − E(t0) − ∫dE/dt|' }] });
-    const qSeries: Series[] = sorted.map((s, i) => {
+    const qSeries: LineSeries[] = sorted.map((s, i) => {
       const q0 = s[0]?.Q0;
       return {
         label: `α = ${this.runs[i].alpha}`,

@@ -19,7 +19,7 @@ import { KktError } from './kkt';
 import { thetaWindow } from './reference';
 import type { DynamicsParams, PrimalDualConfig } from './types';
 import { PrimalDualCharts, type RunInfo } from './view-charts';
-import { alphaColour } from './charts-loglog';
+import { alphaColour } from './colours';
 import { Controls } from './view-controls';
 import { MatrixEditor } from './view-matrix-editor';
 import { Overlay } from './view-overlay';

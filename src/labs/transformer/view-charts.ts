@@ -12,7 +12,7 @@
 import { fmt } from '../shared/chart-svg';
 import { AttentionChart } from './charts-attention';
 import { HeadChart } from './charts-heads';
-import { XYChart, type XYSeries } from './charts-xy';
+import { LineChart, type LineSeries } from '../shared/line-chart';
 import type { AttentionWeights } from './view-attention';
 import { CLUSTER_REL_THRESHOLD, type ClusterProfile } from './view-clusters';
 import type { HeadPicture } from './view-heads';
@@ -58,9 +58,9 @@ export interface ChartSetup {
 }
 
 export class TransformerCharts {
-  private readonly risk: XYChart;
-  private readonly lambda: XYChart;
-  private readonly clusters: XYChart;
+  private readonly risk: LineChart;
+  private readonly lambda: LineChart;
+  private readonly clusters: LineChart;
   private readonly heads: HeadChart;
   private readonly attention: AttentionChart;
   private setup: ChartSetup = { iterations: 0, hasTargets: false, tau: 0, lambdaSkip: null, ntkEvery: 0, L: 1 };
@@ -70,9 +70,9 @@ export class TransformerCharts {
   private last = 0;
 
   constructor(parent: HTMLElement) {
-    this.risk = new XYChart(parent, 'risk', 'Risk R(θ) during training', 'iteration', 'R', 'log');
-    this.lambda = new XYChart(parent, 'lambda-min', 'λ_min of the empirical NTK K = LH·JJᵀ', 'iteration', 'λ_min', 'log');
-    this.clusters = new XYChart(parent, 'clusters', 'Token clusters through depth', 'layer l', 'clusters', 'linear');
+    this.risk = new LineChart(parent, 'risk', 'Risk R(θ) during training', { xLabel: 'iteration', yLabel: 'R', y: 'log' });
+    this.lambda = new LineChart(parent, 'lambda-min', 'λ_min of the empirical NTK K = LH·JJᵀ', { xLabel: 'iteration', yLabel: 'λ_min', y: 'log' });
+    this.clusters = new LineChart(parent, 'clusters', 'Token clusters through depth', { xLabel: 'layer l', yLabel: 'clusters', zeroBaseline: true });
     this.attention = new AttentionChart(parent);
     this.heads = new HeadChart(parent);
   }
@@ -126,7 +126,7 @@ export class TransformerCharts {
 
   setClusters(p: ClusterProfile | null): void {
     const L = this.setup.L;
-    const series: XYSeries[] = p
+    const series: LineSeries[] = p
       ? [
           { label: 'selected sequence', colour: '#d9534f', points: p.selected.map((c, l) => [l, c]), data: { quantity: 'selected' } },
           { label: 'batch mean', colour: '#1f5fa8', dash: '4 2', points: p.mean.map((c, l) => [l, c]), data: { quantity: 'mean' } },
