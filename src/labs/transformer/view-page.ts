@@ -275,7 +275,9 @@ export class TransformerPage implements LabPage<TransformerConfig> {
 
   private onPicture(p: PictureData): void {
     this.lastPicture = p;
+    const start = performance.now();
     this.display?.showPicture(p);
+    this.run?.pictureCost(performance.now() - start);
     this.ntk?.onPicture(p);
   }
 

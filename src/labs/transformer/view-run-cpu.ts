@@ -108,6 +108,9 @@ export class CpuTfRun implements TfRun {
     this.needForward = true;
   }
 
+  /** The CPU run is capped small (reduceForCpu), so pictures are cheap: one per frame that trained. */
+  pictureCost(_ms: number): void {}
+
   requestPicture(): void {
     if (!this.lastStates) this.needForward = true;
     else this.events.picture({ iteration: this.iteration, states: this.lastStates, heads: cloneHeads(this.heads) });

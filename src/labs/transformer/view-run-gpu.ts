@@ -24,6 +24,8 @@ const ignoreLost = (): void => undefined;
 const PICTURE_MS = 250;
 /** Picture read-back rate assumed when spacing big reads (bytes per ms). */
 const PICTURE_BYTES_PER_MS = 40_000;
+/** Pictures are spaced at least this many times the time the page took to draw the last one. */
+const PICTURE_COST_FACTOR = 8;
 
 export class GpuTfRun implements TfRun {
   readonly kind = 'gpu' as const;
@@ -37,6 +39,8 @@ export class GpuTfRun implements TfRun {
   private needForward = true;
   private wantPicture = true;
   private pictureAt = -Infinity;
+  /** Main-thread time the page took to draw the last picture (ms). */
+  private drawMs = 0;
   private inFlight = 0;
   /** Bumped when the heads or iteration are replaced: older read-backs are dropped. */
   private generation = 0;
@@ -140,7 +144,11 @@ export class GpuTfRun implements TfRun {
 
   private pictureInterval(): number {
     const s = this.trainer.sim;
-    return Math.max(PICTURE_MS, (4 * (s.L + 1) * s.batch * s.rows * s.d) / PICTURE_BYTES_PER_MS);
+    return Math.max(PICTURE_MS, (4 * (s.L + 1) * s.batch * s.rows * s.d) / PICTURE_BYTES_PER_MS, PICTURE_COST_FACTOR * this.drawMs);
+  }
+
+  pictureCost(ms: number): void {
+    this.drawMs = Number.isFinite(ms) && ms > 0 ? ms : 0;
   }
 
   private onRisk(gen: number, from: number, values: Float32Array): void {

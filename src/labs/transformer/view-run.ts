@@ -40,6 +40,11 @@ export interface TfRun {
   continueFrom(heads: Heads, iteration: number): void;
   /** Ask for a picture soon (after an edit, a restore, a new selection). */
   requestPicture(): void;
+  /**
+   * How long the page took to draw the last picture (ms): the run spaces later pictures so that
+   * drawing takes at most ~1/8 of the main thread (the largest sizes build ~1M vertices on the CPU).
+   */
+  pictureCost(ms: number): void;
   /** Current heads, states and the risk of iterations 0..iteration known to the run (export). */
   exactHeads(): Promise<{ Q: Float32Array | Float64Array; K: Float32Array | Float64Array; V: Float32Array | Float64Array }>;
   exactStates(): Promise<Float32Array | Float64Array>;
