@@ -1,69 +1,41 @@
-// The score-mixing page: owns the run (GPU or CPU), the picture, the overlay, the controls and
-// the charts, and implements LabPage for the app shell. The frame loop (frame) never awaits:
-// GPU work is encoded and submitted, readbacks are consumed by their promises (view-run-gpu.ts),
-// the potential field is recomputed through FieldLayer's single in-flight request.
+// The score-mixing page: owns the run (GPU or CPU), the model its config builds, the GPU profiler
+// and the charts, and implements LabPage for the app shell. What is drawn — picture, field,
+// overlay, lab controls — is the Display's (view-display.ts); snapshots are built and read in
+// view-snapshot.ts, point-set edits and files in view-point-sets.ts. The frame loop (frame) never
+// awaits: GPU work is encoded and submitted, readbacks are consumed by their promises
+// (view-run-gpu.ts), the potential field is recomputed through FieldLayer's single in-flight request.
 
 import type { GpuContext } from '../../gpu/device';
 import { GpuProfiler } from '../../gpu/profiler';
 import type { Snapshot } from '../../io/snapshot-types';
-import { APP_VERSION } from '../../io/app-version';
-import { parsePointSetFile, pointSetToCsv, pointSetToJson } from '../../io/point-sets';
 import type { LabPage, RunStatus, ViewHost } from '../lab';
 import { FieldError } from '../schema';
+import { trailLengthFor } from '../shared/particle-scene';
 import { nearestCriticalDistances, stableCriticalPoints, type CriticalPoint } from './analysis';
 import { DistanceChart, summarise } from './charts-distance';
 import { LambdaChart } from './charts-lambda';
-import { parseConfig, dimensionOf, runSetup } from './config';
+import { parseConfig, runSetup } from './config';
 import type { Measure, ParticleState, ScoreMixingConfig } from './types';
-import { channelRange, colourise, contourLevels, contourLines, domainFor, type FieldChannel } from './view-colormap';
-import { CanvasPicture } from '../shared/canvas-picture';
-import { saveBlob } from '../shared/download';
-import { Controls, type LayerToggles } from './view-controls';
-import { FieldLayer, type FieldGrid } from './view-field';
-import { fitBounds, makeProjection, ScreenMap, timeToY, type Bounds, type Projection } from './view-geometry';
-import { cellPolygons, projectedCriticalPoints, scoreArrows } from './view-analysis';
-import { Overlay, type AtomEdit, type MeasureId } from './view-overlay';
+import { Display, type PageModel } from './view-display';
+import { timeToY } from './view-geometry';
+import type { AtomEdit, MeasureId } from './view-overlay';
+import { savePointSet, withAtomEdit, withImportedSet } from './view-point-sets';
 import { CpuRun, CPU_MAX_PARTICLES, type CpuSample } from './view-run-cpu';
 import { GpuRun, type SampleResult } from './view-run-gpu';
-import { ParticleScene, trailLengthFor } from '../shared/particle-scene';
-
-const LAB_ID = 'score-mixing';
-
-interface Model {
-  config: ScoreMixingConfig;
-  mu1: Measure;
-  mu2: Measure;
-  cps: CriticalPoint[];
-}
+import { buildSnapshot, LAB_ID, readResume } from './view-snapshot';
 
 export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
-  private model: Model | null = null;
+  private model: PageModel | null = null;
   private run: GpuRun | CpuRun | null = null;
-  private scene: ParticleScene | null = null;
-  private picture: CanvasPicture | null = null;
-  private readonly field: FieldLayer;
+  private readonly display: Display;
   /** Times the generate, project and field passes for the HUD (no-op without timestamp-query). */
   private profiler: GpuProfiler | null = null;
-  private readonly overlay: Overlay;
-  private readonly controls: Controls;
   private readonly distChart: DistanceChart;
   private readonly lambdaChart: LambdaChart;
-  private readonly resizeObserver: ResizeObserver | null;
-  private projection: Projection | null = null;
-  private map: ScreenMap | null = null;
-  private grid: FieldGrid | null = null;
-  private channel: FieldChannel = 2;
-  private scrubT = 1;
-  private lastFieldT = 1;
-  private follow = true;
-  private layers: LayerToggles;
-  private ax = 0;
-  private ay = 1;
   private haltedReason: string | undefined;
   private stepsPerSecond: number | undefined;
   private lastFrameTime = 0;
   private frameCount = 0;
-  private fieldErrorShown = false;
   private busy: Promise<void> = Promise.resolve();
   private disposed = false;
 
@@ -71,55 +43,25 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
     private readonly host: ViewHost,
     private gpu: GpuContext | null,
   ) {
-    this.field = new FieldLayer(gpu, (g) => this.onField(g), gpu?.isSoftware ? 128 : 256, gpu?.isSoftware ? 128 : 256);
-    this.setProfiler(gpu);
-    this.overlay = new Overlay(
-      host.overlay,
-      (e) => void this.applyEdit(e),
-      (text) => host.notify({ level: 'warn', text }),
+    this.display = new Display(
+      host,
+      {
+        model: () => this.model,
+        run: () => this.run,
+        gpu: () => this.gpu,
+        edit: (e) => void this.applyEdit(e),
+        importFile: (m, name, text) => void this.importSet(m, name, text),
+        exportSet: (m, format) => this.exportSet(m, format),
+      },
+      gpu,
     );
-    this.controls = new Controls(host.controls, {
-      scrub: (t, follow) => {
-        this.scrubT = t;
-        this.follow = follow;
-        if (follow && this.run) this.scrubT = this.run.t;
-        this.requestField();
-      },
-      channel: (c) => {
-        this.channel = c;
-        this.redrawField();
-      },
-      axes: (ax, ay) => {
-        this.ax = ax;
-        this.ay = ay;
-        this.relayout(true);
-        if (this.run instanceof GpuRun) this.run.needFill = true;
-      },
-      layers: (l) => {
-        this.layers = l;
-        this.scene?.setTrailsVisible(l.trails);
-        if (this.picture) this.picture.showTrails = l.trails;
-        this.redrawOverlay();
-      },
-      editTarget: (m) => {
-        this.overlay.editTarget = m;
-      },
-      importFile: (m, name, text) => void this.importSet(m, name, text),
-      exportSet: (m, format) => this.exportSet(m, format),
-    });
-    this.layers = { ...this.controls.layers };
+    this.setProfiler(gpu);
     this.distChart = new DistanceChart(host.charts);
     this.lambdaChart = new LambdaChart(host.charts, (l) => void this.pickLambda(l));
-    this.resizeObserver = typeof ResizeObserver !== 'undefined' ? new ResizeObserver(() => this.relayout(false)) : null;
-    this.resizeObserver?.observe(host.canvas);
   }
 
   async init(): Promise<void> {
-    if (this.gpu) {
-      this.scene = await ParticleScene.create(this.host.canvas, this.gpu.device);
-    } else {
-      this.picture = new CanvasPicture(this.host.canvas);
-    }
+    await this.display.init(this.gpu);
   }
 
   // ---- LabPage -------------------------------------------------------------------------------
@@ -140,25 +82,21 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
     if (this.disposed || !this.model || !this.run) return;
     this.frameCount++;
     (this.host.canvas as HTMLCanvasElement & { dataset: DOMStringMap }).dataset.frame = String(this.frameCount);
-    this.field.pump();
-    if (this.field.error && !this.fieldErrorShown) {
-      this.fieldErrorShown = true;
-      this.host.notify({ level: 'warn', text: this.field.error });
-    }
+    this.display.pumpField();
     const now = performance.now();
     const cfg = this.model.config;
     const timeY = (t: number) => timeToY(t, cfg.T, cfg.tMin);
     let n = 0;
     const run = this.run;
     if (run instanceof GpuRun) {
-      n = run.advance(this.haltedReason ? 0 : steps, this.projection!.ax, this.projection!.ay, timeY, this.profiler);
+      n = run.advance(this.haltedReason ? 0 : steps, this.display.currentProjection!.ax, this.display.currentProjection!.ay, timeY, this.profiler);
     } else {
       const before = run.k;
       // Steps of 0 still take the sample of the current state when it is due (schedule).
       n = run.advance(this.haltedReason ? 0 : steps);
       if (run.halted && !this.haltedReason) this.halt(`${run.haltReason ?? 'non-finite particle'} (kept the last finite state)`);
       if (n > 0 || before === 0 || run.trail.length === 0) {
-        run.project(this.projection!.ax, this.projection!.ay, timeY(run.t), run.trail.length > 0);
+        run.project(this.display.currentProjection!.ax, this.display.currentProjection!.ay, timeY(run.t), run.trail.length > 0);
       }
       this.onSamples(run.takeSamples());
     }
@@ -167,13 +105,8 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
       this.stepsPerSecond = this.stepsPerSecond === undefined ? rate : 0.9 * this.stepsPerSecond + 0.1 * rate;
     }
     this.lastFrameTime = now;
-    if (n > 0 && this.follow) {
-      this.scrubT = run.t;
-      this.controls.showTime(run.t);
-      if (this.projection!.d === 1) this.drawScrub();
-      else if (Math.abs(Math.log(run.t / this.lastFieldT)) > this.fieldStepLog(cfg)) this.requestField();
-    }
-    this.draw();
+    if (n > 0) this.display.followRun(run.t, cfg);
+    this.display.draw();
   }
 
   async reset(): Promise<void> {
@@ -199,48 +132,19 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
     if (!this.model || !this.run) throw new Error('score-mixing: no run to snapshot yet');
     const { config, cps } = this.model;
     const state = this.run instanceof GpuRun ? await this.run.sim.readState() : this.run.state();
-    const d = state.d;
-    const cp = new Float64Array(cps.length * d);
-    cps.forEach((c, k) => cp.set(c.x.subarray(0, d), k * d));
-    const x = state.x instanceof Float32Array ? state.x : Float64Array.from(state.x);
-    return {
-      lab: LAB_ID,
+    return buildSnapshot({
       config,
-      arrays: {
-        t: { dtype: 'f64', shape: [1], data: Float64Array.of(state.t) },
-        x: { dtype: x instanceof Float32Array ? 'f32' : 'f64', shape: [1, state.count, d], data: x },
-        critical_points: { dtype: 'f64', shape: [cps.length, d], data: cp },
-      },
-      meta: {
-        lab: LAB_ID,
-        config,
-        seed: config.seed,
-        appVersion: APP_VERSION,
-        backend: this.run instanceof GpuRun ? (this.gpu?.isSoftware ? 'webgpu-swiftshader' : 'webgpu') : 'cpu-float64',
-        adapter: this.gpu?.adapterDescription ?? 'none (CPU float64 reference)',
-        particles: state.count,
-        source: 'page',
-      },
-      resume: { step: state.step, t: state.t, frame: 0 },
-    };
+      cps,
+      state,
+      backend: this.run instanceof GpuRun ? (this.gpu?.isSoftware ? 'webgpu-swiftshader' : 'webgpu') : 'cpu-float64',
+      adapter: this.gpu?.adapterDescription ?? 'none (CPU float64 reference)',
+    });
   }
 
   async restore(snapshot: Snapshot): Promise<void> {
     if (snapshot.lab !== LAB_ID) throw new FieldError('lab', snapshot.lab, `"${LAB_ID}"`);
     const cfg = parseConfig(snapshot.config);
-    const x = snapshot.arrays.x;
-    const resume = snapshot.resume as { step?: unknown; t?: unknown; frame?: unknown } | undefined;
-    let state: ParticleState | null = null;
-    if (x && resume && typeof resume.step === 'number' && typeof resume.t === 'number') {
-      const frame = typeof resume.frame === 'number' ? resume.frame : x.shape[0] - 1;
-      const [, count, d] = x.shape;
-      if (x.shape.length !== 3 || d !== dimensionOf(cfg)) throw new FieldError('arrays.x', `shape [${x.shape}]`, `(frames, particles, ${dimensionOf(cfg)})`);
-      if (!Number.isInteger(resume.step) || resume.step < 0 || resume.step > cfg.steps) {
-        throw new FieldError('resume.step', resume.step, `an integer in [0, ${cfg.steps}]`);
-      }
-      const slice = Float64Array.from(x.data.subarray(frame * count * d, (frame + 1) * count * d));
-      state = { step: resume.step, t: resume.t, d, count, x: slice };
-    }
+    const state = readResume(snapshot, cfg);
     await this.build(cfg, state);
     this.host.configChanged(cfg);
   }
@@ -256,13 +160,9 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
     const last = this.run instanceof GpuRun ? this.run.lastGoodState : this.run?.state() ?? null;
     this.run?.dispose();
     this.run = null;
-    this.scene?.dispose();
-    this.scene = null;
     this.gpu = gpu;
-    this.field.setGpu(gpu);
     this.setProfiler(gpu);
-    if (gpu) this.scene = await ParticleScene.create(this.host.canvas, gpu.device);
-    else if (!this.picture) {
+    if (!(await this.display.setGpu(gpu))) {
       this.host.notify({ level: 'error', text: 'The GPU device was lost and no new one is available; reload the page to use the CPU fallback.' });
       return;
     }
@@ -271,15 +171,11 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
 
   dispose(): void {
     this.disposed = true;
-    this.resizeObserver?.disconnect();
     this.run?.dispose();
     this.run = null;
-    this.field.dispose();
+    this.display.dispose();
     this.profiler?.dispose();
     this.profiler = null;
-    this.scene?.dispose();
-    this.overlay.dispose();
-    this.controls.dispose();
     this.distChart.dispose();
     this.lambdaChart.dispose();
   }
@@ -289,7 +185,7 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
     this.profiler?.dispose();
     // Room for many dispatches per frame (large runs at high speed) plus the projection.
     this.profiler = gpu ? new GpuProfiler(gpu.device, 'ScoreMixingView.profiler', { maxPasses: 128 }) : null;
-    this.field.profiler = this.profiler;
+    this.display.setProfiler(this.profiler);
   }
 
   // ---- building a run ------------------------------------------------------------------------
@@ -308,7 +204,7 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
     let x0 = setup.x0;
     let note = '';
     let next: GpuRun | CpuRun;
-    if (this.gpu && this.scene) {
+    if (this.gpu && this.display.hasScene) {
       const gpuRun: GpuRun = await GpuRun.create(this.gpu, opts, x0, trailLengthFor(total), {
         // Only the current run's samples reach the chart (an old run's reads may still resolve).
         samples: (s) => {
@@ -318,8 +214,7 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
       });
       next = gpuRun;
       if (state) await next.restore(state);
-      this.scene.setParticleBuffers(next.projector.positions, next.projector.trail, next.count, next.projector.trailLength);
-      this.scene.setPointSize(total > 200_000 ? 1.5 : total > 20_000 ? 2 : 3);
+      this.display.showGpuRun(gpuRun, total);
     } else {
       if (total > CPU_MAX_PARTICLES) {
         x0 = x0.slice(0, CPU_MAX_PARTICLES * d);
@@ -341,18 +236,11 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
     this.haltedReason = undefined;
     this.stepsPerSecond = undefined;
     this.lastFrameTime = 0;
-    if (!sameD) {
-      this.ax = 0;
-      this.ay = d > 1 ? 1 : 0;
-    }
-    this.controls.configure(cfg.T, cfg.tMin, d, this.ax, this.ay);
-    this.controls.setNote(note);
+    this.display.showRun(cfg, d, sameD, note, state?.t ?? cfg.T);
     if (note) this.host.notify({ level: 'info', text: note });
-    this.scrubT = state?.t ?? cfg.T;
-    this.controls.showTime(this.scrubT);
     this.distChart.reset(cfg.T, cfg.tMin);
-    this.lambdaChart.update(mu1, mu2, this.ax, cfg.lambda);
-    this.relayout(true);
+    this.lambdaChart.update(mu1, mu2, this.display.xAxis, cfg.lambda);
+    this.display.relayout(true);
   }
 
   private criticalPoints(mu1: Measure, mu2: Measure, lambda: number): CriticalPoint[] {
@@ -369,10 +257,10 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
     this.run!.setLambda(cfg.lambda);
     this.model = { ...m, config: cfg, cps: this.criticalPoints(m.mu1, m.mu2, cfg.lambda) };
     this.distChart.reset(cfg.T, cfg.tMin);
-    if (cfg.lambda > this.lambdaChart.range) this.lambdaChart.update(m.mu1, m.mu2, this.ax, cfg.lambda);
+    if (cfg.lambda > this.lambdaChart.range) this.lambdaChart.update(m.mu1, m.mu2, this.display.xAxis, cfg.lambda);
     else this.lambdaChart.setLambda(cfg.lambda);
-    this.requestField();
-    this.redrawOverlay();
+    this.display.requestField();
+    this.display.redrawOverlay();
   }
 
   private async pickLambda(lambda: number): Promise<void> {
@@ -389,24 +277,19 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
       this.host.configChanged(cfg);
     } catch (e) {
       this.host.notify({ level: 'error', text: (e as Error).message });
-      this.redrawOverlay(); // undo a drag's preview
+      this.display.redrawOverlay(); // undo a drag's preview
     }
   }
 
   private async applyEdit(e: AtomEdit): Promise<void> {
     if (!this.model) return;
-    const set = e.weights ? { points: e.points, weights: e.weights } : { points: e.points };
-    await this.applyConfig({ ...this.model.config, [e.measure]: set });
+    await this.applyConfig(withAtomEdit(this.model.config, e));
   }
 
   private async importSet(m: MeasureId, name: string, text: string): Promise<void> {
     if (!this.model) return;
     try {
-      const d = this.model.mu1.d;
-      const other = m === 'mu1' ? 'mu2' : 'mu1';
-      // A new dimension is allowed for mu1 only when mu2 matches it; checked by parseConfig.
-      const set = parsePointSetFile(name, text, m === 'mu2' ? { d, dSource: `the dimension of ${other}` } : {});
-      await this.applyConfig({ ...this.model.config, [m]: set });
+      await this.applyConfig(withImportedSet(this.model.config, this.model.mu1.d, m, name, text));
     } catch (err) {
       this.host.notify({ level: 'error', text: (err as Error).message });
     }
@@ -414,9 +297,7 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
 
   private exportSet(m: MeasureId, format: 'json' | 'csv'): void {
     if (!this.model) return;
-    const set = this.model.config[m];
-    const text = format === 'json' ? pointSetToJson(set) : pointSetToCsv(set);
-    saveBlob(`${m}.${format}`, new Blob([text], { type: format === 'json' ? 'application/json' : 'text/csv' }));
+    savePointSet(this.model.config, m, format);
   }
 
   // ---- halting, samples ----------------------------------------------------------------------
@@ -437,164 +318,5 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
         return summarise(s.t, Array.from(nearestCriticalDistances(x, s.d, m.cps).distance));
       }),
     );
-  }
-
-  // ---- layout and drawing --------------------------------------------------------------------
-
-  private cssSize(): [number, number] {
-    const c = this.host.canvas;
-    return [Math.max(1, c.clientWidth || c.width), Math.max(1, c.clientHeight || c.height)];
-  }
-
-  /** Recompute projection, bounds and everything drawn from them. */
-  private relayout(refit: boolean): void {
-    const m = this.model;
-    if (!m) return;
-    const [w, h] = this.cssSize();
-    const p = makeProjection(m.mu1, m.mu2, this.ax, this.ay);
-    this.projection = p;
-    let bounds: Bounds;
-    if (!refit && this.map) {
-      // Resize: keep the centre and everything that was visible; widen one side to the new aspect.
-      const o = this.map.bounds;
-      if (p.d === 1) bounds = o;
-      else {
-        const cx = (o.xMin + o.xMax) / 2;
-        const cy = (o.yMin + o.yMax) / 2;
-        const W = Math.max(o.xMax - o.xMin, (o.yMax - o.yMin) * (w / h));
-        const H = W / (w / h);
-        bounds = { xMin: cx - W / 2, xMax: cx + W / 2, yMin: cy - H / 2, yMax: cy + H / 2 };
-      }
-    } else {
-      const xs: number[] = [];
-      const ys: number[] = [];
-      for (const mu of [m.mu1, m.mu2]) {
-        for (let j = 0; j < mu.n; j++) {
-          xs.push(mu.points[j * p.d + (p.d === 1 ? 0 : p.ax)]);
-          ys.push(p.d === 1 ? 0 : mu.points[j * p.d + p.ay]);
-        }
-      }
-      for (const [x, y] of projectedCriticalPoints(m.cps, p, 0)) {
-        xs.push(x);
-        ys.push(y);
-      }
-      // Show some of the initial cloud N(0, 2T I) as context, not all of it for large T.
-      const r = Math.min(1.5 * Math.sqrt(2 * m.config.T), 3);
-      xs.push(-r, r);
-      if (p.d > 1) ys.push(-r, r);
-      bounds = fitBounds(xs, ys, w / h, p.d === 1);
-    }
-    this.map = new ScreenMap(bounds, w, h);
-    this.scene?.resize(w, h);
-    this.scene?.setBounds(bounds);
-    this.picture?.resize(w, h);
-    this.picture?.setBounds(bounds);
-    this.overlay.setMap(this.map, p);
-    this.grid = null;
-    this.requestField();
-    this.redrawOverlay();
-  }
-
-  /** While following the run, recompute the field after t moved this far in log t (2% of the run on the GPU, 5% on the CPU). */
-  private fieldStepLog(cfg: ScoreMixingConfig): number {
-    return (this.gpu ? 0.02 : 0.05) * Math.log(cfg.T / cfg.tMin);
-  }
-
-  private requestField(): void {
-    const m = this.model;
-    if (!m || !this.map || !this.projection) return;
-    this.lastFieldT = this.scrubT;
-    this.field.request({
-      mu1: m.mu1,
-      mu2: m.mu2,
-      lambda: m.config.lambda,
-      t: Math.min(m.config.T, Math.max(m.config.tMin, this.scrubT)),
-      T: m.config.T,
-      tMin: m.config.tMin,
-      projection: this.projection,
-      bounds: this.map.bounds,
-    });
-    // Start it now as well, so a paused page (no frames) still updates.
-    this.field.pump();
-  }
-
-  private onField(g: FieldGrid): void {
-    if (this.disposed) return;
-    this.grid = g;
-    this.redrawField();
-  }
-
-  private redrawField(): void {
-    const g = this.grid;
-    if (!g) return;
-    const dom = domainFor(g, this.channel);
-    const rgba = colourise(g, this.channel, dom);
-    this.scene?.setFieldImage(rgba, g.width, g.height, g.bounds);
-    this.picture?.setFieldImage(rgba, g.width, g.height, g.bounds);
-    if (this.layers.contours) {
-      const levels = contourLevels(this.channel >= 2 ? channelRange(g, 3) : dom);
-      const current = contourLines(g, this.channel, levels);
-      const limit = this.channel === 2 ? contourLines(g, 3, levels) : [];
-      this.overlay.drawContours(g, current, limit);
-    } else this.overlay.drawContours(g, [], []);
-    this.drawArrows();
-    if (!this.run || !(this.run instanceof GpuRun)) this.draw();
-  }
-
-  private drawArrows(): void {
-    const m = this.model;
-    if (!m || !this.map || !this.projection || !this.layers.arrows) {
-      this.overlay.drawArrows([]);
-      return;
-    }
-    const c = m.config;
-    const t = Math.min(c.T, Math.max(c.tMin, this.grid?.t ?? this.scrubT));
-    this.overlay.drawArrows(scoreArrows(m.mu1, m.mu2, c.lambda, t, c.T, c.tMin, this.projection, this.map));
-  }
-
-  private drawScrub(): void {
-    const m = this.model;
-    if (!m || !this.projection) return;
-    if (this.projection.d !== 1) {
-      this.overlay.drawScrub(null, '');
-      return;
-    }
-    this.overlay.drawScrub(timeToY(this.scrubT, m.config.T, m.config.tMin), `t = ${this.scrubT.toExponential(2)}`);
-  }
-
-  private redrawOverlay(): void {
-    const m = this.model;
-    if (!m || !this.map || !this.projection) return;
-    const p = this.projection;
-    this.overlay.lastY1d = 0;
-    this.overlay.drawCells(this.layers.cells && p.d === 2 ? this.safeCells(m) : []);
-    this.overlay.drawCriticalPoints(projectedCriticalPoints(m.cps, p, 0));
-    this.overlay.drawAtoms({ mu1: m.config.mu1, mu2: m.config.mu2 }, 0);
-    this.drawScrub();
-    this.drawArrows();
-    if (!this.layers.contours && this.grid) this.overlay.drawContours(this.grid, [], []);
-    const c = m.config;
-    const backend = this.run instanceof GpuRun ? (this.gpu?.isSoftware ? 'WebGPU (software)' : 'WebGPU') : 'CPU float64';
-    const axes = p.d === 1 ? ' · x vs log t (T top, tMin bottom)' : p.d === 2 ? '' : ` · x[${p.ax}], x[${p.ay}] (slice at centroid)`;
-    this.overlay.setLabel(`d = ${p.d} · λ = ${c.lambda} · ${this.run?.count ?? 0} particles · ${backend} · ${m.cps.length} critical pts${axes}`);
-  }
-
-  private safeCells(m: Model): [number, number][][] {
-    try {
-      return cellPolygons(m.mu1, m.mu2, this.map!);
-    } catch (e) {
-      this.host.notify({ level: 'warn', text: `overlay cells: ${(e as Error).message}` });
-      return [];
-    }
-  }
-
-  private draw(): void {
-    const run = this.run;
-    if (this.scene && run instanceof GpuRun) {
-      this.scene.setTrailHead(run.projector.head, run.projector.filled);
-      this.scene.render();
-    } else if (this.picture && run instanceof CpuRun) {
-      this.picture.draw(run.positions, run.trail);
-    }
   }
 }

@@ -1,0 +1,37 @@
+// A lost GPU device (GpuSession has already asked for a replacement): pause, say so, hand the page
+// the new device — or null, and the page goes on with its CPU reference where it has one — then
+// play on if the run was playing. The page rebuilds its GPU objects from its last known state.
+
+import type { GpuContext } from '../gpu/device';
+import type { CurrentLab } from './current-lab';
+import type { ShellParts } from './shell-parts';
+
+export async function recoverFromDeviceLoss(shell: ShellParts, current: CurrentLab, message: string, gpu: GpuContext | null): Promise<void> {
+  const { loop, notices } = shell;
+  const page = current.page;
+  const wasPlaying = loop.playing;
+  loop.playing = false;
+  const close = notices.show(
+    { level: 'warn', text: `The GPU device was lost (${message}). Recovering…` },
+    { sticky: true, key: 'device-lost' },
+  );
+  if (!page) return;
+  try {
+    await current.enqueue(() => loop.hold(() => page.deviceRestored(gpu)));
+  } catch (e) {
+    close();
+    notices.error(e, 'Recovering from the lost GPU device failed; reload the page');
+    return;
+  }
+  close();
+  notices.show(
+    {
+      level: gpu ? 'info' : 'warn',
+      text: gpu
+        ? `GPU device lost (${message}) and restored on a new device; the run continues from its last known state.`
+        : `GPU device lost (${message}) and no new one could be acquired; continuing on the CPU where the lab supports it.`,
+    },
+    { sticky: !gpu },
+  );
+  loop.playing = wasPlaying;
+}

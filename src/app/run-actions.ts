@@ -1,0 +1,92 @@
+// What the run controls and their shortcuts do — play / pause, single step, reset, speed — and what
+// the shell does after each drawn frame: stop at the end of the run or on a halt (with the halt
+// banner), and update the HUD and the play button from the page's status.
+
+import type { CurrentLab } from './current-lab';
+import { SPEEDS } from './frame-loop';
+import { RateMeter, type Hud } from './hud';
+import type { ShellParts } from './shell-parts';
+
+export class RunActions {
+  private readonly rate = new RateMeter();
+
+  constructor(
+    private readonly shell: ShellParts,
+    private readonly current: CurrentLab,
+    private readonly hud: Hud,
+  ) {}
+
+  playPause(): void {
+    const { loop, notices, layout } = this.shell;
+    const page = this.current.page;
+    if (!page) return;
+    if (loop.playing) {
+      loop.playing = false;
+      return;
+    }
+    const s = page.status();
+    if (s.haltedReason) {
+      notices.show({ level: 'warn', text: `The run is halted (${s.haltedReason}). Reset it or change a parameter to run again.` });
+      return;
+    }
+    layout.showHint(false);
+    if (s.done) {
+      void this.reset().then(() => (loop.playing = true));
+      return;
+    }
+    loop.playing = true;
+  }
+
+  step(): void {
+    const { loop, layout } = this.shell;
+    const page = this.current.page;
+    if (!page) return;
+    loop.playing = false;
+    layout.showHint(false);
+    const s = page.status();
+    if (!s.done && !s.haltedReason) loop.step(1);
+  }
+
+  reset(): Promise<void> {
+    const { loop, notices, halt } = this.shell;
+    loop.playing = false;
+    return this.current.enqueue(async () => {
+      const page = this.current.page;
+      if (!page) return;
+      try {
+        await loop.hold(() => page.reset());
+      } catch (e) {
+        notices.error(e, 'Reset failed');
+      }
+      halt.clear();
+    });
+  }
+
+  /** Snapped to the nearest SPEEDS entry (frame-loop.ts snapSpeed); the select shows the same. */
+  setSpeed(s: number): void {
+    this.shell.loop.speed = s;
+    this.shell.controls.showSpeed(this.shell.loop.speed);
+  }
+
+  nudgeSpeed(dir: 1 | -1): void {
+    const i = SPEEDS.indexOf(this.shell.loop.speed);
+    const j = Math.max(0, Math.min(SPEEDS.length - 1, i + dir));
+    this.setSpeed(SPEEDS[j]);
+  }
+
+  /** The frame loop's after-frame hook. */
+  afterFrame(now: number): void {
+    const { loop, halt, session, controls } = this.shell;
+    const page = this.current.page;
+    if (!page) return;
+    const s = page.status();
+    if (s.haltedReason) {
+      loop.playing = false;
+      halt.show(s.haltedReason);
+    } else if (halt.isShown) halt.clear();
+    if (s.done && loop.playing) loop.playing = false;
+    const measured = this.rate.sample(now, s.step);
+    this.hud.update(s, session.backend, session.adapter, measured, loop.playing);
+    controls.showPlaying(loop.playing, s.done);
+  }
+}
