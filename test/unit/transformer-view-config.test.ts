@@ -156,6 +156,10 @@ describe('page snapshots', () => {
     expect(snap.arrays.tokens.data[(1 * 3 + 2) * 4 * 2]).toBe(states[(1 * 3 + 2) * rows * 2]);
     expect(snap.arrays.Q.shape).toEqual([2, 3, 2, 2]);
     expect(snap.resume).toEqual({ iteration: 4 });
+    // The CLI's array names (headless.ts), plus lambda_max for scale.
+    expect(Array.from(snap.arrays.ntk_lambda_min.data)).toEqual([1e-3, 2e-3]);
+    expect(Array.from(snap.arrays.ntk_lambda_iteration.data)).toEqual([0, 4]);
+    expect(Array.from(snap.arrays.ntk_lambda_max.data)).toEqual([2, 3]);
     const back = readResume(snap, m);
     expect(back.iteration).toBe(4);
     expect(Array.from(back.heads.Q)).toEqual(Array.from(Q));

@@ -1,6 +1,7 @@
 // The page's snapshots (DOM-free). Same arrays as the CLI's (headless.ts): tokens (record, B, n, d)
 // of the current heads at the recorded depths, risk (iteration + 1), Q, K, V (current heads), plus
-// what the page tracked: lambda_min, lambda_max (at lambda_min_iteration) of the empirical NTK, and the NTK
+// what the page tracked: ntk_lambda_min at ntk_lambda_iteration (the CLI's names) and ntk_lambda_max
+// of the empirical NTK, and the NTK
 // check's ntk_ratio / ntk_dependency when it was run. `resume` holds the iteration; with the heads
 // (exact f32 from the GPU, f64 from the CPU) and the risk history, restore() continues the run
 // exactly. readResume validates a snapshot against the model its config builds, naming fields.
@@ -55,9 +56,9 @@ export function buildSnapshot(s: SnapshotInput): Snapshot {
     V: arr(s.heads.V, [L, H, d, d]),
   };
   if (s.lambda.length > 0) {
-    arrays.lambda_min = { dtype: 'f64', shape: [s.lambda.length], data: Float64Array.from(s.lambda, (p) => p[1]) };
-    arrays.lambda_max = { dtype: 'f64', shape: [s.lambda.length], data: Float64Array.from(s.lambda, (p) => p[2]) };
-    arrays.lambda_min_iteration = { dtype: 'f64', shape: [s.lambda.length], data: Float64Array.from(s.lambda, (p) => p[0]) };
+    arrays.ntk_lambda_min = { dtype: 'f64', shape: [s.lambda.length], data: Float64Array.from(s.lambda, (p) => p[1]) };
+    arrays.ntk_lambda_max = { dtype: 'f64', shape: [s.lambda.length], data: Float64Array.from(s.lambda, (p) => p[2]) };
+    arrays.ntk_lambda_iteration = { dtype: 'f64', shape: [s.lambda.length], data: Float64Array.from(s.lambda, (p) => p[0]) };
   }
   if (s.lse) {
     arrays.ntk_ratio = { dtype: 'f64', shape: [], data: Float64Array.of(s.lse.ratio) };
@@ -134,9 +135,9 @@ export function readResume(snap: Snapshot, model: TransformerModel): ResumeState
     if (!r || r.shape.length !== 1 || r.shape[0] !== raw + 1) throw new FieldError('arrays.risk', r ? `shape [${r.shape.join(', ')}]` : undefined, `shape [${raw + 1}] (iteration + 1)`);
     risk = Float64Array.from(r.data as ArrayLike<number>);
   }
-  const lv = snap.arrays.lambda_min?.data;
-  const lm = snap.arrays.lambda_max?.data;
-  const li = snap.arrays.lambda_min_iteration?.data;
+  const lv = snap.arrays.ntk_lambda_min?.data;
+  const lm = snap.arrays.ntk_lambda_max?.data;
+  const li = snap.arrays.ntk_lambda_iteration?.data;
   const lambda: LambdaPoint[] =
     lv && lm && li && lv.length === li.length && lm.length === li.length ? Array.from(lv, (v, i): LambdaPoint => [Number(li[i]), Number(v), Number(lm[i])]).filter(([it]) => it <= raw) : [];
   return { iteration: raw, heads, risk, lambda };
