@@ -221,6 +221,8 @@ export class TransformerPage implements LabPage<TransformerConfig> {
     }
     this.run?.dispose();
     ref.run = this.run = run;
+    // The old run's segment buffer is gone: the scene draws the new run's (before any render).
+    if (this.picture instanceof TrajectoryScene) this.picture.setSegmentSource(run instanceof GpuTfRun ? run.segments : null);
     this.requested = requested;
     this.config = config;
     this.reduced = reduced;

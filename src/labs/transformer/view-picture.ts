@@ -1,8 +1,10 @@
 // The trajectory picture's contract (three.js scene or Canvas 2D fallback) and the line segments
-// both draw (DOM-free): per token, the segments X^l -> X^{l+1} of its path through depth, with the
-// colour of the depth at each end. Three parts, drawn in order: the other sequences (dim, thinned
-// beyond MAX_OTHER_SEGMENTS), the selected sequence's tokens (viridis by depth), and the selected
-// sequence's query/CLS token (a red-orange ramp, so it reads as different from every token).
+// they draw (DOM-free): per token, the segments X^l -> X^{l+1} of its path through depth, with the
+// colour of the depth at each end. The Canvas 2D picture builds them here; the three.js scene gets
+// the same ones from a GPU kernel that follows segmentPlan (view-segments-gpu.ts). Three parts,
+// drawn in order: the other sequences (dim, thinned beyond MAX_OTHER_SEGMENTS), the selected
+// sequence's tokens (viridis by depth), and the selected sequence's query/CLS token (a red-orange
+// ramp, so it reads as different from every token).
 
 import type { ScreenMap } from '../shared/screen-map';
 import { depthColour, pointIndex, type Box, type PictureLayout } from './view-geometry';
@@ -51,14 +53,41 @@ export function queryColour(s: number): [number, number, number] {
   return [1, 0.25 + 0.55 * s, 0.2 + 0.2 * s];
 }
 
-export function trajectorySegments(spec: SegmentSpec): SegmentPart[] {
-  const { points, L, batch, rows, n, selected } = spec;
+/** What one part draws: every segment of rows rowFrom..rowTo-1 of each sequence in seqs, in that order. */
+export interface PartPlan {
+  name: SegmentPart['name'];
+  seqs: number[];
+  rowFrom: number;
+  rowTo: number;
+  colour: (s: number) => [number, number, number];
+  /** Colour factor (the others are dimmed). */
+  dim: number;
+  opacity: number;
+  order: number;
+}
+
+/**
+ * Which sequences and rows each part draws (shared by the CPU segments below and the GPU kernel,
+ * view-segments-gpu.ts, so both pictures thin and order the same way).
+ */
+export function segmentPlan(spec: Omit<SegmentSpec, 'points' | 'layout'>): PartPlan[] {
+  const { L, batch, rows, n, selected } = spec;
   const others: number[] = [];
   if (spec.showOthers && batch > 1) {
     const stride = Math.max(1, Math.ceil(((batch - 1) * rows * L) / MAX_OTHER_SEGMENTS));
     for (let b = 0; b < batch; b += stride) if (b !== selected) others.push(b);
   }
-  const build = (name: SegmentPart['name'], seqs: number[], rowFrom: number, rowTo: number, colour: (s: number) => [number, number, number], dim: number, opacity: number, order: number): SegmentPart => {
+  const parts: PartPlan[] = [
+    { name: 'others', seqs: others, rowFrom: 0, rowTo: rows, colour: depthColour, dim: 0.8, opacity: 0.22, order: 1 },
+    { name: 'selected', seqs: [selected], rowFrom: 0, rowTo: n, colour: depthColour, dim: 1, opacity: 1, order: 2 },
+  ];
+  if (rows > n) parts.push({ name: 'query', seqs: [selected], rowFrom: n, rowTo: rows, colour: queryColour, dim: 1, opacity: 1, order: 3 });
+  return parts;
+}
+
+export function trajectorySegments(spec: SegmentSpec): SegmentPart[] {
+  const { points, L, batch, rows } = spec;
+  const build = ({ name, seqs, rowFrom, rowTo, colour, dim, opacity, order }: PartPlan): SegmentPart => {
     const max = seqs.length * (rowTo - rowFrom) * L;
     const positions = new Float32Array(max * 6);
     const colours = new Float32Array(max * 6);
@@ -85,9 +114,7 @@ export function trajectorySegments(spec: SegmentSpec): SegmentPart[] {
         }
     return { name, positions: positions.subarray(0, count * 6), colours: colours.subarray(0, count * 6), layer: layer.subarray(0, count), count, opacity, order };
   };
-  const parts = [build('others', others, 0, rows, depthColour, 0.8, 0.22, 1), build('selected', [selected], 0, n, depthColour, 1, 1, 2)];
-  if (rows > n) parts.push(build('query', [selected], n, rows, queryColour, 1, 1, 3));
-  return parts;
+  return segmentPlan(spec).map(build);
 }
 
 /** Layer l's point of (sequence b, row r) from a picture-points array. */

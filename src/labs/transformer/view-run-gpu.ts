@@ -6,6 +6,9 @@
 //            page learns that training stopped; the trainer has already restored the last finite heads
 //   picture  the flow states X^0..X^L and Q, K, V, at most every PICTURE_MS (or slower for big
 //            states): trajectories, attention, clusters, head particles, lambda_min
+// The trajectory picture itself needs none of this: TrajectorySegmentsGpu (view-segments-gpu.ts)
+// writes its segments from the states in the same encoder, right after the iterations, whenever
+// they ran or the picture's layout or selection changed; three draws them directly.
 // A refused request waits for a later frame. At most MAX_IN_FLIGHT frames of training are queued
 // on the GPU: a slow device (SwiftShader) thins the steps per frame instead of piling up work.
 
@@ -17,6 +20,7 @@ import { TransformerTrainer } from './trainer';
 import type { Heads, TokenBatch } from './types';
 import { headsFrom } from './view-heads';
 import type { RunEvents, TfRun } from './view-run';
+import { TrajectorySegmentsGpu } from './view-segments-gpu';
 
 const MAX_IN_FLIGHT = 2;
 /** A read-back that failed (pool disposed, device lost) just delivers nothing; handler errors still surface. */
@@ -34,6 +38,8 @@ export class GpuTfRun implements TfRun {
   private readonly riskPool: ReadbackPool;
   private readonly statusPool: ReadbackPool;
   private readonly picturePool: ReadbackPool;
+  /** The picture's line segments, drawn by TrajectoryScene (the page hands it over). */
+  readonly segments: TrajectorySegmentsGpu;
   private riskRead = 0;
   private statusWanted = false;
   private needForward = true;
@@ -57,6 +63,8 @@ export class GpuTfRun implements TfRun {
     this.riskPool = new ReadbackPool(device, 'TransformerView.riskReadback', 2);
     this.statusPool = new ReadbackPool(device, 'TransformerView.statusReadback', 1);
     this.picturePool = new ReadbackPool(device, 'TransformerView.pictureReadback', 4);
+    const { L, batch, rows, n, d } = trainer.sim;
+    this.segments = new TrajectorySegmentsGpu(device, { L, batch, rows, n, d });
   }
 
   static async create(gpu: GpuContext, model: TransformerModel, events: RunEvents): Promise<GpuTfRun> {
@@ -89,6 +97,10 @@ export class GpuTfRun implements TfRun {
       this.needForward = false;
       this.wantPicture = true;
       this.statusWanted = training;
+      used = true;
+    }
+    if (used || this.segments.dirty) {
+      this.segments.encode(encoder, trainer.sim.states);
       used = true;
     }
     const gen = this.generation;
@@ -215,6 +227,7 @@ export class GpuTfRun implements TfRun {
     if (!this.needForward) return;
     const encoder = this.gpu.device.createCommandEncoder({ label: 'TransformerView.forwardEncoder' });
     this.trainer.encodeIterations(encoder, 0);
+    this.segments.encode(encoder, this.trainer.sim.states);
     this.gpu.device.queue.submit([encoder.finish()]);
     this.needForward = false;
     this.wantPicture = true;
@@ -242,6 +255,7 @@ export class GpuTfRun implements TfRun {
     this.riskPool.dispose();
     this.statusPool.dispose();
     this.picturePool.dispose();
+    this.segments.dispose();
     this.trainer.dispose();
   }
 }

@@ -42,7 +42,7 @@ export interface TfRun {
   requestPicture(): void;
   /**
    * How long the page took to draw the last picture (ms): the run spaces later pictures so that
-   * drawing takes at most ~1/8 of the main thread (the largest sizes build ~1M vertices on the CPU).
+   * drawing takes at most ~1/8 of the main thread (picture points, overlay and charts are built on the CPU).
    */
   pictureCost(ms: number): void;
   /** Current heads, states and the risk of iterations 0..iteration known to the run (export). */

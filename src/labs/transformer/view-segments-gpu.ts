@@ -1,0 +1,186 @@
+// Runs shaders/render/trajectory-segments.wgsl: the trainer's flow states -> the line segments of
+// the trajectory picture (two vec4 picture points per segment), encoded by GpuTfRun right after the
+// training iterations, so three.js (view-scene.ts) draws the current heads' trajectories every
+// frame with no read-back. Which sequences and rows are drawn follows view-picture.ts segmentPlan;
+// configure() takes the layout and selection, and marks the kernel for the next frame when they
+// change (the states change only when training runs, which encodes the kernel anyway).
+
+import { dispatchGrid } from '../../gpu/dispatch';
+import { GpuResources, UNIFORM_W } from '../../gpu/resources';
+import { shaderSource } from '../../gpu/shaders';
+import { structLayout } from '../../gpu/struct-layout';
+import type { PictureLayout } from './view-geometry';
+import { segmentPlan, type PartPlan } from './view-picture';
+
+export const SegmentParamsLayout = structLayout('Params', [
+  ['total', 'u32'],
+  ['L', 'u32'],
+  ['batch', 'u32'],
+  ['rows', 'u32'],
+  ['d', 'u32'],
+  ['dims', 'u32'],
+  ['axisX', 'i32'],
+  ['axisY', 'i32'],
+  ['axisZ', 'i32'],
+  ['depthScale', 'f32'],
+  ['_pad0', 'u32'],
+  ['_pad1', 'u32'],
+  ['segStart', 'vec4u'],
+  ['seqStart', 'vec4u'],
+  ['rowFrom', 'vec4u'],
+  ['rowCount', 'vec4u'],
+] as const);
+
+const OUTPUT = 0x80 | 0x20 | 0x08 | 0x04; // STORAGE | VERTEX | COPY_DST | COPY_SRC
+const SEQS = 0x80 | 0x08; // STORAGE | COPY_DST
+
+export interface FlowShape {
+  L: number;
+  batch: number;
+  rows: number;
+  n: number;
+  d: number;
+}
+
+export interface SegmentSelection {
+  selected: number;
+  showOthers: boolean;
+  layout: PictureLayout;
+}
+
+/** A part of the output: segments first..first+count-1 (vertices 2*first..). */
+export interface GpuSegmentPart extends PartPlan {
+  first: number;
+  count: number;
+}
+
+export interface SegmentLayout {
+  /** Holds 2 vec4 per segment; replaced (bigger) when a selection needs more room. */
+  buffer: GPUBuffer;
+  /** Capacity of `buffer` in vec4. */
+  vec4s: number;
+  parts: GpuSegmentPart[];
+}
+
+export class TrajectorySegmentsGpu {
+  private readonly res: GpuResources;
+  private readonly pipeline: GPUComputePipeline;
+  private readonly params: GPUBuffer;
+  private readonly seqs: GPUBuffer;
+  private output: GPUBuffer;
+  private capacity = 1;
+  private bindGroup: GPUBindGroup | null = null;
+  private boundStates: GPUBuffer | null = null;
+  private key = '';
+  private total = 0;
+  private current: SegmentLayout | null = null;
+  /** The kernel must run before the next draw (a new layout or selection). */
+  dirty = false;
+
+  constructor(
+    private readonly device: GPUDevice,
+    readonly shape: FlowShape,
+    private readonly label = 'TransformerView',
+  ) {
+    this.res = new GpuResources(device, label);
+    const module = device.createShaderModule({ label: 'shaders/render/trajectory-segments.wgsl', code: shaderSource('render/trajectory-segments.wgsl') });
+    this.pipeline = device.createComputePipeline({ label: `${label}.trajectorySegments`, layout: 'auto', compute: { module, entryPoint: 'main' } });
+    this.params = this.res.buffer('segmentParams', SegmentParamsLayout.size, UNIFORM_W);
+    this.seqs = this.res.buffer('segmentSeqs', 4 * (shape.batch + 2), SEQS);
+    this.output = this.res.buffer('segments', 32, OUTPUT);
+  }
+
+  /** Layout of the output for this selection (null when the shape is not this flow's). */
+  configure(sel: SegmentSelection & Omit<FlowShape, 'd'>): SegmentLayout | null {
+    const { L, batch, rows, n, d } = this.shape;
+    if (sel.L !== L || sel.batch !== batch || sel.rows !== rows || sel.n !== n) return null;
+    const key = JSON.stringify([sel.selected, sel.showOthers, sel.layout.dims, sel.layout.axes, sel.layout.depthScale]);
+    if (key === this.key && this.current) return this.current;
+    this.key = key;
+    const plans = segmentPlan({ L, batch, rows, n, selected: sel.selected, showOthers: sel.showOthers });
+    let first = 0;
+    const parts = plans.map((p) => {
+      const count = p.seqs.length * (p.rowTo - p.rowFrom) * L;
+      const part = { ...p, first, count };
+      first += count;
+      return part;
+    });
+    this.total = first;
+    if (first > this.capacity) {
+      this.res.release(this.output);
+      this.capacity = first;
+      this.output = this.res.buffer('segments', 32 * first, OUTPUT);
+      this.bindGroup = null;
+    }
+    const at = (i: number, f: (p: GpuSegmentPart) => number, fill: number): number => (parts[i] ? f(parts[i]) : fill);
+    const seqStart: number[] = [];
+    const seqs: number[] = [];
+    for (const p of parts) {
+      seqStart.push(seqs.length);
+      seqs.push(...p.seqs);
+    }
+    this.device.queue.writeBuffer(this.seqs, 0, new Uint32Array(seqs.length ? seqs : [0]));
+    const { layout } = sel;
+    this.device.queue.writeBuffer(
+      this.params,
+      0,
+      SegmentParamsLayout.pack({
+        total: first,
+        L,
+        batch,
+        rows,
+        d,
+        dims: layout.dims,
+        axisX: layout.axes[0],
+        axisY: layout.axes[1],
+        axisZ: layout.axes[2],
+        depthScale: layout.depthScale,
+        _pad0: 0,
+        _pad1: 0,
+        segStart: [0, 1, 2, 3].map((i) => at(i, (p) => p.first, first)),
+        seqStart: [0, 1, 2, 3].map((i) => seqStart[i] ?? 0),
+        rowFrom: [0, 1, 2, 3].map((i) => at(i, (p) => p.rowFrom, 0)),
+        rowCount: [0, 1, 2, 3].map((i) => at(i, (p) => p.rowTo - p.rowFrom, 1)),
+      }),
+    );
+    this.dirty = true;
+    const prev = this.current;
+    // Same buffer and parts (e.g. only depthScale moved): keep the object, so the scene keeps its draws.
+    const same = prev && prev.buffer === this.output && JSON.stringify(prev.parts.map(partKey)) === JSON.stringify(parts.map(partKey));
+    this.current = same ? prev : { buffer: this.output, vec4s: 2 * this.capacity, parts };
+    return this.current;
+  }
+
+  /** Write the segments of `states` (the trainer's sim.states) into the output. */
+  encode(encoder: GPUCommandEncoder, states: GPUBuffer): void {
+    this.dirty = false;
+    if (this.total === 0) return;
+    if (this.boundStates !== states || !this.bindGroup) {
+      this.bindGroup = this.device.createBindGroup({
+        label: `${this.label}.segmentBindGroup`,
+        layout: this.pipeline.getBindGroupLayout(0),
+        entries: [
+          { binding: 0, resource: { buffer: states } },
+          { binding: 1, resource: { buffer: this.output } },
+          { binding: 2, resource: { buffer: this.seqs } },
+          { binding: 3, resource: { buffer: this.params } },
+        ],
+      });
+      this.boundStates = states;
+    }
+    const [gx, gy] = dispatchGrid(this.device, 'trajectory segments', this.total, 64);
+    const pass = encoder.beginComputePass({ label: `${this.label}.segmentPass` });
+    pass.setPipeline(this.pipeline);
+    pass.setBindGroup(0, this.bindGroup);
+    pass.dispatchWorkgroups(gx, gy);
+    pass.end();
+  }
+
+  dispose(): void {
+    this.res.dispose();
+    this.current = null;
+    this.bindGroup = null;
+  }
+}
+
+const partKey = (p: GpuSegmentPart): unknown[] => [p.name, p.first, p.count, p.dim, p.opacity];
