@@ -73,6 +73,8 @@ struct StepCoef {
 @group(0) @binding(5) var<storage, read_write> diag: array<f32>;
 @group(0) @binding(6) var<storage, read_write> status: array<atomic<u32>, 2>;
 
+#include "lib/finite.wgsl"
+
 fn offU() -> u32 { return M * N; }
 fn offS() -> u32 { return M * N + M * M; }
 fn offB() -> u32 { return M * N + M * M + M; }
@@ -463,13 +465,13 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
       state[base + j] = e[j];
       state[base + N + M + j] = vx[j];
       state[base + 2u * (N + M) + j] = ce[j];
-      bad = bad || (bitcast<u32>(e[j]) & 0x7f800000u) == 0x7f800000u || (bitcast<u32>(vx[j]) & 0x7f800000u) == 0x7f800000u;
+      bad = bad || !isFiniteF32(e[j]) || !isFiniteF32(vx[j]);
     }
     for (var j = 0u; j < M; j++) {
       state[base + N + j] = l[j];
       state[base + 2u * N + M + j] = vl[j];
       state[base + 2u * (N + M) + N + j] = cl[j];
-      bad = bad || (bitcast<u32>(l[j]) & 0x7f800000u) == 0x7f800000u || (bitcast<u32>(vl[j]) & 0x7f800000u) == 0x7f800000u;
+      bad = bad || !isFiniteF32(l[j]) || !isFiniteF32(vl[j]);
     }
     state[aux + 1u] = integral;
     state[aux + 2u] = icomp;

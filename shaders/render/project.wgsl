@@ -33,11 +33,7 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> trail: array<vec4f>;
 @group(0) @binding(3) var<uniform> params: Params;
 
-fn isFinite(v: f32) -> bool {
-  // Exponent bits all ones means inf or NaN. A bit test, because compilers may fold float
-  // comparisons with NaN away.
-  return (bitcast<u32>(v) & 0x7f800000u) != 0x7f800000u;
-}
+#include "lib/finite.wgsl"
 
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
@@ -55,7 +51,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     px = particles[base + params.axisX];
     py = particles[base + params.axisY];
   }
-  let ok = isFinite(px) && isFinite(py);
+  let ok = isFiniteF32(px) && isFiniteF32(py);
   let p = select(vec4f(0.0, 0.0, 0.0, 0.0), vec4f(px, py, 0.0, 1.0), ok);
   positions[i] = p;
   if (params.fillAll == 1u) {

@@ -62,6 +62,8 @@ struct StepCoef {
 @group(0) @binding(5) var<storage, read_write> particles: array<f32>;
 @group(0) @binding(6) var<storage, read_write> status: array<atomic<u32>, 2>;
 
+#include "lib/finite.wgsl"
+
 /// f(tau, y) = -(y - m_lam(t, y))/2 at stage time t = e^-tau.
 fn drift(y: array<f32, MAXD>, t: f32, lid: u32) -> array<f32, MAXD> {
   let m = mixedMean(y, params.n1, params.n2, params.lambda, t, lid);
@@ -133,7 +135,7 @@ fn main(
     var bad = false;
     for (var c = 0u; c < D; c++) {
       particles[i * D + c] = x[c];
-      bad = bad || (bitcast<u32>(x[c]) & 0x7f800000u) == 0x7f800000u;
+      bad = bad || !isFiniteF32(x[c]);
     }
     if (bad) {
       atomicAdd(&status[0], 1u);

@@ -58,9 +58,7 @@ struct ReadoutParams {
 
 var<workgroup> partial: array<f32, MAXB>;
 
-fn isFiniteF32(x: f32) -> bool {
-  return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u;
-}
+#include "lib/finite.wgsl"
 
 /// Writes w B^T g into row `row` of sequence b's cotangent.
 fn storeCotangentRow(b: u32, row: u32, g: array<f32, MAXD>, w: f32) {

@@ -1,0 +1,8 @@
+// Finite-value test shared by the kernels that detect blow-up (generation, primal-dual dynamics,
+// the transformer readout) and the render kernels that hide non-finite points.
+// Exponent bits all ones means inf or NaN. A bit test, because compilers may fold float
+// comparisons with NaN away (x != x is not reliable under fast-math-like optimisation).
+
+fn isFiniteF32(x: f32) -> bool {
+  return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u;
+}
