@@ -140,60 +140,109 @@ export interface PivotedQR {
   rank: number;
 }
 
-/** Householder QR with column pivoting (Businger-Golub): M P = Q R, rank-revealing. */
-export function qrPivoted(M: ArrayLike<number>, rows: number, cols: number, rtol = 1e-12): PivotedQR {
-  const R = Float64Array.from(M);
-  const Q = new Float64Array(rows * rows);
-  for (let i = 0; i < rows; i++) Q[i * rows + i] = 1;
-  const perm = Array.from({ length: cols }, (_, j) => j);
-  const steps = Math.min(rows, cols);
-  const v = new Float64Array(rows);
-  for (let k = 0; k < steps; k++) {
-    // Pivot: the remaining column of largest norm (recomputed: sizes are tiny).
-    let best = k;
-    let bestNorm = -1;
-    for (let j = k; j < cols; j++) {
-      let s = 0;
-      for (let i = k; i < rows; i++) s += R[i * cols + j] ** 2;
-      if (s > bestNorm) {
-        bestNorm = s;
-        best = j;
+/**
+ * Householder QR in compact form, the one factorisation behind qrPivoted and svdJacobi's tall path.
+ * Column j of the (permuted) matrix is A[j*m .. (j+1)*m) (contiguous); after step j its entries
+ * above the diagonal are R's column j, and A[j*m + j .. (j+1)*m) holds the reflector
+ * v_j = x - r_jj e_j with H_j = I - beta_j v_j v_j^T (r_jj = -sign(x_j) |x|: no cancellation in
+ * x_j - r_jj; v^T v = 2 |x| (|x| + |x_j|)). A zero column gives H_j = I, r_jj = 0 (beta_j = 0).
+ * With `pivot`, step j first swaps in the remaining column of largest norm (Businger-Golub).
+ */
+interface CompactQR {
+  m: number;
+  steps: number;
+  A: Float64Array;
+  beta: Float64Array;
+  rdiag: Float64Array;
+  /** Column j of the factored matrix is column perm[j] of M. */
+  perm: number[];
+}
+
+function householderQR(M: ArrayLike<number>, m: number, n: number, pivot: boolean): CompactQR {
+  const A = transpose(M, m, n);
+  const steps = Math.min(m, n);
+  const beta = new Float64Array(steps);
+  const rdiag = new Float64Array(steps);
+  const perm = Array.from({ length: n }, (_, j) => j);
+  const tailNorm2 = (c: number, from: number): number => {
+    let t = 0;
+    for (let i = from; i < m; i++) t += A[c * m + i] ** 2;
+    return t;
+  };
+  for (let j = 0; j < steps; j++) {
+    if (pivot) {
+      let best = j;
+      let bestNorm = -1;
+      for (let c = j; c < n; c++) {
+        const t = tailNorm2(c, j);
+        if (t > bestNorm) [best, bestNorm] = [c, t];
+      }
+      if (best !== j) {
+        const tmp = A.slice(j * m, (j + 1) * m);
+        A.copyWithin(j * m, best * m, (best + 1) * m);
+        A.set(tmp, best * m);
+        [perm[j], perm[best]] = [perm[best], perm[j]];
       }
     }
-    if (best !== k) {
-      for (let i = 0; i < rows; i++) [R[i * cols + k], R[i * cols + best]] = [R[i * cols + best], R[i * cols + k]];
-      [perm[k], perm[best]] = [perm[best], perm[k]];
-    }
-    let alpha = 0;
-    for (let i = k; i < rows; i++) alpha += R[i * cols + k] ** 2;
-    alpha = Math.sqrt(alpha);
+    const o = j * m;
+    const alpha = Math.sqrt(tailNorm2(j, j));
     if (alpha === 0) continue;
-    if (R[k * cols + k] > 0) alpha = -alpha;
-    v.fill(0);
-    for (let i = k; i < rows; i++) v[i] = R[i * cols + k];
-    v[k] -= alpha;
-    let vv = 0;
-    for (let i = k; i < rows; i++) vv += v[i] * v[i];
-    if (vv === 0) continue;
-    // R <- (I - 2 v v^T / vv) R ;  Q <- Q (I - 2 v v^T / vv)
-    for (let j = k; j < cols; j++) {
-      let s = 0;
-      for (let i = k; i < rows; i++) s += v[i] * R[i * cols + j];
-      const f = (2 * s) / vv;
-      for (let i = k; i < rows; i++) R[i * cols + j] -= f * v[i];
+    const xj = A[o + j];
+    const r = xj > 0 ? -alpha : alpha;
+    A[o + j] = xj - r;
+    rdiag[j] = r;
+    beta[j] = 1 / (alpha * (alpha + Math.abs(xj)));
+    for (let k = j + 1; k < n; k++) {
+      const ok = k * m;
+      let t = 0;
+      for (let i = j; i < m; i++) t += A[o + i] * A[ok + i];
+      t *= beta[j];
+      for (let i = j; i < m; i++) A[ok + i] -= t * A[o + i];
     }
-    for (let i = 0; i < rows; i++) {
-      let s = 0;
-      for (let l = k; l < rows; l++) s += Q[i * rows + l] * v[l];
-      const f = (2 * s) / vv;
-      for (let l = k; l < rows; l++) Q[i * rows + l] -= f * v[l];
-    }
-    for (let i = k + 1; i < rows; i++) R[i * cols + k] = 0;
   }
+  return { m, steps, A, beta, rdiag, perm };
+}
+
+/** x <- Q x = H_0 H_1 .. H_{steps-1} x (length m). */
+function applyQ(qr: CompactQR, x: Float64Array): void {
+  const { m, A, beta } = qr;
+  for (let j = qr.steps - 1; j >= 0; j--) {
+    if (beta[j] === 0) continue;
+    const o = j * m;
+    let t = 0;
+    for (let i = j; i < m; i++) t += A[o + i] * x[i];
+    t *= beta[j];
+    for (let i = j; i < m; i++) x[i] -= t * A[o + i];
+  }
+}
+
+/** R (rows x cols, row-major, upper triangular) of a compact QR of a rows x cols matrix. */
+function upperR(qr: CompactQR, rows: number, cols: number): Vec {
+  const R = new Float64Array(rows * cols);
+  for (let j = 0; j < cols; j++) {
+    for (let i = 0; i < Math.min(j, rows); i++) R[i * cols + j] = qr.A[j * qr.m + i];
+    if (j < qr.steps) R[j * cols + j] = qr.rdiag[j];
+  }
+  return R;
+}
+
+/** Householder QR with column pivoting (Businger-Golub): M P = Q R, rank-revealing. */
+export function qrPivoted(M: ArrayLike<number>, rows: number, cols: number, rtol = 1e-12): PivotedQR {
+  const qr = householderQR(M, rows, cols, true);
+  const R = upperR(qr, rows, cols);
+  const Q = new Float64Array(rows * rows);
+  const e = new Float64Array(rows);
+  for (let c = 0; c < rows; c++) {
+    e.fill(0);
+    e[c] = 1;
+    applyQ(qr, e);
+    for (let i = 0; i < rows; i++) Q[i * rows + c] = e[i];
+  }
+  const steps = qr.steps;
   const r0 = steps > 0 ? Math.abs(R[0]) : 0;
   let rank = 0;
   while (rank < steps && Math.abs(R[rank * cols + rank]) > rtol * r0 && r0 > 0) rank++;
-  return { rows, cols, Q, R, perm, rank };
+  return { rows, cols, Q, R, perm: qr.perm, rank };
 }
 
 /** Numerical rank of M (rows x cols). */
@@ -350,52 +399,15 @@ export function svdJacobi(M: ArrayLike<number>, rows: number, cols: number): Svd
  * streams columns of length cols instead of rows: for the empirical NTK's 1536 x 256 J^T, ~6x faster.
  */
 function svdViaQr(M: ArrayLike<number>, m: number, n: number): Svd {
-  // Column j of A (length m) is contiguous; the reflector of column j lives in V_j = A[j][j..m).
-  const A = transpose(M, m, n);
-  const beta = new Float64Array(n);
-  const rdiag = new Float64Array(n);
-  for (let j = 0; j < n; j++) {
-    const o = j * m;
-    let sigma = 0;
-    for (let i = j; i < m; i++) sigma += A[o + i] * A[o + i];
-    const alpha = Math.sqrt(sigma);
-    if (alpha === 0) continue; // a zero column: H_j = I, r_jj = 0
-    // H = I - beta v v^T with v = x - r e_1, r = -sign(x_j) alpha (no cancellation in x_j - r);
-    // v^T v = 2 alpha (alpha + |x_j|).
-    const xj = A[o + j];
-    const r = xj > 0 ? -alpha : alpha;
-    A[o + j] = xj - r;
-    rdiag[j] = r;
-    beta[j] = 1 / (alpha * (alpha + Math.abs(xj)));
-    for (let k = j + 1; k < n; k++) {
-      const ok = k * m;
-      let t = 0;
-      for (let i = j; i < m; i++) t += A[o + i] * A[ok + i];
-      t *= beta[j];
-      for (let i = j; i < m; i++) A[ok + i] -= t * A[o + i];
-    }
-  }
-  // R (n x n, row-major) from the upper triangle; the diagonal from rdiag.
-  const R = new Float64Array(n * n);
-  for (let j = 0; j < n; j++) {
-    for (let i = 0; i < j; i++) R[i * n + j] = A[j * m + i];
-    R[j * n + j] = rdiag[j];
-  }
-  const inner = jacobiColumns(R, n, n);
-  // U = Q [U_R; 0]: apply H_{n-1} .. H_0 to each padded column.
+  const qr = householderQR(M, m, n, false);
+  const inner = jacobiColumns(upperR(qr, n, n), n, n);
+  // U = Q [U_R; 0].
   const U = new Float64Array(m * n);
   const col = new Float64Array(m);
   for (let c = 0; c < n; c++) {
     col.fill(0);
     for (let i = 0; i < n; i++) col[i] = inner.U[i * n + c];
-    for (let j = n - 1; j >= 0; j--) {
-      if (beta[j] === 0) continue;
-      const o = j * m;
-      let t = 0;
-      for (let i = j; i < m; i++) t += A[o + i] * col[i];
-      t *= beta[j];
-      for (let i = j; i < m; i++) col[i] -= t * A[o + i];
-    }
+    applyQ(qr, col);
     for (let i = 0; i < m; i++) U[i * n + c] = col[i];
   }
   return { values: inner.values, U, V: inner.V };
