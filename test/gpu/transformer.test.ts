@@ -3,7 +3,9 @@
 // n = 1, H = 1, d in {2, 3, 8}, k != d, non-uniform weights, query tokens, key/row counts that
 // are not multiples of the workgroup (several tiles), logits of a few hundred (a naive exp(l)
 // overflows f32 above 88.7), Euler and Heun, the sphere variant; all inside the harness's
-// validation scopes with the leak check.
+// validation scopes with the leak check. The key tiles and the online softmax live in
+// lib/attention-tile.wgsl, shared with the VJP row pass: the several-tile cases (n > WG, n not a
+// multiple of WG) are its tile-boundary tests.
 
 import { describe, expect, it } from 'vitest';
 import { shaderSource } from '../../src/gpu/shaders';
@@ -99,6 +101,19 @@ const C = 16;
 describe('transformer struct layouts', () => {
   it('TfParams in transformer/attention-forward.wgsl is the layout the host packs', () => {
     expect(shaderSource('transformer/attention-forward.wgsl')).toContain(TfParamsLayout.wgsl());
+  });
+
+  it('the forward and the VJP row pass share one key-tile loader and softmax fold (lib/attention-tile.wgsl)', () => {
+    const lib = shaderSource('lib/attention-tile.wgsl');
+    for (const f of ['loadKeyTile', 'keyLogit', 'foldKeyTile', 'emptySoftmax']) expect(lib).toContain(`fn ${f}(`);
+    for (const kernel of ['transformer/attention-forward.wgsl', 'transformer/attention-vjp-rows.wgsl']) {
+      const src = shaderSource(kernel);
+      expect(src, kernel).toContain('// ---- begin lib/attention-tile.wgsl');
+      // Defined once (by the lib), used by the kernel: no private copy of the tile loop.
+      expect(src.split('fn foldKeyTile(').length - 1, kernel).toBe(1);
+      expect(src.split('var<workgroup> tileK').length - 1, kernel).toBe(1);
+      expect(src.split('foldKeyTile(&').length - 1 + src.split('keyLogit(qz, t)').length - 1, kernel).toBeGreaterThan(1);
+    }
   });
 });
 

@@ -67,6 +67,19 @@ describe('shaderSource', () => {
       }
     }
   });
+  it('the blow-up and render kernels share one finite-value test (lib/finite.wgsl)', () => {
+    const users = ['score-mixing/generate.wgsl', 'primal-dual/dynamics.wgsl', 'transformer/readout-risk.wgsl', 'render/project.wgsl', 'render/trajectory-segments.wgsl'];
+    for (const p of users) {
+      const src = shaderSource(p);
+      expect(src, p).toContain('// ---- begin lib/finite.wgsl');
+      expect(src.split('fn isFiniteF32(').length - 1, p).toBe(1);
+    }
+    // Nobody writes the exponent-bits test again outside the lib.
+    for (const p of shaderPaths().filter((q) => q !== 'lib/finite.wgsl')) {
+      expect(shaderSource(p).replace(shaderSource('lib/finite.wgsl'), ''), p).not.toContain('0x7f800000u');
+    }
+  });
+
   it('reports an unknown file by name', () => {
     expect(() => shaderSource('nope/missing.wgsl')).toThrow(/shaders\/nope\/missing\.wgsl not found/);
   });
