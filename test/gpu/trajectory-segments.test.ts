@@ -49,7 +49,7 @@ describe.skipIf(!env.gpu)('trajectory segments on the GPU', () => {
       const expected = trajectorySegments({ ...spec, points: picturePoints(states, c.L, c.batch, rows, c.d, layout) });
       if (c.L === 2000) expect((c.batch - 1) * rows * c.L).toBeGreaterThan(MAX_OTHER_SEGMENTS);
 
-      const owner = new TrajectorySegmentsGpu(device, shape, 'Test');
+      const owner = await TrajectorySegmentsGpu.create(device, shape, 'Test');
       const stateBuf = device.createBuffer({ label: 'Test.states', size: states.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
       device.queue.writeBuffer(stateBuf, 0, states);
       const seg = owner.configure(spec)!;

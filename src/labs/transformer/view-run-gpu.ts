@@ -38,8 +38,6 @@ export class GpuTfRun implements TfRun {
   private readonly riskPool: ReadbackPool;
   private readonly statusPool: ReadbackPool;
   private readonly picturePool: ReadbackPool;
-  /** The picture's line segments, drawn by TrajectoryScene (the page hands it over). */
-  readonly segments: TrajectorySegmentsGpu;
   private riskRead = 0;
   private statusWanted = false;
   private needForward = true;
@@ -58,13 +56,13 @@ export class GpuTfRun implements TfRun {
     public model: TransformerModel,
     public target: number,
     private readonly events: RunEvents,
+    /** The picture's line segments, drawn by TrajectoryScene (the page hands it over). */
+    readonly segments: TrajectorySegmentsGpu,
   ) {
     const { device } = gpu;
     this.riskPool = new ReadbackPool(device, 'TransformerView.riskReadback', 2);
     this.statusPool = new ReadbackPool(device, 'TransformerView.statusReadback', 1);
     this.picturePool = new ReadbackPool(device, 'TransformerView.pictureReadback', 4);
-    const { L, batch, rows, n, d } = trainer.sim;
-    this.segments = new TrajectorySegmentsGpu(device, { L, batch, rows, n, d });
   }
 
   static async create(gpu: GpuContext, model: TransformerModel, events: RunEvents): Promise<GpuTfRun> {
@@ -78,7 +76,15 @@ export class GpuTfRun implements TfRun {
       // The whole allowed range (400 KB of risk history), so raising `iterations` keeps the run.
       capacity: model.targets ? MAX_ITERATIONS : 0,
     });
-    return new GpuTfRun(gpu, trainer, model, model.targets ? model.iterations : 0, events);
+    const { L, batch, rows, n, d } = trainer.sim;
+    let segments: TrajectorySegmentsGpu;
+    try {
+      segments = await TrajectorySegmentsGpu.create(gpu.device, { L, batch, rows, n, d });
+    } catch (e) {
+      trainer.dispose();
+      throw e;
+    }
+    return new GpuTfRun(gpu, trainer, model, model.targets ? model.iterations : 0, events, segments);
   }
 
   frame(steps: number, now: number): number {

@@ -7,7 +7,7 @@
 
 import { dispatchGrid } from '../../gpu/dispatch';
 import { GpuResources, UNIFORM_W } from '../../gpu/resources';
-import { shaderSource } from '../../gpu/shaders';
+import { pipelineCacheFor } from '../../gpu/pipelines';
 import { structLayout } from '../../gpu/struct-layout';
 import type { PictureLayout } from './view-geometry';
 import { segmentPlan, type PartPlan } from './view-picture';
@@ -64,7 +64,6 @@ export interface SegmentLayout {
 
 export class TrajectorySegmentsGpu {
   private readonly res: GpuResources;
-  private readonly pipeline: GPUComputePipeline;
   private readonly params: GPUBuffer;
   private readonly seqs: GPUBuffer;
   private output: GPUBuffer;
@@ -77,17 +76,22 @@ export class TrajectorySegmentsGpu {
   /** The kernel must run before the next draw (a new layout or selection). */
   dirty = false;
 
-  constructor(
+  private constructor(
     private readonly device: GPUDevice,
     readonly shape: FlowShape,
-    private readonly label = 'TransformerView',
+    private readonly label: string,
+    private readonly pipeline: GPUComputePipeline,
   ) {
     this.res = new GpuResources(device, label);
-    const module = device.createShaderModule({ label: 'shaders/render/trajectory-segments.wgsl', code: shaderSource('render/trajectory-segments.wgsl') });
-    this.pipeline = device.createComputePipeline({ label: `${label}.trajectorySegments`, layout: 'auto', compute: { module, entryPoint: 'main' } });
     this.params = this.res.buffer('segmentParams', SegmentParamsLayout.size, UNIFORM_W);
     this.seqs = this.res.buffer('segmentSeqs', 4 * (shape.batch + 2), SEQS);
     this.output = this.res.buffer('segments', 32, OUTPUT);
+  }
+
+  /** The kernel comes from the device's pipeline cache: a new run (every rebuild) does not recompile it. */
+  static async create(device: GPUDevice, shape: FlowShape, label = 'TransformerView'): Promise<TrajectorySegmentsGpu> {
+    const pipeline = await pipelineCacheFor(device).compute('render/trajectory-segments.wgsl', 'main');
+    return new TrajectorySegmentsGpu(device, shape, label, pipeline);
   }
 
   /** Layout of the output for this selection (null when the shape is not this flow's). */
