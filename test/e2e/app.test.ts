@@ -4,9 +4,9 @@
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { unzipSync } from 'fflate';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodePng, diffFraction, e2eSkipReason, ensureBuilt, launch, lumaVariance, openPage, serveStatic, type Image, type StaticServer } from './harness';
+import type { BrowserContext, Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { decodePng, diffFraction, e2eSkipReason, lumaVariance, openPage, useBrowser, withoutWebGpu, type Image } from './harness';
 
 const skip = e2eSkipReason();
 
@@ -59,25 +59,16 @@ async function download(page: Page, testid: string) {
 }
 
 describe.skipIf(skip !== null)('Flowlab page on WebGPU (SwiftShader)', () => {
-  let server: StaticServer;
-  let browser: Browser;
+  const shared = useBrowser(true);
   let context: BrowserContext;
   let page: Page;
   let errors: string[];
 
   beforeAll(async () => {
-    ensureBuilt();
-    server = await serveStatic();
-    browser = await launch(true);
-    context = await browser.newContext({ viewport: VIEWPORT, acceptDownloads: true });
-    ({ page, errors } = await openPage(context, server.url + SMALL));
+    context = await shared.browser.newContext({ viewport: VIEWPORT, acceptDownloads: true });
+    ({ page, errors } = await openPage(context, shared.server.url + SMALL));
     await page.addStyleTag({ content: QUIET_CSS });
   }, 240_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
 
   it('loads without console errors, on WebGPU, with a non-blank canvas', async () => {
     expect(await page.evaluate(() => window.__flowlab!.backend())).toMatch(/^webgpu/);
@@ -156,7 +147,7 @@ describe.skipIf(skip !== null)('Flowlab page on WebGPU (SwiftShader)', () => {
   });
 
   it('a link with a bad field keeps the valid ones and names the rejected one', async () => {
-    const { page: p } = await openPage(context, `${server.url}?v=1&lab=score-mixing&particles.count=128&steps=30&record=7&lambda=99`);
+    const { page: p } = await openPage(context, `${shared.server.url}?v=1&lab=score-mixing&particles.count=128&steps=30&record=7&lambda=99`);
     const cfg = (await p.evaluate(() => window.__flowlab!.config())) as { lambda: number; steps: number; particles: { count: number } };
     expect(cfg.steps).toBe(30);
     expect(cfg.particles.count).toBe(128);
@@ -262,25 +253,11 @@ describe.skipIf(skip !== null)('Flowlab page on WebGPU (SwiftShader)', () => {
 });
 
 describe.skipIf(skip !== null)('Flowlab page without WebGPU', () => {
-  let server: StaticServer;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    ensureBuilt();
-    server = await serveStatic();
-    browser = await launch(false);
-  }, 240_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const shared = useBrowser(false);
 
   it('explains why and what to enable, and runs the CPU float64 fallback', async () => {
-    const context = await browser.newContext({ viewport: VIEWPORT });
-    // Like a browser without WebGPU at all (a string, so no bundler helpers leak into the page).
-    await context.addInitScript({ content: "Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true });" });
-    const { page, errors } = await openPage(context, server.url + SMALL);
+    const context = await withoutWebGpu(await shared.browser.newContext({ viewport: VIEWPORT }));
+    const { page, errors } = await openPage(context, shared.server.url + SMALL);
     const card = page.locator('.webgpu-missing');
     await expect.poll(() => card.isVisible()).toBe(true);
     expect(await card.textContent()).toMatch(/WebGPU is not available.*navigator\.gpu is missing.*enable-unsafe-webgpu/s);

@@ -8,12 +8,12 @@
 // Every pointer event on SwiftShader costs about one rendered frame (~1 s on 2 cores), so drags
 // use few intermediate moves and the viewport is smaller than app.test.ts's.
 
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { stableCriticalPoints } from '../../src/labs/score-mixing/analysis';
 import { toMeasure } from '../../src/labs/score-mixing/measures';
 import type { PointSetInput } from '../../src/labs/score-mixing/types';
-import { e2eSkipReason, ensureBuilt, launch, openPage, serveStatic, type StaticServer } from './harness';
+import { e2eSkipReason, openPage, useBrowser } from './harness';
 
 const skip = e2eSkipReason();
 
@@ -58,8 +58,7 @@ function regress(data: number[], screen: number[]): [number, number] {
 }
 
 describe.skipIf(skip !== null)('Atom editing in the 2-D view (SwiftShader)', () => {
-  let server: StaticServer;
-  let browser: Browser;
+  const shared = useBrowser(true);
   let context: BrowserContext;
   let page: Page;
   let errors: string[];
@@ -135,18 +134,10 @@ describe.skipIf(skip !== null)('Atom editing in the 2-D view (SwiftShader)', () 
   const atom = (measure: Measure, index: number) => page.locator(`.score-mixing-overlay .atom[data-measure=${measure}][data-index="${index}"]`);
 
   beforeAll(async () => {
-    ensureBuilt();
-    server = await serveStatic();
-    browser = await launch(true);
-    context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
-    ({ page, errors } = await openPage(context, server.url + SMALL));
+    context = await shared.browser.newContext({ viewport: { width: 1000, height: 700 } });
+    ({ page, errors } = await openPage(context, shared.server.url + SMALL));
     await page.addStyleTag({ content: QUIET_CSS });
   }, 240_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
 
   it('a click on empty space adds an atom to the measure picked in the controls', async () => {
     const before = await config();

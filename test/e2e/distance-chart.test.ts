@@ -5,7 +5,7 @@
 
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { e2eSkipReason, ensureBuilt, launch, openPage, serveStatic, type StaticServer } from './harness';
+import { e2eSkipReason, ensureBuilt, launch, openPage, serveStatic, withoutWebGpu, type StaticServer } from './harness';
 
 const skip = e2eSkipReason();
 
@@ -83,8 +83,7 @@ describe.skipIf(skip !== null)('distance chart sampling at high speed', () => {
   it('CPU fallback: the same schedule', async () => {
     const browser = await launch(false);
     browsers.push(browser);
-    const context = await browser.newContext({ viewport: VIEWPORT });
-    await context.addInitScript({ content: "Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true });" });
+    const context = await withoutWebGpu(await browser.newContext({ viewport: VIEWPORT }));
     const { page, errors } = await openPage(context, server.url + RUN);
     expect(await page.evaluate(() => window.__flowlab!.backend())).toBe('cpu-float64');
     const f = await fastRun(page, 'distance-chart-cpu.png');

@@ -12,6 +12,7 @@ import { extname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { unzlibSync } from 'fflate';
 import type { Browser, BrowserContext, ConsoleMessage, Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 /** FLOWLAB_E2E_DIST serves another, already built folder (no build step). */
@@ -101,6 +102,41 @@ export async function serveStatic(dir = DIST): Promise<StaticServer> {
 export async function launch(webgpu = true): Promise<Browser> {
   const { chromium } = await import('playwright-core');
   return chromium.launch({ executablePath: CHROMIUM, args: [...(webgpu ? WEBGPU_ARGS : []), ...COMMON_ARGS] });
+}
+
+/**
+ * For a describe block: dist/ built and served, one Chromium (SwiftShader WebGPU or none) launched
+ * in beforeAll and closed in afterAll. Read `server` and `browser` inside tests or later hooks.
+ */
+export function useBrowser(webgpu: boolean, timeout = 240_000): { readonly server: StaticServer; readonly browser: Browser } {
+  let server: StaticServer | undefined;
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    ensureBuilt();
+    server = await serveStatic();
+    browser = await launch(webgpu);
+  }, timeout);
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+  return {
+    get server() {
+      if (!server) throw new Error('useBrowser: the server starts in beforeAll');
+      return server;
+    },
+    get browser() {
+      if (!browser) throw new Error('useBrowser: the browser starts in beforeAll');
+      return browser;
+    },
+  };
+}
+
+/** Pages of this context behave like a browser without WebGPU at all (navigator.gpu undefined). */
+export async function withoutWebGpu(context: BrowserContext): Promise<BrowserContext> {
+  // A string, so no bundler helpers leak into the page.
+  await context.addInitScript({ content: "Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true });" });
+  return context;
 }
 
 /** A page that records console errors and page errors. */

@@ -8,9 +8,9 @@
 
 import { readFileSync } from 'node:fs';
 import { unzipSync } from 'fflate';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodePng, e2eSkipReason, ensureBuilt, launch, lumaVariance, openPage, serveStatic, type StaticServer } from './harness';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { decodePng, e2eSkipReason, lumaVariance, openPage, useBrowser } from './harness';
 
 const skip = e2eSkipReason();
 
@@ -80,23 +80,14 @@ async function feasibilitySeries(page: Page, frames = 21): Promise<Record<string
 }
 
 describe.skipIf(skip !== null)('primal-dual page on WebGPU (SwiftShader)', () => {
-  let server: StaticServer;
-  let browser: Browser;
+  const shared = useBrowser(true, 120_000);
   let page: Page;
   let errors: string[];
 
   beforeAll(async () => {
-    ensureBuilt();
-    server = await serveStatic();
-    browser = await launch(true);
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
-    ({ page, errors } = await openPage(context, server.url + SMALL));
+    const context = await shared.browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    ({ page, errors } = await openPage(context, shared.server.url + SMALL));
   }, 120_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
 
   it('loads from URL state on WebGPU, runs, and fills the charts for every compared alpha', async () => {
     expect(await page.evaluate(() => window.__flowlab!.lab())).toBe('primal-dual');

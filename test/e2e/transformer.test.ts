@@ -7,9 +7,9 @@
 // -> import continues at the same iteration with the same heads; and the no-WebGPU page trains on
 // the float64 CPU reference. Tiny sizes only (SwiftShader is a CPU).
 
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodePng, e2eSkipReason, ensureBuilt, launch, lumaVariance, openPage, serveStatic, type StaticServer } from './harness';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { decodePng, e2eSkipReason, lumaVariance, openPage, useBrowser, withoutWebGpu } from './harness';
 
 const skip = e2eSkipReason();
 
@@ -47,23 +47,14 @@ async function trainToEnd(page: Page): Promise<void> {
 }
 
 describe.skipIf(skip !== null)('transformer page on WebGPU (SwiftShader)', () => {
-  let server: StaticServer;
-  let browser: Browser;
+  const shared = useBrowser(true, 120_000);
   let page: Page;
   let errors: string[];
 
   beforeAll(async () => {
-    ensureBuilt();
-    server = await serveStatic();
-    browser = await launch(true);
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
-    ({ page, errors } = await openPage(context, server.url + SMALL));
+    const context = await shared.browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    ({ page, errors } = await openPage(context, shared.server.url + SMALL));
   }, 120_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
 
   it('opens from URL state on WebGPU and draws the trajectories and tokens', async () => {
     expect(await page.evaluate(() => window.__flowlab!.lab())).toBe('transformer');
@@ -108,8 +99,8 @@ describe.skipIf(skip !== null)('transformer page on WebGPU (SwiftShader)', () =>
   }, 20_000);
 
   it('a link with a bad value names the field and keeps the others', async () => {
-    const context = browser.contexts()[0];
-    const { page: other, errors: otherErrors } = await openPage(context, server.url + SMALL.replace('L=2', 'L=-3'));
+    const context = shared.browser.contexts()[0];
+    const { page: other, errors: otherErrors } = await openPage(context, shared.server.url + SMALL.replace('L=2', 'L=-3'));
     const notices = await other.evaluate(() => window.__flowlab!.notices());
     expect(notices.some((n) => n.level === 'error' && /Link field "L" rejected: got "-3"; allowed: an integer in \[1, 64\]/.test(n.text))).toBe(true);
     const cfg = (await other.evaluate(() => window.__flowlab!.config())) as { L: number; H: number; sequences: { count: number } };
@@ -240,25 +231,12 @@ describe.skipIf(skip !== null)('transformer page on WebGPU (SwiftShader)', () =>
 });
 
 describe.skipIf(skip !== null)('transformer page without WebGPU (CPU float64 fallback)', () => {
-  let server: StaticServer;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    ensureBuilt();
-    server = await serveStatic();
-    browser = await launch(false);
-  }, 120_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const shared = useBrowser(false, 120_000);
 
   it('trains the reduced model on the CPU and says so', async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    await context.addInitScript({ content: "Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true });" });
+    const context = await withoutWebGpu(await shared.browser.newContext({ viewport: { width: 1280, height: 900 } }));
     // B = 16 sequences: the CPU fallback keeps 8.
-    const { page, errors } = await openPage(context, server.url + SMALL.replace('sequences.count=3', 'sequences.count=16'));
+    const { page, errors } = await openPage(context, shared.server.url + SMALL.replace('sequences.count=3', 'sequences.count=16'));
     expect(await page.evaluate(() => window.__flowlab!.backend())).toBe('cpu-float64');
     const notices = await page.evaluate(() => window.__flowlab!.notices());
     expect(notices.some((n) => /float64 CPU reference at reduced size \(B 16 → 8\)/.test(n.text))).toBe(true);
