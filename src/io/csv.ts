@@ -74,3 +74,33 @@ export function splitCsvLine(line: string): string[] {
   out.push(cur);
   return out;
 }
+
+/**
+ * CSV text of a map over a 2-D grid in long format: one row per grid point (i1, i2), header
+ *   i1,i2,x1,x2,<name>,... (<name>0, <name>1, ... for arrays with a trailing axis)
+ * from the axis arrays `x1`, `x2` (N1, N2) and every array shaped (N1, N2) or (N1, N2, k), in the
+ * order given. Float32 values with the fewest round-trip digits, float64 in full, integers as is.
+ */
+export function* gridCsvChunks(x1: NdArray, x2: NdArray, fields: [string, NdArray][]): Generator<string> {
+  if (x1.shape.length !== 1 || x2.shape.length !== 1) throw new Error('csv export: x1 and x2 must be 1-D grid axes');
+  const [n1, n2] = [x1.shape[0], x2.shape[0]];
+  const cols = fields
+    .filter(([, a]) => a.shape[0] === n1 && a.shape[1] === n2 && (a.shape.length === 2 || a.shape.length === 3))
+    .map(([name, a]) => ({ name, a, k: a.shape.length === 3 ? a.shape[2] : 1, fmt: a.dtype === 'f32' ? formatF32 : formatF64 }));
+  const header = ['i1', 'i2', 'x1', 'x2'];
+  for (const c of cols) {
+    if (c.a.shape.length === 2) header.push(c.name);
+    else for (let j = 0; j < c.k; j++) header.push(`${c.name}${j}`);
+  }
+  yield header.join(',') + '\n';
+  for (let i1 = 0; i1 < n1; i1++) {
+    const lines: string[] = new Array(n2);
+    for (let i2 = 0; i2 < n2; i2++) {
+      const p = i1 * n2 + i2;
+      let line = `${i1},${i2},${formatF64(x1.data[i1])},${formatF64(x2.data[i2])}`;
+      for (const c of cols) for (let j = 0; j < c.k; j++) line += ',' + c.fmt(c.a.data[p * c.k + j]);
+      lines[i2] = line;
+    }
+    yield lines.join('\n') + '\n';
+  }
+}

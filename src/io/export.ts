@@ -3,7 +3,7 @@
 // and the page passes them to `new Blob(parts)`, so big runs never need one giant string.
 
 import { encodeNpz } from './npz';
-import { trajectoryCsvChunks } from './csv';
+import { gridCsvChunks, trajectoryCsvChunks } from './csv';
 import { snapshotJsonChunks } from './snapshot-json';
 import type { Snapshot } from './snapshot-types';
 
@@ -44,8 +44,9 @@ function encodeText(chunks: Iterable<string>): Uint8Array[] {
 
 /**
  * Serialise `s` as byte chunks. npz: arrays as .npy members + meta.json. json: reloadable
- * (config + arrays + resume). csv: the trajectory (arrays t and x) in long format; other arrays
- * and meta are not part of it.
+ * (config + arrays + resume). csv: the trajectory (arrays t and x) in long format, or a grid map
+ * (arrays x1, x2 and every (N1, N2, ...) array) one row per grid point; other arrays and meta are
+ * not part of it.
  */
 export function exportSnapshotParts(s: Snapshot, format: ExportFormat): Uint8Array[] {
   switch (format) {
@@ -54,9 +55,11 @@ export function exportSnapshotParts(s: Snapshot, format: ExportFormat): Uint8Arr
     case 'json':
       return encodeText(snapshotJsonChunks(s));
     case 'csv': {
-      const { t, x } = s.arrays;
-      if (!t || !x) throw new Error(`csv export needs arrays "t" and "x"; this snapshot has ${Object.keys(s.arrays).join(', ') || 'none'}`);
-      return encodeText(trajectoryCsvChunks(t, x));
+      const { t, x, x1, x2 } = s.arrays;
+      if (t && x) return encodeText(trajectoryCsvChunks(t, x));
+      // Maps over a 2-D grid (the bilevel lab): one row per grid point with every (N1, N2, ...) array.
+      if (x1 && x2) return encodeText(gridCsvChunks(x1, x2, Object.entries(s.arrays)));
+      throw new Error(`csv export needs arrays "t" and "x" (a trajectory) or "x1" and "x2" (a grid map); this snapshot has ${Object.keys(s.arrays).join(', ') || 'none'}`);
     }
   }
 }

@@ -8,8 +8,26 @@ import type { DType, NdArray, TypedArrayOf } from './snapshot-types';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
-const DESCR: Record<DType, string> = { f32: '<f4', f64: '<f8', i32: '<i4', u32: '<u4' };
-const FROM_DESCR: Record<string, DType> = { '<f4': 'f32', '<f8': 'f64', '<i4': 'i32', '<u4': 'u32' };
+const DESCR: Record<DType, string> = { f32: '<f4', f64: '<f8', i32: '<i4', u32: '<u4', u8: '|u1' };
+const FROM_DESCR: Record<string, DType> = { '<f4': 'f32', '<f8': 'f64', '<i4': 'i32', '<u4': 'u32', '|u1': 'u8' };
+/** Bytes per element of each dtype. */
+export const DTYPE_BYTES: Record<DType, number> = { f32: 4, f64: 8, i32: 4, u32: 4, u8: 1 };
+
+/** A zero-filled typed array of `dtype` over `n` elements, or over a copy of `raw` bytes. */
+export function typedArrayOf(dtype: DType, source: number | ArrayBuffer): TypedArrayOf {
+  switch (dtype) {
+    case 'f32':
+      return typeof source === 'number' ? new Float32Array(source) : new Float32Array(source);
+    case 'f64':
+      return typeof source === 'number' ? new Float64Array(source) : new Float64Array(source);
+    case 'i32':
+      return typeof source === 'number' ? new Int32Array(source) : new Int32Array(source);
+    case 'u32':
+      return typeof source === 'number' ? new Uint32Array(source) : new Uint32Array(source);
+    case 'u8':
+      return typeof source === 'number' ? new Uint8Array(source) : new Uint8Array(source);
+  }
+}
 
 export function elementCount(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
@@ -47,7 +65,7 @@ export function encodeNpy(a: NdArray): Uint8Array {
   return out;
 }
 
-/** Decode a .npy file written by encodeNpy (or by numpy with one of our four dtypes). */
+/** Decode a .npy file written by encodeNpy (or by numpy with one of our five dtypes). */
 export function decodeNpy(bytes: Uint8Array): NdArray {
   if (bytes.length < 10 || MAGIC.some((m, i) => bytes[i] !== m)) throw new Error('not a .npy file (bad magic)');
   const major = bytes[6];
@@ -77,11 +95,10 @@ export function decodeNpy(bytes: Uint8Array): NdArray {
     .map(Number);
   const n = elementCount(shape);
   const offset = start + headerLen;
-  const width = dtype === 'f64' ? 8 : 4;
+  const width = DTYPE_BYTES[dtype];
   if (bytes.length - offset < n * width) throw new Error(`truncated .npy data: need ${n * width} bytes, have ${bytes.length - offset}`);
   // Copy so the result is aligned and independent of the input buffer.
   const raw = bytes.slice(offset, offset + n * width).buffer;
-  const data: TypedArrayOf =
-    dtype === 'f32' ? new Float32Array(raw) : dtype === 'f64' ? new Float64Array(raw) : dtype === 'i32' ? new Int32Array(raw) : new Uint32Array(raw);
+  const data = typedArrayOf(dtype, raw);
   return { dtype, shape, data };
 }

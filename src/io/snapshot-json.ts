@@ -9,12 +9,12 @@
 //     "resume": {...} }
 
 import { FieldError } from '../labs/schema';
-import { checkNdArray, elementCount } from './npy';
+import { checkNdArray, elementCount, typedArrayOf } from './npy';
 import type { DType, NdArray, Snapshot, TypedArrayOf } from './snapshot-types';
 
 export const SNAPSHOT_FORMAT = 'flowlab-snapshot';
 export const SNAPSHOT_VERSION = 1;
-const DTYPES: readonly DType[] = ['f32', 'f64', 'i32', 'u32'];
+const DTYPES: readonly DType[] = ['f32', 'f64', 'i32', 'u32', 'u8'];
 
 const CHUNK = 1 << 16;
 
@@ -85,13 +85,12 @@ function parseArray(name: string, raw: unknown): NdArray {
   if (!Array.isArray(values) || values.length !== n) {
     throw new FieldError(`${field}.data`, Array.isArray(values) ? `${values.length} values` : values, `an array of ${n} numbers (shape [${shape}])`);
   }
-  const data: TypedArrayOf =
-    dtype === 'f32' ? new Float32Array(n) : dtype === 'f64' ? new Float64Array(n) : dtype === 'i32' ? new Int32Array(n) : new Uint32Array(n);
+  const data: TypedArrayOf = typedArrayOf(dtype as DType, n);
   for (let i = 0; i < n; i++) {
     const v = values[i];
     const num = typeof v === 'number' ? v : v === 'NaN' ? NaN : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : undefined;
     if (num === undefined) throw new FieldError(`${field}.data[${i}]`, v, 'a number (or "NaN", "Infinity", "-Infinity")');
-    if ((dtype === 'i32' || dtype === 'u32') && !Number.isInteger(num)) throw new FieldError(`${field}.data[${i}]`, v, `an integer (${dtype})`);
+    if ((dtype === 'i32' || dtype === 'u32' || dtype === 'u8') && !Number.isInteger(num)) throw new FieldError(`${field}.data[${i}]`, v, `an integer (${dtype})`);
     data[i] = num;
   }
   return { dtype: dtype as DType, shape: shape as number[], data };

@@ -1,7 +1,7 @@
 // The in-memory snapshot every lab produces; the writers (npz, csv, json) serialise it.
 
-export type DType = 'f32' | 'f64' | 'i32' | 'u32';
-export type TypedArrayOf = Float32Array | Float64Array | Int32Array | Uint32Array;
+export type DType = 'f32' | 'f64' | 'i32' | 'u32' | 'u8';
+export type TypedArrayOf = Float32Array | Float64Array | Int32Array | Uint32Array | Uint8Array;
 
 export interface NdArray {
   dtype: DType;

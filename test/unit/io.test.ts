@@ -200,3 +200,39 @@ describe('point sets', () => {
     expect(parsePointSetFile('p.csv', pointSetToCsv({ points: [[1, 2]] }))).toEqual({ points: [[1, 2]] });
   });
 });
+
+describe('grid maps (u8 arrays, csv one row per grid point)', () => {
+  const grid = (): Snapshot => ({
+    lab: 'bilevel',
+    config: {},
+    arrays: {
+      x1: { dtype: 'f64', shape: [2], data: new Float64Array([-0.5, 0.5]) },
+      x2: { dtype: 'f64', shape: [3], data: new Float64Array([0, 1, 2]) },
+      y: { dtype: 'f32', shape: [2, 3, 2], data: new Float32Array([0.1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]) },
+      active: { dtype: 'i32', shape: [2, 3], data: new Int32Array([0, 1, 2, 3, 4, 5]) },
+      fail_scsc: { dtype: 'u8', shape: [2, 3], data: new Uint8Array([0, 1, 0, 0, 0, 1]) },
+      fraction: { dtype: 'f64', shape: [3], data: new Float64Array([0, 1 / 3, 0]) },
+    },
+    meta: {},
+  });
+
+  it('u8 arrays round-trip through .npy (|u1), .npz and .json', () => {
+    const a = grid().arrays.fail_scsc;
+    const back = decodeNpy(encodeNpy(a));
+    expect(back.dtype).toBe('u8');
+    expect(Array.from(back.data)).toEqual([0, 1, 0, 0, 0, 1]);
+    expect(decodeNpz(exportSnapshot(grid(), 'npz')).arrays.fail_scsc.dtype).toBe('u8');
+    const json = parseSnapshotJson(new TextDecoder().decode(exportSnapshot(grid(), 'json')));
+    expect(json.arrays.fail_scsc.data).toBeInstanceOf(Uint8Array);
+    expect(() => parseSnapshotJson(snapshotToJson(grid()).replace('"data":[0,1,0,0,0,1]', '"data":[0,1.5,0,0,0,1]'))).toThrow(/arrays\.fail_scsc\.data\[1\]/);
+  });
+
+  it('csv: one row per (i1, i2) with every grid-shaped array, trailing axes as numbered columns', () => {
+    const text = new TextDecoder().decode(exportSnapshot(grid(), 'csv'));
+    const lines = text.trim().split('\n');
+    expect(lines[0]).toBe('i1,i2,x1,x2,y0,y1,active,fail_scsc');
+    expect(lines).toHaveLength(1 + 6);
+    expect(lines[1]).toBe('0,0,-0.5,0,0.1,1,0,0');
+    expect(lines[6]).toBe('1,2,0.5,2,10,11,5,1');
+  });
+});
