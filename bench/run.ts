@@ -1,4 +1,5 @@
-// `npm run bench` (then the primal-dual and transformer benches: bench/primal-dual.ts, bench/transformer.ts):
+// `npm run bench` (then the primal-dual, transformer and bilevel benches: bench/primal-dual.ts,
+// bench/transformer.ts, bench/bilevel.ts):
 // pairs per second of the mixed-score evaluation (Tweedie means of both measures,
 // m_lam and the mixed score at M particles; one pair = one particle against one atom) by
 //   1. the WGSL kernel (shaders/score-mixing/mixed-score.wgsl) through Dawn,
@@ -25,6 +26,7 @@ import { denoise } from '../src/math/heat';
 import { DEFAULT_WORKGROUP, ScoreParamsLayout, dispatchGrid, packAtoms, pipelineCacheFor } from '../src/labs/score-mixing/gpu-common';
 import { evaluateMixedScore } from '../src/labs/score-mixing/score-kernel';
 import type { Measure } from '../src/labs/score-mixing/types';
+import { benchBilevel } from './bilevel';
 import { benchPrimalDual } from './primal-dual';
 import { benchTransformer } from './transformer';
 
@@ -248,4 +250,5 @@ async function main(): Promise<void> {
 await main();
 await benchPrimalDual();
 await benchTransformer();
+await benchBilevel();
 process.exit(0);

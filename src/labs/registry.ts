@@ -1,11 +1,12 @@
 // Every lab, registered once. The app shell, the CLI and the tests find labs only through here.
 
 import type { LabDefinition } from './lab';
+import { bilevelLab } from './bilevel';
 import { primalDualLab } from './primal-dual';
 import { scoreMixingLab } from './score-mixing';
 import { transformerLab } from './transformer';
 
-export const LABS: readonly LabDefinition<any>[] = [scoreMixingLab, primalDualLab, transformerLab];
+export const LABS: readonly LabDefinition<any>[] = [scoreMixingLab, primalDualLab, transformerLab, bilevelLab];
 
 export function labIds(): string[] {
   return LABS.map((l) => l.id);
