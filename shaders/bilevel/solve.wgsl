@@ -43,6 +43,7 @@
 // f(z) <= 0 or the step stops decreasing z: a few ulps of the root.
 
 #include "lib/sincos.wgsl"
+#include "lib/finite.wgsl"
 
 /// 0 qp, 1 disk, 2 abs, 3 cusp, 4 lp (FAMILY_INDEX in src/labs/bilevel/simulation.ts).
 override FAMILY: u32 = 0u;
@@ -87,11 +88,6 @@ struct Pixel {
   margins: vec3f,
 }
 
-fn positiveInfinity() -> f32 {
-  let bits = 0x7f800000u;
-  return bitcast<f32>(bits);
-}
-
 // ---- the polygon (qp, lp) ----
 
 /// Constraint normals a_i: floor, right roof, left roof, ceiling.
@@ -119,7 +115,7 @@ fn solvePolygon(lp: bool, x1: f32, x2: f32) -> Pixel {
   }
   var best: Pixel;
   var bestSlack = vec4f(0.0);
-  var bestViolation = positiveInfinity();
+  var bestViolation = positiveInfinityF32();
   for (var s = select(0u, 5u, lp); s < 10u; s++) {
     let mask = CANDIDATES[s];
     var y = y0;
@@ -155,7 +151,7 @@ fn solvePolygon(lp: bool, x1: f32, x2: f32) -> Pixel {
     }
   }
   // LICQ: min over non-empty subsets S of max(max_{i in S} s_i, sigma_|S|(J_S)).
-  var licq = positiveInfinity();
+  var licq = positiveInfinityF32();
   for (var mask = 1u; mask < 16u; mask++) {
     var maxSlack = 0.0;
     for (var i = 0u; i < 4u; i++) {
@@ -170,7 +166,7 @@ fn solvePolygon(lp: bool, x1: f32, x2: f32) -> Pixel {
   var sosc = 1.0;
   if (lp) {
     // Least multiplier of the active constraints (the LP's Hessian is 0: the critical cone must be {0}).
-    var m = positiveInfinity();
+    var m = positiveInfinityF32();
     for (var i = 0u; i < 4u; i++) {
       if (((best.activeSet >> i) & 1u) != 0u) {
         m = min(m, best.mu[i]);
@@ -293,7 +289,7 @@ fn solveCusp(x1: f32, x2: f32) -> Pixel {
   let b = x2 + params.q0;
   let z = largestCubicRoot(x1, abs(b));
   let y = select(z, -z, b >= 0.0);
-  let inf = positiveInfinity();
+  let inf = positiveInfinityF32();
   return Pixel(vec2f(y, 0.0), vec4f(0.0), 0u, vec3f(inf, inf, max(0.0, 3.0 * y * y + x1)));
 }
 
