@@ -3,7 +3,7 @@
 // rigidity witness under random perturbations and the 1-D gap demo (analysis.ts).
 
 import { describe, expect, it } from 'vitest';
-import { activeRegions, gapDemo, refinementLevels, rigidityWitness, strictSet } from '../../src/labs/bilevel/analysis';
+import { activeRegions, defaultWitnessPoints, gapDemo, refinementLevels, rigidityWitness, strictSet } from '../../src/labs/bilevel/analysis';
 import { perturbationOf } from '../../src/labs/bilevel/config';
 import { defaultBilevelConfig } from '../../src/labs/bilevel/params';
 import {
@@ -249,5 +249,20 @@ describe('analysis', () => {
     expect(p1.d).toHaveLength(4);
     expect(new Set([...p1.q, ...p1.d]).size).toBe(6);
     expect(perturbationOf(config('lp', 4, { perturbation: { eps: 0, seed: 42 } }))).toEqual({ q: [0, 0], d: [0, 0, 0, 0] });
+  });
+});
+
+describe('witness defaults', () => {
+  it('every constrained family’s default endpoints have different strict active sets', () => {
+    for (const family of ['qp', 'lp', 'disk', 'abs'] as const) {
+      const c = config(family, 8);
+      const [a, b] = defaultWitnessPoints(c);
+      const w = rigidityWitness(family, nominal(family), a, b);
+      expect(w.differ, family).toBe(true);
+      expect(w.crossings.length, family).toBeGreaterThan(0);
+    }
+    // The LP loses SCSC and SOSC at the same vertex switch.
+    const [a, b] = defaultWitnessPoints(config('lp', 8));
+    expect(rigidityWitness('lp', nominal('lp'), a, b).crossings[0].conditions).toEqual(['scsc', 'sosc']);
   });
 });

@@ -32,7 +32,7 @@ export function activeSetLabel(_family: Family, bits: number): string {
 export function defaultWitnessPoints(config: BilevelConfig): [[number, number], [number, number]] {
   const raw: Record<Family, [[number, number], [number, number]]> = {
     qp: [[0, 0], [2, 2]],
-    lp: [[0, 0], [2, 2]],
+    lp: [[0, 0], [1.2, 0]],
     disk: [[0, 0], [1.5, 1.5]],
     abs: [[-1, 0.5], [1, 0.5]],
     cusp: [[-1, -0.5], [-1, 0.5]],
@@ -55,6 +55,8 @@ export interface WitnessCrossing {
   /** The condition with the smallest margin at the crossing (the one that fails there). */
   condition: Condition;
   margin: number;
+  /** Every condition whose margin vanishes there (to 1e-9): the LP loses SCSC and SOSC together. */
+  conditions: Condition[];
   /** Strict active sets just before and after. */
   from: number;
   to: number;
@@ -68,6 +70,9 @@ export interface RigidityWitness {
   path: WitnessSample[];
   crossings: WitnessCrossing[];
 }
+
+/** A margin this small at a located crossing counts as zero (bisection leaves ~1e-13). */
+const CROSSING_MARGIN = 1e-9;
 
 const along = (a: readonly number[], b: readonly number[], t: number): [number, number] => [a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1])];
 
@@ -106,7 +111,8 @@ export function rigidityWitness(
     const margins = solve(x).margins;
     let c = 0;
     for (let j = 1; j < 3; j++) if (margins[j] < margins[c]) c = j;
-    crossings.push({ t, x, condition: CONDITIONS[c], margin: margins[c], from, to: path[k].strict });
+    const vanishing = CONDITIONS.filter((_, j) => margins[j] <= CROSSING_MARGIN);
+    crossings.push({ t, x, condition: CONDITIONS[c], margin: margins[c], conditions: vanishing.length > 0 ? vanishing : [CONDITIONS[c]], from, to: path[k].strict });
   }
   const first = path[0];
   const last = path[path.length - 1];

@@ -80,7 +80,7 @@ export function snapshotOfMap(config: BilevelConfig, map: BilevelMap, info: MapR
         strictA: activeSetLabel(config.family, witness.a.strict),
         strictB: activeSetLabel(config.family, witness.b.strict),
         differ: witness.differ,
-        crossings: witness.crossings.map((c) => ({ t: c.t, x: c.x, condition: c.condition, margin: c.margin })),
+        crossings: witness.crossings.map((c) => ({ t: c.t, x: c.x, conditions: c.conditions, margin: c.margin })),
       },
       timings: info.timings,
       createdAt: new Date().toISOString(),

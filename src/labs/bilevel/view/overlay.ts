@@ -27,7 +27,7 @@ export interface OverlayEvents {
 export interface WitnessView {
   a: Point;
   b: Point;
-  crossings: { t: number; x: Point; condition: string }[];
+  crossings: { t: number; x: Point; condition: string; conditions: readonly string[] }[];
 }
 
 export class MapOverlay {
@@ -233,7 +233,7 @@ export class MapOverlay {
         .attr('stroke', c.condition === 'scsc' ? '#fff' : '#000')
         .attr('stroke-width', 1.8)
         .append('title')
-        .text(`${c.condition.toUpperCase()} fails at t = ${c.t.toFixed(3)}, x = (${c.x[0].toFixed(3)}, ${c.x[1].toFixed(3)})`);
+        .text(`${c.conditions.map((k) => k.toUpperCase()).join(' + ')} fails at t = ${c.t.toFixed(3)}, x = (${c.x[0].toFixed(3)}, ${c.x[1].toFixed(3)})`);
     }
     if (this.markers.length === 0) {
       this.markers = (['a', 'b'] as const).map((name) => {

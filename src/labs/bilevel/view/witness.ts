@@ -14,7 +14,7 @@ export type Point = [number, number];
 export function witnessCaption(family: Family, w: RigidityWitness): string {
   const ia = activeSetLabel(family, w.a.strict);
   const ib = activeSetLabel(family, w.b.strict);
-  const here = w.crossings.map((c) => `${CONDITION_LABELS[c.condition]} at t = ${c.t.toFixed(2)}`).join(', ');
+  const here = w.crossings.map((c) => `${c.conditions.map((k) => CONDITION_LABELS[k]).join(' + ')} at t = ${c.t.toFixed(2)}`).join(', ');
   if (w.differ) {
     return `I(a) = ${ia} vs I(b) = ${ib}: every path between them crosses a failure set${here ? ` (here: ${here})` : ''}.`;
   }
