@@ -1,6 +1,6 @@
 // A tiny element builder, so the shell's DOM code reads like the layout it makes.
 
-export { saveBlob } from '../labs/shared/download';
+export { saveBlob } from '../labs/shared/view/download';
 
 type Child = Node | string | null | undefined | false;
 type Attrs = Record<string, string | number | boolean | undefined | EventListener>;

@@ -9,7 +9,7 @@
 // Renders are coalesced: add() marks dirty, render() (from the frame loop) redraws at most every
 // `minMs`.
 
-import { LineChart, type LineSeries } from '../shared/line-chart';
+import { LineChart, type LineSeries } from '../shared/view/line-chart';
 import { alphaColour } from './colours';
 import type { DiagFrame } from './view-run-gpu';
 

@@ -2,7 +2,7 @@
 // point (x*, lambda*) computed in float64, and a one-line label. Pointer events pass through.
 
 import { axisBottom, axisLeft, scaleLinear, select, type Selection } from 'd3';
-import type { ScreenMap } from '../shared/screen-map';
+import type { ScreenMap } from '../shared/view/screen-map';
 
 export class Overlay {
   private readonly svg: Selection<SVGSVGElement, unknown, null, undefined>;

@@ -9,7 +9,7 @@
 
 import { axisBottom, axisLeft, line, area, scaleLog } from 'd3';
 import { fitLogLogSlope, type SlopeFit } from '../../math/slope';
-import { CHART_H, CHART_W, MARGIN, createChartSvg, fmt, svgText, type Svg } from '../shared/chart-svg';
+import { CHART_H, CHART_W, MARGIN, createChartSvg, fmt, svgText, type Svg } from '../shared/view/chart-svg';
 
 /** Fewer samples in the fit window than this: no slope is shown (two points always fit exactly). */
 export const MIN_FIT_SAMPLES = 4;

@@ -8,7 +8,7 @@
 import { axisBottom, axisLeft, pointer, scaleLinear } from 'd3';
 import { lambdaIntervals, stableCriticalPoints } from './analysis';
 import type { Measure } from './types';
-import { CHART_H, CHART_W, MARGIN, createChartSvg, svgText, type Svg } from '../shared/chart-svg';
+import { CHART_H, CHART_W, MARGIN, createChartSvg, svgText, type Svg } from '../shared/view/chart-svg';
 
 interface Dot {
   lambda: number;

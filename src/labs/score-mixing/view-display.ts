@@ -7,8 +7,8 @@
 import type { GpuContext } from '../../gpu/device';
 import type { GpuProfiler } from '../../gpu/profiler';
 import type { ViewHost } from '../lab';
-import { CanvasPicture } from '../shared/canvas-picture';
-import { ParticleScene } from '../shared/particle-scene';
+import { CanvasPicture } from '../shared/view/canvas-picture';
+import { ParticleScene } from '../shared/view/particle-scene';
 import type { CriticalPoint } from './analysis';
 import type { Measure, ScoreMixingConfig } from './types';
 import { cellPolygons, projectedCriticalPoints, scoreArrows } from './view-analysis';

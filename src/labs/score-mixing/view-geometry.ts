@@ -12,8 +12,8 @@
 
 import type { Measure } from './types';
 
-// Bounds, ScreenMap and fitBounds are shared with other labs' pictures (src/labs/shared/screen-map.ts).
-export { fitBounds, ScreenMap, type Bounds } from '../shared/screen-map';
+// Bounds, ScreenMap and fitBounds are shared with other labs' pictures (src/labs/shared/view/screen-map.ts).
+export { fitBounds, ScreenMap, type Bounds } from '../shared/view/screen-map';
 
 export interface Projection {
   d: number;

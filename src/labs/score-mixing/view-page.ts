@@ -10,7 +10,7 @@ import { GpuProfiler } from '../../gpu/profiler';
 import type { Snapshot } from '../../io/snapshot-types';
 import type { LabPage, RunStatus, ViewHost } from '../lab';
 import { FieldError } from '../schema';
-import { trailLengthFor } from '../shared/particle-scene';
+import { trailLengthFor } from '../shared/view/particle-scene';
 import { nearestCriticalDistances, stableCriticalPoints, type CriticalPoint } from './analysis';
 import { DistanceChart, summarise } from './charts-distance';
 import { LambdaChart } from './charts-lambda';

@@ -4,7 +4,7 @@
 // measure's point set saved as mu1.json, mu2.csv, ...
 
 import { parsePointSetFile, pointSetToCsv, pointSetToJson } from '../../io/point-sets';
-import { saveBlob } from '../shared/download';
+import { saveBlob } from '../shared/view/download';
 import type { ScoreMixingConfig } from './types';
 import type { AtomEdit, MeasureId } from './view-overlay';
 

@@ -22,7 +22,7 @@ import { GpuResources } from '../../gpu/resources';
 import { ScoreMixingSimulation } from './simulation';
 import type { SamplerOptions } from './reference';
 import type { ParticleState } from './types';
-import { ParticleProjector } from '../shared/particle-projector';
+import { ParticleProjector } from '../shared/view/particle-projector';
 import { planAdvance, SampleSchedule, SAMPLE_PARTICLES } from './view-sample-schedule';
 
 const HISTORY_USAGE = 0x08 | 0x04; // COPY_DST | COPY_SRC

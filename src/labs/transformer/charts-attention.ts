@@ -5,7 +5,7 @@
 // logits: uniform attention). data-weights on the root lists the mean weights for tests.
 
 import { axisBottom, axisLeft, scaleBand, scaleLinear } from 'd3';
-import { CHART_H, CHART_W, MARGIN, createChartSvg, fmt, svgText, type Svg } from '../shared/chart-svg';
+import { CHART_H, CHART_W, MARGIN, createChartSvg, fmt, svgText, type Svg } from '../shared/view/chart-svg';
 import type { AttentionWeights } from './view-attention';
 
 export class AttentionChart {

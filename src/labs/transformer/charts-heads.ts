@@ -4,7 +4,7 @@
 // picture is a faithful projection. The root carries data-heads and data-displacement for tests.
 
 import { axisBottom, axisLeft, interpolateViridis, scaleLinear } from 'd3';
-import { CHART_H, CHART_W, MARGIN, createChartSvg, fmt, svgText, type Svg } from '../shared/chart-svg';
+import { CHART_H, CHART_W, MARGIN, createChartSvg, fmt, svgText, type Svg } from '../shared/view/chart-svg';
 import type { HeadPicture } from './view-heads';
 
 /** Heads drawn at most (the rest are thinned by stride; the note says so). */

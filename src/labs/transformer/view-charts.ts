@@ -9,10 +9,10 @@
 // Risk and lambda renders are coalesced: set*() marks them dirty, render() (from the frame) redraws
 // at most every `minMs`.
 
-import { fmt } from '../shared/chart-svg';
+import { fmt } from '../shared/view/chart-svg';
 import { AttentionChart } from './charts-attention';
 import { HeadChart } from './charts-heads';
-import { LineChart, type LineSeries } from '../shared/line-chart';
+import { LineChart, type LineSeries } from '../shared/view/line-chart';
 import type { AttentionWeights } from './view-attention';
 import { CLUSTER_REL_THRESHOLD, type ClusterProfile } from './view-clusters';
 import type { HeadPicture } from './view-heads';

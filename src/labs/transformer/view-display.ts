@@ -4,7 +4,7 @@
 // of states + heads: picture points, attention weights (float64), the cluster profile, and the head
 // particles against the initial heads. The page (view-page.ts) owns runs and the LabPage contract.
 
-import { ScreenMap, type Bounds } from '../shared/screen-map';
+import { ScreenMap, type Bounds } from '../shared/view/screen-map';
 import type { TransformerModel } from './config';
 import { attentionEntropy, attentionWeights, strongestKeys, type AttentionWeights } from './view-attention';
 import { TransformerCharts } from './view-charts';

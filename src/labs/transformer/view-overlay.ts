@@ -9,7 +9,7 @@
 // Every marker carries data-token (row) and data-role so tests can find it.
 
 import { select, type Selection } from 'd3';
-import type { ScreenMap } from '../shared/screen-map';
+import type { ScreenMap } from '../shared/view/screen-map';
 import { pointAt } from './view-picture';
 
 type G = Selection<SVGGElement, unknown, null, undefined>;

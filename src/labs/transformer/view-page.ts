@@ -8,7 +8,7 @@ import type { GpuContext } from '../../gpu/device';
 import type { Snapshot } from '../../io/snapshot-types';
 import type { Backend, LabPage, RunStatus, ViewHost } from '../lab';
 import { FieldError } from '../schema';
-import { saveBlob } from '../shared/download';
+import { saveBlob } from '../shared/view/download';
 import { parseConfig, recordLayers, toModel, type TransformerConfig } from './config';
 import type { LambdaPoint } from './view-charts';
 import { Display } from './view-display';

@@ -3,7 +3,7 @@
 // ScreenMap; 3-D layouts an orthographic orbit about the data's centre (z up): drag to turn, wheel
 // to zoom. Used with the float64 CPU fallback, whose reduced sizes keep per-frame drawing cheap.
 
-import type { ScreenMap } from '../shared/screen-map';
+import type { ScreenMap } from '../shared/view/screen-map';
 import { cssColour, depthColour, type Box } from './view-geometry';
 import { queryColour, trajectorySegments, type SegmentPart, type SegmentSpec, type TrajectoryPicture } from './view-picture';
 

@@ -6,7 +6,7 @@
 // sequence's tokens (viridis by depth), and the selected sequence's query/CLS token (a red-orange
 // ramp, so it reads as different from every token).
 
-import type { ScreenMap } from '../shared/screen-map';
+import type { ScreenMap } from '../shared/view/screen-map';
 import { depthColour, pointIndex, type Box, type PictureLayout } from './view-geometry';
 
 export interface SegmentSpec {

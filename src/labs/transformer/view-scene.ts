@@ -28,7 +28,7 @@ import {
   Vector3,
   WebGPURenderer,
 } from 'three/webgpu';
-import { ScreenMap } from '../shared/screen-map';
+import { ScreenMap } from '../shared/view/screen-map';
 import type { Box } from './view-geometry';
 import type { SegmentSpec, TrajectoryPicture } from './view-picture';
 import type { SegmentLayout, TrajectorySegmentsGpu } from './view-segments-gpu';

@@ -12,7 +12,7 @@
 // The pieces live in view-*.ts and charts-*.ts; this file only assembles them.
 
 import type { LabPage, ViewHost } from '../lab';
-import { initPage } from '../shared/init-page';
+import { initPage } from '../shared/view/init-page';
 import type { TransformerConfig } from './config';
 import { TransformerPage } from './view-page';
 

@@ -9,7 +9,7 @@
 // The pieces live in the files of this folder; page.ts assembles them.
 
 import type { LabPage, ViewHost } from '../../lab';
-import { initPage } from '../../shared/init-page';
+import { initPage } from '../../shared/view/init-page';
 import type { BilevelConfig } from '../types';
 import { BilevelPage } from './page';
 

@@ -4,7 +4,7 @@
 // hypergradient F′ jumps from −1 to 0 (marked, with its one-sided limits as rings). ε is the
 // chart's own small control (it is not part of the lab's config).
 
-import { LineChart } from '../../../shared/line-chart';
+import { LineChart } from '../../../shared/view/line-chart';
 import { gapDemo } from '../../analysis';
 import { el } from '../dom';
 

@@ -6,7 +6,7 @@
 // yield to the page between them. A newer start() cancels the running study.
 
 import type { GpuContext } from '../../../../gpu/device';
-import { LineChart, type LineSeries } from '../../../shared/line-chart';
+import { LineChart, type LineSeries } from '../../../shared/view/line-chart';
 import { refinementLevels } from '../../analysis';
 import { flagThreshold, perturbationOf, pixelCentres } from '../../config';
 import { MAX_GRID } from '../../params';

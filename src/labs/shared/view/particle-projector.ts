@@ -2,9 +2,9 @@
 // buffer with stride d) -> projected vec4 positions of two chosen entries + one trail slot,
 // encoded into the caller's command encoder right after the steps. Shared by the labs.
 
-import { GpuResources } from '../../gpu/resources';
-import { shaderSource } from '../../gpu/shaders';
-import { structLayout } from '../../gpu/struct-layout';
+import { GpuResources } from '../../../gpu/resources';
+import { shaderSource } from '../../../gpu/shaders';
+import { structLayout } from '../../../gpu/struct-layout';
 
 const PARAMS = structLayout('Params', [
   ['count', 'u32'],
