@@ -51,5 +51,5 @@ export class GpuResources {
   }
 }
 
-export const STORAGE_RW = 0x80 | 0x08 | 0x04; // STORAGE | COPY_DST | COPY_SRC (numeric: usable before globals exist)
-export const UNIFORM_W = 0x40 | 0x08; // UNIFORM | COPY_DST
+/** Common usages, re-exported from usage.ts where every flag is named. */
+export { STORAGE_RW, UNIFORM_W } from './usage';

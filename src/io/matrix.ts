@@ -4,7 +4,7 @@
 //
 // JSON: a vector is [a, b, ...]; a matrix is an array of equal-length rows [[a, b], [c, d]].
 
-import { FieldError } from '../labs/schema';
+import { FieldError } from './field-error';
 
 function finiteEntry(field: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new FieldError(field, v, 'a finite number');

@@ -7,7 +7,7 @@
 //       may include a weight column (w, weight or weights). Blank lines and lines starting with #
 //       are skipped.
 
-import { FieldError } from '../labs/schema';
+import { FieldError } from './field-error';
 import { splitCsvLine } from './csv';
 import type { PointSetInput } from '../labs/score-mixing/types';
 

@@ -8,7 +8,7 @@
 //     "meta": {...}, "arrays": { "t": { "dtype": "f64", "shape": [41], "data": [...] }, ... },
 //     "resume": {...} }
 
-import { FieldError } from '../labs/schema';
+import { FieldError } from './field-error';
 import { checkNdArray, elementCount, typedArrayOf } from './npy';
 import type { DType, NdArray, Snapshot, TypedArrayOf } from './snapshot-types';
 

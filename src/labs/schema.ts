@@ -9,6 +9,8 @@
  * means no value is admissible (no band; every value is outside). Display only: validation stays
  * in the lab's parseConfig.
  */
+import { FieldError } from '../io/field-error';
+
 export interface ParamWindow {
   from: number;
   to: number;
@@ -56,28 +58,8 @@ export interface BooleanParam {
 export type ParamSpec = NumberParam | ChoiceParam | BooleanParam;
 export type ParamValues = Record<string, number | string | boolean>;
 
-/** A validation failure that names the field, the value and the allowed range. */
-export class FieldError extends Error {
-  constructor(
-    readonly field: string,
-    readonly value: unknown,
-    readonly allowed: string,
-  ) {
-    super(`${field}: got ${formatValue(value)}; allowed: ${allowed}`);
-    this.name = 'FieldError';
-  }
-}
-
-export function formatValue(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : String(v);
-  try {
-    const s = JSON.stringify(v);
-    return s === undefined ? String(v) : s.length > 60 ? `${s.slice(0, 57)}...` : s;
-  } catch {
-    return String(v);
-  }
-}
+/** FieldError and formatValue live in src/io/field-error.ts (below the labs); re-exported for the labs. */
+export { FieldError, formatValue } from '../io/field-error';
 
 export function describeAllowed(p: ParamSpec): string {
   switch (p.kind) {
