@@ -1,6 +1,6 @@
 // Primal-dual lab benchmark (called from bench/run.ts): trajectory-steps per second of the WGSL
 // kernel (shaders/primal-dual/dynamics.wgsl, f32, rotation-exact step with per-step diagnostics)
-// against the float64 TS reference (PrimalDualReference), both on the spec's test instance with a
+// against the float64 TS reference (PrimalDualReference), both on the test instance with a
 // cloud of BENCH_PD_COUNT (default 1e4) trajectories, measured in the same run; ratio printed.
 // GPU: wall clock from submit to onSubmittedWorkDone of one encoder holding all steps, after a
 // warm-up dispatch. The TS reference runs a stated subset of trajectories (rates are per
@@ -30,7 +30,7 @@ export async function benchPrimalDual(): Promise<void> {
   const software = gpu?.isSoftware ?? true;
   const steps = Number(env.BENCH_PD_STEPS ?? (software ? 200 : 5000));
   const params: DynamicsParams = { alpha: 4, theta: 5 / 12, beta: 1, p: 0, t0: 1, T: 1 + steps * 0.01, h: 0.01, integrator: 'rotation' };
-  console.log(`\nflowlab bench: primal-dual, spec test instance (n = 4, m = 2, quartic), ${count} trajectories, ${steps} rotation steps (h = 0.01), diagnostics every step`);
+  console.log(`\nflowlab bench: primal-dual, test instance (n = 4, m = 2, quartic), ${count} trajectories, ${steps} rotation steps (h = 0.01), diagnostics every step`);
 
   let gpuRate: number | null = null;
   if (gpu) {

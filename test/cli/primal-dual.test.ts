@@ -12,7 +12,7 @@ import { cliHarness, gpuMissing, hasNumpy, type RunBackend } from './harness';
 
 const { dir, flowlab, writeConfig, python, cachedRun } = cliHarness('flowlab-pd-cli-');
 
-/** The spec's test instance at alpha = 4, theta = 5/12, a cloud of 16 trajectories up to T = 20. */
+/** The test instance (NUMERICS.md) at alpha = 4, theta = 5/12, a cloud of 16 trajectories up to T = 20. */
 const small = {
   objective: { kind: 'quartic', c: [1, -0.5, 0.3, 2] },
   A: [

@@ -46,7 +46,7 @@ describe('parseConfig', () => {
     expect([...kinds].sort()).toEqual(['exp', 'holder', 'quadratic', 'quartic']);
   });
 
-  it("the test-instance presets are the spec's (alpha 3, theta 1/2; alpha 4, theta 5/12), default first", () => {
+  it('the test-instance presets are alpha 3, theta 1/2 and alpha 4, theta 5/12, default first', () => {
     const [a, b] = PRIMAL_DUAL_PRESETS;
     expect(a.config).toMatchObject({ ...minimal(), alpha: 3, theta: 0.5, beta: 1, t0: 1, initial: {} });
     expect(b.config).toMatchObject({ ...minimal(), alpha: 4, theta: 5 / 12 });

@@ -1,6 +1,7 @@
 // The float64 reference of the primal-dual lab (src/labs/primal-dual/reference.ts) against the
-// spec's table (docs: /shared/spec/primal-dual.md, float64 DOP853 at rtol 1e-10), the energy
-// identity, the conserved Q at alpha = 3, and the stability of the rotation-exact step.
+// DOP853 table of the test instance (src/labs/primal-dual/NUMERICS.md "Test instance": float64
+// DOP853 at rtol 1e-10), the energy identity, the conserved Q at alpha = 3, and the stability of
+// the rotation-exact step.
 
 import { describe, expect, it } from 'vitest';
 import { problemFromInput } from '../../src/labs/primal-dual/kkt';
@@ -19,7 +20,7 @@ const prob = preparePrimalDualProblem(
 );
 const zero = initialStates(prob, {});
 
-// Spec table, t = 10 and t = 100. Its "t^2 gap" column is t^2 D_f(x, x*) (the Lagrangian gap
+// DOP853 table, t = 10 and t = 100. Its "t^2 gap" column is t^2 D_f(x, x*) (the Lagrangian gap
 // L(x, lambda*) - L(x*, lambda*)): with G = D_f + beta/2 ||Ax-b||^2 the t = 10 entries would read
 // 0.170 and 0.0468 instead of 0.148 and 0.0245, while E (which contains G) matches either way.
 const TABLE = [
@@ -58,7 +59,7 @@ describe('primal-dual float64 reference', () => {
     expect(Math.abs(got - want), `${name}: ${got} vs ${want}`).toBeLessThanOrEqual(Math.max(0.02 * Math.abs(want), abs));
   };
   for (const row of TABLE) {
-    it(`spec table, alpha ${row.alpha}, theta ${row.theta.toFixed(4)}: E, t^2 gap, t^2 ||Ax-b||, t^2 (f - f*) at t = 10, 100`, () => {
+    it(`DOP853 table, alpha ${row.alpha}, theta ${row.theta.toFixed(4)}: E, t^2 gap, t^2 ||Ax-b||, t^2 (f - f*) at t = 10, 100`, () => {
       for (const integrator of ['rotation', 'rk4'] as const) {
         const params = base(row.alpha, row.theta, 100, integrator === 'rotation' ? 5e-4 : 1e-3, integrator);
         const fr = runPrimalDualReference(prob, params, zero, 3);

@@ -11,6 +11,7 @@
 //   runSetup(config): {prob, params, init, record}            what page and headless runner build
 //   problemOf(config): PrimalDualProblem                      KKT point + spectral data
 //   importProblemJson(text, config): PrimalDualConfig         {"A", "b", "objective"} pasted/dropped
+//   withConstraints(config, A, b): PrimalDualConfig           A, b from the page's editor (not validated)
 //   objectiveTemplate(kind, n, previous?): ObjectiveInput     fields a kind needs (panel kind switch)
 //   trajectoryCount(config), dimensionsOf(config)
 
@@ -286,4 +287,20 @@ export function importProblemJson(text: string, config: PrimalDualConfig, field 
     next.objective = objectiveTemplate(config.objective.kind, n, config.objective);
   }
   return parseConfig(next);
+}
+
+/** config with A, b replaced; objective and an explicit initial state resized to the new n, m. */
+export function withConstraints(c: PrimalDualConfig, A: number[][], b: number[]): PrimalDualConfig {
+  const n = A[0]?.length ?? 0;
+  const m = A.length;
+  const fit = (v: number[] | undefined, len: number) => (v ? Array.from({ length: len }, (_, i) => v[i] ?? 0) : undefined);
+  const next: PrimalDualConfig = { ...structuredClone(c), A, b };
+  if (n !== c.A[0].length) next.objective = objectiveTemplate(c.objective.kind, n, c.objective);
+  if (!('count' in c.initial)) {
+    const i = c.initial;
+    next.initial = Object.fromEntries(
+      Object.entries({ x: fit(i.x, n), lambda: fit(i.lambda, m), dx: fit(i.dx, n), dlambda: fit(i.dlambda, m) }).filter(([, v]) => v !== undefined),
+    );
+  }
+  return next;
 }

@@ -20,8 +20,8 @@ export const primalDualLab: LabDefinition<PrimalDualConfig> = {
   defaultConfig: defaultPrimalDualConfig,
   parseConfig,
   runHeadless,
-  // Browser only. view.ts (three, d3) is written separately; the dynamic import keeps it out of
-  // the Node bundle (the CLI never calls loadPage).
+  // Browser only: the dynamic import keeps the page (view/: three, d3, DOM) out of the Node
+  // bundle (the CLI never calls loadPage).
   async loadPage() {
     const view = await import('./view');
     return view.default;

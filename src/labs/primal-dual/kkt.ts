@@ -6,8 +6,8 @@
 //     range of A) or a non-unique lambda*; both are refused with a KktError naming the field.
 //   - quadratic: solved exactly by the null-space method, Q checked symmetric PSD and positive
 //     definite on null(A).
-//   - quartic, holder: damped Newton on the dual, x(lambda) = c - cbrt(A^T lambda) (the spec's
-//     method; robust at flat minima x*_i = c_i, where the primal Hessian is singular) or
+//   - quartic, holder: damped Newton on the dual, x(lambda) = c - cbrt(A^T lambda) (quartic;
+//     robust at flat minima x*_i = c_i, where the primal Hessian is singular) or
 //     c - u|u| (Hölder, whose primal Hessian is unbounded at x_i = c_i).
 //   - exp: null-space Newton x = A^+ b + Z w with Armijo backtracking on f,
 //     lambda* = -(A A^T)^-1 A grad f(x*).

@@ -211,7 +211,7 @@ function pPanelWindow(values: ParamValues): ParamWindow | null {
 
 // ---- presets --------------------------------------------------------------------------------
 
-/** The spec's test instance (/shared/spec/primal-dual.md): n = 4, m = 2, quartic. */
+/** The test instance (NUMERICS.md "Test instance"): f = 1/4 sum (x_i - c_i)^4, n = 4, m = 2. */
 const TEST_A = [
   [1, 2, -1, 0.5],
   [0, 1, 1, -2],

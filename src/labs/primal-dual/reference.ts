@@ -39,7 +39,7 @@ export function preparePrimalDualProblem(problem: Problem): PrimalDualProblem {
   return { problem, n, m, kkt, err: errorObjective(problem.objective, kkt.x), U: eig.vectors, sigma2, sigmaMax: Math.sqrt(sigma2[0]) };
 }
 
-/** theta window [1/(alpha-1), 1/2] and p window [0, (1 - 2 theta)/theta] (spec "Parameters"). */
+/** theta window [1/(alpha-1), 1/2] and p window [0, (1 - 2 theta)/theta] (where E(t) is a Lyapunov function). */
 export function thetaWindow(alpha: number): [number, number] {
   return [1 / (alpha - 1), 0.5];
 }
@@ -302,7 +302,7 @@ export class PrimalDualReference {
   }
 
   /**
-   * The spec's rotation-exact step in error coordinates (NUMERICS.md "Rotation step"), in the
+   * The rotation-exact step in error coordinates (NUMERICS.md "Rotation step"), in the
    * symmetric order damp-kick / rotate / kick-damp, which makes it second order.
    */
   private rotationStep(t: number, e: Float64Array, l: Float64Array, vx: Float64Array, vl: Float64Array): void {
@@ -320,7 +320,7 @@ export class PrimalDualReference {
     for (let i = 0; i < n; i++) vx[i] = d * vx[i] - hs * sc.Fx[i];
     for (let i = 0; i < m; i++) vl[i] = d * vl[i] - hs * sc.Fl[i];
     cayley(A, m, n, this.prob.U, this.prob.sigma2, kr, vx, vl, sc);
-    // Second half: kick, then damp (symmetric; see NUMERICS.md on the spec's D K R D K order).
+    // Second half: kick, then damp (symmetric; see NUMERICS.md "Rotation step" on the first-order D K R D K order).
     const dhs = d * hs;
     for (let i = 0; i < n; i++) vx[i] = d * vx[i] - dhs * sc.Fx[i];
     for (let i = 0; i < m; i++) vl[i] = d * vl[i] - dhs * sc.Fl[i];

@@ -28,9 +28,10 @@ import { checkWorkgroupSize, dispatchGrid } from '../../gpu/dispatch';
 import { GpuLimitError, assertStorageFits } from '../../gpu/limits';
 import { pipelineCacheFor } from '../../gpu/pipelines';
 import { ReadbackPool } from '../../gpu/readback';
-import { GpuResources, STORAGE_RW, UNIFORM_W } from '../../gpu/resources';
+import { GpuResources } from '../../gpu/resources';
 import { StepRangeDispatch } from '../../gpu/step-range';
 import { structLayout } from '../../gpu/struct-layout';
+import { STORAGE_R, STORAGE_RW, UNIFORM_W } from '../../gpu/usage';
 import { MAX_N } from './kkt';
 import {
   allocFrames,
@@ -71,8 +72,6 @@ const OBJECTIVE_ID = { quartic: 0, holder: 1, exp: 2, quadratic: 3 } as const;
 /** Rough flops per trajectory-step (for sizing dispatches): ~10 ms on a discrete GPU per dispatch. */
 const DISPATCH_BUDGET = 2 ** 31;
 const MAX_STEPS_PER_DISPATCH = 1024;
-
-const STORAGE_R = 0x80 | 0x08; // STORAGE | COPY_DST
 
 export interface PrimalDualTuning {
   workgroupSize?: number;

@@ -9,9 +9,9 @@
 // Renders are coalesced: add() marks dirty, render() (from the frame loop) redraws at most every
 // `minMs`.
 
-import { LineChart, type LineSeries } from '../shared/view/line-chart';
-import { alphaColour } from './colours';
-import type { DiagFrame } from './view-run-gpu';
+import { LineChart, type LineSeries } from '../../../shared/view/line-chart';
+import { alphaColour } from '../palette';
+import type { DiagFrame } from '../run-gpu';
 
 interface Summary {
   t: number;

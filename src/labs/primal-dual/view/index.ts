@@ -1,4 +1,4 @@
-// Browser page of the primal-dual lab (loaded lazily by index.ts, never by Node code).
+// Browser page of the primal-dual lab (loaded lazily by ../index.ts, never by Node code).
 //
 // The picture: trajectories of a cloud of initial conditions in a chosen coordinate plane (any two
 // of x_i, lambda_j), drawn by three.js straight from the simulation's state buffer with trails,
@@ -7,12 +7,12 @@
 // defect, and Q(t); several alpha values run side by side on the same initial states. Controls:
 // plane, compared alphas, the theta window, the A/b editor (JSON import), read-outs. Without
 // WebGPU the float64 reference runs at <= 64 trajectories with a Canvas 2D picture.
-// The pieces live in view-*.ts and charts-*.ts; this file only assembles them.
+// The pieces live in the files of this folder; page.ts assembles them.
 
-import type { LabPage, ViewHost } from '../lab';
-import { initPage } from '../shared/view/init-page';
-import type { PrimalDualConfig } from './types';
-import { PrimalDualPage } from './view-page';
+import type { LabPage, ViewHost } from '../../lab';
+import { initPage } from '../../shared/view/init-page';
+import type { PrimalDualConfig } from '../types';
+import { PrimalDualPage } from './page';
 
 export default async function createPrimalDualPage(host: ViewHost): Promise<LabPage<PrimalDualConfig>> {
   return initPage(new PrimalDualPage(host, host.gpu));

@@ -10,14 +10,15 @@
 // Blow-up: a diagnostics frame with a non-finite entry, or a failed simulation.checkFinite()
 // (every `checkEvery` frames), halts the run (no more steps) with a reason naming the trajectory.
 
-import type { GpuContext } from '../../gpu/device';
-import { ReadbackPool } from '../../gpu/readback';
-import { GpuResources } from '../../gpu/resources';
-import { recordStepsLog, gridTime, type PrimalDualProblem } from './reference';
-import { PrimalDualSimulation } from './simulation';
-import type { DynamicsParams, InitialStates } from './types';
+import type { GpuContext } from '../../../gpu/device';
+import { ReadbackPool } from '../../../gpu/readback';
+import { GpuResources } from '../../../gpu/resources';
+import { BufferUsage } from '../../../gpu/usage';
+import { recordStepsLog, gridTime, type PrimalDualProblem } from '../reference';
+import { PrimalDualSimulation } from '../simulation';
+import type { DynamicsParams, InitialStates } from '../types';
 
-const HISTORY_USAGE = 0x08 | 0x04; // COPY_DST | COPY_SRC
+const HISTORY_USAGE = BufferUsage.COPY_DST | BufferUsage.COPY_SRC;
 const READ_BUDGET = 1 << 20;
 
 /** Diagnostics of all trajectories at one recorded frame (f32 from the GPU, f64 from the CPU). */

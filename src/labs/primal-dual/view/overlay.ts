@@ -1,8 +1,10 @@
 // SVG layer over the picture: coordinate axes of the chosen plane (absolute coordinates), the KKT
-// point (x*, lambda*) computed in float64, and a one-line label. Pointer events pass through.
+// point (x*, lambda*) computed in float64 (palette.ts KKT_COLOUR), and a one-line label. Pointer
+// events pass through.
 
 import { axisBottom, axisLeft, scaleLinear, select, type Selection } from 'd3';
-import type { ScreenMap } from '../shared/view/screen-map';
+import type { ScreenMap } from '../../shared/view/screen-map';
+import { KKT_COLOUR } from './palette';
 
 export class Overlay {
   private readonly svg: Selection<SVGSVGElement, unknown, null, undefined>;
@@ -31,9 +33,9 @@ export class Overlay {
     const kx = map.sx(kkt[0]);
     const ky = map.sy(kkt[1]);
     const g = svg.append('g').attr('data-kkt', `${kkt[0]},${kkt[1]}`);
-    g.append('circle').attr('cx', kx).attr('cy', ky).attr('r', 7).attr('fill', 'none').attr('stroke', '#ff5a5a').attr('stroke-width', 2);
-    g.append('path').attr('d', `M${kx - 11},${ky}H${kx + 11}M${kx},${ky - 11}V${ky + 11}`).attr('stroke', '#ff5a5a').attr('stroke-width', 1.5);
-    g.append('text').attr('x', kx + 10).attr('y', ky - 10).attr('fill', '#ff9a9a').text('KKT (x*, λ*)');
+    g.append('circle').attr('cx', kx).attr('cy', ky).attr('r', 7).attr('fill', 'none').attr('stroke', KKT_COLOUR).attr('stroke-width', 2);
+    g.append('path').attr('d', `M${kx - 11},${ky}H${kx + 11}M${kx},${ky - 11}V${ky + 11}`).attr('stroke', KKT_COLOUR).attr('stroke-width', 1.5);
+    g.append('text').attr('x', kx + 10).attr('y', ky - 10).attr('fill', KKT_COLOUR).text('KKT (x*, λ*)');
     svg.append('text').attr('class', 'label').attr('x', map.width - 8).attr('y', 14).attr('text-anchor', 'end').attr('fill', '#ccd').text(label);
   }
 

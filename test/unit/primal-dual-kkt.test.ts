@@ -1,5 +1,6 @@
 // The float64 KKT solver (src/labs/primal-dual/kkt.ts): every objective kind against KKT points
-// constructed exactly, the spec's test instance, a flat minimum, and the refusals.
+// constructed exactly, the test instance (NUMERICS.md "Test instance"), a flat minimum, and the
+// refusals.
 
 import { describe, expect, it } from 'vitest';
 import { KktError, problemFromInput, solveKkt } from '../../src/labs/primal-dual/kkt';
@@ -23,7 +24,7 @@ function expectKkt(objective: ObjectiveInput, x: number[], lambda: number[], tol
 }
 
 describe('solveKkt', () => {
-  it("the spec's test instance: x*, lambda*, f* to the digits given, residual ~1e-16", () => {
+  it('the test instance: x*, lambda*, f* to the digits given, residual ~1e-16', () => {
     const k = solveKkt(problemFromInput([[1, 2, -1, 0.5], [0, 1, 1, -2]], [1, -2], { kind: 'quartic', c: [1, -0.5, 0.3, 2] }));
     [1.110258, -0.009658, 0.784702, 1.387522].forEach((v, j) => expect(Math.abs(k.x[j] - v)).toBeLessThan(5e-7));
     expect(Math.abs(k.lambda[0] - -0.00134)).toBeLessThan(5e-6);

@@ -4,8 +4,8 @@
 // (rank, feasibility: KktError) and keeps the previous A, b on any error. Plain DOM; every element
 // carries a data-control name for tests.
 
-import { FieldError } from '../schema';
-import { MAX_N } from './kkt';
+import { FieldError } from '../../schema';
+import { MAX_N } from '../kkt';
 
 export interface MatrixHandlers {
   apply(A: number[][], b: number[]): void;

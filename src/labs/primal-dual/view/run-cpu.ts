@@ -4,9 +4,9 @@
 // "shadow" of trajectory 0 next to a GPU run, whose difference from the f32 GPU values is the
 // measured float32 noise shown on the charts.
 
-import { PrimalDualReference, gridTime, recordStepsLog, type PrimalDualProblem } from './reference';
-import type { DynamicsParams, InitialStates } from './types';
-import { firstNonFinite, type DiagFrame, type RunHistory } from './view-run-gpu';
+import { PrimalDualReference, gridTime, recordStepsLog, type PrimalDualProblem } from '../reference';
+import type { DynamicsParams, InitialStates } from '../types';
+import { firstNonFinite, type DiagFrame, type RunHistory } from './run-gpu';
 
 export const CPU_MAX_TRAJECTORIES = 64;
 

@@ -1,0 +1,334 @@
+// The primal-dual page: owns the runs of the current config (runs.ts: one per compared alpha, GPU
+// or CPU), the GPU profiler, the A/b editor and the charts, and implements LabPage for the app
+// shell: config, frame, reset, status, restore, device loss. What is drawn — the picture of the
+// chosen plane, the overlay with the KKT point, the lab controls and read-outs — is the Display's
+// (display.ts); the export is built in snapshot.ts. frame() never awaits: GPU work is encoded and
+// submitted, diagnostics come back through each run's ReadbackPool (run-gpu.ts).
+
+import type { GpuContext } from '../../../gpu/device';
+import { GpuProfiler } from '../../../gpu/profiler';
+import type { Snapshot } from '../../../io/snapshot-types';
+import type { LabPage, RunStatus, ViewHost } from '../../lab';
+import { FieldError } from '../../schema';
+import { dimensionsOf, importProblemJson, parseConfig, runSetup, withConstraints } from '../config';
+import { LAB_ID } from '../headless';
+import { KktError } from '../kkt';
+import type { PrimalDualConfig } from '../types';
+import { PrimalDualCharts } from './charts/diagnostics';
+import { Display } from './display';
+import { MatrixEditor } from './matrix-editor';
+import { CpuPdRun } from './run-cpu';
+import { GpuPdRun } from './run-gpu';
+import { concatStates, continueModelAt, createModel, disposeModel, readStates, type PageModel } from './runs';
+import { pageSnapshot } from './snapshot';
+
+/** CPU stepping budget per frame, ms (all runs together). */
+const CPU_BUDGET_MS = 14;
+
+export class PrimalDualPage implements LabPage<PrimalDualConfig> {
+  private model: PageModel | null = null;
+  private profiler: GpuProfiler | null = null;
+  private readonly display: Display;
+  private readonly editor: MatrixEditor;
+  private readonly charts: PrimalDualCharts;
+  private compare: number[] = [3, 4, 8];
+  private haltedReason: string | undefined;
+  private stepsPerSecond: number | undefined;
+  private lastFrameTime = 0;
+  private frameCount = 0;
+  /** The config of the last runs built (rebuilt after a device loss). */
+  private lastConfig: PrimalDualConfig | null = null;
+  /** The last finite states of all GPU runs, for device-loss recovery. */
+  private lastGood: { step: number; raws: Float32Array[] } | null = null;
+  private saving = false;
+  private busy: Promise<void> = Promise.resolve();
+  private disposed = false;
+  /** Dismisses the notice of the last refused A, b or import (closed when a later one succeeds). */
+  private closeProblemNotice: (() => void) | null = null;
+
+  constructor(
+    private readonly host: ViewHost,
+    private gpu: GpuContext | null,
+  ) {
+    this.setProfiler(gpu);
+    this.display = new Display(
+      host,
+      {
+        model: () => this.model,
+        gpu: () => this.gpu,
+        compare: (alphas) => {
+          this.compare = alphas;
+          if (this.model) void this.build(this.model.setup.config).catch((e) => this.host.notify({ level: 'error', text: (e as Error).message }));
+        },
+      },
+      this.compare.join(', '),
+    );
+    this.editor = new MatrixEditor(host.controls, {
+      apply: (A, b) => void this.applyConstraints(A, b),
+      importJson: (name, text) => void this.importJson(name, text),
+    });
+    this.charts = new PrimalDualCharts(host.charts);
+  }
+
+  async init(): Promise<void> {
+    await this.display.init(this.gpu);
+  }
+
+  // ---- LabPage -------------------------------------------------------------------------------
+
+  async setConfig(config: PrimalDualConfig): Promise<void> {
+    const cfg = parseConfig(config);
+    if (this.model && JSON.stringify(this.model.setup.config) === JSON.stringify(cfg)) return;
+    await this.build(cfg);
+  }
+
+  frame(steps: number): void {
+    const model = this.model;
+    if (this.disposed || !model) return;
+    this.frameCount++;
+    this.host.canvas.dataset.frame = String(this.frameCount);
+    const now = performance.now();
+    const todo = this.haltedReason ? 0 : steps;
+    let n = 0;
+    const primary = model.runs[0];
+    if (primary instanceof GpuPdRun && this.gpu) {
+      const encoder = this.gpu.device.createCommandEncoder({ label: 'PrimalDualView.frameEncoder' });
+      const profiler = this.profiler;
+      profiler?.beginFrame();
+      const tw = profiler ? (name: string) => profiler.timestampWrites(name) : undefined;
+      model.runs.forEach((r, i) => {
+        const did = (r as GpuPdRun).encode(encoder, todo, tw);
+        if (i === 0) n = did;
+      });
+      this.display.encodeProjection(encoder, model, n, tw);
+      profiler?.resolve(encoder);
+      this.gpu.device.queue.submit([encoder.finish()]);
+      for (const r of model.runs) (r as GpuPdRun).submitted();
+      profiler?.submitted();
+      if (model.shadow) {
+        model.shadow.advance(primary.k - model.shadow.k);
+        this.charts.addShadow(model.shadow.take());
+      }
+      if (n > 0 && this.frameCount % 60 === 0) this.save(model);
+    } else {
+      const cpu = model.runs as CpuPdRun[];
+      n = cpu[0].advance(todo, CPU_BUDGET_MS / cpu.length);
+      for (let i = 1; i < cpu.length; i++) cpu[i].advance(cpu[0].k - cpu[i].k);
+      cpu.forEach((r, i) => {
+        this.charts.add(i, r.take());
+        if (r.halted && r.haltReason) this.halt(r.haltReason);
+      });
+      this.display.followCpu(cpu[0], n);
+    }
+    if (n > 0 && this.lastFrameTime > 0) {
+      const rate = n / Math.max(1e-3, (now - this.lastFrameTime) / 1000);
+      this.stepsPerSecond = this.stepsPerSecond === undefined ? rate : 0.9 * this.stepsPerSecond + 0.1 * rate;
+    }
+    this.lastFrameTime = now;
+    this.charts.render();
+    if (n > 0 || this.frameCount % 15 === 0) this.display.updateReadout();
+    this.display.draw();
+  }
+
+  async reset(): Promise<void> {
+    if (this.model) await this.build(this.model.setup.config);
+  }
+
+  status(): RunStatus {
+    const r = this.model?.runs[0];
+    return {
+      step: r?.k ?? 0,
+      steps: r?.K ?? 0,
+      t: r?.t ?? 0,
+      done: this.model ? this.model.runs.every((x) => x.done || x.halted) : false,
+      haltedReason: this.haltedReason,
+      stepsPerSecond: this.stepsPerSecond,
+      passMs: r instanceof GpuPdRun ? this.profiler?.passMs() : undefined,
+    };
+  }
+
+  async snapshot(): Promise<Snapshot> {
+    if (!this.model) throw new Error('primal-dual: no run to snapshot yet');
+    return pageSnapshot(this.model, this.gpu);
+  }
+
+  async restore(snapshot: Snapshot): Promise<void> {
+    if (snapshot.lab !== LAB_ID) throw new FieldError('lab', snapshot.lab, `"${LAB_ID}"`);
+    const cfg = parseConfig(snapshot.config);
+    const resume = snapshot.resume as { step?: unknown; alphas?: unknown } | undefined;
+    if (Array.isArray(resume?.alphas)) this.compare = (resume.alphas as number[]).slice(1);
+    await this.build(cfg);
+    const step = resume?.step;
+    if (typeof step === 'number' && Number.isInteger(step) && step > 0) {
+      const raw = snapshot.arrays.resume_state;
+      this.continueAt(step, raw ? Float32Array.from(raw.data) : null);
+    }
+    this.host.configChanged(cfg);
+  }
+
+  chartSvgs(): { name: string; svg: string }[] {
+    return this.charts.svgs();
+  }
+
+  async deviceRestored(gpu: GpuContext | null): Promise<void> {
+    const last = this.lastGood;
+    this.disposeModel();
+    this.gpu = gpu;
+    this.setProfiler(gpu);
+    if (!(await this.display.setGpu(gpu))) {
+      this.host.notify({ level: 'error', text: 'The GPU device was lost and no new one is available; reload the page to use the CPU fallback.' });
+      return;
+    }
+    const cfg = this.lastConfig;
+    if (!cfg) return;
+    await this.build(cfg);
+    if (last && last.step > 0) this.continueAt(last.step, gpu ? concatStates(last.raws) : null);
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.closeProblemNotice?.();
+    this.disposeModel();
+    this.profiler?.dispose();
+    this.profiler = null;
+    this.display.dispose();
+    this.editor.dispose();
+    this.charts.dispose();
+  }
+
+  // ---- building runs -------------------------------------------------------------------------
+
+  private setProfiler(gpu: GpuContext | null): void {
+    this.profiler?.dispose();
+    this.profiler = gpu ? new GpuProfiler(gpu.device, 'PrimalDualView.profiler', { maxPasses: 256 }) : null;
+  }
+
+  private disposeModel(): void {
+    const m = this.model;
+    this.model = null;
+    if (m) disposeModel(m);
+  }
+
+  private build(cfg: PrimalDualConfig): Promise<void> {
+    const job = this.busy.then(() => this.buildNow(cfg));
+    this.busy = job.catch(() => undefined);
+    return job;
+  }
+
+  /** New runs for cfg; on failure the previous ones stay. */
+  private async buildNow(cfg: PrimalDualConfig): Promise<void> {
+    const setup = runSetup(cfg);
+    const { params } = setup;
+    const model = await createModel(this.display.hasScene ? this.gpu : null, setup, this.compare, {
+      frames: (r, f) => {
+        const i = this.model?.runs.indexOf(r) ?? -1;
+        if (i >= 0) this.charts.add(i, f);
+      },
+      halted: (r, reason) => {
+        if (this.model?.runs[0] === r) this.halt(reason);
+        else if (this.model?.runs.includes(r)) this.host.notify({ level: 'warn', text: reason });
+      },
+    });
+    if (this.disposed) {
+      disposeModel(model);
+      return;
+    }
+    const { n, m } = setup.prob;
+    const sameShape = this.model && dimensionsOf(this.model.setup.config).n === n && dimensionsOf(this.model.setup.config).m === m;
+    this.disposeModel();
+    this.model = model;
+    this.lastConfig = setup.config;
+    this.lastGood = null;
+    this.haltedReason = undefined;
+    this.stepsPerSecond = undefined;
+    this.lastFrameTime = 0;
+    this.display.showModel(model, !!sameShape);
+    this.editor.set(setup.config.A, setup.config.b);
+    this.editor.clearError();
+    this.charts.reset(model.infos, params.t0, params.T, model.runs[0] instanceof GpuPdRun);
+    this.display.relayout();
+    this.display.updateReadout();
+  }
+
+  /** After a build: continue all runs at grid step `step` (GPU: from saved raw states). */
+  private continueAt(step: number, raws: Float32Array | null): void {
+    const model = this.model;
+    if (!model) return;
+    continueModelAt(model, step, raws);
+    this.display.restarted();
+  }
+
+  /** Periodic copy of the states, for device-loss recovery (never awaited by the frame). */
+  private save(model: PageModel): void {
+    if (this.saving) return;
+    this.saving = true;
+    readStates(model)
+      .then((rs) => {
+        if (this.model === model && rs.every((r) => r.step === rs[0].step && r.raw.every(Number.isFinite))) {
+          this.lastGood = { step: rs[0].step, raws: rs.map((r) => r.raw) };
+        }
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        this.saving = false;
+      });
+  }
+
+  private halt(reason: string): void {
+    if (this.haltedReason) return;
+    this.haltedReason = reason;
+    this.host.notify({ level: 'error', text: reason });
+  }
+
+  // ---- A, b editing --------------------------------------------------------------------------
+
+  private async applyConfig(next: PrimalDualConfig): Promise<void> {
+    await this.setConfig(next);
+    this.host.configChanged(this.model!.setup.config);
+  }
+
+  private async applyConstraints(A: number[][], b: number[]): Promise<void> {
+    const cfg = this.model?.setup.config;
+    if (!cfg) return;
+    try {
+      await this.applyConfig(withConstraints(cfg, A, b));
+      this.problemSolved();
+    } catch (e) {
+      this.showProblemError(e);
+    }
+  }
+
+  private async importJson(name: string, text: string): Promise<void> {
+    const cfg = this.model?.setup.config;
+    if (!cfg) return;
+    try {
+      await this.applyConfig(importProblemJson(text, cfg, name));
+      this.problemSolved();
+    } catch (e) {
+      this.showProblemError(e);
+    }
+  }
+
+  /** Keeps the previous A, b (the editor shows them again) and says what was wrong. */
+  private showProblemError(e: unknown): void {
+    const err = e as Error;
+    const field = e instanceof FieldError ? e.field : e instanceof KktError ? e.field : null;
+    let text = err.message;
+    if (e instanceof KktError && e.reason === 'infeasible') text = `Infeasible: no x solves Ax = b (b is not in the range of A). ${text}`;
+    else if (e instanceof KktError && e.reason === 'rank-deficient') text = `A is rank-deficient: its rows are dependent, λ* is not unique. ${text}`;
+    else if (/infeasib/i.test(text)) text = `Infeasible constraints (no x solves Ax = b) — ${text}`;
+    else if (/rank/i.test(text)) text = `Rank-deficient A (dependent rows) — ${text}`;
+    const cfg = this.model?.setup.config;
+    if (cfg) this.editor.set(cfg.A, cfg.b);
+    this.editor.showError(`${text} (kept the previous A, b)`, field);
+    // One notice for the editor at a time, gone once A, b are accepted (the editor keeps the message).
+    this.closeProblemNotice?.();
+    this.closeProblemNotice = this.host.notify({ level: 'error', text, key: 'primal-dual-problem' });
+  }
+
+  private problemSolved(): void {
+    this.editor.clearError();
+    this.closeProblemNotice?.();
+    this.closeProblemNotice = null;
+  }
+}

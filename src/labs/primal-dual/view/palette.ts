@@ -1,0 +1,13 @@
+// Colour roles of the primal-dual page, from the shared palette (src/labs/shared/view/palette.ts):
+// the compared alphas are categorical series (primary first), shared by the theta-window gauge and
+// the charts; the KKT point is marked in a colour of its own role on the picture.
+
+import { OKABE_ITO, seriesColour } from '../../shared/view/palette';
+
+/** Colour of compared alpha number i (0: the config's alpha). */
+export function alphaColour(i: number): string {
+  return seriesColour(i);
+}
+
+/** The KKT point (x*, lambda*) on the picture: marker and its label. */
+export const KKT_COLOUR: string = OKABE_ITO.vermillion;
