@@ -51,30 +51,6 @@ export function trajectoryCsv(t: NdArray, x: NdArray): string {
   return [...trajectoryCsvChunks(t, x)].join('');
 }
 
-/** Split one CSV line on commas, honouring double quotes ("a,b" and "" escapes). */
-export function splitCsvLine(line: string): string[] {
-  if (!line.includes('"')) return line.split(',');
-  const out: string[] = [];
-  let cur = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i];
-    if (quoted) {
-      if (c === '"' && line[i + 1] === '"') {
-        cur += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else cur += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      out.push(cur);
-      cur = '';
-    } else cur += c;
-  }
-  out.push(cur);
-  return out;
-}
-
 /**
  * CSV text of a map over a 2-D grid in long format: one row per grid point (i1, i2), header
  *   i1,i2,x1,x2,<name>,... (<name>0, <name>1, ... for arrays with a trailing axis)

@@ -3,7 +3,7 @@
 // truth the GPU denoiser kernels are tested against, so it follows NUMERICS.md literally: direct
 // form logits log w_j - |x - y_j|^2/(4t), online log-sum-exp, log u in the log domain.
 
-import type { Measure } from '../labs/score-mixing/types';
+import type { Measure } from './measure';
 import { OnlineLogSumExp } from './logsumexp';
 
 /**

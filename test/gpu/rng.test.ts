@@ -5,7 +5,7 @@ import { describe, expect } from 'vitest';
 import { normal, threefry2x32, INITIAL_STEP } from '../../src/math/rng';
 import { ReadbackPool } from '../../src/gpu/readback';
 import { GpuResources, STORAGE_RW } from '../../src/gpu/resources';
-import { pipelineCacheFor } from '../../src/labs/score-mixing/gpu-common';
+import { pipelineCacheFor } from '../../src/gpu/pipelines';
 import { acquireTestGpu, gpuIt, testRandom } from './harness';
 import type { GpuContext } from '../../src/gpu/device';
 

@@ -6,7 +6,7 @@
 // Setup: the teacher-student preset (teacher L = 4, H = 2, Gaussian tokens in d = 2, token readout)
 // shrunk so it runs in seconds on SwiftShader: 8 sequences of 8 tokens, student L = 4, H = 4, tau = 1,
 // 40 iterations. Measured: the risk falls from 1.43e-1 to ~7e-3 (CPU reference: 10x after 20
-// iterations, 14.7x after 30); SwiftShader ~0.1 s per iteration. The spec's full preset (L = 8,
+// iterations, 14.7x after 30); SwiftShader ~0.1 s per iteration. The full preset (L = 8,
 // H = 16, tau = 0.5) needs ~48 iterations for 10x at ~0.8 s each on SwiftShader, too slow here.
 // GPU (float32 kernels, the risk itself f32 since the readout moved to the GPU) and CPU risk curves
 // agree to ~2e-7 relative over 20 iterations; the test allows 1e-5 relative over the first 10.

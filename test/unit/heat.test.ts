@@ -1,10 +1,11 @@
-// Heat-flow primitives (src/math/heat.ts, logsumexp.ts, timegrid.ts) against the spec checks
-// R1-R3 (docs: /work/shared/spec/score-mixing.md) and the conformance-style edge cases: tiny t,
-// far-away points, coincident atoms, d in {1, 2, 3, 8}.
+// Heat-flow primitives (src/math/heat.ts, logsumexp.ts, timegrid.ts) against the score-mixing
+// lab's checks R1-R3 (R1: the score grad log u = -(x - m)/(2t) with m the Tweedie mean; R2: u
+// solves the heat equation d_t u = Laplacian u; R3: Laplace-Varadhan, -4t log u -> d^2 as t -> 0)
+// and the conformance-style edge cases: tiny t, far-away points, coincident atoms, d in {1, 2, 3, 8}.
 
 import { describe, expect, it } from 'vitest';
 import { toMeasure } from '../../src/labs/score-mixing/measures';
-import type { Measure } from '../../src/labs/score-mixing/types';
+import type { Measure } from '../../src/math/measure';
 import { denoise, heatPotential, logHeat, scoreOf, sqDistToSupport } from '../../src/math/heat';
 import { logSumExp, OnlineLogSumExp } from '../../src/math/logsumexp';
 import { normal } from '../../src/math/rng';

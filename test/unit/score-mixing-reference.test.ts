@@ -1,5 +1,7 @@
-// Float64 reference sampler of the score-mixing lab against the spec checks R4, R5, R9, R10, R11
-// (/work/shared/spec/score-mixing.md), the literal NUMERICS.md step formulas, and edge cases.
+// Float64 reference sampler of the score-mixing lab against the lab's checks R4 (lambda = 1: the
+// ODE flow carries u1(1) to the atoms with their weights), R5 (d = 1 closed form), R9 (guidance
+// ends on conditional atoms), R10 (Phi_lam in each overlay cell) and R11 (reverse SDE, lambda = 1),
+// the literal step formulas of src/labs/score-mixing/NUMERICS.md, and edge cases.
 // Statistical checks use 4-sigma binomial / chi-square bounds computed here from the sample size.
 
 import { describe, expect, it } from 'vitest';

@@ -1,6 +1,6 @@
 // Limit objects of the score-mixing lab (float64, no DOM, no GPU): the local minimisers of the
 // small-time potential Phi_lam = lambda d1^2 + (1-lambda) d2^2 that trajectories converge to, the
-// lambda intervals where each exists, and rate fits. Math: shared/spec/score-mixing.md.
+// lambda intervals where each exists, and rate fits.
 //
 // Conventions shared by every export:
 // - Coincident atoms (within 1e-12 of the atoms' bounding-box diagonal S) are one site, named by the

@@ -3,7 +3,7 @@
 // the value and what is allowed. The result is a complete config with defaults filled in, which
 // is what snapshots store as "the full config".
 
-import { MAX_ATOMS, D_MAX, D_MIN, validatePointSet, validatePoints } from '../../io/point-sets';
+import { MAX_ATOMS, D_MAX, D_MIN, validatePointSet, validatePoints } from './point-sets';
 import { isRecord, integerField, rejectUnknownKeys, schemaReader } from '../config-fields';
 import { FieldError, describeAllowed } from '../schema';
 import { MAX_PARTICLES, SCORE_MIXING_PARAMS } from './params';

@@ -6,7 +6,8 @@
 import type { GpuContext } from '../../gpu/device';
 import { assertStorageFits } from '../../gpu/limits';
 import { ReadbackPool } from '../../gpu/readback';
-import { GpuResources, UNIFORM_W } from '../../gpu/resources';
+import { GpuResources } from '../../gpu/resources';
+import { BufferUsage, STORAGE_R, UNIFORM_W } from '../../gpu/usage';
 import {
   DEFAULT_WORKGROUP,
   FieldParamsLayout,
@@ -30,8 +31,8 @@ export interface FieldPlane {
   vMax: number;
 }
 
-const STORAGE_R = 0x80 | 0x08; // STORAGE | COPY_DST
-const FIELD_USAGE = 0x80 | 0x04 | 0x20; // STORAGE | COPY_SRC | VERTEX
+/** Written by the kernel, read back (tests, exports) and read by the colour-map pass. */
+const FIELD_USAGE = BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.VERTEX;
 
 export class PotentialField {
   /** vec4f per pixel (phi1, phi2, Phi_lam^t, Phi_lam), index py * width + px. */

@@ -19,8 +19,8 @@ export const scoreMixingLab: LabDefinition<ScoreMixingConfig> = {
   defaultConfig: defaultScoreMixingConfig,
   parseConfig,
   runHeadless,
-  // Browser only. view.ts (three, d3) is written separately; the dynamic import keeps it out of
-  // the Node bundle (the CLI never calls loadPage).
+  // Browser only: the dynamic import keeps the page (three, d3, DOM) out of the Node bundle (the
+  // CLI never calls loadPage).
   async loadPage() {
     const view = await import('./view');
     return view.default;

@@ -5,7 +5,7 @@ import type { Measure, PointSetInput } from './types';
 /**
  * Flattens points row-major and normalises the weights to sum 1 (uniform when absent), because
  * every formula in NUMERICS.md assumes probability weights. Input is assumed validated upstream
- * (src/io): non-empty, rectangular, finite, weights positive.
+ * (point-sets.ts): non-empty, rectangular, finite, weights positive.
  */
 export function toMeasure(input: PointSetInput): Measure {
   const n = input.points.length;

@@ -5,7 +5,8 @@
 import type { GpuContext } from '../../gpu/device';
 import { assertStorageFits } from '../../gpu/limits';
 import { ReadbackPool } from '../../gpu/readback';
-import { GpuResources, STORAGE_RW, UNIFORM_W } from '../../gpu/resources';
+import { GpuResources } from '../../gpu/resources';
+import { STORAGE_R, STORAGE_RW, UNIFORM_W } from '../../gpu/usage';
 import {
   DEFAULT_WORKGROUP,
   ScoreParamsLayout,
@@ -27,8 +28,6 @@ export interface MixedScoreResult {
   logU1: Float32Array;
   logU2: Float32Array;
 }
-
-const STORAGE_R = 0x80 | 0x08; // STORAGE | COPY_DST
 
 /**
  * One-shot evaluation at `points` (count*d). Creates, uses and destroys its buffers; the pipeline

@@ -11,7 +11,8 @@
 import type { GpuContext } from '../../gpu/device';
 import { assertStorageFits } from '../../gpu/limits';
 import { ReadbackPool } from '../../gpu/readback';
-import { GpuResources, UNIFORM_W } from '../../gpu/resources';
+import { GpuResources } from '../../gpu/resources';
+import { STORAGE_R, STORAGE_VERTEX, UNIFORM_W } from '../../gpu/usage';
 import { StepRangeDispatch } from '../../gpu/step-range';
 import { geometricGrid, recordSteps } from '../../math/timegrid';
 import {
@@ -46,8 +47,8 @@ const STAGES = { exp: 1, heun: 2, rk4: 4 } as const;
 const DISPATCH_BUDGET = 2 ** 30;
 const MAX_STEPS_PER_DISPATCH = 64;
 
-const STORAGE_R = 0x80 | 0x08; // STORAGE | COPY_DST
-const PARTICLE_USAGE = 0x80 | 0x20 | 0x04 | 0x08; // STORAGE | VERTEX | COPY_SRC | COPY_DST
+/** The particles are stepped by the kernel, drawn as vertices, uploaded and read back. */
+const PARTICLE_USAGE = STORAGE_VERTEX;
 
 export class ScoreMixingSimulation {
   /** array<f32>, count*d row-major (the buffer may be padded past count*d*4 bytes). */

@@ -30,15 +30,8 @@ export interface ScoreMixingConfig {
   seed: number;
 }
 
-/** A validated, flattened empirical measure: n atoms in R^d, weights summing to 1. */
-export interface Measure {
-  d: number;
-  n: number;
-  /** n*d, row-major. */
-  points: Float64Array;
-  /** n, positive, sum 1. */
-  weights: Float64Array;
-}
+/** A validated, flattened empirical measure (n atoms in R^d, weights summing to 1); lives in src/math. */
+export type { Measure } from '../../math/measure';
 
 /** Particle positions at one time. */
 export interface ParticleState {

@@ -5,12 +5,12 @@
 // 45% of the arrow grid spacing. For d = 1 arrows live in the (x, t) plane and follow
 // (dx/dtau, dy/dtau) with dx/dtau = -(x - m_lam)/2, so they are tangent to the trajectories.
 
-import { overlayCells } from '../../math/voronoi-overlay';
-import { mixedDenoise } from './reference';
-import type { CriticalPoint } from './analysis';
-import type { Measure } from './types';
-import { slicePoint, yToTime, type Projection, type ScreenMap } from './view-geometry';
-import type { Arrow } from './view-overlay';
+import { overlayCells } from '../../../math/voronoi-overlay';
+import { mixedDenoise } from '../reference';
+import type { CriticalPoint } from '../analysis';
+import type { Measure } from '../types';
+import { slicePoint, yToTime, type Projection, type ScreenMap } from './geometry';
+import type { Arrow } from './overlay';
 
 export function projectedCriticalPoints(cps: CriticalPoint[], p: Projection, y1d: number): [number, number][] {
   return cps.map((c) => (p.d === 1 ? [c.x[0], y1d] : [c.x[p.ax], c.x[p.ay]]));

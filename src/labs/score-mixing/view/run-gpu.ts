@@ -1,6 +1,6 @@
 // A run on the GPU as the page drives it. Each frame encodes, into ONE command encoder: the
 // simulation steps, the projection for the renderer, and the distance chart's samples. The steps
-// are split at the scheduled sample steps (view-sample-schedule.ts); at each one the first
+// are split at the scheduled sample steps (view/sample-schedule.ts); at each one the first
 // `sampleCount` particles (contiguous) are copied into slot j of a GPU-resident history buffer,
 // so the chart gets every scheduled sample exactly once whatever the speed or frame rate. The
 // newly filled slots are read back asynchronously through a ReadbackPool with one read in
@@ -15,17 +15,18 @@
 // snapshot, device restore) restarts the history at the restored step: slots after it are
 // refilled as the run gets there, and reads in flight from before are dropped.
 
-import type { GpuContext } from '../../gpu/device';
-import type { GpuProfiler } from '../../gpu/profiler';
-import { ReadbackPool } from '../../gpu/readback';
-import { GpuResources } from '../../gpu/resources';
-import { ScoreMixingSimulation } from './simulation';
-import type { SamplerOptions } from './reference';
-import type { ParticleState } from './types';
-import { ParticleProjector } from '../shared/view/particle-projector';
-import { planAdvance, SampleSchedule, SAMPLE_PARTICLES } from './view-sample-schedule';
+import type { GpuContext } from '../../../gpu/device';
+import type { GpuProfiler } from '../../../gpu/profiler';
+import { ReadbackPool } from '../../../gpu/readback';
+import { GpuResources } from '../../../gpu/resources';
+import { BufferUsage } from '../../../gpu/usage';
+import { ScoreMixingSimulation } from '../simulation';
+import type { SamplerOptions } from '../reference';
+import type { ParticleState } from '../types';
+import { ParticleProjector } from '../../shared/view/particle-projector';
+import { planAdvance, SampleSchedule, SAMPLE_PARTICLES } from './sample-schedule';
 
-const HISTORY_USAGE = 0x08 | 0x04; // COPY_DST | COPY_SRC
+const HISTORY_USAGE = BufferUsage.COPY_DST | BufferUsage.COPY_SRC;
 /** Bytes per history read at most (d = 2: the whole 96-slot history is ~0.4 MB). */
 const READ_BUDGET = 1 << 20;
 

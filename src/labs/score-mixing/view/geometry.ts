@@ -10,10 +10,10 @@
 // potential over the (x, t) plane. Chosen over "particle index" because it shows the quantity the
 // lab is about: how -4t log u sharpens into d^2 and where trajectories go as t -> 0.
 
-import type { Measure } from './types';
+import type { Measure } from '../types';
 
 // Bounds, ScreenMap and fitBounds are shared with other labs' pictures (src/labs/shared/view/screen-map.ts).
-export { fitBounds, ScreenMap, type Bounds } from '../shared/view/screen-map';
+export { fitBounds, ScreenMap, type Bounds } from '../../shared/view/screen-map';
 
 export interface Projection {
   d: number;

@@ -95,7 +95,7 @@ const summary = (errs: number[]): string =>
 // are compared. This isolates the kernel's per-step error from the amplification of rounding by
 // the flow itself (guidance, lambda > 1, expands distances at t = O(1), so whole runs of the
 // float64 and f32 versions drift apart there even when both are right). Tolerance: the f32
-// per-step error is ~1e-7 of the atom spread times the softmax conditioning (test/gpu/error-model.ts),
+// per-step error is ~1e-7 of the atom spread times the softmax conditioning (test/gpu/score-mixing-error-model.ts),
 // amplified at most ~10x over a segment: SEG_TOL = 1e-5 absolute for all but SEG_FRACTION of the
 // particles (near-ties at small t), and SEG_MAX = 1e-3 for every particle.
 const SEGMENT = 5;

@@ -4,7 +4,7 @@
 // scheduled sample exactly once whatever the speed or the frame rate (design: determinism).
 // Pure: no DOM, no GPU.
 
-import { recordSteps } from '../../math/timegrid';
+import { recordSteps } from '../../../math/timegrid';
 
 /** Samples per run at most (the chart's resolution in t). */
 export const MAX_SAMPLES = 96;

@@ -2,7 +2,7 @@
 // frame's steps at them, so every scheduled sample is taken exactly once at any speed.
 
 import { describe, expect, it } from 'vitest';
-import { planAdvance, SampleSchedule, type FrameOp } from '../../src/labs/score-mixing/view-sample-schedule';
+import { planAdvance, SampleSchedule, type FrameOp } from '../../src/labs/score-mixing/view/sample-schedule';
 
 /** Run a whole schedule at `speed` steps per frame; returns the step of each sample taken, in order. */
 function simulate(schedule: SampleSchedule, speed: number, from = 0, slot = schedule.slotAtOrAfter(from)): { sampled: number[]; frames: number } {

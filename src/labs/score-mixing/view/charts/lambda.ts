@@ -6,9 +6,10 @@
 // Recomputed only when the atoms, the axis or lambdaMax change; moving lambda only moves the line.
 
 import { axisBottom, axisLeft, pointer, scaleLinear } from 'd3';
-import { lambdaIntervals, stableCriticalPoints } from './analysis';
-import type { Measure } from './types';
-import { CHART_H, CHART_W, MARGIN, createChartSvg, svgText, type Svg } from '../shared/view/chart-svg';
+import { lambdaIntervals, stableCriticalPoints } from '../../analysis';
+import type { Measure } from '../../types';
+import { CHART_H, CHART_W, MARGIN, createChartSvg, svgText, type Svg } from '../../../shared/view/chart-svg';
+import { OKABE_ITO } from '../../../shared/view/palette';
 
 interface Dot {
   lambda: number;
@@ -123,15 +124,15 @@ export class LambdaChart {
       const cy = y(p.v);
       return up ? `M${cx},${cy - 4}L${cx + 4},${cy + 3}L${cx - 4},${cy + 3}Z` : `M${cx},${cy + 4}L${cx + 4},${cy - 3}L${cx - 4},${cy - 3}Z`;
     };
-    g.selectAll('path.birth').data(this.births).join('path').attr('class', 'birth').attr('d', (p) => tri(p, true)).attr('fill', '#2a9d4b');
-    g.selectAll('path.death').data(this.deaths).join('path').attr('class', 'death').attr('d', (p) => tri(p, false)).attr('fill', '#d9534f');
+    g.selectAll('path.birth').data(this.births).join('path').attr('class', 'birth').attr('d', (p) => tri(p, true)).attr('fill', OKABE_ITO.bluishGreen);
+    g.selectAll('path.death').data(this.deaths).join('path').attr('class', 'death').attr('d', (p) => tri(p, false)).attr('fill', OKABE_ITO.vermillion);
     g.append('line')
       .attr('class', 'current')
       .attr('x1', x(this.lambda))
       .attr('x2', x(this.lambda))
       .attr('y1', MARGIN.top)
       .attr('y2', CHART_H - MARGIN.bottom)
-      .attr('stroke', '#1f5fa8')
+      .attr('stroke', OKABE_ITO.blue)
       .attr('stroke-width', 1.5);
     if (this.error) g.append('text').attr('x', MARGIN.left + 4).attr('y', MARGIN.top + 24).attr('fill', '#c00').text(this.error.slice(0, 60));
   }

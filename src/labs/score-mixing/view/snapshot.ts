@@ -4,13 +4,13 @@
 // checked against the config (x's shape, the step range) with FieldErrors naming the field; a
 // snapshot without x or resume restarts the run at t = T.
 
-import { APP_VERSION } from '../../io/app-version';
-import type { Snapshot } from '../../io/snapshot-types';
-import type { Backend } from '../lab';
-import { FieldError } from '../schema';
-import type { CriticalPoint } from './analysis';
-import { dimensionOf } from './config';
-import type { ParticleState, ScoreMixingConfig } from './types';
+import { APP_VERSION } from '../../../io/app-version';
+import type { Snapshot } from '../../../io/snapshot-types';
+import type { Backend } from '../../lab';
+import { FieldError } from '../../schema';
+import type { CriticalPoint } from '../analysis';
+import { dimensionOf } from '../config';
+import type { ParticleState, ScoreMixingConfig } from '../types';
 
 export const LAB_ID = 'score-mixing';
 

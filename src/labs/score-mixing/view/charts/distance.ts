@@ -3,13 +3,14 @@
 // i.i.d. draws). Shows the median and the 10-90% band, a few individual particles, the fitted
 // slope over the small-t half of the run (t <= sqrt(T tMin), past the t = O(1) transient) and a
 // dashed sqrt(t) reference through the last median: the theory says slope 1/2. The samples come
-// from the run's fixed schedule (view-sample-schedule.ts), so their density does not depend on the
+// from the run's fixed schedule (view/sample-schedule.ts), so their density does not depend on the
 // speed; the fit uses only the samples inside its t-window, states how many, and waits for
 // MIN_FIT_SAMPLES of them before it claims a slope.
 
 import { axisBottom, axisLeft, line, area, scaleLog } from 'd3';
-import { fitLogLogSlope, type SlopeFit } from '../../math/slope';
-import { CHART_H, CHART_W, MARGIN, createChartSvg, fmt, svgText, type Svg } from '../shared/view/chart-svg';
+import { fitLogLogSlope, type SlopeFit } from '../../../../math/slope';
+import { CHART_H, CHART_W, MARGIN, createChartSvg, fmt, svgText, type Svg } from '../../../shared/view/chart-svg';
+import { OKABE_ITO } from '../../../shared/view/palette';
 
 /** Fewer samples in the fit window than this: no slope is shown (two points always fit exactly). */
 export const MIN_FIT_SAMPLES = 4;
@@ -109,7 +110,7 @@ export class DistanceChart {
       .x((s) => x(s.t))
       .y0((s) => y(s.p10))
       .y1((s) => y(s.p90));
-    g.append('path').attr('d', band(this.samples)).attr('fill', '#4a90d9').attr('opacity', 0.18);
+    g.append('path').attr('d', band(this.samples)).attr('fill', OKABE_ITO.blue).attr('opacity', 0.18);
     const nTraces = Math.max(0, ...this.samples.map((s) => s.traces.length));
     for (let k = 0; k < nTraces; k++) {
       const l = line<DistanceSample>()
@@ -122,7 +123,7 @@ export class DistanceChart {
       .defined((s) => pos(s.median))
       .x((s) => x(s.t))
       .y((s) => y(s.median));
-    g.append('path').attr('class', 'median').attr('d', med(this.samples)).attr('fill', 'none').attr('stroke', '#1f5fa8').attr('stroke-width', 2);
+    g.append('path').attr('class', 'median').attr('d', med(this.samples)).attr('fill', 'none').attr('stroke', OKABE_ITO.blue).attr('stroke-width', 2);
     const last = this.samples[this.samples.length - 1];
     if (pos(last.median)) {
       // sqrt(t) reference through the newest median.
@@ -137,7 +138,7 @@ export class DistanceChart {
       const tFit = Math.sqrt(this.T * this.tMin);
       const ts = [Math.max(this.tMin, Math.min(...this.samples.map((s) => s.t))), tFit];
       const pts = ts.map((t) => [x(t), y(Math.exp(f.intercept) * Math.pow(t, f.slope))] as [number, number]);
-      g.append('path').attr('class', 'fit').attr('d', line()(pts)).attr('stroke', '#d9534f').attr('stroke-width', 1.5).attr('fill', 'none');
+      g.append('path').attr('class', 'fit').attr('d', line()(pts)).attr('stroke', OKABE_ITO.vermillion).attr('stroke-width', 1.5).attr('fill', 'none');
       label = `fitted slope ${fmt(f.slope, 3)} (R² ${fmt(f.r2, 3)}, n = ${f.n})`;
     }
     const fitted = f !== null && f.n >= MIN_FIT_SAMPLES && Number.isFinite(f.slope);
@@ -145,7 +146,7 @@ export class DistanceChart {
       .attr('class', 'fit-label')
       .attr('x', MARGIN.left + 6)
       .attr('y', MARGIN.top + 10)
-      .attr('fill', '#d9534f')
+      .attr('fill', OKABE_ITO.vermillion)
       .attr('data-samples', this.samples.length)
       .attr('data-fit-n', f?.n ?? 0)
       .attr('data-fit-slope', fitted ? f.slope : '')

@@ -1,28 +1,28 @@
 // The score-mixing page: owns the run (GPU or CPU), the model its config builds, the GPU profiler
 // and the charts, and implements LabPage for the app shell. What is drawn — picture, field,
-// overlay, lab controls — is the Display's (view-display.ts); snapshots are built and read in
-// view-snapshot.ts, point-set edits and files in view-point-sets.ts. The frame loop (frame) never
+// overlay, lab controls — is the Display's (view/display.ts); snapshots are built and read in
+// view/snapshot.ts, point-set edits and files in view/point-sets.ts. The frame loop (frame) never
 // awaits: GPU work is encoded and submitted, readbacks are consumed by their promises
-// (view-run-gpu.ts), the potential field is recomputed through FieldLayer's single in-flight request.
+// (view/run-gpu.ts), the potential field is recomputed through FieldLayer's single in-flight request.
 
-import type { GpuContext } from '../../gpu/device';
-import { GpuProfiler } from '../../gpu/profiler';
-import type { Snapshot } from '../../io/snapshot-types';
-import type { LabPage, RunStatus, ViewHost } from '../lab';
-import { FieldError } from '../schema';
-import { trailLengthFor } from '../shared/view/particle-scene';
-import { nearestCriticalDistances, stableCriticalPoints, type CriticalPoint } from './analysis';
-import { DistanceChart, summarise } from './charts-distance';
-import { LambdaChart } from './charts-lambda';
-import { parseConfig, runSetup } from './config';
-import type { Measure, ParticleState, ScoreMixingConfig } from './types';
-import { Display, type PageModel } from './view-display';
-import { timeToY } from './view-geometry';
-import type { AtomEdit, MeasureId } from './view-overlay';
-import { savePointSet, withAtomEdit, withImportedSet } from './view-point-sets';
-import { CpuRun, CPU_MAX_PARTICLES, type CpuSample } from './view-run-cpu';
-import { GpuRun, type SampleResult } from './view-run-gpu';
-import { buildSnapshot, LAB_ID, readResume } from './view-snapshot';
+import type { GpuContext } from '../../../gpu/device';
+import { GpuProfiler } from '../../../gpu/profiler';
+import type { Snapshot } from '../../../io/snapshot-types';
+import type { LabPage, RunStatus, ViewHost } from '../../lab';
+import { FieldError } from '../../schema';
+import { trailLengthFor } from '../../shared/view/particle-scene';
+import { nearestCriticalDistances, stableCriticalPoints, type CriticalPoint } from '../analysis';
+import { DistanceChart, summarise } from './charts/distance';
+import { LambdaChart } from './charts/lambda';
+import { parseConfig, runSetup } from '../config';
+import type { Measure, ParticleState, ScoreMixingConfig } from '../types';
+import { Display, type PageModel } from './display';
+import { timeToY } from './geometry';
+import type { AtomEdit, MeasureId } from './overlay';
+import { savePointSet, withAtomEdit, withImportedSet } from './point-sets';
+import { CpuRun, CPU_MAX_PARTICLES, type CpuSample } from './run-cpu';
+import { GpuRun, type SampleResult } from './run-gpu';
+import { buildSnapshot, LAB_ID, readResume } from './snapshot';
 
 export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
   private model: PageModel | null = null;

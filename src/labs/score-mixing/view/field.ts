@@ -3,14 +3,14 @@
 // lab's PotentialField kernel fills the grid and the result comes back through an async readback
 // that the frame loop never awaits; without WebGPU the float64 heat.ts functions fill it on the CPU
 // at a resolution sized to a fixed work budget. For d = 1 the grid is the (x, t) plane (see
-// view-geometry.ts) and is always computed on the CPU (one row per t).
+// view/geometry.ts) and is always computed on the CPU (one row per t).
 
-import type { GpuContext } from '../../gpu/device';
-import type { GpuProfiler } from '../../gpu/profiler';
-import { heatPotential, sqDistToSupport } from '../../math/heat';
-import { PotentialField } from './simulation';
-import type { Measure } from './types';
-import { slicePoint, yToTime, type Bounds, type Projection } from './view-geometry';
+import type { GpuContext } from '../../../gpu/device';
+import type { GpuProfiler } from '../../../gpu/profiler';
+import { heatPotential, sqDistToSupport } from '../../../math/heat';
+import { PotentialField } from '../simulation';
+import type { Measure } from '../types';
+import { slicePoint, yToTime, type Bounds, type Projection } from './geometry';
 
 /** vec4 per pixel (phi1^t, phi2^t, Phi_lam^t, Phi_lam), row-major, row 0 at yMin (bottom). */
 export interface FieldGrid {

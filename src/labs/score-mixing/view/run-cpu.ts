@@ -3,13 +3,13 @@
 // in JS for the Canvas 2D picture. A restore to step k starts a sampler on the sub-grid
 // t_k..tMin, which is exactly the tail of the original grid (same ratio per step); the ODE
 // continues exactly, the SDE draws noise keyed by the sub-run's step index instead of k.
-// The distance chart's samples follow the same schedule as the GPU run (view-sample-schedule.ts):
+// The distance chart's samples follow the same schedule as the GPU run (view/sample-schedule.ts):
 // the steps are split at the scheduled steps and the first particles copied there, so the chart
 // gets every scheduled sample once whatever the speed; the page collects them with takeSamples().
 
-import { ReferenceSampler, type SamplerOptions } from './reference';
-import type { ParticleState } from './types';
-import { planAdvance, SampleSchedule, SAMPLE_PARTICLES } from './view-sample-schedule';
+import { ReferenceSampler, type SamplerOptions } from '../reference';
+import type { ParticleState } from '../types';
+import { planAdvance, SampleSchedule, SAMPLE_PARTICLES } from './sample-schedule';
 
 export interface CpuSample {
   k: number;

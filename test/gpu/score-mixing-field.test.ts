@@ -7,7 +7,7 @@ import { heatPotential, sqDistToSupport } from '../../src/math/heat';
 import { toMeasure } from '../../src/labs/score-mixing/measures';
 import { PotentialField, type FieldPlane } from '../../src/labs/score-mixing/field';
 import type { Measure } from '../../src/labs/score-mixing/types';
-import { EPS, SAFETY, denoiseErrorBound, roundMeasure } from './error-model';
+import { EPS, SAFETY, denoiseErrorBound, roundMeasure } from './score-mixing-error-model';
 import { acquireTestGpu, gpuIt, testRandom } from './harness';
 
 const env = await acquireTestGpu();

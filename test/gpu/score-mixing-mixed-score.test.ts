@@ -2,7 +2,7 @@
 // m1, m2, m_lam, the mixed score and log u1, log u2 over random configurations with d in
 // {1, 2, 3, 8}, t from 1 down to 1e-6, lambda in {0, 1, 0.3, 3, 7.5}, coincident atoms, queries on
 // atoms, on ties (midpoints) and far away (|x| ~ 1e3), and a measure spanning several tiles.
-// Tolerances: test/gpu/error-model.ts (per query, from the softmax's conditioning).
+// Tolerances: test/gpu/score-mixing-error-model.ts (per query, from the softmax's conditioning).
 
 import { describe, expect } from 'vitest';
 import { denoise } from '../../src/math/heat';
@@ -11,7 +11,7 @@ import { toMeasure } from '../../src/labs/score-mixing/measures';
 import { evaluateMixedScore } from '../../src/labs/score-mixing/score-kernel';
 import type { Measure } from '../../src/labs/score-mixing/types';
 import { GpuLimitError } from '../../src/gpu/limits';
-import { EPS, SAFETY, denoiseErrorBound, roundMeasure } from './error-model';
+import { EPS, SAFETY, denoiseErrorBound, roundMeasure } from './score-mixing-error-model';
 import { acquireTestGpu, gpuIt, testRandom } from './harness';
 
 const env = await acquireTestGpu();

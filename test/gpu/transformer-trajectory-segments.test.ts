@@ -1,14 +1,14 @@
 // shaders/render/trajectory-segments.wgsl through TrajectorySegmentsGpu against the CPU picture
-// (view-geometry.ts picturePoints + view-picture.ts trajectorySegments): the same segments in the
+// (view/geometry.ts picturePoints + view/picture.ts trajectorySegments): the same segments in the
 // same order per part, for the 2-D colour layout (d = 2), the 3-D depth-axis layout (d = 2), d = 3,
 // with a query row, the other sequences hidden, shown, and thinned by stride (a case with more than
 // MAX_OTHER_SEGMENTS), and a non-finite state (the CPU skips the segment, the GPU marks it w = 0).
 
 import { describe, expect, it } from 'vitest';
 import { shaderSource } from '../../src/gpu/shaders';
-import { pictureLayout, picturePoints, type DepthMode } from '../../src/labs/transformer/view-geometry';
-import { MAX_OTHER_SEGMENTS, trajectorySegments } from '../../src/labs/transformer/view-picture';
-import { SegmentParamsLayout, TrajectorySegmentsGpu } from '../../src/labs/transformer/view-segments-gpu';
+import { pictureLayout, picturePoints, type DepthMode } from '../../src/labs/transformer/view/geometry';
+import { MAX_OTHER_SEGMENTS, trajectorySegments } from '../../src/labs/transformer/view/picture';
+import { SegmentParamsLayout, TrajectorySegmentsGpu } from '../../src/labs/transformer/view/segments-gpu';
 import { acquireTestGpu, gpuIt, testRandom } from './harness';
 
 const env = await acquireTestGpu();

@@ -1,15 +1,16 @@
-// Point sets (empirical measures, particle sets) in and out of JSON and CSV, with errors that name
-// the field, the value and what is allowed. The config parser and the page's import tools share
-// these checks, so a file dropped on the page and a CLI config fail with the same messages.
+// Point sets of the score-mixing lab (empirical measures, particle sets) in and out of JSON and CSV,
+// with errors that name the field, the value and what is allowed. The config parser (config.ts)
+// and the page's import tools (view/point-sets.ts) share these checks, so a file dropped on the
+// page and a CLI config fail with the same messages. DOM-free: the CLI runs this code.
 //
 // JSON: {"points": [[x, y], ...], "weights": [w, ...]}  (weights optional) or a bare [[x, y], ...].
 // CSV:  one point per line; an optional header line names the columns (x, y, z or x0, x1, ...) and
 //       may include a weight column (w, weight or weights). Blank lines and lines starting with #
 //       are skipped.
 
-import { FieldError } from './field-error';
-import { splitCsvLine } from './csv';
-import type { PointSetInput } from '../labs/score-mixing/types';
+import { csvParseRows } from 'd3';
+import { FieldError } from '../../io/field-error';
+import type { PointSetInput } from './types';
 
 export interface PointLimits {
   /** Most points allowed (default 16384). */
@@ -100,7 +101,11 @@ export function parsePointSetJson(text: string, field = 'points', limits: PointL
 
 const WEIGHT_NAMES = new Set(['w', 'weight', 'weights']);
 
-/** A point set from CSV text (see the header comment for the layout). Field names say line and column. */
+/**
+ * A point set from CSV text (see the header comment for the layout). Field names say line and column.
+ * The text is cut into lines here (blank and # lines skipped, error messages name the line in the
+ * file) and each line's cells are split by d3-dsv (RFC 4180 quoting: "a,b" and "" escapes).
+ */
 export function parsePointSetCsv(text: string, field = 'points.csv', limits: PointLimits = {}): PointSetInput {
   const lines = text.split(/\r?\n/);
   let weightCol = -1;
@@ -112,7 +117,7 @@ export function parsePointSetCsv(text: string, field = 'points.csv', limits: Poi
   for (let li = 0; li < lines.length; li++) {
     const line = lines[li].trim();
     if (line === '' || line.startsWith('#')) continue;
-    const cells = splitCsvLine(line).map((c) => c.trim());
+    const cells = (csvParseRows(line)[0] ?? []).map((c) => c.trim());
     const lineNo = li + 1;
     if (!headerSeen && points.length === 0 && cells.some((c) => c !== '' && !Number.isFinite(Number(c)))) {
       headerSeen = true;

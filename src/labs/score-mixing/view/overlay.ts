@@ -8,9 +8,10 @@
 // shown ones. For d = 1 only the horizontal position matters (atoms sit on the t = tMin row).
 
 import { geoPath, geoTransform, select, type ContourMultiPolygon, type Selection } from 'd3';
-import type { PointSetInput } from './types';
-import type { Projection, ScreenMap } from './view-geometry';
-import type { FieldGrid } from './view-field';
+import type { PointSetInput } from '../types';
+import type { Projection, ScreenMap } from './geometry';
+import type { FieldGrid } from './field';
+import { OKABE_ITO } from '../../shared/view/palette';
 
 type G = Selection<SVGGElement, unknown, null, undefined>;
 
@@ -29,7 +30,13 @@ export interface Arrow {
   dy: number;
 }
 
-const COLORS: Record<MeasureId, string> = { mu1: '#ff6b5a', mu2: '#5ab0ff' };
+/**
+ * Atom colours. mu2 is Okabe-Ito sky blue; mu1 keeps its light red: the markers sit at
+ * fill-opacity 0.85 on the dimmed colour map, and the page test (test/e2e/app.test.ts) reads the
+ * exported PNG for a red marker (r > 200, r - g > 70, r - b > 80). Okabe-Ito vermillion (213, 94, 0)
+ * blends to r ~ 190 on the dark end of viridis, and orange to r - g ~ 69, so neither passes.
+ */
+const COLORS: Record<MeasureId, string> = { mu1: '#ff6b5a', mu2: OKABE_ITO.skyBlue };
 
 export class Overlay {
   private readonly svg: Selection<SVGSVGElement, unknown, null, undefined>;
@@ -135,7 +142,7 @@ export class Overlay {
       .join('polygon')
       .attr('points', (p) => p.map(([x, y]) => `${m.sx(x)},${m.sy(y)}`).join(' '))
       .attr('fill', 'none')
-      .attr('stroke', '#ffb347')
+      .attr('stroke', OKABE_ITO.orange)
       .attr('stroke-opacity', 0.7)
       .attr('stroke-width', 1);
   }
@@ -167,8 +174,8 @@ export class Overlay {
     const m = this.map;
     this.gScrub.selectAll('*').remove();
     if (!m || y === null) return;
-    this.gScrub.append('line').attr('x1', 0).attr('x2', m.width).attr('y1', m.sy(y)).attr('y2', m.sy(y)).attr('stroke', '#ffd166').attr('stroke-dasharray', '6 4');
-    this.gScrub.append('text').attr('x', m.width - 6).attr('y', m.sy(y) - 4).attr('text-anchor', 'end').attr('fill', '#ffd166').attr('font-size', 11).text(text);
+    this.gScrub.append('line').attr('x1', 0).attr('x2', m.width).attr('y1', m.sy(y)).attr('y2', m.sy(y)).attr('stroke', OKABE_ITO.yellow).attr('stroke-dasharray', '6 4');
+    this.gScrub.append('text').attr('x', m.width - 6).attr('y', m.sy(y) - 4).attr('text-anchor', 'end').attr('fill', OKABE_ITO.yellow).attr('font-size', 11).text(text);
   }
 
   /** Critical points already in picture coordinates. */
@@ -183,7 +190,7 @@ export class Overlay {
       .join('path')
       .attr('class', 'cp')
       .attr('d', ([x, y]) => star(m.sx(x), m.sy(y)))
-      .attr('stroke', '#ffe066')
+      .attr('stroke', OKABE_ITO.yellow)
       .attr('stroke-width', 2);
   }
 

@@ -4,8 +4,9 @@
 // Values are mapped through a square root (potentials grow quadratically away from the atoms,
 // and the interesting structure sits near them); contour levels are equally spaced in that scale.
 
-import { contours as d3contours, interpolateViridis, type ContourMultiPolygon } from 'd3';
-import type { FieldGrid } from './view-field';
+import { contours as d3contours, type ContourMultiPolygon } from 'd3';
+import { sequential } from '../../shared/view/palette';
+import type { FieldGrid } from './field';
 
 export type FieldChannel = 0 | 1 | 2 | 3;
 export const CHANNEL_NAMES = ['φ1ᵗ = −4t log u1', 'φ2ᵗ = −4t log u2', 'Φλᵗ (at scrub t)', 'Φλ limit (t → 0)'] as const;
@@ -39,11 +40,11 @@ function normalised(v: number, dom: ColourDomain): number {
   return Math.sqrt(Math.min(1, Math.max(0, f)));
 }
 
-/** 256-entry RGBA lookup table of viridis. */
-function viridisLut(): Uint8Array {
+/** 256-entry RGBA lookup table of the pages' sequential map (viridis). */
+function sequentialLut(): Uint8Array {
   const lut = new Uint8Array(256 * 4);
   for (let i = 0; i < 256; i++) {
-    const c = interpolateViridis(i / 255);
+    const c = sequential(i / 255);
     const m = /rgb\((\d+),\s*(\d+),\s*(\d+)\)/.exec(c);
     const hex = /#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})/i.exec(c);
     const rgb = m ? [+m[1], +m[2], +m[3]] : hex ? [parseInt(hex[1], 16), parseInt(hex[2], 16), parseInt(hex[3], 16)] : [0, 0, 0];
@@ -52,12 +53,11 @@ function viridisLut(): Uint8Array {
   return lut;
 }
 
-let lutCache: Uint8Array | null = null;
+const LUT = sequentialLut();
 
 /** RGBA8 pixels, row 0 at the bottom (the grid's layout); `dim` darkens for legibility of overlays. */
 export function colourise(grid: FieldGrid, channel: FieldChannel, dom: ColourDomain, dim = 0.85): Uint8Array {
-  lutCache ??= viridisLut();
-  const lut = lutCache;
+  const lut = LUT;
   const n = grid.width * grid.height;
   const out = new Uint8Array(n * 4);
   for (let i = 0; i < n; i++) {
@@ -90,8 +90,4 @@ export function contourLines(grid: FieldGrid, channel: FieldChannel, levels: num
     values[i] = Number.isFinite(v) ? v : 1e30;
   }
   return d3contours().size([grid.width, grid.height]).thresholds(levels)(Array.from(values));
-}
-
-export function viridisCss(f: number): string {
-  return interpolateViridis(Math.sqrt(Math.min(1, Math.max(0, f))));
 }

@@ -1,4 +1,4 @@
-// The distance-to-limit chart samples the run on a fixed schedule (view-sample-schedule.ts), not
+// The distance-to-limit chart samples the run on a fixed schedule (view/sample-schedule.ts), not
 // once per animation frame: a small run played at 32 steps per frame still delivers every
 // scheduled sample, and the fitted slope over the small-t window is ~1/2 from many samples. Run on
 // WebGPU (SwiftShader, GPU-resident history + async readback) and on the CPU fallback.

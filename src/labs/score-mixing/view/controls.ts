@@ -3,9 +3,9 @@
 // (d > 2), layer toggles, which measure clicks edit, and point-set import/export (JSON, CSV).
 // Plain DOM, no module state; every element carries a data-control name for tests.
 
-import type { FieldChannel } from './view-colormap';
-import { CHANNEL_NAMES } from './view-colormap';
-import type { MeasureId } from './view-overlay';
+import type { FieldChannel } from './colormap';
+import { CHANNEL_NAMES } from './colormap';
+import type { MeasureId } from './overlay';
 
 export interface ControlHandlers {
   scrub(t: number, follow: boolean): void;

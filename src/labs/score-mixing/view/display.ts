@@ -2,23 +2,23 @@
 // picture without), the potential field behind them (FieldLayer), the SVG overlay (contours, cells,
 // score arrows, critical points, atoms, d = 1 scrub line, label) and the lab controls. It owns the
 // view state (projection, screen map, field grid, scrub t, axes, layer toggles) and reads the model,
-// run and device from the page (view-page.ts), which owns those and the LabPage contract.
+// run and device from the page (view/page.ts), which owns those and the LabPage contract.
 
-import type { GpuContext } from '../../gpu/device';
-import type { GpuProfiler } from '../../gpu/profiler';
-import type { ViewHost } from '../lab';
-import { CanvasPicture } from '../shared/view/canvas-picture';
-import { ParticleScene } from '../shared/view/particle-scene';
-import type { CriticalPoint } from './analysis';
-import type { Measure, ScoreMixingConfig } from './types';
-import { cellPolygons, projectedCriticalPoints, scoreArrows } from './view-analysis';
-import { channelRange, colourise, contourLevels, contourLines, domainFor, type FieldChannel } from './view-colormap';
-import { Controls, type LayerToggles } from './view-controls';
-import { FieldLayer, type FieldGrid } from './view-field';
-import { fitBounds, makeProjection, ScreenMap, timeToY, type Bounds, type Projection } from './view-geometry';
-import { Overlay, type AtomEdit, type MeasureId } from './view-overlay';
-import { CpuRun } from './view-run-cpu';
-import { GpuRun } from './view-run-gpu';
+import type { GpuContext } from '../../../gpu/device';
+import type { GpuProfiler } from '../../../gpu/profiler';
+import type { ViewHost } from '../../lab';
+import { CanvasPicture } from '../../shared/view/canvas-picture';
+import { ParticleScene } from '../../shared/view/particle-scene';
+import type { CriticalPoint } from '../analysis';
+import type { Measure, ScoreMixingConfig } from '../types';
+import { cellPolygons, projectedCriticalPoints, scoreArrows } from './analysis';
+import { channelRange, colourise, contourLevels, contourLines, domainFor, type FieldChannel } from './colormap';
+import { Controls, type LayerToggles } from './controls';
+import { FieldLayer, type FieldGrid } from './field';
+import { fitBounds, makeProjection, ScreenMap, timeToY, type Bounds, type Projection } from './geometry';
+import { Overlay, type AtomEdit, type MeasureId } from './overlay';
+import { CpuRun } from './run-cpu';
+import { GpuRun } from './run-gpu';
 
 /** What the page's config builds: the two measures and their stable critical points. */
 export interface PageModel {

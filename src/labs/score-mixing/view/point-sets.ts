@@ -1,12 +1,12 @@
 // Point-set changes the page makes as config rewrites: an atom edit from the overlay (add, move,
-// delete) and a point file imported into mu1 or mu2 (JSON or CSV, io/point-sets.ts) give the next
+// delete) and a point file imported into mu1 or mu2 (JSON or CSV, ../point-sets.ts) give the next
 // config, which the page validates and applies like any other (a bad one keeps the run); and a
 // measure's point set saved as mu1.json, mu2.csv, ...
 
-import { parsePointSetFile, pointSetToCsv, pointSetToJson } from '../../io/point-sets';
-import { saveBlob } from '../shared/view/download';
-import type { ScoreMixingConfig } from './types';
-import type { AtomEdit, MeasureId } from './view-overlay';
+import { parsePointSetFile, pointSetToCsv, pointSetToJson } from '../point-sets';
+import { saveBlob } from '../../shared/view/download';
+import type { ScoreMixingConfig } from '../types';
+import type { AtomEdit, MeasureId } from './overlay';
 
 /** `config` with the edited measure's atoms (and weights, when the edit has them). */
 export function withAtomEdit(config: ScoreMixingConfig, e: AtomEdit): unknown {

@@ -1,0 +1,25 @@
+// The uniform/storage structs the score-mixing hosts pack (src/labs/score-mixing/gpu-common.ts,
+// derived from one field list) must be declared identically in the WGSL that reads them.
+
+import { describe, expect, it } from 'vitest';
+import { shaderSource } from '../../src/gpu/shaders';
+import {
+  FieldParamsLayout,
+  GenerateParamsLayout,
+  ScoreParamsLayout,
+  StepCoefLayout,
+} from '../../src/labs/score-mixing/gpu-common';
+
+describe('score-mixing struct layouts', () => {
+  const cases = [
+    ['score-mixing/generate.wgsl', GenerateParamsLayout],
+    ['score-mixing/generate.wgsl', StepCoefLayout],
+    ['score-mixing/mixed-score.wgsl', ScoreParamsLayout],
+    ['score-mixing/field.wgsl', FieldParamsLayout],
+  ] as const;
+  for (const [path, layout] of cases) {
+    it(`${layout.name} in ${path} is the layout the host packs`, () => {
+      expect(shaderSource(path)).toContain(layout.wgsl());
+    });
+  }
+});
