@@ -1,6 +1,6 @@
 import { defineConfig, type Plugin } from 'vite';
 
-// Lab pages (src/labs/<lab>/view.ts: three, d3, DOM) are browser-only and loaded through
+// Lab pages (src/labs/<lab>/view/: three, d3, DOM) are browser-only and loaded through
 // `import('./view')` in each lab's index.ts. In the Node bundle that import is replaced by a stub,
 // so dist-cli never contains page code (and builds even before a lab's view exists).
 function noLabViewsInNode(): Plugin {
@@ -19,7 +19,9 @@ function noLabViewsInNode(): Plugin {
   };
 }
 
-// Builds the Node entry points (the `flowlab` CLI and the benchmark) into dist-cli/.
+// Builds the Node entry points into dist-cli/: the `flowlab` CLI (flowlab.js), the library API
+// (index.js, the package entry: `import { labs, runLab } from 'flowlab'`) and the benchmark
+// (bench.js, not packed). Code they share goes to dist-cli/chunks/.
 // Bundling lets them share the page's `import.meta.glob` of the WGSL sources, so the CLI runs the
 // exact shader text the browser runs. Node packages (webgpu, fflate, ...) stay external.
 export default defineConfig({
@@ -29,9 +31,11 @@ export default defineConfig({
     outDir: 'dist-cli',
     target: 'node20',
     emptyOutDir: true,
+    // public/ (favicon, manifest, example inputs) belongs to the page build (dist/), not here.
+    copyPublicDir: false,
     rollupOptions: {
-      input: { flowlab: 'src/cli/main.ts', bench: 'bench/run.ts' },
-      output: { entryFileNames: '[name].js', format: 'es' },
+      input: { flowlab: 'src/cli/main.ts', index: 'src/index.ts', bench: 'bench/run.ts' },
+      output: { entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js', format: 'es' },
     },
   },
 });

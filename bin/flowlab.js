@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-// Thin launcher: the CLI is bundled by `npm run build:cli` (run automatically by `npm install`).
+// Thin launcher: the CLI is bundled by `npm run build:cli`. In a checkout scripts/setup.sh, `npm test`
+// and `npm run build` run it; `npm pack` runs it too (prepack), so an installed package carries
+// dist-cli/ and needs no build tools.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 

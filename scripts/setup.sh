@@ -5,6 +5,7 @@
 #  - libvulkan1: the Vulkan loader Dawn opens.
 #  - python3-numpy: the CLI test checks that numpy reads our .npz (skipped if absent).
 #  - npm ci: the exact dependency versions of package-lock.json.
+#  - npm run build:cli: the `flowlab` CLI and library in dist-cli/ (npx flowlab ... works at once).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,3 +38,5 @@ fi
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi
+
+npm run --silent build:cli -- --logLevel warn

@@ -2,22 +2,22 @@
 //
 // Reads the trainer's flow states (L+1) x batch x rows x d f32 (layout of TransformerSimulation
 // .states) and writes two vec4 per drawn segment, the picture points of X^l_{b,r} and X^{l+1}_{b,r},
-// into the buffer three.js draws from (src/labs/transformer/view-scene.ts). Nothing comes back to
+// into the buffer three.js draws from (src/labs/transformer/view/scene.ts). Nothing comes back to
 // the CPU, so the picture follows training every frame.
 //
-// Segments are grouped in up to three parts (others, selected, query: view-picture.ts segmentPlan
+// Segments are grouped in up to three parts (others, selected, query: view/picture.ts segmentPlan
 // decides which sequences and rows each draws). Part p holds seqCount_p x rowCount_p x L segments
 // from segStart[p], ordered (sequence, row, layer) like the CPU's trajectorySegments; its sequence
 // ids lie in `seqs` from seqStart[p]. One invocation per segment: segment i finds its part, then
 // (sequence, row, layer) by division.
 //
-// Picture point (view-geometry.ts picturePoints): axis a < dims takes coordinate axes[a] of the
+// Picture point (view/geometry.ts picturePoints): axis a < dims takes coordinate axes[a] of the
 // state, or s * depthScale with s = l / L when axes[a] = -1 (DEPTH); axes past dims are 0.
 // The CPU skips a segment with a non-finite coordinate; here it cannot compact, so such a segment
 // gets w = 0 at both ends and the vertex shader moves it off screen (w = 1 otherwise).
 
 // segStart: first segment of parts 0..2 and, in [3], the total; seqStart: their first entry in
-// seqs; rowFrom, rowCount: their rows (view-segments-gpu.ts SegmentParamsLayout packs this).
+// seqs; rowFrom, rowCount: their rows (view/segments-gpu.ts SegmentParamsLayout packs this).
 struct Params {
   total: u32,
   L: u32,

@@ -1,6 +1,7 @@
-// Keyboard shortcuts and the "?" help dialog that lists them.
+// Keyboard shortcuts and the "?" help dialog that lists them, with the example inputs to download.
 
 import { h, isTyping } from './dom';
+import { EXAMPLE_FILES, exampleHref } from './examples';
 
 export interface Shortcut {
   keys: string[];
@@ -8,6 +9,22 @@ export interface Shortcut {
   label: string;
   description: string;
   run(): void;
+}
+
+/** Download links to public/examples/: configs for `flowlab run --config`, files for the labs' import buttons. */
+function exampleList(): HTMLElement {
+  return h(
+    'section',
+    { class: 'help-examples', 'aria-label': 'Example inputs' },
+    h('h3', {}, 'Example inputs'),
+    h(
+      'ul',
+      {},
+      ...EXAMPLE_FILES.map((e) =>
+        h('li', {}, h('a', { href: exampleHref(e), download: e.file }, e.file), ` — ${e.description}`),
+      ),
+    ),
+  );
 }
 
 export class Shortcuts {
@@ -24,7 +41,9 @@ export class Shortcuts {
         ...list.map((s) => h('tr', {}, h('td', {}, h('kbd', {}, s.label)), h('td', {}, s.description))),
       ),
       h('p', { class: 'help-hint' }, 'Hover a parameter for its meaning and range. The URL always holds the current run: copy it to share.'),
-      h('form', { method: 'dialog' }, h('button', { type: 'submit' }, 'Close')),
+      exampleList(),
+      // autofocus: showModal would otherwise focus the first example link (Enter would download it).
+      h('form', { method: 'dialog' }, h('button', { type: 'submit', autofocus: true }, 'Close')),
     );
     document.body.append(this.dialog);
     window.addEventListener('keydown', (e) => this.onKey(e));

@@ -1,23 +1,12 @@
-// Which backend runs a headless lab. FLOWLAB_BACKEND (or --backend, which wins) is one of
-//   auto  (default) the machine's GPU through Dawn; else SwiftShader when installed; else the
-//         float64 CPU reference
-//   gpu   a WebGPU adapter (hardware or SwiftShader) or fail
-//   cpu   the float64 CPU reference, no WebGPU at all
-// The choice, and why, is reported on stderr and written to meta.json (backend, adapter).
+// The CLI's side of the backend choice: --backend or FLOWLAB_BACKEND (the flag wins), checked
+// with a usage message. The selection itself is the library's (src/api/backend.ts), so
+// `flowlab run` and runLab pick the same backend for the same request.
 
-import type { GpuContext } from '../gpu/device';
-import type { Backend } from '../labs/lab';
+import { BACKEND_REQUESTS, type BackendRequest } from '../api/public';
 import { UsageError } from './args';
 
-export type BackendRequest = 'auto' | 'gpu' | 'cpu';
-export const BACKEND_REQUESTS: readonly BackendRequest[] = ['auto', 'gpu', 'cpu'];
-
-export interface BackendChoice {
-  gpu: GpuContext | null;
-  backend: Backend;
-  /** One line for stderr: what runs and why. */
-  note: string;
-}
+export { BACKEND_REQUESTS, BackendUnavailableError, type BackendRequest } from '../api/public';
+export { selectBackend, type BackendChoice } from '../api/backend';
 
 export function backendRequest(flag: string | undefined, env: string | undefined): BackendRequest {
   const [value, source] = flag !== undefined ? [flag, '--backend'] : [env, 'FLOWLAB_BACKEND'];
@@ -27,29 +16,4 @@ export function backendRequest(flag: string | undefined, env: string | undefined
     throw new UsageError(`${source}: got ${JSON.stringify(value)}; allowed: one of ${BACKEND_REQUESTS.join(', ')}`);
   }
   return v as BackendRequest;
-}
-
-export class BackendUnavailableError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'BackendUnavailableError';
-  }
-}
-
-export async function selectBackend(request: BackendRequest): Promise<BackendChoice> {
-  if (request === 'cpu') {
-    return { gpu: null, backend: 'cpu-float64', note: 'float64 CPU reference (requested)' };
-  }
-  const { acquireNodeGpu } = await import('../gpu/node-gpu');
-  const { context, note } = await acquireNodeGpu({ label: 'flowlab-cli.device' });
-  if (context) {
-    const software = context.isSoftware || /swiftshader/i.test(note);
-    return {
-      gpu: context,
-      backend: software ? 'webgpu-swiftshader' : 'webgpu',
-      note: `${software ? 'WebGPU on SwiftShader (CPU Vulkan)' : 'WebGPU'}: ${context.adapterDescription} [${note}]`,
-    };
-  }
-  if (request === 'gpu') throw new BackendUnavailableError(`backend gpu requested but no WebGPU adapter: ${note}`);
-  return { gpu: null, backend: 'cpu-float64', note: `float64 CPU reference (fallback: ${note})` };
 }

@@ -1,5 +1,6 @@
 // `flowlab run <lab> --config <file.json> [--preset id] [--set key=value ...] --out <file>`:
-// build the config, validate it, pick a backend, run headless, write the snapshot.
+// build the config, validate it, run it through the library (src/api/run.ts: backend choice,
+// headless run), write the snapshot.
 
 import { existsSync, readFileSync, statSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -7,7 +8,8 @@ import { exportSnapshotParts, formatFromPath, EXPORT_FORMATS, type ExportFormat 
 import { SNAPSHOT_FORMAT } from '../io/snapshot-json';
 import { getLab } from '../labs/registry';
 import { UsageError, parseSetValue, setPath, type ParsedArgs } from './args';
-import { backendRequest, selectBackend } from './backend';
+import { runParsedLab } from '../api/run';
+import { backendRequest, type BackendChoice } from './backend';
 import { ProgressReporter } from './progress';
 
 export interface CliIo {
@@ -96,30 +98,28 @@ export async function runCommand(args: ParsedArgs, io: CliIo): Promise<number> {
   const config = lab.parseConfig(raw);
 
   const quiet = args.flags.has('quiet');
-  const choice = await selectBackend(backendRequest(args.flags.get('backend'), io.env.FLOWLAB_BACKEND));
-  if (!quiet) io.stderr.write(`flowlab: backend ${choice.backend}: ${choice.note}\n`);
   const progress = new ProgressReporter(`flowlab ${lab.id}`, io.stderr, !quiet);
-  try {
-    const snapshot = await lab.runHeadless(config, {
-      gpu: choice.gpu,
-      backend: choice.backend,
-      onProgress: (f) => progress.update(f),
-    });
-    progress.done();
-    snapshot.meta.backendNote = choice.note;
-    const bytes = writeParts(out, exportSnapshotParts(snapshot, format));
-    if (!quiet) {
-      const shapes = Object.entries(snapshot.arrays)
-        .map(([k, a]) => `${k} ${a.shape.join('x')} ${a.dtype}`)
-        .join(', ');
-      const timings = snapshot.meta.timings as { totalMs?: number } | undefined;
-      const secs = timings?.totalMs !== undefined ? ` in ${(timings.totalMs / 1000).toFixed(2)} s` : '';
-      // The lab may have fallen back (e.g. a variant the GPU path lacks): report what actually ran.
-      const ran = typeof snapshot.meta.backend === 'string' ? snapshot.meta.backend : choice.backend;
-      io.stderr.write(`flowlab: wrote ${out} (${human(bytes)}; ${shapes})${secs} on ${ran}\n`);
-    }
-  } finally {
-    choice.gpu?.device.destroy();
+  // The run itself is the library's (runLab's): same backend selection, same snapshot.
+  let chosen: BackendChoice | undefined;
+  const snapshot = await runParsedLab(lab, config, {
+    backend: backendRequest(args.flags.get('backend'), io.env.FLOWLAB_BACKEND),
+    onBackend: (choice) => {
+      chosen = choice;
+      if (!quiet) io.stderr.write(`flowlab: backend ${choice.backend}: ${choice.note}\n`);
+    },
+    onProgress: (f) => progress.update(f),
+  });
+  progress.done();
+  const bytes = writeParts(out, exportSnapshotParts(snapshot, format));
+  if (!quiet) {
+    const shapes = Object.entries(snapshot.arrays)
+      .map(([k, a]) => `${k} ${a.shape.join('x')} ${a.dtype}`)
+      .join(', ');
+    const timings = snapshot.meta.timings as { totalMs?: number } | undefined;
+    const secs = timings?.totalMs !== undefined ? ` in ${(timings.totalMs / 1000).toFixed(2)} s` : '';
+    // The lab may have fallen back (e.g. a variant the GPU path lacks): report what actually ran.
+    const ran = typeof snapshot.meta.backend === 'string' ? snapshot.meta.backend : chosen?.backend;
+    io.stderr.write(`flowlab: wrote ${out} (${human(bytes)}; ${shapes})${secs} on ${ran}\n`);
   }
   return 0;
 }

@@ -5,6 +5,7 @@ import { bilevelLab } from './bilevel';
 import { primalDualLab } from './primal-dual';
 import { scoreMixingLab } from './score-mixing';
 import { transformerLab } from './transformer';
+import { UnknownLabError } from './unknown-lab';
 
 export const LABS: readonly LabDefinition<any>[] = [scoreMixingLab, primalDualLab, transformerLab, bilevelLab];
 
@@ -12,16 +13,11 @@ export function labIds(): string[] {
   return LABS.map((l) => l.id);
 }
 
-export class UnknownLabError extends Error {
-  constructor(readonly id: string) {
-    super(`unknown lab ${JSON.stringify(id)}; known labs: ${labIds().join(', ')}`);
-    this.name = 'UnknownLabError';
-  }
-}
+export { UnknownLabError };
 
 /** The lab with this id; throws UnknownLabError listing the known labs otherwise. */
 export function getLab(id: string): LabDefinition<any> {
   const lab = LABS.find((l) => l.id === id);
-  if (!lab) throw new UnknownLabError(id);
+  if (!lab) throw new UnknownLabError(id, labIds());
   return lab;
 }

@@ -5,7 +5,9 @@
 
 import { describe, expect, it } from 'vitest';
 import { FieldError } from '../../src/labs/schema';
-import { parseConfig, recordLayers, sequenceDistributions, toModel, type TransformerConfig } from '../../src/labs/transformer/config';
+import { parseConfig } from '../../src/labs/transformer/config';
+import { recordLayers, sequenceDistributions, toModel } from '../../src/labs/transformer/model';
+import type { TransformerConfig } from '../../src/labs/transformer/types';
 import { ntkTrackingSkip } from '../../src/labs/transformer/headless';
 import { lseIndependence } from '../../src/labs/transformer/ntk';
 import { TRANSFORMER_PRESETS, defaultTransformerConfig } from '../../src/labs/transformer/params';

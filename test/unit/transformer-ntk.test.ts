@@ -1,5 +1,5 @@
-// Transformer NTK checks. The log-sum-exp independence test (ntk.ts) on the spec's expected
-// outcomes: generic discrete sequences, generic Gaussian mixtures and uniform boxes of distinct sizes
+// Transformer NTK checks. The log-sum-exp independence test (ntk.ts) on the outcomes the theory
+// predicts: generic discrete sequences, generic Gaussian mixtures and uniform boxes of distinct sizes
 // pass (r > 1e-8); a translated copy (dependency ~ e_i - e_j), a convolution (F_{mu*nu} = F_mu + F_nu),
 // a Dirac (affine by itself), Gaussians with equal covariance and more than d(d+1)/2 Gaussians fail.
 // Plus the empirical NTK of the simulated model and its degeneracy on duplicated sequences, and its
@@ -7,7 +7,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { convolveDiscrete, gaussianBatch, randomDiscrete, translate } from '../../src/labs/transformer/data';
-import { parseConfig, toModel } from '../../src/labs/transformer/config';
+import { parseConfig } from '../../src/labs/transformer/config';
+import { toModel } from '../../src/labs/transformer/model';
 import { initHeads } from '../../src/labs/transformer/heads';
 import { ntkIterations, runHeadless } from '../../src/labs/transformer/headless';
 import { empiricalNtk, lseIndependence, logSumExpFeature } from '../../src/labs/transformer/ntk';

@@ -1,8 +1,8 @@
 // Transformer presets and training. (1) Sphere clustering (Geshkovski et al.): Q = K = sqrt(beta) I,
 // V = I, tokens normalised after every step; n = 5, beta = 4 cluster (count of groups closer than
-// 1e-3 falls from 5) over depth time 200 (Heun, dt = 0.1). (2) The spec's teacher-student run:
+// 1e-3 falls from 5) over depth time 200 (Heun, dt = 0.1). (2) The teacher-student preset's run:
 // teacher L=4, H=2 (unit Gaussian Q, K, V), student L=8, H=16 (Q, K ~ 0.5 N(0,1), V = 0),
-// tau = 0.5, 16 sequences of 8 tokens N(0, I_2), token-wise readout B = I, Euler. Spec: risk
+// tau = 0.5, 16 sequences of 8 tokens N(0, I_2), token-wise readout B = I, Euler. Expected: risk
 // 1.7e-1 -> 1.0e-2 in 100 steps (2.0e-3 in 600). Measured with this setup: 1.32e-1 -> 6.65e-3
 // (100 steps, ~4 s) -> 1.01e-3 (600 steps, ~38 s, not run here); the test runs 100 steps and asserts
 // the orders of magnitude.
@@ -56,7 +56,7 @@ describe('transformer presets and training', () => {
     const student = initHeads({ L: 8, H: 16, k: d, d, seed: 3, qkScale: 0.5, vScale: 0, clip: 3 });
     const risks: number[] = [];
     for (let s = 0; s <= 100; s++) risks.push(trainStep(student, tb, readout, Y, opts, 0.5));
-    // Spec: 1.7e-1 -> 1.0e-2. Measured: 1.32e-1 -> 6.65e-3.
+    // Expected: 1.7e-1 -> 1.0e-2. Measured: 1.32e-1 -> 6.65e-3.
     expect(risks[0]).toBeGreaterThan(0.05);
     expect(risks[0]).toBeLessThan(0.5);
     expect(risks[100]).toBeGreaterThan(3e-3);

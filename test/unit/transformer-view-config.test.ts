@@ -1,17 +1,19 @@
 // The transformer page's config rewrites and snapshots, DOM-free: a dragged token makes the batch
 // explicit and changes only that token (teacher targets follow), bad edits throw FieldError, the
 // CPU fallback's size caps produce valid configs, a page snapshot reads back into the same resume
-// state (and a mismatched one names the field), and the NTK jobs the worker runs give the spec's
+// state (and a mismatched one names the field), and the NTK jobs the worker runs give the expected
 // verdict on the translated-copy preset.
 
 import { describe, expect, it } from 'vitest';
-import { parseConfig, toModel, type TransformerConfig } from '../../src/labs/transformer/config';
+import { parseConfig } from '../../src/labs/transformer/config';
+import { toModel } from '../../src/labs/transformer/model';
+import type { TransformerConfig } from '../../src/labs/transformer/types';
 import { empiricalNtk } from '../../src/labs/transformer/ntk';
 import { TRANSFORMER_PRESETS, defaultTransformerConfig } from '../../src/labs/transformer/params';
 import { FieldError } from '../../src/labs/schema';
-import { attentionWork, CPU_CAPS, dropsWeights, explicitConfig, reduceForCpu, tokensJson, withImportedTokens, withTokenMoved } from '../../src/labs/transformer/view-edit';
-import { describeLse, lambdaSkipReason, largestEigenvalue, runNtkJob } from '../../src/labs/transformer/view-ntk-jobs';
-import { buildSnapshot, readResume } from '../../src/labs/transformer/view-snapshot';
+import { attentionWork, CPU_CAPS, dropsWeights, explicitConfig, reduceForCpu, tokensJson, withImportedTokens, withTokenMoved } from '../../src/labs/transformer/view/edit';
+import { describeLse, lambdaSkipReason, largestEigenvalue, runNtkJob } from '../../src/labs/transformer/view/ntk-jobs';
+import { buildSnapshot, readResume } from '../../src/labs/transformer/view/snapshot';
 
 const small = (over: Record<string, unknown> = {}): TransformerConfig =>
   parseConfig({ ...defaultTransformerConfig(), sequences: { kind: 'gaussian', count: 3, n: 4, seed: 2 }, L: 2, H: 3, iterations: 10, record: 3, ...over });

@@ -8,7 +8,7 @@
 //       may include a weight column (w, weight or weights). Blank lines and lines starting with #
 //       are skipped.
 
-import { csvParseRows } from 'd3';
+import { csvParseRows } from 'd3-dsv';
 import { FieldError } from '../../io/field-error';
 import type { PointSetInput } from './types';
 

@@ -29,8 +29,9 @@ import { checkWorkgroupSize, dispatchGrid } from '../../gpu/dispatch';
 import { assertStorageFits } from '../../gpu/limits';
 import { pipelineCacheFor } from '../../gpu/pipelines';
 import { ReadbackPool } from '../../gpu/readback';
-import { GpuResources, STORAGE_RW, UNIFORM_W } from '../../gpu/resources';
+import { GpuResources } from '../../gpu/resources';
 import { structLayout } from '../../gpu/struct-layout';
+import { STORAGE_RW, UNIFORM_W } from '../../gpu/usage';
 import type { TransformerSimulation } from './simulation';
 
 export const BwParamsLayout = structLayout('BwParams', [

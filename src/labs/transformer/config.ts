@@ -1,9 +1,8 @@
-// Validation of untrusted transformer configs (CLI files, URL state, json snapshots, the panel) and
-// the model a validated config builds. Every failure is a FieldError naming the field path
-// (`sequences[3][1][0]`, `params.Q[2][0][1][0]`, `task.targets[5]`), the value and what is allowed.
-// parseConfig returns a complete config with defaults filled in (what snapshots store as "the full
-// config"); parsing it again gives the same config. toModel builds the float64 reference's inputs
-// (heads, token batch, flow options, readout, targets) so the headless runner and the page share it.
+// Validation of untrusted transformer configs (CLI files, URL state, json snapshots, the panel).
+// Every failure is a FieldError naming the field path (`sequences[3][1][0]`, `params.Q[2][0][1][0]`,
+// `task.targets[5]`), the value and what is allowed. parseConfig returns a complete config with
+// defaults filled in (what snapshots store as "the full config"); parsing it again gives the same
+// config. The config's types are in types.ts; the model a validated config builds is model.ts.
 //
 // Config (JSON):
 //   d            1..8 (explicit sequences set it; a given d must agree)
@@ -28,10 +27,7 @@ import { cholesky } from '../../math/linalg';
 import { validateMatrix, validateVector } from '../../io/matrix';
 import { isRecord, integerField, rejectUnknownKeys, schemaReader } from '../config-fields';
 import { FieldError } from '../schema';
-import { gaussianBatch, mixtureBatch, randomDiscrete, uniformBoxBatch, type BatchShape } from './data';
-import { clusteringHeads, initHeads } from './heads';
-import { forward, onSphere, outputCount, readoutOutputs, rowsOf } from './reference';
-import type { FlowOptions, Heads, Readout, ReadoutKind, Stepper, TokenBatch, TokenDistribution } from './types';
+import type { GeneratedSequences, HeadInitConfig, HeadParams, MixtureComponent, ReadoutConfig, ReadoutKind, SequencesInput, Stepper, TaskConfig, TransformerConfig } from './types';
 import {
   D_MAX,
   D_MIN,
@@ -44,68 +40,8 @@ import {
   TRANSFORMER_PARAMS,
 } from './params';
 
-// ---- config types -----------------------------------------------------------------------------
-
-interface GeneratedBase {
-  count: number;
-  n: number;
-  seed: number;
-}
-export interface MixtureComponent {
-  weight: number;
-  mean: number[];
-  cov: number[][];
-}
-export type GeneratedSequences =
-  | (GeneratedBase & { kind: 'gaussian'; scale: number })
-  | (GeneratedBase & { kind: 'uniform'; half: number })
-  | (GeneratedBase & { kind: 'discrete'; scale: number })
-  | (GeneratedBase & { kind: 'gmm'; components: MixtureComponent[] });
-export type SequencesInput = number[][][] | GeneratedSequences;
-
-export interface ReadoutConfig {
-  kind: ReadoutKind;
-  /** e x d, fixed. Absent: the identity of d (e = d), which follows d when d changes. */
-  B?: number[][];
-}
-
 /** Output dimension e of a readout (d for the identity map). */
 export const readoutDim = (r: ReadoutConfig, d: number): number => (r.B ? r.B.length : d);
-export interface HeadParams {
-  Q: number[][][][];
-  K: number[][][][];
-  V: number[][][][];
-}
-export type HeadInitConfig = { kind: 'gaussian'; qk: number; v: number; seed: number; clip: number } | { kind: 'clustering'; beta: number; T: number };
-export type TaskConfig =
-  | { kind: 'none'; readout: ReadoutConfig }
-  | { kind: 'teacher'; L: number; H: number; seed: number; qk: number; v: number; readout: ReadoutConfig }
-  /** targets: B x n x e (token) or B x e (pooled, query). */
-  | { kind: 'targets'; readout: ReadoutConfig; targets: number[][][] | number[][] };
-
-export interface TransformerConfig {
-  d: number;
-  sequences: SequencesInput;
-  /** Explicit CLS tokens (B x d): explicit sequences with a query readout only. */
-  queries?: number[][];
-  L: number;
-  H: number;
-  k: number;
-  integrator: Stepper;
-  sphere: boolean;
-  /** Exactly one of params and init is present in a parsed config. */
-  params?: HeadParams;
-  init?: HeadInitConfig;
-  task: TaskConfig;
-  tau: number;
-  iterations: number;
-  ntk: boolean;
-  /** Iterations between empirical-NTK lambda_min evaluations during training (0: off). Parsed configs always have it. */
-  ntkEvery?: number;
-  record: number;
-}
-
-// ---- parsing ------------------------------------------------------------------------------------
 
 const TOP_KEYS = ['d', 'sequences', 'queries', 'L', 'H', 'k', 'integrator', 'sphere', 'params', 'init', 'task', 'tau', 'iterations', 'ntk', 'ntkEvery', 'record'] as const;
 const READOUT_KINDS = ['token', 'pooled', 'query'] as const;
@@ -368,119 +304,4 @@ export function parseConfig(raw: unknown): TransformerConfig {
   if (params) out.params = params;
   else out.init = init;
   return out;
-}
-
-// ---- the model a config builds ------------------------------------------------------------------
-
-export interface TransformerModel {
-  heads: Heads;
-  tokens: TokenBatch;
-  flow: FlowOptions;
-  readout: Readout;
-  /** Targets in the layout of readoutOutputs, or null for task "none". */
-  targets: Float64Array | null;
-  /** The teacher's heads for task "teacher". */
-  teacher: Heads | null;
-  /** Depth indices l of the recorded states (config.record of them, 0 and L included). */
-  recordLayers: number[];
-  tau: number;
-  iterations: number;
-  ntk: boolean;
-  /** Iterations between lambda_min evaluations of the empirical NTK during training (0: off). */
-  ntkEvery: number;
-}
-
-const flat = (a: readonly unknown[]): Float64Array => Float64Array.from(a.flat(3) as number[]);
-
-function explicitHeads(c: TransformerConfig, p: HeadParams): Heads {
-  return { L: c.L, H: c.H, k: c.k, d: c.d, Q: flat(p.Q), K: flat(p.K), V: flat(p.V) };
-}
-
-function tokenBatch(c: TransformerConfig, query: boolean): TokenBatch {
-  const s = c.sequences;
-  const d = c.d;
-  if (Array.isArray(s)) {
-    const n = s[0].length;
-    return { batch: s.length, n, d, x: flat(s), logPi: new Float64Array(s.length * n).fill(-Math.log(n)), query: query ? flat(c.queries ?? []) : null };
-  }
-  const shape: BatchShape = { batch: s.count, n: s.n, d, seed: s.seed, query };
-  switch (s.kind) {
-    case 'gaussian':
-      return gaussianBatch(shape, s.scale);
-    case 'uniform':
-      return uniformBoxBatch(shape, s.half);
-    case 'gmm':
-      return mixtureBatch(shape, {
-        kind: 'gaussianMixture',
-        d,
-        weights: Float64Array.from(s.components.map((m) => m.weight)),
-        means: Float64Array.from(s.components.flatMap((m) => m.mean)),
-        covs: Float64Array.from(s.components.flatMap((m) => m.cov.flat())),
-      });
-    case 'discrete': {
-      // Sequence b is randomDiscrete(seed, b): n Gaussian atoms with random weights (log pi non-uniform).
-      const x = new Float64Array(s.count * s.n * d);
-      const logPi = new Float64Array(s.count * s.n);
-      for (let b = 0; b < s.count; b++) {
-        const mu = randomDiscrete(s.seed, b, s.n, d, s.scale);
-        if (mu.kind !== 'discrete') throw new Error('randomDiscrete: expected a discrete distribution');
-        x.set(mu.points, b * s.n * d);
-        mu.weights.forEach((w, i) => (logPi[b * s.n + i] = Math.log(w)));
-      }
-      const q = query ? gaussianBatch(shape, s.scale).query : null;
-      return { batch: s.count, n: s.n, d, x, logPi, query: q };
-    }
-  }
-}
-
-function toReadout(r: ReadoutConfig, d: number): Readout {
-  return { kind: r.kind, e: readoutDim(r, d), B: Float64Array.from((r.B ?? identity(d)).flat()) };
-}
-
-/** Evenly spaced depth indices round(i L / (record - 1)), i = 0..record-1 (distinct: record <= L + 1). */
-export function recordLayers(L: number, record: number): number[] {
-  return Array.from({ length: record }, (_, i) => Math.round((i * L) / (record - 1)));
-}
-
-/** Builds the reference's inputs from a validated config (heads, tokens, flow options, readout, targets). */
-export function toModel(c: TransformerConfig): TransformerModel {
-  const readout = toReadout(c.task.readout, c.d);
-  const drawn = tokenBatch(c, readout.kind === 'query');
-  const tokens = c.sphere ? onSphere(drawn) : drawn;
-  const flow: FlowOptions = { stepper: c.integrator, sphere: c.sphere };
-  let heads: Heads;
-  if (c.params) heads = explicitHeads(c, c.params);
-  else if (c.init?.kind === 'clustering') heads = clusteringHeads(c.d, c.init.beta, c.init.T, c.L);
-  else {
-    const i = c.init;
-    if (!i) throw new Error('toModel: neither params nor init (config not validated?)');
-    heads = initHeads({ L: c.L, H: c.H, k: c.k, d: c.d, seed: i.seed, qkScale: i.qk, vScale: i.v, clip: i.clip });
-  }
-  let targets: Float64Array | null = null;
-  let teacher: Heads | null = null;
-  const t = c.task;
-  if (t.kind === 'teacher') {
-    teacher = initHeads({ L: t.L, H: t.H, k: c.k, d: c.d, seed: t.seed, qkScale: t.qk, vScale: t.v, clip: 3 });
-    targets = readoutOutputs(readout, tokens, forward(teacher, tokens, flow).states[teacher.L]);
-  } else if (t.kind === 'targets') {
-    targets = Float64Array.from((t.targets as unknown[]).flat(2) as number[]);
-    if (targets.length !== outputCount(readout, tokens)) throw new Error('toModel: targets do not match the readout (config not validated?)');
-  }
-  return { heads, tokens, flow, readout, targets, teacher, recordLayers: recordLayers(c.L, c.record), tau: c.tau, iterations: c.iterations, ntk: c.ntk, ntkEvery: c.ntkEvery ?? 0 };
-}
-
-/** Each sequence as a discrete token distribution (atoms and weights pi), for the NTK injectivity test. */
-export function sequenceDistributions(tb: TokenBatch): TokenDistribution[] {
-  const { n, d } = tb;
-  return Array.from({ length: tb.batch }, (_, b) => ({
-    kind: 'discrete' as const,
-    d,
-    points: tb.x.slice(b * n * d, (b + 1) * n * d),
-    weights: Float64Array.from({ length: n }, (_, i) => Math.exp(tb.logPi[b * n + i])),
-  }));
-}
-
-/** Rows per sequence in the flow state (n, plus the query token with a query readout). */
-export function flowRows(m: TransformerModel): number {
-  return rowsOf(m.tokens);
 }

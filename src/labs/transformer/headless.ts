@@ -27,11 +27,11 @@ import type { GpuContext } from '../../gpu/device';
 import { APP_VERSION } from '../../io/app-version';
 import type { NdArray, Snapshot } from '../../io/snapshot-types';
 import type { HeadlessOptions } from '../lab';
-import { sequenceDistributions, toModel, type TransformerConfig, type TransformerModel } from './config';
+import { sequenceDistributions, toModel } from './model';
 import { empiricalNtk, lseIndependence } from './ntk';
 import { MAX_NTK_OUTPUTS } from './params';
 import { forward, outputCount, riskAndCotangent, rowsOf, trainStep } from './reference';
-import type { Heads } from './types';
+import type { Heads, TransformerConfig, TransformerModel } from './types';
 
 export const LAB_ID = 'transformer';
 

@@ -1,13 +1,14 @@
 // The transformer lab: batches of token sequences transported through depth by attention (a
 // mean-field limit of infinitely deep and wide transformers), heads trained by a conditional-
 // Wasserstein gradient flow (exact discrete adjoint), Gaussian closed forms, and the
-// log-sum-exp-modulo-affine NTK injectivity test. The page (view.ts: trajectories through depth,
+// log-sum-exp-modulo-affine NTK injectivity test. The page (view/: trajectories through depth,
 // training, attention, head particles, NTK check) loads lazily through loadPage.
 
 import type { LabDefinition } from '../lab';
-import { parseConfig, type TransformerConfig } from './config';
+import { parseConfig } from './config';
 import { runHeadless } from './headless';
 import { TRANSFORMER_PARAMS, TRANSFORMER_PRESETS, defaultTransformerConfig } from './params';
+import type { TransformerConfig } from './types';
 
 export const transformerLab: LabDefinition<TransformerConfig> = {
   id: 'transformer',

@@ -5,7 +5,7 @@
 
 import type { Preset } from '../lab';
 import type { ParamSpec } from '../schema';
-import type { TransformerConfig } from './config';
+import type { TransformerConfig } from './types';
 
 /** Size limits of one run (the issue's: B <= 64, n <= 256, L <= 64, H <= 256; d, k <= 8). */
 export const D_MIN = 1;

@@ -29,8 +29,9 @@ import { checkWorkgroupSize, dispatchGrid } from '../../gpu/dispatch';
 import { GpuLimitError, assertStorageFits } from '../../gpu/limits';
 import { pipelineCacheFor } from '../../gpu/pipelines';
 import { ReadbackPool } from '../../gpu/readback';
-import { GpuResources, STORAGE_RW, UNIFORM_W } from '../../gpu/resources';
+import { GpuResources } from '../../gpu/resources';
 import { structLayout } from '../../gpu/struct-layout';
+import { STORAGE_R, STORAGE_RW, UNIFORM_W } from '../../gpu/usage';
 import { initialState, rowsOf } from './reference';
 import type { FlowOptions, Heads, TokenBatch } from './types';
 
@@ -50,7 +51,6 @@ export const MAX_D = 8;
 export const MAX_K = 16;
 export const DEFAULT_WORKGROUP = 64;
 
-const STORAGE_R = 0x80 | 0x08; // STORAGE | COPY_DST
 const SHADER = 'transformer/attention-forward.wgsl';
 
 export interface TransformerOptions extends FlowOptions {

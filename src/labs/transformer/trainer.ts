@@ -38,8 +38,9 @@ import { dispatchGrid } from '../../gpu/dispatch';
 import { GpuLimitError } from '../../gpu/limits';
 import { pipelineCacheFor } from '../../gpu/pipelines';
 import { ReadbackPool } from '../../gpu/readback';
-import { GpuResources, STORAGE_RW, UNIFORM_W } from '../../gpu/resources';
+import { GpuResources } from '../../gpu/resources';
 import { structLayout } from '../../gpu/struct-layout';
+import { BufferUsage, STORAGE_RW, UNIFORM_W } from '../../gpu/usage';
 import { TransformerBackward, UpdateParamsLayout } from './backward';
 import { MAX_BATCH } from './params';
 import { outputCount } from './reference';
@@ -86,7 +87,7 @@ export const ReadoutParamsLayout = structLayout('ReadoutParams', [
 
 const READOUT_KIND = { token: 0, pooled: 1, query: 2 } as const;
 const WG = 64;
-const INDIRECT_STORAGE = 0x100 | 0x80; // INDIRECT | STORAGE
+const INDIRECT_STORAGE = BufferUsage.INDIRECT | BufferUsage.STORAGE;
 
 interface Kernel {
   pipeline: GPUComputePipeline;

@@ -1,6 +1,7 @@
-// Types of the transformer lab's float64 foundation (NUMERICS.md is the exact definition the WGSL
-// kernels follow). Everything is flat row-major Float64Array with explicit dimensions, so the
-// same buffers can be uploaded to the GPU without repacking.
+// The transformer lab's data types: the float64 foundation (NUMERICS.md is the exact definition the
+// WGSL kernels follow), then the public config (config.ts validates it) and the model a config
+// builds (model.ts). The foundation is flat row-major Float64Array with explicit dimensions, so the
+// same buffers can be uploaded to the GPU without repacking. This file imports nothing.
 
 /** Depth integrator: one step per layer, dt = 1/L. */
 export type Stepper = 'euler' | 'heun';
@@ -83,3 +84,82 @@ export type TokenDistribution =
   | { kind: 'discrete'; d: number; points: Float64Array; weights: Float64Array }
   | { kind: 'gaussianMixture'; d: number; weights: Float64Array; means: Float64Array; covs: Float64Array }
   | { kind: 'uniformBox'; d: number; lo: Float64Array; hi: Float64Array };
+
+// ---- the public config (JSON; config.ts parses and validates it) ------------------------------
+
+interface GeneratedBase {
+  count: number;
+  n: number;
+  seed: number;
+}
+export interface MixtureComponent {
+  weight: number;
+  mean: number[];
+  cov: number[][];
+}
+export type GeneratedSequences =
+  | (GeneratedBase & { kind: 'gaussian'; scale: number })
+  | (GeneratedBase & { kind: 'uniform'; half: number })
+  | (GeneratedBase & { kind: 'discrete'; scale: number })
+  | (GeneratedBase & { kind: 'gmm'; components: MixtureComponent[] });
+export type SequencesInput = number[][][] | GeneratedSequences;
+
+export interface ReadoutConfig {
+  kind: ReadoutKind;
+  /** e x d, fixed. Absent: the identity of d (e = d), which follows d when d changes. */
+  B?: number[][];
+}
+
+export interface HeadParams {
+  Q: number[][][][];
+  K: number[][][][];
+  V: number[][][][];
+}
+export type HeadInitConfig = { kind: 'gaussian'; qk: number; v: number; seed: number; clip: number } | { kind: 'clustering'; beta: number; T: number };
+export type TaskConfig =
+  | { kind: 'none'; readout: ReadoutConfig }
+  | { kind: 'teacher'; L: number; H: number; seed: number; qk: number; v: number; readout: ReadoutConfig }
+  /** targets: B x n x e (token) or B x e (pooled, query). */
+  | { kind: 'targets'; readout: ReadoutConfig; targets: number[][][] | number[][] };
+
+export interface TransformerConfig {
+  d: number;
+  sequences: SequencesInput;
+  /** Explicit CLS tokens (B x d): explicit sequences with a query readout only. */
+  queries?: number[][];
+  L: number;
+  H: number;
+  k: number;
+  integrator: Stepper;
+  sphere: boolean;
+  /** Exactly one of params and init is present in a parsed config. */
+  params?: HeadParams;
+  init?: HeadInitConfig;
+  task: TaskConfig;
+  tau: number;
+  iterations: number;
+  ntk: boolean;
+  /** Iterations between empirical-NTK lambda_min evaluations during training (0: off). Parsed configs always have it. */
+  ntkEvery?: number;
+  record: number;
+}
+
+// ---- the model a validated config builds (model.ts) -------------------------------------------
+
+export interface TransformerModel {
+  heads: Heads;
+  tokens: TokenBatch;
+  flow: FlowOptions;
+  readout: Readout;
+  /** Targets in the layout of readoutOutputs, or null for task "none". */
+  targets: Float64Array | null;
+  /** The teacher's heads for task "teacher". */
+  teacher: Heads | null;
+  /** Depth indices l of the recorded states (config.record of them, 0 and L included). */
+  recordLayers: number[];
+  tau: number;
+  iterations: number;
+  ntk: boolean;
+  /** Iterations between lambda_min evaluations of the empirical NTK during training (0: off). */
+  ntkEvery: number;
+}

@@ -1,0 +1,44 @@
+// What the library API exposes besides labs() and runLab(): option and result types and the error
+// classes a script can catch. Kept free of GPU, DOM and lab imports so that the emitted .d.ts of
+// the package entry (src/index.ts) stays small and needs no @webgpu/types or DOM lib.
+
+import type { ParamSpec } from '../labs/schema';
+
+/** Which backend runs a lab: `auto` (a GPU, else SwiftShader, else the float64 CPU reference), `gpu` (WebGPU or fail), `cpu`. */
+export type BackendRequest = 'auto' | 'gpu' | 'cpu';
+export const BACKEND_REQUESTS: readonly BackendRequest[] = ['auto', 'gpu', 'cpu'];
+
+/** `backend: 'gpu'` was asked for and no WebGPU adapter came back (the message says why). */
+export class BackendUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BackendUnavailableError';
+  }
+}
+
+export interface LabPresetInfo {
+  id: string;
+  title: string;
+  description: string;
+  /** A full config: pass it (or a modified copy) to runLab. */
+  config: unknown;
+}
+
+/** One lab as `labs()` lists it (what `flowlab labs --json` prints, plus the presets' configs). */
+export interface LabInfo {
+  id: string;
+  title: string;
+  summary: string;
+  /** The scalar parameters: config key, range or options, default, unit, help. */
+  params: readonly ParamSpec[];
+  presets: LabPresetInfo[];
+  /** The default config (a fresh copy). */
+  defaultConfig: unknown;
+}
+
+export interface RunLabOptions {
+  /** Default: the FLOWLAB_BACKEND environment variable when set, else 'auto' (as the CLI). */
+  backend?: BackendRequest;
+  /** Called with the completed fraction in [0, 1]. */
+  onProgress?: (fraction: number) => void;
+}

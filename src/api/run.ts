@@ -1,0 +1,27 @@
+// One headless run of a validated config: pick the backend, run the lab, release the device.
+// runLab (src/index.ts) and `flowlab run` (src/cli/run-command.ts) both go through here, so a
+// script and the CLI get the same snapshot for the same config and backend.
+
+import type { Snapshot } from '../io/snapshot-types';
+import type { LabDefinition } from '../labs/lab';
+import { selectBackend, type BackendChoice } from './backend';
+import type { BackendRequest } from './public';
+
+export interface RunHooks {
+  backend: BackendRequest;
+  /** Called once the backend is chosen, before the run starts (the CLI reports it). */
+  onBackend?: (choice: BackendChoice) => void;
+  onProgress?: (fraction: number) => void;
+}
+
+export async function runParsedLab<Config>(lab: LabDefinition<Config>, config: Config, hooks: RunHooks): Promise<Snapshot> {
+  const choice = await selectBackend(hooks.backend);
+  try {
+    hooks.onBackend?.(choice);
+    const snapshot = await lab.runHeadless(config, { gpu: choice.gpu, backend: choice.backend, onProgress: hooks.onProgress });
+    snapshot.meta.backendNote = choice.note;
+    return snapshot;
+  } finally {
+    choice.gpu?.device.destroy();
+  }
+}
