@@ -21,7 +21,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { GpuContext } from '../src/gpu/device';
 import { acquireNodeGpu } from '../src/gpu/node-gpu';
-import { GpuResources, STORAGE_RW, UNIFORM_W } from '../src/gpu/resources';
+import { GpuResources } from '../src/gpu/resources';
+import { STORAGE_R, STORAGE_RW, UNIFORM_W } from '../src/gpu/usage';
 import { denoise } from '../src/math/heat';
 import { DEFAULT_WORKGROUP, ScoreParamsLayout, dispatchGrid, packAtoms, pipelineCacheFor } from '../src/labs/score-mixing/gpu-common';
 import { evaluateMixedScore } from '../src/labs/score-mixing/score-kernel';
@@ -105,7 +106,6 @@ async function benchGpu(gpu: GpuContext, mu1: Measure, mu2: Measure, x: Float64A
   const pipeline = await pipelineCacheFor(device).compute('score-mixing/mixed-score.wgsl', 'main', { D, WG: DEFAULT_WORKGROUP });
   const grid = dispatchGrid(device, 'points', count, DEFAULT_WORKGROUP);
   const res = new GpuResources(device, 'Bench');
-  const STORAGE_R = 0x80 | 0x08;
   // Same bindings as score-kernel.ts evaluateMixedScore (which has no timestamp hook).
   const atoms = packAtoms(mu1, mu2);
   const bindGroup = device.createBindGroup({

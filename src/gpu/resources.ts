@@ -50,6 +50,3 @@ export class GpuResources {
     this.disposed = true;
   }
 }
-
-/** Common usages, re-exported from usage.ts where every flag is named. */
-export { STORAGE_RW, UNIFORM_W } from './usage';

@@ -10,10 +10,10 @@
 // `var<storage, read_write> status: array<atomic<u32>, 2>`.
 
 import type { ReadbackPool } from './readback';
-import { STORAGE_RW, type GpuResources } from './resources';
+import type { GpuResources } from './resources';
+import { BufferUsage, STORAGE_R, STORAGE_RW } from './usage';
 
-const STORAGE_R = 0x80 | 0x08; // STORAGE | COPY_DST
-const COPY_SRC = 0x04;
+const COPY_SRC = BufferUsage.COPY_SRC;
 
 export type TimestampWritesFor = (name: string) => GPUComputePassTimestampWrites | undefined;
 

@@ -25,7 +25,8 @@
 import { describe, expect, it } from 'vitest';
 import type { GpuContext } from '../../src/gpu/device';
 import { ReadbackPool } from '../../src/gpu/readback';
-import { GpuResources, STORAGE_RW } from '../../src/gpu/resources';
+import { GpuResources } from '../../src/gpu/resources';
+import { STORAGE_RW } from '../../src/gpu/usage';
 import { pipelineCacheFor } from '../../src/gpu/pipelines';
 import { shaderSource } from '../../src/gpu/shaders';
 import { flagThreshold, perturbationOf } from '../../src/labs/bilevel/config';

@@ -4,7 +4,8 @@
 import { describe, expect } from 'vitest';
 import { normal, threefry2x32, INITIAL_STEP } from '../../src/math/rng';
 import { ReadbackPool } from '../../src/gpu/readback';
-import { GpuResources, STORAGE_RW } from '../../src/gpu/resources';
+import { GpuResources } from '../../src/gpu/resources';
+import { STORAGE_RW } from '../../src/gpu/usage';
 import { pipelineCacheFor } from '../../src/gpu/pipelines';
 import { acquireTestGpu, gpuIt, testRandom } from './harness';
 import type { GpuContext } from '../../src/gpu/device';

@@ -25,7 +25,8 @@ import type { GpuContext } from '../../gpu/device';
 import { GpuLimitError } from '../../gpu/limits';
 import { pipelineCacheFor } from '../../gpu/pipelines';
 import { ReadbackPool } from '../../gpu/readback';
-import { GpuResources, STORAGE_RW, UNIFORM_W } from '../../gpu/resources';
+import { GpuResources } from '../../gpu/resources';
+import { BufferUsage, STORAGE_R, STORAGE_RW, UNIFORM_W } from '../../gpu/usage';
 import { structLayout } from '../../gpu/struct-layout';
 import { flagThreshold, perturbationOf, pixelCentres } from './config';
 import { FAMILY_DIMS, type BilevelConfig, type BilevelMap, type Family } from './types';
@@ -49,8 +50,7 @@ export const BilevelParamsLayout = structLayout('BilevelParams', [
 /** @workgroup_size of solve.wgsl (WG_X, WG_Y): x along i2, y along the rows i1. */
 export const SOLVE_WORKGROUP: readonly [number, number] = [8, 8];
 
-const STORAGE_R = 0x80 | 0x08; // STORAGE | COPY_DST
-const COPY_SRC = 0x04;
+const COPY_SRC = BufferUsage.COPY_SRC;
 
 export class BilevelSimulation {
   readonly n: number;

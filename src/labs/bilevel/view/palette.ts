@@ -2,6 +2,7 @@
 // qualitative and colour-blind aware), fixed by the bitmask itself so that the same active set
 // has the same colour in every family, config and export; one hatch per failing condition.
 
+import { QUALITATIVE_10 } from '../../shared/view/palette';
 import type { Condition, Family } from '../types';
 import { CONSTRAINT_NAMES } from '../reference';
 
@@ -10,18 +11,20 @@ import { CONSTRAINT_NAMES } from '../reference';
  * produce (empty, singles, non-parallel pairs) get the ten Tableau10 colours; the interior {} is
  * the neutral grey. Degenerate sets (three active constraints, {1, 4}) share darker fallbacks.
  */
+const T10 = QUALITATIVE_10;
 const SET_COLOURS: Record<number, string> = {
-  0: '#bab0ab',
-  1: '#4e79a7',
-  2: '#f28e2c',
-  4: '#59a14f',
-  8: '#76b7b2',
-  3: '#e15759',
-  5: '#edc949',
-  6: '#af7aa1',
-  10: '#ff9da7',
-  12: '#9c755f',
+  0: T10[9],
+  1: T10[0],
+  2: T10[1],
+  4: T10[4],
+  8: T10[3],
+  3: T10[2],
+  5: T10[5],
+  6: T10[6],
+  10: T10[7],
+  12: T10[8],
 };
+/** Darker fallbacks for degenerate sets, which appear only on measure-zero pixels. */
 const FALLBACK = ['#2f4b7c', '#8c510a', '#01665e', '#7f3b08', '#542788', '#1b7837'];
 
 export function setColour(bits: number): string {

@@ -3,6 +3,7 @@
 // encoded into the caller's command encoder right after the steps. Shared by the labs.
 
 import { GpuResources } from '../../../gpu/resources';
+import { STORAGE_VERTEX, UNIFORM_W } from '../../../gpu/usage';
 import { shaderSource } from '../../../gpu/shaders';
 import { structLayout } from '../../../gpu/struct-layout';
 
@@ -21,7 +22,7 @@ const PARAMS = structLayout('Params', [
   ['_pad2', 'f32'],
 ] as const);
 
-const STORAGE = 0x80 | 0x20 | 0x08 | 0x04; // STORAGE | VERTEX | COPY_DST | COPY_SRC
+const STORAGE = STORAGE_VERTEX;
 
 export interface ProjectArgs {
   d: number;
@@ -54,7 +55,7 @@ export class ParticleProjector {
     this.res = new GpuResources(device, label);
     const module = device.createShaderModule({ label: 'shaders/render/project.wgsl', code: shaderSource('render/project.wgsl') });
     this.pipeline = device.createComputePipeline({ label: `${label}.project`, layout: 'auto', compute: { module, entryPoint: 'main' } });
-    this.params = this.res.buffer('projectParams', PARAMS.size, 0x40 | 0x08);
+    this.params = this.res.buffer('projectParams', PARAMS.size, UNIFORM_W);
     this.positions = this.res.buffer('positions', count * 16, STORAGE);
     this.trail = this.res.buffer('trail', count * trailLength * 16, STORAGE);
   }
