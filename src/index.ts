@@ -4,14 +4,21 @@
 //   labs()                          every lab with its parameters, presets and default config
 //   runLab(id, config, { backend }) validate the config, run it headless, resolve to the snapshot
 //   encodeSnapshot(snapshot, fmt)   the bytes `flowlab run --out file.<fmt>` would write
+//   readSnapshot(text, labId?)      a .json snapshot, checked against its lab (validateSnapshot)
 //
-// Bad input throws FieldError (field, value, allowed range) or UnknownLabError before any GPU work.
+// Bad input throws FieldError (field, value, allowed range) or UnknownLabError before any GPU work;
+// a run over its memory budget (options.maxMemory, default 3/4 of this machine's memory) throws
+// MemoryBudgetError, a FieldError naming the fields that drive the size, the estimate and the budget.
 
 import { exportSnapshot, type ExportFormat } from './io/export';
 import type { Snapshot } from './io/snapshot-types';
 import { FieldError } from './io/field-error';
+import { checkJsonTree, parseJsonText } from './io/input';
+import { parseSnapshotValue } from './io/snapshot-json';
 import { LABS, getLab } from './labs/registry';
+import { memoryBudget } from './api/budget';
 import { runParsedLab } from './api/run';
+import { checkSnapshotFor, configOfSnapshotValue, isSnapshotValue } from './api/snapshot-input';
 import { BACKEND_REQUESTS, type BackendRequest, type LabInfo, type RunLabOptions } from './api/public';
 
 export type { Snapshot, NdArray, DType, TypedArrayOf } from './io/snapshot-types';
@@ -20,6 +27,7 @@ export type { ExportFormat } from './io/export';
 export type { BackendRequest, LabInfo, LabPresetInfo, RunLabOptions } from './api/public';
 export { BackendUnavailableError } from './api/public';
 export { FieldError } from './io/field-error';
+export { MemoryBudgetError, type MemoryEstimate } from './labs/budget';
 export { UnknownLabError } from './labs/unknown-lab';
 
 /** Every lab: id, title, summary, parameter specs (ranges, defaults, units, help), presets with their configs, the default config. */
@@ -50,8 +58,29 @@ function backendOf(options: RunLabOptions): BackendRequest {
 export async function runLab(id: string, config: unknown, options: RunLabOptions = {}): Promise<Snapshot> {
   const lab = getLab(id);
   const backend = backendOf(options);
-  const parsed = lab.parseConfig(config);
-  return runParsedLab(lab, parsed, { backend, onProgress: options.onProgress });
+  checkJsonTree(config); // nesting depth (no stack overflow later), no __proto__ / constructor / prototype keys
+  // A parsed .json snapshot reruns its config, once the whole snapshot passed validateSnapshot.
+  const parsed = lab.parseConfig(isSnapshotValue(config) ? configOfSnapshotValue(config, lab) : config);
+  const budget = memoryBudget({ maxMemory: options.maxMemory, field: 'options.maxMemory', raise: 'pass a larger maxMemory to runLab (bytes or "32GiB")' });
+  return runParsedLab(lab, parsed, { backend, onProgress: options.onProgress, budget });
+}
+
+/**
+ * Read a .json snapshot (`flowlab run --out run.json`, or the page's export) and check it against
+ * its lab — or against `labId` when given: format, version, config, array names, dtypes, shapes,
+ * finite state, resume fields. Returns it with typed arrays and its parsed config; throws
+ * FieldError naming the field (arrays.x.shape, resume.frame, version) otherwise.
+ */
+export function readSnapshot(text: string, labId?: string): Snapshot {
+  let raw: unknown;
+  try {
+    raw = parseJsonText(text);
+  } catch (e) {
+    throw new FieldError('snapshot', `invalid JSON (${(e as Error).message})`, 'a .json snapshot written by flowlab');
+  }
+  checkJsonTree(raw);
+  const snap = parseSnapshotValue(raw);
+  return checkSnapshotFor(snap, getLab(labId ?? snap.lab));
 }
 
 /** The bytes of the file `flowlab run --out run.<format>` writes: `fs.writeFileSync('run.npz', encodeSnapshot(s, 'npz'))`. */

@@ -41,4 +41,10 @@ export interface RunLabOptions {
   backend?: BackendRequest;
   /** Called with the completed fraction in [0, 1]. */
   onProgress?: (fraction: number) => void;
+  /**
+   * Memory budget of the run: bytes, or a size with a unit ("512MiB", "8GiB"). Default: 3/4 of
+   * this machine's memory. A config whose estimate (host arrays, GPU buffers, recorded output)
+   * exceeds it is refused with a FieldError (MemoryBudgetError) before anything is allocated.
+   */
+  maxMemory?: number | string;
 }

@@ -6,7 +6,9 @@
 
 import type { Notice, ViewHost } from '../labs/lab';
 import { clone, matchingPreset } from './config-compare';
+import { checkMemoryBudget } from '../labs/budget';
 import { describeError } from './notices';
+import { pageMemoryBudget } from './memory-budget';
 import { ParamPanel } from './panel';
 import type { AnyLab, AnyPage, ShellParts } from './shell-parts';
 import { encodeUrlState, setPath } from './url-state';
@@ -26,6 +28,8 @@ export class CurrentLab {
   private chain: Promise<unknown> = Promise.resolve();
   private pendingPanel: unknown = null;
   private openSeq = 0;
+  /** The page's memory budget (memory-budget.ts), also checked by the labs' parseConfig (budgetedLabs). */
+  private readonly memoryBudget = pageMemoryBudget();
 
   constructor(private readonly shell: ShellParts) {
     this.lab = shell.labs[0];
@@ -40,6 +44,7 @@ export class CurrentLab {
 
   private host(canvas: HTMLCanvasElement): ViewHost {
     const seq = this.openSeq;
+    const lab = this.lab;
     const { layout, notices } = this.shell;
     return {
       canvas,
@@ -51,6 +56,7 @@ export class CurrentLab {
       configChanged: (c: unknown) => {
         if (seq === this.openSeq) this.onPageConfig(c);
       },
+      checkMemory: (c: unknown) => void checkMemoryBudget(lab, c, this.memoryBudget, { page: true }),
     };
   }
 

@@ -4,9 +4,11 @@
 // copy the link. Failures become notices, never exceptions in the menu.
 
 import { exportSnapshotParts, MIME_TYPES, suggestedFileName, type ExportFormat } from '../io/export';
+import { FILE_LIMITS, readFileText } from '../io/input';
 import { parseSnapshotJson } from '../io/snapshot-json';
 import type { Snapshot } from '../io/snapshot-types';
 import { FieldError } from '../labs/schema';
+import { validateSnapshot } from '../labs/snapshot-check';
 import type { CurrentLab } from './current-lab';
 import { saveBlob } from './dom';
 import type { ExportActions } from './export-menu';
@@ -76,10 +78,12 @@ export class ShellExports implements ExportActions {
     let lab: AnyLab | undefined;
     let config: unknown;
     try {
-      snap = parseSnapshotJson(await file.text());
+      snap = parseSnapshotJson(await readFileText(file, FILE_LIMITS.snapshot, 'a .json snapshot')); // size checked before reading
       lab = labs.find((l) => l.id === snap.lab);
       if (!lab) throw new FieldError('lab', snap.lab, `one of ${labs.map((l) => JSON.stringify(l.id)).join(', ')}`);
-      config = lab.parseConfig(snap.config);
+      // The whole snapshot against its lab (config, arrays, shapes, finite state, resume), before
+      // another lab is opened or anything is built.
+      config = validateSnapshot(snap, lab).config;
     } catch (e) {
       notices.error(e, `Import of ${file.name} rejected (the current run is unchanged)`);
       return;

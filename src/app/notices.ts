@@ -1,5 +1,6 @@
 // Visible messages. Every rejected input ends up here, naming field, value and allowed range.
 
+import { MemoryBudgetError } from '../labs/budget';
 import { FieldError, formatValue } from '../labs/schema';
 import type { Notice } from '../labs/lab';
 import { h } from './dom';
@@ -20,6 +21,8 @@ export interface ShowOptions {
 /** A sentence for any thrown value; FieldErrors name field, value and the allowed range. */
 export function describeError(e: unknown, context = ''): string {
   const prefix = context ? `${context}: ` : '';
+  // A memory-budget refusal's value is a sentence (the fields that drive the size, the estimate): its message reads as is.
+  if (e instanceof MemoryBudgetError) return `${prefix}${e.message}`;
   if (e instanceof FieldError) return `${prefix}${e.field} = ${formatValue(e.value)} rejected; allowed: ${e.allowed}`;
   if (e instanceof Error) return `${prefix}${e.message}`;
   return `${prefix}${String(e)}`;

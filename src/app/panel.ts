@@ -41,7 +41,8 @@ export class ParamPanel {
   private readonly current: ParamValues = {};
 
   constructor(container: HTMLElement, title: string, params: readonly ParamSpec[], onChange: PanelChange) {
-    this.gui = new GUI({ container, title });
+    // Its stylesheet comes from main.ts: an injected <style> would break the Content-Security-Policy.
+    this.gui = new GUI({ container, title, injectStyles: false });
     for (const spec of params) {
       this.values[spec.key] = spec.kind === 'number' && spec.scale === 'log' ? Math.log10(spec.default) : spec.default;
       this.current[spec.key] = spec.default;

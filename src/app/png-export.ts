@@ -111,7 +111,8 @@ function standaloneSvg(svg: SVGSVGElement, width: number, height: number): strin
       .filter(([, v]) => v !== '')
       .map(([p, v]) => `${p}:${v}`)
       .join(';');
-    if (style) target.setAttribute('style', style);
+    // Through the CSSOM: a style attribute set as text is refused by the Content-Security-Policy.
+    if (style) target.style.cssText = style;
   });
   copy.setAttribute('xmlns', SVG_NS);
   copy.setAttribute('width', String(width));

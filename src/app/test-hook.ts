@@ -1,6 +1,7 @@
 // window.__flowlab: a small, stable surface for the end-to-end tests (and curious users in the
 // console). Read-only views of the run plus the same actions the buttons trigger.
 
+import { setPathSafe } from '../io/input';
 import type { App } from './app';
 
 export interface FlowlabTestHook {
@@ -62,10 +63,12 @@ export function installTestHook(app: App): void {
     speed: () => app.loop.speed,
     setParam: (key, value) => {
       const next = structuredClone(app.config) as Record<string, unknown>;
-      let cur = next;
-      const parts = key.split('.');
-      for (const p of parts.slice(0, -1)) cur = (cur[p] ??= {}) as Record<string, unknown>;
-      cur[parts[parts.length - 1]] = value;
+      try {
+        setPathSafe(next, key, value); // __proto__, constructor, prototype refused (FieldError)
+      } catch (e) {
+        app.notices.error(e, 'Rejected (kept the previous value)', { key: 'config-rejected' });
+        return Promise.resolve(false);
+      }
       return app.applyConfig(next);
     },
     snapshot: async () => {

@@ -10,7 +10,9 @@
 //   * every scalar parameter of the lab's schema (ParamSpec.key, dotted keys such as
 //     `particles.count` address nested fields) as plain text: numbers in JavaScript's shortest
 //     round-trip form (`String(x)`, parses back to the same float64), booleans `true`/`false`,
-//     choices as the option string.
+//     choices as the option string. A number is read back only from a plain decimal literal
+//     (optional sign, digits, fraction, exponent): "0x10", " 0.5 " and "" are refused.
+//   * keys __proto__, constructor and prototype are refused anywhere in a path or a JSON value.
 //   * every other config field (point sets, particle lists, ...) as `~` followed by base64url
 //     (RFC 4648 §5, no padding) of the UTF-8 JSON of that field's value. Non-schema numbers,
 //     booleans and plain strings may also appear as plain text; `~` marks JSON unambiguously.
@@ -23,7 +25,8 @@
 // how links stay valid when a lab gains parameters: new parameters must default to the old
 // behaviour.
 
-import { checkParam, FieldError, type ParamSpec } from '../labs/schema';
+import { checkParamText, FieldError, type ParamSpec } from '../labs/schema';
+import { checkJsonTree, decimalLiteral, setPathSafe } from '../io/input';
 
 export const URL_STATE_VERSION = 1;
 const JSON_MARK = '~';
@@ -85,15 +88,12 @@ export function getPath(obj: unknown, path: string): unknown {
   return cur;
 }
 
-/** Set `path` in `obj` (mutates), creating objects on the way. */
+/**
+ * Set the dotted `path` in `obj` (mutates), creating objects on the way: src/io/input.ts's
+ * setPathSafe, so __proto__, constructor and prototype are refused with a FieldError.
+ */
 export function setPath(obj: Record<string, unknown>, path: string, value: unknown): void {
-  const parts = path.split('.');
-  let cur: Record<string, unknown> = obj;
-  for (const part of parts.slice(0, -1)) {
-    if (!isRecord(cur[part])) cur[part] = {};
-    cur = cur[part] as Record<string, unknown>;
-  }
-  cur[parts[parts.length - 1]] = value;
+  setPathSafe(obj, path, value);
 }
 
 function deletePath(obj: Record<string, unknown>, path: string): void {
@@ -179,23 +179,23 @@ export function hasUrlState(search: string): boolean {
   return f.version !== null || f.labId !== null;
 }
 
+/** Plain text: true, false, a plain decimal number (no hex, padding or Infinity), else the string. */
 function parseLiteral(text: string): unknown {
   if (text === 'true') return true;
   if (text === 'false') return false;
-  if (text.trim() !== '' && /^[-+0-9.eE]+$|^[-+]?Infinity$/.test(text)) {
-    const n = Number(text);
-    if (!Number.isNaN(n)) return n;
-  }
-  return text;
+  return decimalLiteral(text) ?? text;
 }
 
 function decodeValue(key: string, text: string): unknown {
   if (!text.startsWith(JSON_MARK)) return parseLiteral(text);
+  let value: unknown;
   try {
-    return JSON.parse(base64urlDecode(text.slice(JSON_MARK.length)));
+    value = JSON.parse(base64urlDecode(text.slice(JSON_MARK.length)));
   } catch {
     throw new FieldError(key, text.length > 40 ? `${text.slice(0, 37)}...` : text, '"~" followed by base64url-encoded JSON (URL state v=1)');
   }
+  checkJsonTree(value, key); // nesting depth, no __proto__ / constructor / prototype keys
+  return value;
 }
 
 /** The config field a FieldError refers to, at the top level: "mu1.points[3][0]" -> "mu1". */
@@ -220,7 +220,7 @@ export function decodeConfig<C>(lab: UrlLab, url: UrlFields, base: unknown = lab
   for (const [key, text] of ordered) {
     try {
       const spec = specs.get(key);
-      setPath(candidate, key, spec ? checkParam(spec, text) : decodeValue(key, text));
+      setPath(candidate, key, spec ? checkParamText(spec, text) : decodeValue(key, text));
     } catch (e) {
       if (e instanceof FieldError) rejected.push(e);
       else throw e;
@@ -239,10 +239,10 @@ export function decodeConfig<C>(lab: UrlLab, url: UrlFields, base: unknown = lab
       const top = topField(err.field);
       const n = attempts.get(top) ?? 0;
       attempts.set(top, n + 1);
-      if (n === 0 && mentioned.has(top) && isRecord(base) && top in base) {
+      if (n === 0 && mentioned.has(top) && isRecord(base) && Object.hasOwn(base, top)) {
         rejected.push(err);
         candidate[top] = clone(base[top]);
-      } else if (n <= 1 && top in candidate) {
+      } else if (n <= 1 && Object.hasOwn(candidate, top)) {
         if (n === 0 && mentioned.has(top)) rejected.push(err);
         delete candidate[top];
       } else {

@@ -1,6 +1,8 @@
 // Command-line parsing for `flowlab`, small enough not to need a library. Flags take a value as
 // `--flag value` or `--flag=value`; `--set` repeats. Errors are UsageError (exit code 2).
 
+import { checkJsonTree, setPathSafe } from '../io/input';
+
 export class UsageError extends Error {
   constructor(message: string) {
     super(message);
@@ -17,7 +19,7 @@ export interface ParsedArgs {
   sets: { path: string; value: string }[];
 }
 
-const VALUE_FLAGS = new Set(['config', 'out', 'set', 'backend', 'preset', 'format']);
+const VALUE_FLAGS = new Set(['config', 'out', 'set', 'backend', 'preset', 'format', 'max-memory']);
 const BOOLEAN_FLAGS = new Set(['help', 'version', 'json', 'quiet', 'compress']);
 const SHORT: Record<string, string> = { h: 'help', c: 'config', o: 'out', q: 'quiet', V: 'version' };
 
@@ -69,14 +71,23 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   return { command: positionals[0], positionals: positionals.slice(1), flags, sets };
 }
 
-/** `--set` values: JSON when they parse as JSON (numbers, arrays, objects, true), else the raw string. */
-export function parseSetValue(text: string): unknown {
+/**
+ * `--set` values: JSON when they parse as JSON (numbers, arrays, objects, true), else the raw
+ * string. A number field then takes only a JSON number: `--set alpha=0.5` works, while
+ * `--set 'alpha="0.5"'` (a JSON string) and `--set alpha=0x10` (not JSON: the string "0x10") are
+ * refused by the config check. JSON values are checked like config files (nesting depth, no
+ * __proto__ / constructor / prototype keys); `path` names the field in those messages.
+ */
+export function parseSetValue(text: string, path = '--set'): unknown {
   const trimmed = text.trim();
+  let value: unknown;
   try {
-    return JSON.parse(trimmed);
+    value = JSON.parse(trimmed);
   } catch {
     return trimmed;
   }
+  checkJsonTree(value, path);
+  return value;
 }
 
 /** Split "a.b[2].c" into ["a", "b", 2, "c"]. */
@@ -94,18 +105,10 @@ export function splitPath(path: string): (string | number)[] {
   return parts;
 }
 
-/** Set `value` at `path` inside a plain JSON value, creating objects/arrays on the way. */
+/**
+ * Set `value` at `path` inside a plain JSON value, creating objects/arrays on the way (src/io/input.ts's
+ * setPathSafe: __proto__, constructor and prototype are refused with a FieldError naming the path).
+ */
 export function setPath(root: Record<string, unknown>, path: string, value: unknown): void {
-  const parts = splitPath(path);
-  let node: Record<string | number, unknown> = root;
-  for (let i = 0; i < parts.length - 1; i++) {
-    const key = parts[i];
-    let next = node[key];
-    if (typeof next !== 'object' || next === null) {
-      next = typeof parts[i + 1] === 'number' ? [] : {};
-      node[key] = next;
-    }
-    node = next as Record<string | number, unknown>;
-  }
-  node[parts[parts.length - 1]] = value;
+  setPathSafe(root, splitPath(path), value, path);
 }

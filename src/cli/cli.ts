@@ -1,7 +1,9 @@
 // The `flowlab` command: dispatch, help, and the mapping from errors to exit codes
-//   0 success, 1 runtime failure (GPU error, I/O), 2 bad input (usage, config FieldError, unknown lab).
+//   0 success, 1 runtime failure (GPU error, I/O), 2 bad input (usage, config FieldError, unknown lab,
+//   a run over its memory budget: MemoryBudgetError, one too large for the GPU: GpuLimitError).
 
 import { APP_VERSION } from '../io/app-version';
+import { GpuLimitError } from '../gpu/limits';
 import { FieldError } from '../labs/schema';
 import { UnknownLabError } from '../labs/registry';
 import { UsageError, parseArgs } from './args';
@@ -25,6 +27,9 @@ run options:
   --out <file>        .npz (numpy.load), .json (reloadable snapshot) or .csv (long format)
   --format <fmt>      npz | json | csv, when the file name does not say
   --backend <b>       auto | gpu | cpu (overrides FLOWLAB_BACKEND)
+  --max-memory <size> memory budget of the run: bytes or 512MiB, 8GiB, ... (default: 3/4 of this
+                      machine's memory); a config whose estimate (host arrays, GPU buffers,
+                      recorded frames, the --out encoding) exceeds it exits 2 naming its fields
   --quiet             no progress or summary on stderr
 
 environment:
@@ -32,7 +37,8 @@ environment:
                       gpu (WebGPU or fail), cpu (float64 CPU reference)
   VK_ICD_FILENAMES    a Vulkan driver to use (e.g. SwiftShader's vk_swiftshader_icd.json)
 
-exit codes: 0 ok, 1 runtime failure, 2 bad input (the message names the field, value and allowed range)
+exit codes: 0 ok, 1 runtime failure, 2 bad input, a run over the memory budget or too large for
+            the GPU (the message names the field, value and allowed range)
 `;
 
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
@@ -67,6 +73,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
     if (e instanceof UsageError || e instanceof UnknownLabError) {
       io.stderr.write(`flowlab: ${e.message}\n`);
+      return 2;
+    }
+    if (e instanceof GpuLimitError) {
+      // The device cannot hold the run (a buffer over maxStorageBufferBindingSize / maxBufferSize,
+      // checked before it is created): bad input for this machine, named like a config field.
+      io.stderr.write(`flowlab: too large for this GPU: ${e.message}\n`);
       return 2;
     }
     if (e instanceof BackendUnavailableError) {

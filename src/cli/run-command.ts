@@ -5,10 +5,15 @@
 import { existsSync, readFileSync, statSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { exportSnapshotParts, formatFromPath, EXPORT_FORMATS, type ExportFormat } from '../io/export';
-import { SNAPSHOT_FORMAT } from '../io/snapshot-json';
+import { checkJsonTree, parseJsonText } from '../io/input';
 import { getLab } from '../labs/registry';
 import { UsageError, parseSetValue, setPath, type ParsedArgs } from './args';
+import { memoryBudget } from '../api/budget';
 import { runParsedLab } from '../api/run';
+import { FieldError } from '../io/field-error';
+import type { MemoryBudget } from '../labs/budget';
+import { configOfSnapshotValue, isSnapshotValue } from '../api/snapshot-input';
+import type { LabDefinition } from '../labs/lab';
 import { backendRequest, type BackendChoice } from './backend';
 import { ProgressReporter } from './progress';
 
@@ -18,22 +23,34 @@ export interface CliIo {
   env: Record<string, string | undefined>;
 }
 
-function readConfigFile(path: string, labId: string): Record<string, unknown> {
+function readConfigFile(path: string, lab: LabDefinition<unknown>): Record<string, unknown> {
   if (!existsSync(path)) throw new UsageError(`--config: file not found: ${path}`);
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
+    raw = parseJsonText(readFileSync(path, 'utf8')); // a UTF-8 BOM is accepted
   } catch (e) {
     throw new UsageError(`--config ${path}: not valid JSON (${(e as Error).message})`);
   }
+  checkJsonTree(raw); // FieldError (exit 2): nesting deeper than 64, a __proto__ / constructor / prototype key
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UsageError(`--config ${path}: expected a JSON object`);
   const obj = raw as Record<string, unknown>;
-  // A .json snapshot works as a config: its full config reproduces the run.
-  if (obj.format === SNAPSHOT_FORMAT) {
-    if (obj.lab !== labId) throw new UsageError(`--config ${path}: a snapshot of lab ${JSON.stringify(obj.lab)}, not ${JSON.stringify(labId)}`);
-    return structuredClone(obj.config) as Record<string, unknown>;
+  // A .json snapshot works as a config: its full config reproduces the run. The whole snapshot is
+  // checked first (version, arrays, shapes, finite state, resume: src/labs/snapshot-check.ts).
+  if (isSnapshotValue(obj)) {
+    if (obj.lab !== lab.id) throw new UsageError(`--config ${path}: a snapshot of lab ${JSON.stringify(obj.lab)}, not ${JSON.stringify(lab.id)}`);
+    return configOfSnapshotValue(obj, lab) as Record<string, unknown>;
   }
   return obj;
+}
+
+/** --max-memory (bytes or 512MiB, 8GiB, ...), else 3/4 of this machine's memory (api/budget.ts). */
+function cliMemoryBudget(flag: string | undefined): MemoryBudget {
+  try {
+    return memoryBudget({ maxMemory: flag, field: '--max-memory', raise: 'raise it with --max-memory (e.g. --max-memory 32GiB)' });
+  } catch (e) {
+    if (e instanceof FieldError) throw new UsageError(e.message);
+    throw e;
+  }
 }
 
 function outputFormat(out: string, explicit: string | undefined): ExportFormat {
@@ -84,7 +101,7 @@ export async function runCommand(args: ParsedArgs, io: CliIo): Promise<number> {
   let raw: Record<string, unknown>;
   if (configPath) {
     if (presetId) throw new UsageError('give either --config or --preset, not both');
-    raw = readConfigFile(configPath, lab.id);
+    raw = readConfigFile(configPath, lab);
   } else if (presetId) {
     const preset = lab.presets.find((p) => p.id === presetId);
     if (!preset) throw new UsageError(`--preset: got ${JSON.stringify(presetId)}; allowed: one of ${lab.presets.map((p) => p.id).join(', ')}`);
@@ -92,9 +109,11 @@ export async function runCommand(args: ParsedArgs, io: CliIo): Promise<number> {
   } else {
     throw new UsageError(`flowlab run ${lab.id}: --config <file.json> is required (or --preset <id>; see \`flowlab labs ${lab.id}\`)`);
   }
-  for (const { path, value } of args.sets) setPath(raw, path, parseSetValue(value));
+  for (const { path, value } of args.sets) setPath(raw, path, parseSetValue(value, path));
 
-  // Validate before touching the GPU: bad input fails fast with a FieldError.
+  // Validate before touching the GPU: bad input fails fast with a FieldError; a run over the
+  // memory budget too (runParsedLab checks it, with the output format, before any allocation).
+  const budget = cliMemoryBudget(args.flags.get('max-memory'));
   const config = lab.parseConfig(raw);
 
   const quiet = args.flags.has('quiet');
@@ -108,6 +127,8 @@ export async function runCommand(args: ParsedArgs, io: CliIo): Promise<number> {
       if (!quiet) io.stderr.write(`flowlab: backend ${choice.backend}: ${choice.note}\n`);
     },
     onProgress: (f) => progress.update(f),
+    budget,
+    output: format,
   });
   progress.done();
   const bytes = writeParts(out, exportSnapshotParts(snapshot, format));

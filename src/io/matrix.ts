@@ -5,6 +5,7 @@
 // JSON: a vector is [a, b, ...]; a matrix is an array of equal-length rows [[a, b], [c, d]].
 
 import { FieldError } from './field-error';
+import { checkJsonTree, parseJsonText } from './input';
 
 function finiteEntry(field: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new FieldError(field, v, 'a finite number');
@@ -15,7 +16,8 @@ function finiteEntry(field: string, v: unknown): number {
 export function validateVector(raw: unknown, field: string, length: number, why: string): number[] {
   if (!Array.isArray(raw)) throw new FieldError(field, raw, `an array of ${length} finite numbers (${why})`);
   if (raw.length !== length) throw new FieldError(field, `${raw.length} entries`, `${length} entries (${why})`);
-  return raw.map((v, i) => finiteEntry(`${field}[${i}]`, v));
+  // Array.from, not map: map skips the holes of a sparse array (possible in library API input).
+  return Array.from(raw, (v, i) => finiteEntry(`${field}[${i}]`, v));
 }
 
 export interface MatrixShape {
@@ -55,14 +57,14 @@ export function validateMatrix(raw: unknown, field: string, shape: MatrixShape =
       throw new FieldError(`${field}[0]`, `${cols} entries`, `a row of ${range} entries (${what})`);
     }
   }
-  return raw.map((row, i) => {
+  return Array.from(raw, (row: unknown, i) => {
     const rowField = `${field}[${i}]`;
     if (!Array.isArray(row)) throw new FieldError(rowField, row, `a row: an array of ${cols} finite numbers`);
     if (row.length !== cols) {
       const src = shape.cols !== undefined ? (shape.why ?? `${cols} columns`) : `the length of ${field}[0]`;
       throw new FieldError(rowField, `${row.length} entries`, `${cols} entries (${src})`);
     }
-    return row.map((v, j) => finiteEntry(`${rowField}[${j}]`, v));
+    return Array.from(row as unknown[], (v, j) => finiteEntry(`${rowField}[${j}]`, v));
   });
 }
 
@@ -70,9 +72,10 @@ export function validateMatrix(raw: unknown, field: string, shape: MatrixShape =
 export function parseMatrixJson(text: string, field: string, shape: MatrixShape = {}): number[][] {
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    raw = parseJsonText(text);
   } catch (e) {
     throw new FieldError(field, `invalid JSON (${(e as Error).message})`, 'JSON: an array of rows [[a, b, ...], ...]');
   }
+  checkJsonTree(raw, field);
   return validateMatrix(raw, field, shape);
 }

@@ -9,6 +9,8 @@
 //     "resume": {...} }
 
 import { FieldError } from './field-error';
+import { checkJsonTree, parseJsonText } from './input';
+import { checkKey } from './input';
 import { checkNdArray, elementCount, typedArrayOf } from './npy';
 import type { DType, NdArray, Snapshot, TypedArrayOf } from './snapshot-types';
 
@@ -23,19 +25,31 @@ function* dataJsonChunks(data: TypedArrayOf): Generator<string> {
   yield '[';
   for (let start = 0; start < data.length; start += CHUNK) {
     const part = data.subarray(start, Math.min(data.length, start + CHUNK));
-    let allFinite = true;
+    // join() writes -0 as "0": values that are not finite or are -0 take the slow path ("-0" parses back to -0).
+    let plain = true;
     for (let i = 0; i < part.length; i++) {
-      if (!Number.isFinite(part[i])) {
-        allFinite = false;
+      if (!Number.isFinite(part[i]) || Object.is(part[i], -0)) {
+        plain = false;
         break;
       }
     }
-    const text = allFinite
+    const text = plain
       ? part.join(',')
-      : Array.from(part, (v) => (Number.isFinite(v) ? String(v) : JSON.stringify(String(v)))).join(',');
+      : Array.from(part, (v) => (Object.is(v, -0) ? '-0' : Number.isFinite(v) ? String(v) : JSON.stringify(String(v)))).join(',');
     yield (start > 0 ? ',' : '') + text;
   }
   yield ']';
+}
+
+/** JSON.stringify, except that -0 stays -0 (a config or resume value must read back exactly). */
+function stringifyExact(v: unknown): string {
+  let token: string | null = null;
+  const text = JSON.stringify(v, (_k, x: unknown) => {
+    if (!Object.is(x, -0)) return x;
+    token ??= `__flowlab_negative_zero_${Math.random().toString(36).slice(2)}__`;
+    return token;
+  });
+  return token === null ? text : text.split(`"${token}"`).join('-0');
 }
 
 /** Serialise a snapshot in pieces (arrays stream as text; no intermediate number[] copies). */
@@ -47,7 +61,7 @@ export function* snapshotJsonChunks(s: Snapshot): Generator<string> {
     config: s.config,
     meta: s.meta,
   };
-  yield JSON.stringify(head).slice(0, -1) + ',"arrays":{';
+  yield stringifyExact(head).slice(0, -1) + ',"arrays":{';
   let first = true;
   for (const [name, a] of Object.entries(s.arrays)) {
     checkNdArray(name, a);
@@ -57,7 +71,7 @@ export function* snapshotJsonChunks(s: Snapshot): Generator<string> {
     first = false;
   }
   yield '}';
-  if (s.resume !== undefined) yield `,"resume":${JSON.stringify(s.resume)}`;
+  if (s.resume !== undefined) yield `,"resume":${stringifyExact(s.resume)}`;
   yield '}\n';
 }
 
@@ -97,16 +111,23 @@ function parseArray(name: string, raw: unknown): NdArray {
 }
 
 /**
- * Parse and structurally validate a .json snapshot. The lab's own config check is the caller's
- * job (getLab(s.lab).parseConfig(s.config)), so io stays independent of labs.
+ * Parse and structurally validate a .json snapshot. Checking it against its lab (config, array
+ * names, shapes, finite state, resume) is src/labs/snapshot-check.ts's validateSnapshot, which
+ * every caller runs next, so io stays independent of labs.
  */
 export function parseSnapshotJson(text: string): Snapshot {
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    raw = parseJsonText(text);
   } catch (e) {
     throw new FieldError('snapshot', `invalid JSON (${(e as Error).message})`, 'a .json snapshot written by flowlab');
   }
+  checkJsonTree(raw); // nesting depth, no __proto__ / constructor / prototype keys (fields named from the top: config.mu1...)
+  return parseSnapshotValue(raw);
+}
+
+/** parseSnapshotJson of an already parsed JSON value (a --config file, a script's JSON.parse). */
+export function parseSnapshotValue(raw: unknown): Snapshot {
   if (!isRecord(raw)) throw new FieldError('snapshot', raw, 'a JSON object');
   if (raw.format !== SNAPSHOT_FORMAT) throw new FieldError('format', raw.format, JSON.stringify(SNAPSHOT_FORMAT));
   if (raw.version !== SNAPSHOT_VERSION) throw new FieldError('version', raw.version, `${SNAPSHOT_VERSION} (this flowlab reads version ${SNAPSHOT_VERSION})`);
@@ -116,7 +137,10 @@ export function parseSnapshotJson(text: string): Snapshot {
   if (!isRecord(meta)) throw new FieldError('meta', meta, 'an object');
   if (!isRecord(raw.arrays)) throw new FieldError('arrays', raw.arrays, 'an object of named arrays');
   const arrays: Record<string, NdArray> = {};
-  for (const [name, a] of Object.entries(raw.arrays)) arrays[name] = parseArray(name, a);
+  for (const [name, a] of Object.entries(raw.arrays)) {
+    checkKey(name, `arrays.${name}`); // arrays["__proto__"] = ... would set the prototype
+    arrays[name] = parseArray(name, a);
+  }
   const s: Snapshot = { lab: raw.lab, config: raw.config, arrays, meta };
   if (raw.resume !== undefined) s.resume = raw.resume;
   return s;

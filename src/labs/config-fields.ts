@@ -4,6 +4,7 @@
 // naming the field path, the value and what is allowed.
 
 import { FieldError, checkParam, describeAllowed, type NumberParam, type ParamSpec } from './schema';
+import { strictNumber } from '../io/input';
 
 export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -15,15 +16,13 @@ export function rejectUnknownKeys(raw: Record<string, unknown>, allowed: readonl
   }
 }
 
-/** A number given as a number or a numeric string (URL state, `--set`); anything else unchanged. */
-export function numeric(value: unknown): unknown {
-  return typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-}
-
-/** An integer in [min, max]; `allowed` says where the bounds come from. */
+/**
+ * An integer in [min, max]; `allowed` says where the bounds come from. A JSON number only: a
+ * string ("12", " 12 ") is refused like any other non-number (URL text is converted before).
+ */
 export function integerField(field: string, value: unknown, min: number, max: number, allowed: string): number {
-  const v = numeric(value);
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new FieldError(field, value, allowed);
+  const v = strictNumber(value, field, allowed);
+  if (!Number.isInteger(v) || v < min || v > max) throw new FieldError(field, value, allowed);
   return v;
 }
 

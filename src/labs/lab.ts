@@ -3,7 +3,9 @@
 
 import type { GpuContext } from '../gpu/device';
 import type { Snapshot } from '../io/snapshot-types';
+import type { EstimateOptions, MemoryEstimate } from './budget';
 import type { ParamSpec } from './schema';
+import type { SnapshotSpec } from './snapshot-spec';
 
 export interface Preset<Config> {
   id: string;
@@ -34,6 +36,17 @@ export interface LabDefinition<Config = unknown> {
   parseConfig(raw: unknown): Config;
   /** Run to completion without a page (CLI, tests, benchmarks). */
   runHeadless(config: Config, options: HeadlessOptions): Promise<Snapshot>;
+  /**
+   * Peak memory of a run of a validated config (host arrays, GPU buffers, recorded output, the
+   * output encoding when options.output is given, the page's holdings when options.page), from
+   * the config alone: every entry point checks it against a budget (budget.ts) before running.
+   */
+  memoryEstimate(config: Config, options?: EstimateOptions): MemoryEstimate;
+  /**
+   * What a snapshot of `config` must hold (arrays, dtypes, shapes, finite state, resume fields):
+   * validateSnapshot (snapshot-check.ts) checks every imported snapshot against it.
+   */
+  snapshotSpec(config: Config): SnapshotSpec;
   /** Browser only; loaded lazily so Node bundles never pull in three or d3. */
   loadPage?(): Promise<(host: ViewHost) => Promise<LabPage<Config>>>;
 }
@@ -61,6 +74,12 @@ export interface ViewHost {
   notify(notice: Notice): () => void;
   /** The page changed the config itself (e.g. atoms dragged): the shell updates panel + URL. */
   configChanged(config: unknown): void;
+  /**
+   * Throws a FieldError (budget.ts MemoryBudgetError, naming the fields that drive the size) when
+   * a validated config exceeds the page's memory budget. setConfig calls it before allocating
+   * anything, so the page's own edits and imports are held to the budget like the shell's.
+   */
+  checkMemory(config: unknown): void;
 }
 
 export interface RunStatus {
@@ -74,6 +93,11 @@ export interface RunStatus {
   stepsPerSecond?: number;
   /** GPU pass timings in ms when timestamp queries are available. */
   passMs?: Record<string, number>;
+  /**
+   * The step a device loss would continue from: the last state the page holds off the GPU
+   * (absent: it keeps none and would start over). The shell reports `step - savedStep` as redone.
+   */
+  savedStep?: number;
 }
 
 export interface LabPage<Config> {
@@ -89,7 +113,11 @@ export interface LabPage<Config> {
   restore(snapshot: Snapshot): Promise<void>;
   /** SVG text of each chart, for export. */
   chartSvgs(): { name: string; svg: string }[];
-  /** The device was lost: the shell passes a new context; continue from the last known state. */
+  /**
+   * The device was lost: the shell passes a new context (null: none could be had); continue from
+   * the last state held (status().savedStep). The shell tells the user the step it continued at
+   * and how many steps were redone.
+   */
   deviceRestored(gpu: GpuContext | null): Promise<void>;
   dispose(): void;
 }

@@ -10,6 +10,7 @@
  * in the lab's parseConfig.
  */
 import { FieldError } from '../io/field-error';
+import { decimalLiteral, strictNumber } from '../io/input';
 
 export interface ParamWindow {
   from: number;
@@ -72,15 +73,17 @@ export function describeAllowed(p: ParamSpec): string {
   }
 }
 
-/** Check one value against its spec; returns the value (numbers from strings are parsed) or throws FieldError. */
+/**
+ * Check one value of a config (file, `--set`, panel, library API) against its spec; returns it or
+ * throws FieldError. Strict: a number parameter takes a number, never a string ("0.5", "0x10" and
+ * " " are refused); URL text goes through checkParamText first.
+ */
 export function checkParam(p: ParamSpec, value: unknown, fieldPrefix = ''): number | string | boolean {
   const field = fieldPrefix + p.key;
   switch (p.kind) {
     case 'number': {
-      const v = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-      if (typeof v !== 'number' || !Number.isFinite(v) || v < p.min || v > p.max || (p.integer && !Number.isInteger(v))) {
-        throw new FieldError(field, value, describeAllowed(p));
-      }
+      const v = strictNumber(value, field, describeAllowed(p));
+      if (v < p.min || v > p.max || (p.integer && !Number.isInteger(v))) throw new FieldError(field, value, describeAllowed(p));
       return v;
     }
     case 'choice':
@@ -92,6 +95,17 @@ export function checkParam(p: ParamSpec, value: unknown, fieldPrefix = ''): numb
       return v;
     }
   }
+}
+
+/**
+ * Check one URL value (text) against its spec: a number must be a plain decimal literal (no hex,
+ * no padding, no blank), a boolean `true` or `false`; then the checks of checkParam.
+ */
+export function checkParamText(p: ParamSpec, text: string, fieldPrefix = ''): number | string | boolean {
+  if (p.kind !== 'number') return checkParam(p, text, fieldPrefix);
+  const n = decimalLiteral(text);
+  if (n === undefined) throw new FieldError(fieldPrefix + p.key, text, `${describeAllowed(p)}, written as a plain decimal number`);
+  return checkParam(p, n, fieldPrefix);
 }
 
 export function defaults(schema: readonly ParamSpec[]): ParamValues {

@@ -20,7 +20,7 @@ export function denoiseAt(
   outOff: number,
   acc: OnlineLogSumExp = new OnlineLogSumExp(),
 ): number {
-  const { d, n, points, weights } = m;
+  const { d, n, points, weights, logWeights } = m;
   const inv4t = 1 / (4 * t);
   acc.reset();
   for (let i = 0; i < d; i++) out[outOff + i] = 0;
@@ -31,7 +31,7 @@ export function denoiseAt(
       const diff = x[xOff + i] - points[base + i];
       dist2 += diff * diff;
     }
-    const e = acc.add(Math.log(weights[j]) - dist2 * inv4t);
+    const e = acc.add((logWeights ? logWeights[j] : Math.log(weights[j])) - dist2 * inv4t);
     const s = acc.scale;
     for (let i = 0; i < d; i++) out[outOff + i] = out[outOff + i] * s + e * points[base + i];
   }

@@ -24,6 +24,11 @@ export class OnlineLogSumExp {
 
   /** Adds one logit; returns exp(logit - max) after the update, the term's own weight. */
   add(logit: number): number {
+    // exp(-inf) is 0: nothing changes (and -inf - -inf, NaN, never forms while empty).
+    if (logit === -Infinity) {
+      this.scale = 1;
+      return 0;
+    }
     if (logit > this.max) {
       // First term: nothing accumulated yet, so earlier sums are zero whatever the factor; say 0.
       this.scale = this.max === -Infinity ? 0 : Math.exp(this.max - logit);

@@ -8,6 +8,13 @@ export interface Measure {
   n: number;
   /** n*d, row-major. */
   points: Float64Array;
-  /** n, positive, sum 1. */
+  /** n, positive, sum 1 (a weight below ~1e-308 of the total underflows to 0 here). */
   weights: Float64Array;
+  /**
+   * n, log of the normalised weights formed in the log domain (log w_j - log sum w), finite for
+   * every positive input weight; present only where some entry of `weights` underflowed
+   * ([1e-300, 1, 1e300]). The denoisers (float64 and the GPU packer) read this when present,
+   * else log(weights[j]).
+   */
+  logWeights?: Float64Array;
 }

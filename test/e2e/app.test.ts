@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { unzipSync } from 'fflate';
 import type { BrowserContext, Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodePng, diffFraction, e2eSkipReason, lumaVariance, openPage, useBrowser, withoutWebGpu, type Image } from './harness';
+import { addTestStyle, waitForFrames, waitForStatus, decodePng, diffFraction, e2eSkipReason, lumaVariance, openPage, useBrowser, withoutWebGpu, type Image } from './harness';
 
 const skip = e2eSkipReason();
 
@@ -20,14 +20,13 @@ async function status(page: Page) {
   return page.evaluate(() => window.__flowlab!.status()!);
 }
 
-async function waitForStep(page: Page, predicate: string, timeout = 60_000): Promise<void> {
-  await page.waitForFunction(`(() => { const s = window.__flowlab.status(); return s && (${predicate}); })()`, undefined, { timeout });
+async function waitForStep(page: Page, predicate: string): Promise<void> {
+  await waitForStatus(page, predicate);
 }
 
 /** Let a few animation frames pass (the page draws in rAF). */
 async function frames(page: Page, n = 4): Promise<void> {
-  const start = await page.evaluate(() => window.__flowlab!.frames());
-  await page.waitForFunction(`window.__flowlab.frames() >= ${start + n}`, undefined, { timeout: 30_000 });
+  await waitForFrames(page, n);
 }
 
 /** The canvas region as on screen (overlay included); FLOWLAB_E2E_SHOTS=dir also saves it as `name`. */
@@ -53,7 +52,7 @@ function markerFraction(img: Image, cx: number, cy: number, radius: number, test
 
 async function download(page: Page, testid: string) {
   await page.click('[data-testid=export-button]');
-  const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.click(`[data-testid=${testid}]`)]);
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click(`[data-testid=${testid}]`)]);
   const path = await dl.path();
   return { name: dl.suggestedFilename(), path, bytes: new Uint8Array(readFileSync(path)) };
 }
@@ -67,8 +66,8 @@ describe.skipIf(skip !== null)('Flowlab page on WebGPU (SwiftShader)', () => {
   beforeAll(async () => {
     context = await shared.browser.newContext({ viewport: VIEWPORT, acceptDownloads: true });
     ({ page, errors } = await openPage(context, shared.server.url + SMALL));
-    await page.addStyleTag({ content: QUIET_CSS });
-  }, 240_000);
+    await addTestStyle(page, QUIET_CSS);
+  });
 
   it('loads without console errors, on WebGPU, with a non-blank canvas', async () => {
     expect(await page.evaluate(() => window.__flowlab!.backend())).toMatch(/^webgpu/);
@@ -174,12 +173,12 @@ describe.skipIf(skip !== null)('Flowlab page on WebGPU (SwiftShader)', () => {
   it('exports the picture as seen (canvas + SVG overlay) as PNG', async () => {
     // The colour map arrives asynchronously (contours are drawn with it): wait until it is there
     // and the picture has stopped changing, so the export and the screenshots show the same thing.
-    await page.waitForFunction(() => document.querySelectorAll('.score-mixing-overlay .contours path').length > 0, undefined, { timeout: 60_000 });
+    await page.waitForFunction(() => document.querySelectorAll('.score-mixing-overlay .contours path').length > 0);
     await expect.poll(async () => {
       const a = await canvasShot(page);
       await frames(page, 1);
       return diffFraction(a, await canvasShot(page), 24);
-    }, { timeout: 30_000 }).toBeLessThan(0.001);
+    }).toBeLessThan(0.001);
     const { name, bytes } = await download(page, 'export-png');
     expect(name).toMatch(/\.png$/);
     if (process.env.FLOWLAB_E2E_SHOTS) writeFileSync(`${process.env.FLOWLAB_E2E_SHOTS}/export.png`, bytes);
@@ -187,10 +186,10 @@ describe.skipIf(skip !== null)('Flowlab page on WebGPU (SwiftShader)', () => {
     expect(lumaVariance(img)).toBeGreaterThan(5);
     // The page is paused: what is on screen now is what was exported (the HUD is hidden).
     const shown = await canvasShot(page, 'export-screen.png');
-    await page.addStyleTag({ content: '.overlay { visibility: hidden !important; }' });
+    const showOverlay = await addTestStyle(page, '.overlay { visibility: hidden !important; }');
     await frames(page, 1);
     const bare = await canvasShot(page, 'export-bare.png');
-    await page.addStyleTag({ content: '.overlay { visibility: visible !important; }' });
+    await showOverlay();
     expect([img.width, img.height]).toEqual([shown.width, shown.height]); // devicePixelRatio 1
     const toScreen = diffFraction(img, shown, 24);
     const toBare = diffFraction(img, bare, 24);
@@ -244,10 +243,10 @@ describe.skipIf(skip !== null)('Flowlab page on WebGPU (SwiftShader)', () => {
 
   it('recovers from a lost GPU device', async () => {
     await page.evaluate(() => window.__flowlab!.loseDevice());
-    await page.waitForFunction(() => window.__flowlab!.notices().some((n) => /restored on a new device/.test(n.text)), undefined, { timeout: 60_000 });
+    await page.waitForFunction(() => window.__flowlab!.notices().some((n) => /restored on a new device/.test(n.text)));
     const k = (await status(page)).step;
     await page.evaluate(() => window.__flowlab!.step());
-    await waitForStep(page, `s.step === ${k + 1} || s.done`, 90_000);
+    await waitForStep(page, `s.step === ${k + 1} || s.done`);
     expect(await page.evaluate(() => window.__flowlab!.backend())).toMatch(/^webgpu/);
   });
 });

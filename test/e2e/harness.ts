@@ -12,7 +12,20 @@ import { extname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { unzlibSync } from 'fflate';
 import type { Browser, BrowserContext, ConsoleMessage, Page } from 'playwright-core';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect, vi } from 'vitest';
+
+/**
+ * Every wait in the e2e tests is on a page state or an event (a status, a notice, a download),
+ * never on time: these ceilings only turn a hang into a failure. They are far above what a run
+ * takes on an idle machine, so a loaded one (the suite beside other CPU-heavy jobs, SwiftShader
+ * being a CPU renderer) is only slower, never failing. Playwright's waits get HANG_MS through
+ * openPage/useBrowser (setDefaultTimeout), expect.poll and the tests and hooks of every file that
+ * imports this harness get theirs from vi.setConfig below; no test sets a shorter one.
+ */
+export const HANG_MS = 300_000;
+/** A test or hook may wait for several states in a row. */
+export const TEST_MS = 900_000;
+vi.setConfig({ testTimeout: TEST_MS, hookTimeout: TEST_MS, expect: { poll: { timeout: HANG_MS, interval: 50 } } });
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 /** FLOWLAB_E2E_DIST serves another, already built folder (no build step). */
@@ -103,14 +116,22 @@ export async function serveStatic(dir = DIST): Promise<StaticServer> {
 
 export async function launch(webgpu = true): Promise<Browser> {
   const { chromium } = await import('playwright-core');
-  return chromium.launch({ executablePath: CHROMIUM, args: [...(webgpu ? WEBGPU_ARGS : []), ...COMMON_ARGS] });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...(webgpu ? WEBGPU_ARGS : []), ...COMMON_ARGS], timeout: HANG_MS });
+  // Contexts made from it wait for states as long as HANG_MS (Playwright's default is 30 s).
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = async (...args: Parameters<Browser['newContext']>) => {
+    const context = await newContext(...args);
+    context.setDefaultTimeout(HANG_MS);
+    return context;
+  };
+  return browser;
 }
 
 /**
  * For a describe block: dist/ built and served, one Chromium (SwiftShader WebGPU or none) launched
  * in beforeAll and closed in afterAll. Read `server` and `browser` inside tests or later hooks.
  */
-export function useBrowser(webgpu: boolean, timeout = 240_000): { readonly server: StaticServer; readonly browser: Browser } {
+export function useBrowser(webgpu: boolean, timeout = TEST_MS): { readonly server: StaticServer; readonly browser: Browser } {
   let server: StaticServer | undefined;
   let browser: Browser | undefined;
   beforeAll(async () => {
@@ -143,6 +164,7 @@ export async function withoutWebGpu(context: BrowserContext): Promise<BrowserCon
 
 /** A page that records console errors and page errors. */
 export async function openPage(context: BrowserContext, url: string): Promise<{ page: Page; errors: string[] }> {
+  context.setDefaultTimeout(HANG_MS);
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('console', (m: ConsoleMessage) => {
@@ -150,8 +172,137 @@ export async function openPage(context: BrowserContext, url: string): Promise<{ 
   });
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
   await page.goto(url);
-  await page.waitForFunction(() => window.__flowlab?.ready === true, undefined, { timeout: 90_000 });
+  await page.waitForFunction(() => window.__flowlab?.ready === true);
   return { page, errors };
+}
+
+// ---- waiting for states ----
+// Predicates as text ("s.step === 5 || s.done") are compiled here, in Node, and the state they read
+// is polled through the test hook: the page's Content-Security-Policy refuses to evaluate strings
+// in the page (page.waitForFunction with a string needs 'unsafe-eval').
+
+function compile(name: string, predicate: string): (v: unknown) => boolean {
+  return new Function(name, `return !!(${predicate});`) as (v: unknown) => boolean;
+}
+
+/** Until `predicate` holds for the page's run status `s`. */
+export async function waitForStatus(page: Page, predicate: string): Promise<void> {
+  const test = compile('s', `s && (${predicate})`);
+  await expect.poll(async () => test(await page.evaluate(() => window.__flowlab!.status())), { message: `status: ${predicate}`, timeout: HANG_MS, interval: 20 }).toBe(true);
+}
+
+/** Until `predicate` holds for the page's config `c`; resolves to that config. */
+export async function waitForConfig<T = unknown>(page: Page, predicate: string): Promise<T> {
+  const test = compile('c', predicate);
+  let config: unknown;
+  await expect
+    .poll(
+      async () => {
+        config = await page.evaluate(() => window.__flowlab!.config());
+        return test(config);
+      },
+      { message: `config: ${predicate}`, timeout: HANG_MS, interval: 20 },
+    )
+    .toBe(true);
+  return config as T;
+}
+
+/** Until `n` more animation frames have been drawn (the page draws in rAF). */
+export async function waitForFrames(page: Page, n: number): Promise<void> {
+  const start = await page.evaluate(() => window.__flowlab!.frames());
+  await page.waitForFunction((k) => window.__flowlab!.frames() >= k, start + n);
+}
+
+// ---- device loss (every lab's e2e file runs these on its own small run) ----
+
+/** The step and steps redone of the first "restored on a new device" notice after the first `since` notices. */
+export async function restoredAt(page: Page, since: number): Promise<{ step: number; redone: number; text: string }> {
+  const handle = await page.waitForFunction((n) => {
+    for (const x of window.__flowlab!.notices().slice(n)) {
+      const m = /restored on a new device at step (\d+) \((\d+) steps? redone\)/.exec(x.text);
+      if (m) return { step: Number(m[1]), redone: Number(m[2]), text: x.text };
+    }
+    return false;
+  }, since);
+  return (await handle.jsonValue()) as { step: number; redone: number; text: string };
+}
+
+async function statusOf(page: Page) {
+  return page.evaluate(() => window.__flowlab!.status()!);
+}
+
+/**
+ * Loses the device while the run plays at one step per frame, once the page holds a saved state
+ * and has run past it: the notice names the step the run continued at — the saved state or a
+ * later one — and the steps redone (those since it); the run goes on playing on the new device.
+ */
+export async function loseDeviceWhilePlaying(page: Page): Promise<{ step: number; redone: number }> {
+  await page.evaluate(() => {
+    window.__flowlab!.setSpeed(1);
+    window.__flowlab!.play();
+  });
+  await page.waitForFunction(() => {
+    const s = window.__flowlab!.status();
+    return !!s && s.savedStep !== undefined && s.savedStep >= 1 && s.step > s.savedStep && !s.done;
+  });
+  const since = await page.evaluate(() => window.__flowlab!.notices().length);
+  const before = await statusOf(page);
+  await page.evaluate(() => window.__flowlab!.loseDevice());
+  const r = await restoredAt(page, since);
+  expect(r.step, r.text).toBeGreaterThanOrEqual(before.savedStep!);
+  expect(r.step + r.redone, r.text).toBeGreaterThanOrEqual(before.step);
+  expect(await page.evaluate(() => window.__flowlab!.backend())).toMatch(/^webgpu/);
+  // It plays on (play() is a no-op when the shell already resumed it, as it does).
+  await page.evaluate(() => window.__flowlab!.play());
+  await page.waitForFunction((k) => {
+    const s = window.__flowlab!.status()!;
+    return s.step > k || s.done;
+  }, r.step);
+  return r;
+}
+
+/** Loses the device while paused, once the page saved the state it shows: nothing is redone. */
+export async function loseDeviceWhilePaused(page: Page): Promise<void> {
+  await page.evaluate(() => window.__flowlab!.pause());
+  await page.waitForFunction(() => {
+    const s = window.__flowlab!.status();
+    return !!s && s.savedStep === s.step;
+  });
+  const at = (await statusOf(page)).step;
+  const since = await page.evaluate(() => window.__flowlab!.notices().length);
+  await page.evaluate(() => window.__flowlab!.loseDevice());
+  const r = await restoredAt(page, since);
+  expect({ step: r.step, redone: r.redone }, r.text).toEqual({ step: at, redone: 0 });
+  expect((await statusOf(page)).step).toBe(at);
+  expect(await page.evaluate(() => window.__flowlab!.backend())).toMatch(/^webgpu/);
+  // The next step runs on the new device.
+  await page.evaluate(() => window.__flowlab!.step());
+  await page.waitForFunction((k) => {
+    const s = window.__flowlab!.status()!;
+    return s.step === k + 1 || s.done;
+  }, at);
+}
+
+/**
+ * Test-only CSS for the page (hiding the HUD for screenshots, ...) as a constructed stylesheet:
+ * the page's Content-Security-Policy refuses the inline <style> of page.addStyleTag, while the
+ * CSSOM is allowed. Returns a function that takes the sheet away again.
+ */
+export async function addTestStyle(page: Page, css: string): Promise<() => Promise<void>> {
+  const id = await page.evaluate((text) => {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(text);
+    document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+    const w = window as unknown as { __testSheets?: CSSStyleSheet[] };
+    (w.__testSheets ??= []).push(sheet);
+    return w.__testSheets.length - 1;
+  }, css);
+  return async () => {
+    await page.evaluate((i) => {
+      const sheet = (window as unknown as { __testSheets: CSSStyleSheet[] }).__testSheets[i];
+      document.adoptedStyleSheets = document.adoptedStyleSheets.filter((s) => s !== sheet);
+    }, id);
+  };
 }
 
 // ---- a minimal PNG decoder (8-bit RGB/RGBA, non-interlaced), for pixel checks ----

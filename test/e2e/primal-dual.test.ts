@@ -4,13 +4,14 @@
 // sliders (warning outside), a speed off the list snaps, the A/b editor refuses a rank-deficient
 // A naming it and keeps the previous A, the npz export holds x, lambda, energy and meta.json, the
 // editor's "import JSON" replaces A, b and objective (and names the field of a bad file), and a
-// json snapshot export -> import continues the run. Small runs only.
+// json snapshot export -> import continues the run, and a lost GPU device mid-run continues from
+// the last saved states. Small runs only.
 
 import { readFileSync } from 'node:fs';
 import { unzipSync } from 'fflate';
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodePng, e2eSkipReason, lumaVariance, openPage, useBrowser } from './harness';
+import { decodePng, e2eSkipReason, loseDeviceWhilePaused, loseDeviceWhilePlaying, lumaVariance, openPage, useBrowser, waitForStatus } from './harness';
 
 const skip = e2eSkipReason();
 
@@ -23,11 +24,7 @@ async function runToEnd(page: Page): Promise<void> {
     window.__flowlab!.setSpeed(64);
     window.__flowlab!.play();
   });
-  await page.waitForFunction(() => window.__flowlab!.status()?.done === true, undefined, { timeout: 30_000 });
-}
-
-async function waitForStep(page: Page, predicate: string, timeout = 30_000): Promise<void> {
-  await page.waitForFunction(`(() => { const s = window.__flowlab.status(); return s && (${predicate}); })()`, undefined, { timeout });
+  await page.waitForFunction(() => window.__flowlab!.status()?.done === true);
 }
 
 /** The panel controller of a parameter: its window state, band and tooltip. */
@@ -58,7 +55,7 @@ async function chooseFile(page: Page, button: string, name: string, text: string
 
 async function download(page: Page, testid: string): Promise<string> {
   await page.click('[data-testid=export-button]');
-  const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 20_000 }), page.click(`[data-testid=${testid}]`)]);
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click(`[data-testid=${testid}]`)]);
   return dl.path();
 }
 
@@ -71,7 +68,6 @@ async function feasibilitySeries(page: Page, frames = 21): Promise<Record<string
       return ns.length > 0 && ns.every((n) => n >= f);
     },
     frames,
-    { timeout: 20_000 },
   );
   const svg = await page.evaluate(() => window.__flowlab!.charts().find((c) => c.name === 'feasibility')!.svg);
   const out: Record<string, number> = {};
@@ -80,14 +76,14 @@ async function feasibilitySeries(page: Page, frames = 21): Promise<Record<string
 }
 
 describe.skipIf(skip !== null)('primal-dual page on WebGPU (SwiftShader)', () => {
-  const shared = useBrowser(true, 120_000);
+  const shared = useBrowser(true);
   let page: Page;
   let errors: string[];
 
   beforeAll(async () => {
     const context = await shared.browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
     ({ page, errors } = await openPage(context, shared.server.url + SMALL));
-  }, 120_000);
+  });
 
   it('loads from URL state on WebGPU, runs, and fills the charts for every compared alpha', async () => {
     expect(await page.evaluate(() => window.__flowlab!.lab())).toBe('primal-dual');
@@ -105,7 +101,7 @@ describe.skipIf(skip !== null)('primal-dual page on WebGPU (SwiftShader)', () =>
     expect(readout).toMatch(/KKT residual \(float64\) = \d/);
     expect(readout).toMatch(/gyration/);
     expect(errors).toEqual([]);
-  }, 40_000);
+  });
 
   it('the alpha slider changes the charts and the theta window', async () => {
     const before = await feasibilitySeries(page);
@@ -118,7 +114,7 @@ describe.skipIf(skip !== null)('primal-dual page on WebGPU (SwiftShader)', () =>
     expect(after['6']).toBeGreaterThan(0);
     expect(after['3']).toBeCloseTo(before['3'], 5); // same problem and initial states
     expect(errors).toEqual([]);
-  }, 40_000);
+  });
 
   it('refuses a rank-deficient A naming the problem, keeping the previous A', async () => {
     const cell = page.locator('[data-cell="A[1][0]"]');
@@ -133,15 +129,15 @@ describe.skipIf(skip !== null)('primal-dual page on WebGPU (SwiftShader)', () =>
     const notice = page.locator('.notice-error', { hasText: /rank/i });
     expect(await notice.count()).toBe(1);
     // The notice does not cover the editor, and goes once A, b are accepted again.
-    await page.click('[data-control=matrix-apply]', { timeout: 5_000 });
+    await page.click('[data-control=matrix-apply]');
     await expect.poll(() => notice.count()).toBe(0);
     expect(await page.locator('[data-control=matrix-message]').textContent()).toBe('');
     expect(errors).toEqual([]); // the refusal is a notice, not a console error
-  }, 20_000);
+  });
 
   it('exports an npz with x, lambda, energy and meta.json', async () => {
     await page.click('[data-testid=export-button]');
-    const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 20_000 }), page.click('[data-testid=export-npz]')]);
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=export-npz]')]);
     const members = unzipSync(new Uint8Array(readFileSync(await dl.path())));
     expect(Object.keys(members)).toEqual(expect.arrayContaining(['x.npy', 'lambda.npy', 'energy.npy', 't.npy', 'x_star.npy', 'lambda_star.npy', 'meta.json']));
     const meta = JSON.parse(new TextDecoder().decode(members['meta.json']));
@@ -150,7 +146,7 @@ describe.skipIf(skip !== null)('primal-dual page on WebGPU (SwiftShader)', () =>
     const header = new TextDecoder().decode(members['x.npy'].subarray(0, 128));
     expect(header).toMatch(/'shape': \(21, 16, 4\)/);
     expect(errors).toEqual([]);
-  }, 30_000);
+  });
 
   it('draws the theta and p windows on their sliders, with a warning outside', async () => {
     // alpha = 6, theta = 1/2 (previous test): theta in [1/5, 1/2], p in {0}.
@@ -181,7 +177,7 @@ describe.skipIf(skip !== null)('primal-dual page on WebGPU (SwiftShader)', () =>
     await expect.poll(() => windowOf(page, 'theta')).toMatchObject({ state: 'inside', from: 0.5, to: 0.5, point: true });
     expect(await page.evaluate(() => window.__flowlab!.setParam('alpha', 6))).toBe(true);
     expect(errors).toEqual([]);
-  }, 20_000);
+  });
 
   it('a speed off the list snaps to the nearest entry, in the loop and the header alike', async () => {
     await page.evaluate(() => window.__flowlab!.setSpeed(200));
@@ -217,25 +213,35 @@ describe.skipIf(skip !== null)('primal-dual page on WebGPU (SwiftShader)', () =>
     expect(await page.evaluate(() => window.__flowlab!.config())).toEqual(cfg);
     expect(await page.locator('[data-control=readout]').textContent()).toContain('x* = (1.0000, 1.0000, 2.0000)');
     expect(errors).toEqual([]);
-  }, 20_000);
+  });
 
   it('a json snapshot export -> import continues the run at the same step and t', async () => {
     await page.evaluate(() => window.__flowlab!.reset());
-    await waitForStep(page, 's.step === 0');
+    await waitForStatus(page, 's.step === 0');
     for (let i = 0; i < 5; i++) await page.evaluate(() => window.__flowlab!.step());
-    await waitForStep(page, 's.step === 5');
+    await waitForStatus(page, 's.step === 5');
     const saved = await page.evaluate(() => window.__flowlab!.status()!);
     const path = await download(page, 'export-json');
     await page.evaluate(() => window.__flowlab!.reset());
-    await waitForStep(page, 's.step === 0');
+    await waitForStatus(page, 's.step === 0');
     await page.setInputFiles('[data-testid=import-file]', path);
-    await waitForStep(page, 's.step === 5');
+    await waitForStatus(page, 's.step === 5');
     const restored = await page.evaluate(() => window.__flowlab!.status()!);
     expect(restored.t).toBe(saved.t);
     expect(restored.steps).toBe(saved.steps);
     await page.evaluate(() => window.__flowlab!.step());
-    await waitForStep(page, 's.step === 6');
+    await waitForStatus(page, 's.step === 6');
     expect(await page.evaluate(() => window.__flowlab!.status()!.t)).toBeGreaterThan(saved.t);
     expect(errors).toEqual([]);
-  }, 30_000);
+  });
+
+  it('a lost GPU device mid-run: every run continues on a new device from the last saved states, saying how many steps were redone', async () => {
+    await page.evaluate(() => window.__flowlab!.reset());
+    await waitForStatus(page, 's.step === 0');
+    const r = await loseDeviceWhilePlaying(page);
+    expect(r.step).toBeGreaterThan(0);
+    // Lost while paused: the states of the step shown were saved, nothing is redone.
+    await loseDeviceWhilePaused(page);
+    expect(errors).toEqual([]);
+  });
 });

@@ -13,7 +13,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { stableCriticalPoints } from '../../src/labs/score-mixing/analysis';
 import { toMeasure } from '../../src/labs/score-mixing/measures';
 import type { PointSetInput } from '../../src/labs/score-mixing/types';
-import { e2eSkipReason, openPage, useBrowser } from './harness';
+import { addTestStyle, e2eSkipReason, openPage, useBrowser, waitForConfig as waitForConfigState } from './harness';
 
 const skip = e2eSkipReason();
 
@@ -102,7 +102,7 @@ describe.skipIf(skip !== null)('Atom editing in the 2-D view (SwiftShader)', () 
 
   /** Waits until the URL holds `cfg`'s point sets (the URL is updated with a short debounce). */
   async function expectUrlMatches(cfg: Config): Promise<void> {
-    await expect.poll(() => [urlSet('mu1'), urlSet('mu2')], { timeout: 10_000 }).toEqual([cfg.mu1, cfg.mu2]);
+    await expect.poll(() => [urlSet('mu1'), urlSet('mu2')]).toEqual([cfg.mu1, cfg.mu2]);
   }
 
   /** The stars sit on the stable critical points of `cfg` (float64 analysis), to 1.5 px. */
@@ -119,8 +119,7 @@ describe.skipIf(skip !== null)('Atom editing in the 2-D view (SwiftShader)', () 
   }
 
   async function waitForConfig(predicate: string): Promise<Config> {
-    await page.waitForFunction(`(() => { const c = window.__flowlab.config(); return ${predicate}; })()`, undefined, { timeout: 60_000 });
-    return config();
+    return waitForConfigState<Config>(page, predicate);
   }
 
   /** A point of the overlay at fractions (fx, fy) of its box, checked to be away from every atom. */
@@ -136,8 +135,8 @@ describe.skipIf(skip !== null)('Atom editing in the 2-D view (SwiftShader)', () 
   beforeAll(async () => {
     context = await shared.browser.newContext({ viewport: { width: 1000, height: 700 } });
     ({ page, errors } = await openPage(context, shared.server.url + SMALL));
-    await page.addStyleTag({ content: QUIET_CSS });
-  }, 240_000);
+    await addTestStyle(page, QUIET_CSS);
+  });
 
   it('a click on empty space adds an atom to the measure picked in the controls', async () => {
     const before = await config();

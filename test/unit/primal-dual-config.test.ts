@@ -116,7 +116,9 @@ describe('parseConfig', () => {
     expect(withField((c) => (c.allowOutsideWindow = 'yes')).field).toBe('allowOutsideWindow');
     expect(withField((c) => (c.lamda = 1)).field).toBe('lamda');
     expect(withField((c) => (c.objective.x = 1)).field).toBe('objective.x');
-    expect(parseConfig({ ...minimal(), alpha: '4', theta: '0.4' })).toMatchObject({ alpha: 4, theta: 0.4 });
+    // Numbers are JSON numbers (issue 10): a numeric string is refused, naming the field.
+    expect(withField((c) => (c.alpha = '4')).message).toMatch(/^alpha: got "4"; allowed: a number in \[3, 12\]/);
+    expect(withField((c) => (c.theta = '0.4')).field).toBe('theta');
   });
 
   it('theta outside [1/(alpha-1), 1/2] needs allowOutsideWindow; the message states the window', () => {

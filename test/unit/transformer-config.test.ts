@@ -217,7 +217,7 @@ describe('transformer config: bad input names the field', () => {
   it('ntkEvery: default 0 (filled in), accepted with task "none" (nothing to track) and beyond MAX_NTK_OUTPUTS outputs (the run skips it and says so)', () => {
     expect(parseConfig({}).ntkEvery).toBe(0);
     expect(parseConfig({ ntkEvery: 5 }).ntkEvery).toBe(5);
-    expect(parseConfig({ task: { kind: 'teacher' }, ntkEvery: '7' }).ntkEvery).toBe(7);
+    expect(() => parseConfig({ task: { kind: 'teacher' }, ntkEvery: '7' })).toThrow(/^ntkEvery: got "7"/); // a JSON number only (issue 10)
     expect(parseConfig({ task: { kind: 'teacher' }, ntkEvery: 3 }).ntkEvery).toBe(3);
     // 64 x 8 x 2 = 1024 token outputs: accepted; the run skips the tracking with this reason.
     const big = parseConfig({ ntkEvery: 10, task: { kind: 'teacher' }, sequences: { count: 64, n: 8 } });

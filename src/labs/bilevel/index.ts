@@ -6,6 +6,8 @@
 import type { LabDefinition } from '../lab';
 import { parseConfig } from './config';
 import { runHeadless } from './headless';
+import { memoryEstimate } from './memory';
+import { bilevelSnapshotSpec } from './snapshot-spec';
 import { BILEVEL_PARAMS, BILEVEL_PRESETS, defaultBilevelConfig } from './params';
 import type { BilevelConfig } from './types';
 
@@ -21,6 +23,8 @@ export const bilevelLab: LabDefinition<BilevelConfig> = {
   defaultConfig: defaultBilevelConfig,
   parseConfig,
   runHeadless,
+  memoryEstimate,
+  snapshotSpec: bilevelSnapshotSpec,
   // Browser only: the dynamic import keeps the page (d3, DOM) out of the Node bundle.
   async loadPage() {
     const view = await import('./view');

@@ -17,6 +17,7 @@
 
 import { validateMatrix, validateVector } from '../../io/matrix';
 import { integerField, isRecord, rejectUnknownKeys, schemaReader } from '../config-fields';
+import { checkJsonTree, parseJsonText } from '../../io/input';
 import { FieldError } from '../schema';
 import { KktError, MAX_N, problemFromInput } from './kkt';
 import { MAX_RECORDED_VALUES, MAX_STEPS, PRIMAL_DUAL_PARAMS, pInWindow, pMax, thetaInWindow, thetaWindow } from './params';
@@ -273,10 +274,11 @@ export function objectiveTemplate(kind: ObjectiveKind, n: number, previous?: Obj
 export function importProblemJson(text: string, config: PrimalDualConfig, field = 'problem'): PrimalDualConfig {
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    raw = parseJsonText(text);
   } catch (e) {
     throw new FieldError(field, `invalid JSON (${(e as Error).message})`, 'JSON {"A": [[...], ...], "b": [...], "objective": {...}} or a bare matrix [[...], ...]');
   }
+  checkJsonTree(raw);
   const patch = Array.isArray(raw) ? { A: raw } : raw;
   if (!isRecord(patch)) throw new FieldError(field, raw, 'an object {"A", "b", "objective"} or a matrix');
   rejectUnknownKeys(patch, ['A', 'b', 'objective'], '');

@@ -5,6 +5,8 @@
 import type { LabDefinition } from '../lab';
 import { parseConfig } from './config';
 import { runHeadless } from './headless';
+import { memoryEstimate } from './memory';
+import { primalDualSnapshotSpec } from './snapshot-spec';
 import { PRIMAL_DUAL_PARAMS, PRIMAL_DUAL_PRESETS, defaultPrimalDualConfig } from './params';
 import type { PrimalDualConfig } from './types';
 
@@ -20,6 +22,8 @@ export const primalDualLab: LabDefinition<PrimalDualConfig> = {
   defaultConfig: defaultPrimalDualConfig,
   parseConfig,
   runHeadless,
+  memoryEstimate,
+  snapshotSpec: primalDualSnapshotSpec,
   // Browser only: the dynamic import keeps the page (view/: three, d3, DOM) out of the Node
   // bundle (the CLI never calls loadPage).
   async loadPage() {

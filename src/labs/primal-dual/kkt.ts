@@ -109,7 +109,13 @@ function multiplierFor(p: Problem, x: Float64Array): Float64Array {
   const g = objectiveGradient(p.objective, x);
   const AAt = matMul(A, transpose(A, m, n), m, n, m);
   const rhs = matVec(A, m, n, g).map((v) => -v);
-  return solveDense(AAt, m, rhs);
+  try {
+    return solveDense(AAt, m, rhs);
+  } catch (e) {
+    // A passed the rank test, but A A^T (condition number squared) is singular in float64: badly
+    // scaled rows (found by the property tests: an entry 2^31 beside entries of order 1).
+    throw new KktError('A', 'rank-deficient', `A is numerically rank-deficient: A A^T is singular in float64 (${(e as Error).message}); rescale the rows of A`);
+  }
 }
 
 /**

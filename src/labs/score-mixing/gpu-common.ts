@@ -70,8 +70,10 @@ export function packAtoms(mu1: Measure, mu2: Measure): { points: Float32Array; l
   points.set(mu1.points, 0);
   points.set(mu2.points, mu1.n * mu1.d);
   const logW = new Float32Array(mu1.n + mu2.n);
-  for (let j = 0; j < mu1.n; j++) logW[j] = Math.log(mu1.weights[j]);
-  for (let j = 0; j < mu2.n; j++) logW[mu1.n + j] = Math.log(mu2.weights[j]);
+  // The log-domain weights when the measure has them (finite even where a weight underflows).
+  const logOf = (m: Measure, j: number): number => (m.logWeights ? m.logWeights[j] : Math.log(m.weights[j]));
+  for (let j = 0; j < mu1.n; j++) logW[j] = logOf(mu1, j);
+  for (let j = 0; j < mu2.n; j++) logW[mu1.n + j] = logOf(mu2, j);
   return { points, logW };
 }
 

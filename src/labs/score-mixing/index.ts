@@ -4,6 +4,8 @@
 import type { LabDefinition } from '../lab';
 import { parseConfig } from './config';
 import { runHeadless } from './headless';
+import { memoryEstimate } from './memory';
+import { scoreMixingSnapshotSpec } from './snapshot-spec';
 import { SCORE_MIXING_PARAMS, SCORE_MIXING_PRESETS, defaultScoreMixingConfig } from './params';
 import type { ScoreMixingConfig } from './types';
 
@@ -19,6 +21,8 @@ export const scoreMixingLab: LabDefinition<ScoreMixingConfig> = {
   defaultConfig: defaultScoreMixingConfig,
   parseConfig,
   runHeadless,
+  memoryEstimate,
+  snapshotSpec: scoreMixingSnapshotSpec,
   // Browser only: the dynamic import keeps the page (three, d3, DOM) out of the Node bundle (the
   // CLI never calls loadPage).
   async loadPage() {

@@ -10,6 +10,7 @@
 
 import { csvParseRows } from 'd3-dsv';
 import { FieldError } from '../../io/field-error';
+import { checkJsonTree, parseJsonText } from '../../io/input';
 import type { PointSetInput } from './types';
 
 export interface PointLimits {
@@ -70,7 +71,7 @@ export function validateWeights(raw: unknown, field: string, count: number): num
   if (raw === undefined) return undefined;
   if (!Array.isArray(raw)) throw new FieldError(field, raw, `an array of ${count} positive numbers (one per point), or omitted for uniform weights`);
   if (raw.length !== count) throw new FieldError(field, `${raw.length} weights`, `${count} weights, one per point`);
-  return raw.map((w, i) => {
+  return Array.from(raw as unknown[], (w, i) => {
     if (typeof w !== 'number' || !Number.isFinite(w) || w <= 0) throw new FieldError(`${field}[${i}]`, w, 'a finite number > 0');
     return w;
   });
@@ -91,10 +92,11 @@ export function validatePointSet(raw: unknown, field: string, limits: PointLimit
 export function parsePointSetJson(text: string, field = 'points', limits: PointLimits = {}): PointSetInput {
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    raw = parseJsonText(text);
   } catch (e) {
     throw new FieldError(field, `invalid JSON (${(e as Error).message})`, 'JSON: {"points": [[x, y], ...], "weights": [...]} or [[x, y], ...]');
   }
+  checkJsonTree(raw, field);
   if (Array.isArray(raw)) return { points: validatePoints(raw, field, limits) };
   return validatePointSet(raw, field, limits);
 }

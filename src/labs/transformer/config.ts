@@ -87,7 +87,8 @@ function parseComponents(raw: unknown, d: number): MixtureComponent[] {
   if (!Array.isArray(raw) || raw.length < 1 || raw.length > MAX_COMPONENTS) {
     throw new FieldError(field, raw, `1 to ${MAX_COMPONENTS} components [{"weight": w, "mean": [d], "cov": d x d}, ...]`);
   }
-  const out = raw.map((c, i): MixtureComponent => {
+  // Array.from, not map, over input arrays: map skips the holes of a sparse array (library API input).
+  const out = Array.from(raw as unknown[], (c, i): MixtureComponent => {
     const f = `${field}[${i}]`;
     if (!isRecord(c)) throw new FieldError(f, c, '{"weight": w > 0, "mean": [d numbers], "cov": d x d positive definite}');
     rejectUnknownKeys(c, ['weight', 'mean', 'cov'], `${f}.`);
@@ -124,10 +125,10 @@ function parseHeadTensor(raw: unknown, field: string, L: number, H: number, rows
   if (!Array.isArray(raw) || raw.length !== L) {
     throw new FieldError(field, Array.isArray(raw) ? `${raw.length} layers` : raw, `an L x H x ${rowsWhy} array with L = ${L} layers`);
   }
-  return raw.map((layer, l) => {
+  return Array.from(raw as unknown[], (layer, l) => {
     const f = `${field}[${l}]`;
     if (!Array.isArray(layer) || layer.length !== H) throw new FieldError(f, Array.isArray(layer) ? `${layer.length} heads` : layer, `H = ${H} heads, each ${rowsWhy}`);
-    return layer.map((m, h) => validateMatrix(m, `${f}[${h}]`, { rows, cols: d, why: `${rowsWhy}, d = ${d}` }));
+    return Array.from(layer as unknown[], (m, h) => validateMatrix(m, `${f}[${h}]`, { rows, cols: d, why: `${rowsWhy}, d = ${d}` }));
   });
 }
 
@@ -165,7 +166,7 @@ function parseTargets(raw: unknown, readout: ReadoutConfig, d: number, batch: nu
   if (!Array.isArray(raw) || raw.length !== batch) {
     throw new FieldError(field, Array.isArray(raw) ? `${raw.length} sequences` : raw, `B x n x e = ${batch} x ${n} x ${e} (token readout: one target per token)`);
   }
-  return raw.map((t, b) => validateMatrix(t, `${field}[${b}]`, { rows: n, cols: e, why: `n = ${n} tokens, e = ${e} outputs of the token readout` }));
+  return Array.from(raw as unknown[], (t, b) => validateMatrix(t, `${field}[${b}]`, { rows: n, cols: e, why: `n = ${n} tokens, e = ${e} outputs of the token readout` }));
 }
 
 function parseTask(raw: unknown, d: number, k: number, batch: number, n: number): TaskConfig {

@@ -7,6 +7,8 @@
 import type { LabDefinition } from '../lab';
 import { parseConfig } from './config';
 import { runHeadless } from './headless';
+import { memoryEstimate } from './memory';
+import { transformerSnapshotSpec } from './snapshot-spec';
 import { TRANSFORMER_PARAMS, TRANSFORMER_PRESETS, defaultTransformerConfig } from './params';
 import type { TransformerConfig } from './types';
 
@@ -22,6 +24,8 @@ export const transformerLab: LabDefinition<TransformerConfig> = {
   defaultConfig: defaultTransformerConfig,
   parseConfig,
   runHeadless,
+  memoryEstimate,
+  snapshotSpec: transformerSnapshotSpec,
   // Browser only: the dynamic import keeps three, d3 and the DOM out of the Node bundle (the CLI
   // never calls loadPage; vite.cli.config.ts stubs ./view).
   async loadPage() {

@@ -14,7 +14,6 @@ import type { LabPage, RunStatus, ViewHost } from '../../lab';
 import { FieldError } from '../../schema';
 import { defaultWitnessPoints, rigidityWitness } from '../analysis';
 import { flagThreshold, parseConfig, perturbationOf } from '../config';
-import { LAB_ID } from '../headless';
 import type { BilevelConfig, Perturbation } from '../types';
 import { GapDemoChart } from './charts/gap-demo';
 import { RefinementChart } from './charts/refinement';
@@ -26,7 +25,7 @@ import { MapOverlay, type Point } from './overlay';
 import { Readout } from './readout';
 import { CPU_MAX_N, CpuMapRun, cpuConfig } from './run-cpu';
 import { GpuMapRun } from './run-gpu';
-import { pageSnapshot } from './snapshot';
+import { pageSnapshot, readResume } from './snapshot';
 import { WitnessPanel } from './witness';
 
 /** CPU solving budget per frame, ms. */
@@ -97,6 +96,7 @@ export class BilevelPage implements LabPage<BilevelConfig> {
 
   async setConfig(config: BilevelConfig): Promise<void> {
     const cfg = parseConfig(config);
+    this.host.checkMemory(cfg); // the page's memory budget, before anything is allocated
     if (this.run && this.config && JSON.stringify(this.config) === JSON.stringify(cfg)) return;
     await this.build(cfg);
   }
@@ -127,7 +127,8 @@ export class BilevelPage implements LabPage<BilevelConfig> {
     const run = this.run;
     const n = run?.n ?? 0;
     const step = run?.rows ?? 0;
-    return { step, steps: n, t: n ? step / n : 0, done: run ? run.done : false };
+    // After a device loss the rows shown are computed again from the config: none is lost.
+    return { step, steps: n, t: n ? step / n : 0, done: run ? run.done : false, savedStep: step };
   }
 
   async snapshot(): Promise<Snapshot> {
@@ -139,11 +140,9 @@ export class BilevelPage implements LabPage<BilevelConfig> {
   }
 
   async restore(snapshot: Snapshot): Promise<void> {
-    if (snapshot.lab !== LAB_ID) throw new FieldError('lab', snapshot.lab, `"${LAB_ID}"`);
-    const cfg = parseConfig(snapshot.config);
+    const { config: cfg, rows } = readResume(snapshot);
     await this.build(cfg);
-    const step = (snapshot.resume as { step?: unknown } | undefined)?.step;
-    if (typeof step === 'number' && Number.isInteger(step) && step > 0) this.run?.advanceTo(step);
+    if (rows > 0) this.run?.advanceTo(rows);
   }
 
   chartSvgs(): { name: string; svg: string }[] {

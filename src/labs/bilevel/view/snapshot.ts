@@ -5,7 +5,11 @@
 
 import type { GpuContext } from '../../../gpu/device';
 import type { Snapshot } from '../../../io/snapshot-types';
-import { snapshotOfMap } from '../headless';
+import { validateSnapshot, type SnapshotLab } from '../../snapshot-check';
+import { parseConfig } from '../config';
+import { LAB_ID, snapshotOfMap } from '../headless';
+import { bilevelSnapshotSpec } from '../snapshot-spec';
+import type { BilevelConfig } from '../types';
 import { GpuMapRun } from './run-gpu';
 import type { CpuMapRun } from './run-cpu';
 
@@ -19,4 +23,12 @@ export async function pageSnapshot(run: GpuMapRun | CpuMapRun, gpu: GpuContext |
     timings,
   });
   return { ...snap, resume: { step: run.rows } };
+}
+
+const SNAPSHOT_LAB: SnapshotLab<BilevelConfig> = { id: LAB_ID, parseConfig, snapshotSpec: bilevelSnapshotSpec };
+
+/** The config and the rows computed (resume.step, 0 without) of a snapshot that passed validateSnapshot. */
+export function readResume(snapshot: Snapshot): { config: BilevelConfig; rows: number } {
+  const s = validateSnapshot(snapshot, SNAPSHOT_LAB);
+  return { config: s.config, rows: (s.resume as { step?: number } | undefined)?.step ?? 0 };
 }

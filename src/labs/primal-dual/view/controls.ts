@@ -5,6 +5,8 @@
 // defect, Q). The theta slider itself is the shell's panel (params.ts); the gauge mirrors it.
 // Plain DOM; every element carries a data-control name for tests.
 
+import { COMPARE_ALPHA_RANGE, MAX_COMPARED_RUNS } from '../snapshot-spec';
+
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text = ''): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
@@ -23,10 +25,12 @@ export function parseAlphaList(text: string): number[] {
   const out: number[] = [];
   for (const s of parts) {
     const v = Number(s);
-    if (!Number.isFinite(v) || v < 3 || v > 1000) throw new Error(`compare α: "${s}" is not a number in [3, 1000]`);
+    const [lo, hi] = COMPARE_ALPHA_RANGE;
+    if (!Number.isFinite(v) || v < lo || v > hi) throw new Error(`compare α: "${s}" is not a number in [${lo}, ${hi}]`);
     if (!out.includes(v)) out.push(v);
   }
-  if (out.length > 5) throw new Error('compare α: at most 5 extra values');
+  // The snapshot spec accepts as many runs (resume.alphas, arrays.resume_state).
+  if (out.length > MAX_COMPARED_RUNS - 1) throw new Error(`compare α: at most ${MAX_COMPARED_RUNS - 1} extra values`);
   return out;
 }
 

@@ -6,10 +6,12 @@
 
 import { FieldError } from '../../schema';
 import { MAX_N } from '../kkt';
+import type { SizedFile } from '../../../io/input';
 
 export interface MatrixHandlers {
   apply(A: number[][], b: number[]): void;
-  importJson(name: string, text: string): void;
+  /** A problem file; the page checks its size before reading it. */
+  importJson(file: SizedFile): void;
 }
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text = ''): HTMLElementTagNameMap[K] {
@@ -58,7 +60,7 @@ export class MatrixEditor {
     file.style.display = 'none';
     file.addEventListener('change', async () => {
       const f = file.files?.[0];
-      if (f) this.h.importJson(f.name, await f.text());
+      if (f) this.h.importJson(f);
       file.value = '';
     });
     btn('matrix-import-button', 'import JSON', () => file.click());

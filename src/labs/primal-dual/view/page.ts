@@ -7,11 +7,11 @@
 
 import type { GpuContext } from '../../../gpu/device';
 import { GpuProfiler } from '../../../gpu/profiler';
+import { FILE_LIMITS, readFileText, type SizedFile } from '../../../io/input';
 import type { Snapshot } from '../../../io/snapshot-types';
 import type { LabPage, RunStatus, ViewHost } from '../../lab';
 import { FieldError } from '../../schema';
 import { dimensionsOf, importProblemJson, parseConfig, runSetup, withConstraints } from '../config';
-import { LAB_ID } from '../headless';
 import { KktError } from '../kkt';
 import type { PrimalDualConfig } from '../types';
 import { PrimalDualCharts } from './charts/diagnostics';
@@ -20,7 +20,7 @@ import { MatrixEditor } from './matrix-editor';
 import { CpuPdRun } from './run-cpu';
 import { GpuPdRun } from './run-gpu';
 import { concatStates, continueModelAt, createModel, disposeModel, readStates, type PageModel } from './runs';
-import { pageSnapshot } from './snapshot';
+import { pageSnapshot, readResume } from './snapshot';
 
 /** CPU stepping budget per frame, ms (all runs together). */
 const CPU_BUDGET_MS = 14;
@@ -40,6 +40,8 @@ export class PrimalDualPage implements LabPage<PrimalDualConfig> {
   private lastConfig: PrimalDualConfig | null = null;
   /** The last finite states of all GPU runs, for device-loss recovery. */
   private lastGood: { step: number; raws: Float32Array[] } | null = null;
+  /** Step of the last save started (one per step reached while idle). */
+  private savedStep = -1;
   private saving = false;
   private busy: Promise<void> = Promise.resolve();
   private disposed = false;
@@ -65,7 +67,7 @@ export class PrimalDualPage implements LabPage<PrimalDualConfig> {
     );
     this.editor = new MatrixEditor(host.controls, {
       apply: (A, b) => void this.applyConstraints(A, b),
-      importJson: (name, text) => void this.importJson(name, text),
+      importJson: (file) => void this.importJson(file),
     });
     this.charts = new PrimalDualCharts(host.charts);
   }
@@ -78,6 +80,7 @@ export class PrimalDualPage implements LabPage<PrimalDualConfig> {
 
   async setConfig(config: PrimalDualConfig): Promise<void> {
     const cfg = parseConfig(config);
+    this.host.checkMemory(cfg); // the page's memory budget, before anything is allocated
     if (this.model && JSON.stringify(this.model.setup.config) === JSON.stringify(cfg)) return;
     await this.build(cfg);
   }
@@ -109,7 +112,9 @@ export class PrimalDualPage implements LabPage<PrimalDualConfig> {
         model.shadow.advance(primary.k - model.shadow.k);
         this.charts.addShadow(model.shadow.take());
       }
-      if (n > 0 && this.frameCount % 60 === 0) this.save(model);
+      // Every 60 frames while running, and once when the run stops advancing (paused, done): a
+      // device loss continues from the last saved state.
+      if (primary.k !== this.savedStep && ((n > 0 && this.frameCount % 60 === 0) || n === 0)) this.save(model);
     } else {
       const cpu = model.runs as CpuPdRun[];
       n = cpu[0].advance(todo, CPU_BUDGET_MS / cpu.length);
@@ -144,6 +149,7 @@ export class PrimalDualPage implements LabPage<PrimalDualConfig> {
       haltedReason: this.haltedReason,
       stepsPerSecond: this.stepsPerSecond,
       passMs: r instanceof GpuPdRun ? this.profiler?.passMs() : undefined,
+      savedStep: r instanceof GpuPdRun ? (this.lastGood?.step ?? 0) : r?.k,
     };
   }
 
@@ -153,16 +159,17 @@ export class PrimalDualPage implements LabPage<PrimalDualConfig> {
   }
 
   async restore(snapshot: Snapshot): Promise<void> {
-    if (snapshot.lab !== LAB_ID) throw new FieldError('lab', snapshot.lab, `"${LAB_ID}"`);
-    const cfg = parseConfig(snapshot.config);
-    const resume = snapshot.resume as { step?: unknown; alphas?: unknown } | undefined;
-    if (Array.isArray(resume?.alphas)) this.compare = (resume.alphas as number[]).slice(1);
-    await this.build(cfg);
-    const step = resume?.step;
-    if (typeof step === 'number' && Number.isInteger(step) && step > 0) {
-      const raw = snapshot.arrays.resume_state;
-      this.continueAt(step, raw ? Float32Array.from(raw.data) : null);
+    // The one validator first (view/snapshot.ts readResume): nothing changes when it refuses.
+    const { config: cfg, step, compare, raws } = readResume(snapshot);
+    const previous = this.compare;
+    if (compare) this.compare = compare;
+    try {
+      await this.build(cfg);
+    } catch (e) {
+      this.compare = previous;
+      throw e;
     }
+    if (step > 0) this.continueAt(step, raws);
     this.host.configChanged(cfg);
   }
 
@@ -239,6 +246,7 @@ export class PrimalDualPage implements LabPage<PrimalDualConfig> {
     this.model = model;
     this.lastConfig = setup.config;
     this.lastGood = null;
+    this.savedStep = -1;
     this.haltedReason = undefined;
     this.stepsPerSecond = undefined;
     this.lastFrameTime = 0;
@@ -262,6 +270,7 @@ export class PrimalDualPage implements LabPage<PrimalDualConfig> {
   private save(model: PageModel): void {
     if (this.saving) return;
     this.saving = true;
+    this.savedStep = model.runs[0].k;
     readStates(model)
       .then((rs) => {
         if (this.model === model && rs.every((r) => r.step === rs[0].step && r.raw.every(Number.isFinite))) {
@@ -298,11 +307,12 @@ export class PrimalDualPage implements LabPage<PrimalDualConfig> {
     }
   }
 
-  private async importJson(name: string, text: string): Promise<void> {
+  private async importJson(file: SizedFile): Promise<void> {
     const cfg = this.model?.setup.config;
     if (!cfg) return;
     try {
-      await this.applyConfig(importProblemJson(text, cfg, name));
+      const text = await readFileText(file, FILE_LIMITS.problem, 'a problem file'); // size checked before reading
+      await this.applyConfig(importProblemJson(text, cfg, file.name));
       this.problemSolved();
     } catch (e) {
       this.showProblemError(e);

@@ -5,10 +5,12 @@
 // measured float32 noise shown on the charts.
 
 import { PrimalDualReference, gridTime, recordStepsLog, type PrimalDualProblem } from '../reference';
+import { CPU_PAGE_MAX_TRAJECTORIES } from '../snapshot-spec';
 import type { DynamicsParams, InitialStates } from '../types';
 import { firstNonFinite, type DiagFrame, type RunHistory } from './run-gpu';
 
-export const CPU_MAX_TRAJECTORIES = 64;
+/** The same cap the snapshot spec accepts for a CPU-fallback snapshot. */
+export const CPU_MAX_TRAJECTORIES = CPU_PAGE_MAX_TRAJECTORIES;
 
 /** The first `count` trajectories of `init`. */
 export function firstTrajectories(init: InitialStates, n: number, m: number, count: number): InitialStates {

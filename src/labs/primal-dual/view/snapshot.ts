@@ -8,7 +8,11 @@
 import type { GpuContext } from '../../../gpu/device';
 import { APP_VERSION } from '../../../io/app-version';
 import type { Snapshot } from '../../../io/snapshot-types';
+import { validateSnapshot, type SnapshotLab, type ValidSnapshot } from '../../snapshot-check';
+import { parseConfig } from '../config';
 import { LAB_ID } from '../headless';
+import { primalDualSnapshotSpec } from '../snapshot-spec';
+import type { PrimalDualConfig } from '../types';
 import { GpuPdRun, type RunHistory } from './run-gpu';
 import { readStates, type PageModel } from './runs';
 
@@ -59,4 +63,25 @@ export async function pageSnapshot(model: PageModel, gpu: GpuContext | null): Pr
     },
     resume,
   };
+}
+
+/** The lab's pieces validateSnapshot needs (the page cannot import the lab's index). */
+const SNAPSHOT_LAB: SnapshotLab<PrimalDualConfig> = { id: LAB_ID, parseConfig, snapshotSpec: primalDualSnapshotSpec };
+
+export interface PageResume {
+  config: PrimalDualConfig;
+  /** Grid step to continue at (0: start over). */
+  step: number;
+  /** The compared alphas after the config's, when the snapshot names them. */
+  compare: number[] | null;
+  /** The raw states of every run (GPU export), concatenated in run order. */
+  raws: Float32Array | null;
+}
+
+/** What restore() continues from, after validateSnapshot (arrays, shapes, finite states, resume). */
+export function readResume(snapshot: Snapshot): PageResume {
+  const s: ValidSnapshot<PrimalDualConfig> = validateSnapshot(snapshot, SNAPSHOT_LAB);
+  const r = s.resume as { step?: number; alphas?: number[] } | undefined;
+  const raw = s.arrays.resume_state;
+  return { config: s.config, step: r?.step ?? 0, compare: r?.alphas ? r.alphas.slice(1) : null, raws: raw ? Float32Array.from(raw.data) : null };
 }

@@ -6,6 +6,7 @@
 import type { FieldChannel } from './colormap';
 import { CHANNEL_NAMES } from './colormap';
 import type { MeasureId } from './overlay';
+import type { SizedFile } from '../../../io/input';
 
 export interface ControlHandlers {
   scrub(t: number, follow: boolean): void;
@@ -13,7 +14,8 @@ export interface ControlHandlers {
   axes(ax: number, ay: number): void;
   layers(l: LayerToggles): void;
   editTarget(m: MeasureId): void;
-  importFile(measure: MeasureId, name: string, text: string): void;
+  /** A point-set file (JSON or CSV); the page checks its size before reading it. */
+  importFile(measure: MeasureId, file: SizedFile): void;
   exportSet(measure: MeasureId, format: 'json' | 'csv'): void;
 }
 
@@ -115,7 +117,7 @@ export class Controls {
       file.style.display = 'none';
       file.addEventListener('change', async () => {
         const f = file.files?.[0];
-        if (f) h.importFile(m, f.name, await f.text());
+        if (f) h.importFile(m, f);
         file.value = '';
       });
       const imp = el('button', { type: 'button', 'data-control': `import-${m}-button` }, `import ${m}`);

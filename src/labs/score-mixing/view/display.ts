@@ -6,6 +6,7 @@
 
 import type { GpuContext } from '../../../gpu/device';
 import type { GpuProfiler } from '../../../gpu/profiler';
+import type { SizedFile } from '../../../io/input';
 import type { ViewHost } from '../../lab';
 import { CanvasPicture } from '../../shared/view/canvas-picture';
 import { ParticleScene } from '../../shared/view/particle-scene';
@@ -34,7 +35,7 @@ export interface DisplayOwner {
   run(): GpuRun | CpuRun | null;
   gpu(): GpuContext | null;
   edit(e: AtomEdit): void;
-  importFile(m: MeasureId, name: string, text: string): void;
+  importFile(m: MeasureId, file: SizedFile): void;
   exportSet(m: MeasureId, format: 'json' | 'csv'): void;
 }
 
@@ -97,7 +98,7 @@ export class Display {
       editTarget: (m) => {
         this.overlay.editTarget = m;
       },
-      importFile: (m, name, text) => owner.importFile(m, name, text),
+      importFile: (m, file) => owner.importFile(m, file),
       exportSet: (m, format) => owner.exportSet(m, format),
     });
     this.layers = { ...this.controls.layers };

@@ -7,6 +7,7 @@
 
 import type { GpuContext } from '../../../gpu/device';
 import { GpuProfiler } from '../../../gpu/profiler';
+import { FILE_LIMITS, readFileText, type SizedFile } from '../../../io/input';
 import type { Snapshot } from '../../../io/snapshot-types';
 import type { LabPage, RunStatus, ViewHost } from '../../lab';
 import { FieldError } from '../../schema';
@@ -14,7 +15,7 @@ import { trailLengthFor } from '../../shared/view/particle-scene';
 import { nearestCriticalDistances, stableCriticalPoints, type CriticalPoint } from '../analysis';
 import { DistanceChart, summarise } from './charts/distance';
 import { LambdaChart } from './charts/lambda';
-import { parseConfig, runSetup } from '../config';
+import { parseConfig, particleCount, runSetup } from '../config';
 import type { Measure, ParticleState, ScoreMixingConfig } from '../types';
 import { Display, type PageModel } from './display';
 import { timeToY } from './geometry';
@@ -22,7 +23,7 @@ import type { AtomEdit, MeasureId } from './overlay';
 import { savePointSet, withAtomEdit, withImportedSet } from './point-sets';
 import { CpuRun, CPU_MAX_PARTICLES, type CpuSample } from './run-cpu';
 import { GpuRun, type SampleResult } from './run-gpu';
-import { buildSnapshot, LAB_ID, readResume } from './snapshot';
+import { buildSnapshot, readResume } from './snapshot';
 
 export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
   private model: PageModel | null = null;
@@ -50,7 +51,7 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
         run: () => this.run,
         gpu: () => this.gpu,
         edit: (e) => void this.applyEdit(e),
-        importFile: (m, name, text) => void this.importSet(m, name, text),
+        importFile: (m, file) => void this.importSet(m, file),
         exportSet: (m, format) => this.exportSet(m, format),
       },
       gpu,
@@ -69,6 +70,7 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
   async setConfig(config: ScoreMixingConfig): Promise<void> {
     // Validate first: a FieldError leaves everything as it was.
     const cfg = parseConfig(config);
+    this.host.checkMemory(cfg); // the page's memory budget, before anything is allocated
     const prev = this.model?.config;
     if (prev && JSON.stringify(prev) === JSON.stringify(cfg)) return;
     if (prev && this.run && JSON.stringify({ ...prev, lambda: 0 }) === JSON.stringify({ ...cfg, lambda: 0 })) {
@@ -125,6 +127,8 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
       haltedReason: this.haltedReason,
       stepsPerSecond: this.stepsPerSecond,
       passMs: run instanceof GpuRun ? this.profiler?.passMs() : undefined,
+      // A device loss continues from the GPU run's last good state; the CPU run loses nothing.
+      savedStep: run instanceof GpuRun ? run.lastGoodState.step : run?.k,
     };
   }
 
@@ -142,9 +146,10 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
   }
 
   async restore(snapshot: Snapshot): Promise<void> {
-    if (snapshot.lab !== LAB_ID) throw new FieldError('lab', snapshot.lab, `"${LAB_ID}"`);
-    const cfg = parseConfig(snapshot.config);
-    const state = readResume(snapshot, cfg);
+    const { config: cfg, state } = readResume(snapshot);
+    if (state && this.gpu && this.display.hasScene && state.count !== particleCount(cfg)) {
+      throw new FieldError('arrays.x.shape', `[${snapshot.arrays.x.shape.join(', ')}]`, `${particleCount(cfg)} particles on the GPU: this snapshot holds the ${state.count} particles of the page's CPU fallback, which continue only there`);
+    }
     await this.build(cfg, state);
     this.host.configChanged(cfg);
   }
@@ -286,10 +291,13 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
     await this.applyConfig(withAtomEdit(this.model.config, e));
   }
 
-  private async importSet(m: MeasureId, name: string, text: string): Promise<void> {
+  private async importSet(m: MeasureId, file: SizedFile): Promise<void> {
     if (!this.model) return;
     try {
-      await this.applyConfig(withImportedSet(this.model.config, this.model.mu1.d, m, name, text));
+      // The size is checked before the file is read whole.
+      const text = await readFileText(file, FILE_LIMITS.pointSet, 'a point-set file');
+      if (!this.model) return;
+      await this.applyConfig(withImportedSet(this.model.config, this.model.mu1.d, m, file.name, text));
     } catch (err) {
       this.host.notify({ level: 'error', text: (err as Error).message });
     }

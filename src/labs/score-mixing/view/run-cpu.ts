@@ -8,6 +8,7 @@
 // gets every scheduled sample once whatever the speed; the page collects them with takeSamples().
 
 import { ReferenceSampler, type SamplerOptions } from '../reference';
+import { CPU_PAGE_MAX_PARTICLES } from '../snapshot-spec';
 import type { ParticleState } from '../types';
 import { planAdvance, SampleSchedule, SAMPLE_PARTICLES } from './sample-schedule';
 
@@ -18,7 +19,8 @@ export interface CpuSample {
   points: Float64Array;
 }
 
-export const CPU_MAX_PARTICLES = 2000;
+/** The same cap the snapshot spec accepts for a CPU-fallback snapshot. */
+export const CPU_MAX_PARTICLES = CPU_PAGE_MAX_PARTICLES;
 
 export class CpuRun {
   private sampler: ReferenceSampler;

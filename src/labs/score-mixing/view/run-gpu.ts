@@ -4,13 +4,15 @@
 // `sampleCount` particles (contiguous) are copied into slot j of a GPU-resident history buffer,
 // so the chart gets every scheduled sample exactly once whatever the speed or frame rate. The
 // newly filled slots are read back asynchronously through a ReadbackPool with one read in
-// flight; when it is busy they simply wait for a later frame. Nothing is awaited: readbacks and
+// flight; when it is busy they simply wait for a later frame (a failed read is retried). The
+// sample of a state the host holds — step 0's initial particles, a restored state — goes to the
+// chart in the next frame without a readback. Nothing is awaited: readbacks and
 // finiteness checks are started here and consumed when their promises resolve. With a
 // GpuProfiler the step and projection passes are timed ('generate', 'project').
 //
 // Blow-up handling: a finiteness check (simulation.checkFinite) runs every `checkEvery` frames;
-// a full state readback every `saveEvery` frames becomes the "last good state" once it is seen to
-// be finite. A failed check halts the run with a reason naming the particle and t, and puts the
+// a full state readback every `saveEvery` frames, and once whenever the run stops advancing, becomes
+// the "last good state" once it is seen to be finite (a device loss continues from it). A failed check halts the run with a reason naming the particle and t, and puts the
 // last good state back, so what the user sees is the last finite picture. A restore (halt,
 // snapshot, device restore) restarts the history at the restored step: slots after it are
 // refilled as the run gets there, and reads in flight from before are dropped.
@@ -69,6 +71,12 @@ export class GpuRun {
   private delivered = 0;
   /** Bumped by every restore: reads started before it are dropped. */
   private generation = 0;
+  /**
+   * The scheduled sample of a state the host already holds (the initial particles, a restored
+   * state): the next frame hands it to the chart itself, with no GPU round trip to wait for, so
+   * the chart shows it right after a reset or restore however slow the GPU queue is.
+   */
+  private hostSample: SampleResult | null = null;
   /** Set after a restore: the next projection refills every trail slot. */
   needFill = true;
   halted = false;
@@ -91,6 +99,26 @@ export class GpuRun {
     this.readSlots = Math.max(1, Math.min(this.schedule.size, Math.floor(READ_BUDGET / this.slotBytes)));
     this.res = new GpuResources(gpu.device, 'ScoreMixingView');
     this.history = this.res.buffer('sampleHistory', this.schedule.size * this.slotBytes, HISTORY_USAGE);
+    this.hostSample = this.sampleOf(x0);
+  }
+
+  /** The scheduled sample of a host-side state (its first sampleCount particles, as f32), or null when its step is not scheduled. */
+  private sampleOf(state: ParticleState): SampleResult | null {
+    const j = this.schedule.slotAtOrAfter(state.step);
+    if (j >= this.schedule.size || this.schedule.steps[j] !== state.step) return null;
+    const n = this.sampleCount * this.sim.d;
+    return { k: state.step, t: this.sim.grid[state.step], d: this.sim.d, points: Float32Array.from(state.x.subarray(0, n)) };
+  }
+
+  /** Delivers hostSample when its slot is the next one to take and to read (then it is never copied on the GPU). */
+  private deliverHostSample(): void {
+    const host = this.hostSample;
+    if (!host) return;
+    this.hostSample = null;
+    const j = this.schedule.slotAtOrAfter(host.k);
+    if (this.sim.k !== host.k || this.nextSlot !== j || this.readSlot !== j || this.delivered !== j) return;
+    this.nextSlot = this.readSlot = this.delivered = j + 1;
+    this.events.samples([host]);
   }
 
   static async create(
@@ -123,6 +151,7 @@ export class GpuRun {
    */
   advance(steps: number, axisX: number, axisY: number, timeY: (t: number) => number, profiler?: GpuProfiler | null): number {
     const { sim, gpu } = this;
+    this.deliverHostSample();
     const encoder = gpu.device.createCommandEncoder({ label: 'ScoreMixingView.frameEncoder' });
     profiler?.beginFrame();
     const timestampWrites = profiler ? (name: string) => profiler.timestampWrites(name) : undefined;
@@ -150,6 +179,9 @@ export class GpuRun {
       this.frames++;
       if (this.frames % this.checkEvery === 0 || sim.done) this.check();
       if (this.frames % this.saveEvery === 0) this.save();
+    } else if (this.lastGood.step !== sim.k) {
+      // Paused (or finished) past the last saved state: save it, so a device loss now redoes nothing.
+      this.save();
     }
     return n;
   }
@@ -186,7 +218,10 @@ export class GpuRun {
           if (bad) this.check();
           this.events.samples(out);
         })
-        .catch(() => undefined);
+        .catch(() => {
+          // A failed read (mapping aborted) loses nothing: its slots are read again on a later frame.
+          if (!this.disposed && generation === this.generation) this.readSlot = Math.min(this.readSlot, from);
+        });
     };
   }
 
@@ -269,6 +304,7 @@ export class GpuRun {
     this.halted = false;
     this.needFill = true;
     this.restartHistory(state.step, false);
+    this.hostSample = this.sampleOf(state);
   }
 
   /**
@@ -279,6 +315,7 @@ export class GpuRun {
    */
   private restartHistory(k: number, keepEarlier: boolean): void {
     this.generation++;
+    this.hostSample = null;
     this.nextSlot = this.schedule.slotAtOrAfter(k);
     this.delivered = this.readSlot = keepEarlier ? Math.min(this.delivered, this.nextSlot) : this.nextSlot;
   }

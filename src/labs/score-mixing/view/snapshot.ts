@@ -1,15 +1,17 @@
 // The page's snapshots (DOM-free). One frame of the current particles x (exact f32 from the GPU,
 // f64 from the CPU), the stable critical points of the config, meta.json, and `resume` holding the
-// step and t, so restore() continues the run from that state. readResume reads that state back,
-// checked against the config (x's shape, the step range) with FieldErrors naming the field; a
-// snapshot without x or resume restarts the run at t = T.
+// step and t, so restore() continues the run from that state. readResume reads that state back
+// after the lab's one validator (validateSnapshot against snapshot-spec.ts: x's shape against the
+// config, finite positions, resume fields in range) with FieldErrors naming the field; a snapshot
+// without resume restarts the run at t = T.
 
 import { APP_VERSION } from '../../../io/app-version';
 import type { Snapshot } from '../../../io/snapshot-types';
 import type { Backend } from '../../lab';
-import { FieldError } from '../../schema';
+import { validateSnapshot, type SnapshotLab } from '../../snapshot-check';
 import type { CriticalPoint } from '../analysis';
-import { dimensionOf } from '../config';
+import { parseConfig } from '../config';
+import { scoreMixingSnapshotSpec } from '../snapshot-spec';
 import type { ParticleState, ScoreMixingConfig } from '../types';
 
 export const LAB_ID = 'score-mixing';
@@ -49,20 +51,22 @@ export function buildSnapshot({ config, cps, state, backend, adapter }: Snapshot
   };
 }
 
-/** The state `snapshot` resumes at for `cfg` (its parsed config), or null when it holds none. */
-export function readResume(snapshot: Snapshot, cfg: ScoreMixingConfig): ParticleState | null {
-  const x = snapshot.arrays.x;
-  const resume = snapshot.resume as { step?: unknown; t?: unknown; frame?: unknown } | undefined;
-  let state: ParticleState | null = null;
-  if (x && resume && typeof resume.step === 'number' && typeof resume.t === 'number') {
-    const frame = typeof resume.frame === 'number' ? resume.frame : x.shape[0] - 1;
-    const [, count, d] = x.shape;
-    if (x.shape.length !== 3 || d !== dimensionOf(cfg)) throw new FieldError('arrays.x', `shape [${x.shape}]`, `(frames, particles, ${dimensionOf(cfg)})`);
-    if (!Number.isInteger(resume.step) || resume.step < 0 || resume.step > cfg.steps) {
-      throw new FieldError('resume.step', resume.step, `an integer in [0, ${cfg.steps}]`);
-    }
-    const slice = Float64Array.from(x.data.subarray(frame * count * d, (frame + 1) * count * d));
-    state = { step: resume.step, t: resume.t, d, count, x: slice };
-  }
-  return state;
+/** The lab's pieces validateSnapshot needs (the page cannot import the lab's index). */
+export const SNAPSHOT_LAB: SnapshotLab<ScoreMixingConfig> = { id: LAB_ID, parseConfig, snapshotSpec: scoreMixingSnapshotSpec };
+
+/**
+ * The parsed config of `snapshot` and the state it resumes at (null when it holds no resume: the
+ * run restarts at t = T). The whole snapshot passes validateSnapshot first: x's shape against the
+ * config (particles, d), every position finite, resume.step in [0, steps], resume.t the grid time
+ * of that step, resume.frame a frame of x.
+ */
+export function readResume(snapshot: Snapshot): { config: ScoreMixingConfig; state: ParticleState | null } {
+  const { config, arrays, resume } = validateSnapshot(snapshot, SNAPSHOT_LAB);
+  const x = arrays.x;
+  if (resume === undefined) return { config, state: null };
+  const r = resume as { step: number; t: number; frame?: number };
+  const [frames, count, d] = x.shape;
+  const frame = r.frame ?? frames - 1;
+  const slice = Float64Array.from(x.data.subarray(frame * count * d, (frame + 1) * count * d));
+  return { config, state: { step: r.step, t: r.t, d, count, x: slice } };
 }

@@ -10,6 +10,7 @@
 //    pass of a task "none") fits a per-frame budget. What was cut is listed for the notice.
 
 import { FieldError } from '../../schema';
+import { checkJsonTree, parseJsonText } from '../../../io/input';
 import { parseConfig } from '../config';
 import type { TokenBatch, TransformerConfig } from '../types';
 
@@ -61,10 +62,11 @@ const TOKEN_FILE = 'a B x n x d array of token rows, or {"sequences": B x n x d,
 export function withImportedTokens(config: TransformerConfig, text: string): TransformerConfig {
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    raw = parseJsonText(text);
   } catch (e) {
     throw new FieldError('tokens file', text.length > 40 ? `${text.slice(0, 37)}...` : text, `JSON (${(e as Error).message}): ${TOKEN_FILE}`);
   }
+  checkJsonTree(raw, 'tokens file');
   const obj = Array.isArray(raw) ? { sequences: raw } : raw;
   if (typeof obj !== 'object' || obj === null || !Array.isArray((obj as { sequences?: unknown }).sequences)) throw new FieldError('tokens file', raw, TOKEN_FILE);
   const { sequences, queries, ...rest } = obj as { sequences: unknown[]; queries?: unknown };

@@ -5,9 +5,9 @@
 // keep the training state; any other change rebuilds. Token edits keep the heads and iteration.
 
 import type { GpuContext } from '../../../gpu/device';
+import { FILE_LIMITS, readFileText } from '../../../io/input';
 import type { Snapshot } from '../../../io/snapshot-types';
 import type { Backend, LabPage, RunStatus, ViewHost } from '../../lab';
-import { FieldError } from '../../schema';
 import { saveBlob } from '../../shared/view/download';
 import { parseConfig } from '../config';
 import { recordLayers, toModel } from '../model';
@@ -22,7 +22,7 @@ import type { PictureData, RunEvents, TfRun } from './run';
 import { CpuTfRun } from './run-cpu';
 import { GpuTfRun } from './run-gpu';
 import { TrajectoryScene } from './scene';
-import { buildSnapshot, LAB_ID, readResume } from './snapshot';
+import { buildSnapshot, readResume, validatedConfig } from './snapshot';
 
 const SOFT_KEYS = { tau: 0, iterations: 0, ntk: false, ntkEvery: 0, record: 0 };
 const sameModel = (a: TransformerConfig, b: TransformerConfig): boolean => JSON.stringify({ ...a, ...SOFT_KEYS }) === JSON.stringify({ ...b, ...SOFT_KEYS });
@@ -70,6 +70,7 @@ export class TransformerPage implements LabPage<TransformerConfig> {
 
   async setConfig(config: TransformerConfig): Promise<void> {
     const cfg = parseConfig(config);
+    this.host.checkMemory(cfg); // the page's memory budget, before anything is allocated
     await this.enqueue(async () => {
       if (this.run && this.config && this.requested && sameModel(this.runnable(cfg).config, this.config)) this.applySoft(cfg);
       else await this.build(cfg);
@@ -105,6 +106,8 @@ export class TransformerPage implements LabPage<TransformerConfig> {
       done: !r || r.target === 0 || it >= r.target,
       haltedReason: this.haltedReason,
       stepsPerSecond: this.stepsPerSecond,
+      // A device loss continues from the heads of the last picture read back (the CPU run loses nothing).
+      savedStep: r instanceof GpuTfRun ? (this.lastPicture?.iteration ?? 0) : it,
     };
   }
 
@@ -136,8 +139,7 @@ export class TransformerPage implements LabPage<TransformerConfig> {
   }
 
   async restore(snapshot: Snapshot): Promise<void> {
-    if (snapshot.lab !== LAB_ID) throw new FieldError('lab', snapshot.lab, `"${LAB_ID}"`);
-    const cfg = parseConfig(snapshot.config);
+    const cfg = validatedConfig(snapshot);
     await this.enqueue(async () => {
       // Checked before anything is replaced: a snapshot that does not fit keeps the current run.
       const state = readResume(snapshot, toModel(this.runnable(cfg).config));
@@ -323,7 +325,7 @@ export class TransformerPage implements LabPage<TransformerConfig> {
     if (!base) return;
     let next: TransformerConfig;
     try {
-      next = withImportedTokens(base, await file.text());
+      next = withImportedTokens(base, await readFileText(file, FILE_LIMITS.tokens, 'a token file')); // size checked before reading
       await this.setConfig(next);
     } catch (e) {
       this.host.notify({ level: 'error', key: 'transformer-import', text: `Token import from ${file.name} refused (kept the current run): ${(e as Error).message}` });

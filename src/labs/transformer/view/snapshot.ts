@@ -10,11 +10,22 @@ import { APP_VERSION } from '../../../io/app-version';
 import type { NdArray, Snapshot } from '../../../io/snapshot-types';
 import type { Backend } from '../../lab';
 import { FieldError } from '../../schema';
+import { validateSnapshot, type SnapshotLab } from '../../snapshot-check';
+import { parseConfig } from '../config';
+import { transformerSnapshotSpec } from '../snapshot-spec';
 import type { Heads, TransformerConfig, TransformerModel } from '../types';
 import type { LambdaPoint } from './charts';
 import type { LseSummary } from './ntk-jobs';
 
 export const LAB_ID = 'transformer';
+
+/** The lab's pieces validateSnapshot needs (the page cannot import the lab's index). */
+const SNAPSHOT_LAB: SnapshotLab<TransformerConfig> = { id: LAB_ID, parseConfig, snapshotSpec: transformerSnapshotSpec };
+
+/** The snapshot's parsed config, once the whole snapshot passed validateSnapshot (shapes, finite heads, resume). */
+export function validatedConfig(snap: Snapshot): TransformerConfig {
+  return validateSnapshot(snap, SNAPSHOT_LAB).config;
+}
 
 type Floats = Float32Array | Float64Array;
 const arr = (data: Floats, shape: number[]): NdArray => ({ dtype: data instanceof Float32Array ? 'f32' : 'f64', shape, data });

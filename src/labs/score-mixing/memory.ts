@@ -1,0 +1,62 @@
+// Peak memory of a score-mixing run, from its validated config (budget.ts; NUMERICS.md "Memory").
+// N particles in R^d, K steps, R recorded frames, n1 + n2 atoms. Counted, in bytes:
+//   recorded  the snapshot: t (R) and x (R, N, d) in float64 (the CPU path's dtype; the GPU's
+//             float32 is half), critical_points (at most n1 n2 of them, counted up to 2^20)
+//   host      X(T) (N d f64), the reference's two state arrays (2 N d f64), the time grid and the
+//             recorded steps, the GPU path's float32 upload and step constants (N d 4 + 32 K), and
+//             the float32 copies of its 4 frame readbacks in flight (4 N d 4)
+//   gpu       the particle buffer (N d 4), the step constants (32 K), 4 staging buffers (4 N d 4)
+//   output    the encoding of the recorded arrays when the output format is known (budget.ts)
+//   page      the page's projector (positions and trail: 16 (1 + trail) N), its sample history,
+//             the last good state (N d f64) and a full readback (2 N d 4), a one-frame json export
+// Drivers: record, particles.count (or particles.points), mu1.points (d), steps.
+
+import { encodedBytes, encodedLargestArray, estimateFrom, type EstimateOptions, type MemoryEstimate, type RecordedSize } from '../budget';
+import { dimensionOf, particleCount } from './config';
+import type { ScoreMixingConfig } from './types';
+
+/** Readbacks in flight in runOnGpu (simulation.ts). */
+const FRAMES_IN_FLIGHT = 4;
+/** Critical points counted at most (their number is at most n1 n2; in practice far fewer). */
+const MAX_COUNTED_CRITICAL_POINTS = 2 ** 20;
+/** The page's distance-chart history: slots x sampled particles (view/sample-schedule.ts, at most). */
+const PAGE_HISTORY_SLOTS = 128;
+const PAGE_SAMPLE_PARTICLES = 512;
+
+/** Trail slots of the page's projector (as shared/view/particle-scene.ts trailLengthFor). */
+function trailLength(count: number): number {
+  return count <= 20_000 ? 32 : count <= 200_000 ? 16 : 8;
+}
+
+export function memoryEstimate(config: ScoreMixingConfig, options: EstimateOptions = {}): MemoryEstimate {
+  const N = particleCount(config);
+  const d = dimensionOf(config);
+  const K = config.steps;
+  const R = config.record;
+  const countField = 'points' in config.particles ? 'particles.points' : 'particles.count';
+  const n1 = config.mu1.points.length;
+  const n2 = config.mu2.points.length;
+  const state = N * d;
+  const cps = Math.min(n1 * n2, MAX_COUNTED_CRITICAL_POINTS) * d;
+
+  const recordedValues = R + R * state + cps;
+  const recorded: RecordedSize = { bytes: 8 * recordedValues, values: recordedValues, arrays: 3, csvRows: R * N, csvValues: R * state };
+  const atoms = 4 * (n1 + n2) * (d + 1);
+  const host = 8 * 3 * state + 16 * (K + 1) + 16 * R + 4 * state + 32 * K + FRAMES_IN_FLIGHT * 4 * state;
+  const gpu = 4 * state + 32 * K + FRAMES_IN_FLIGHT * 4 * state + atoms;
+  const page = options.page
+    ? 16 * (1 + trailLength(N)) * N + PAGE_HISTORY_SLOTS * Math.min(N, PAGE_SAMPLE_PARTICLES) * d * 4 * 2 + 8 * state + 2 * 4 * state + 25 * state
+    : 0;
+  const driversRecorded = ['record', countField, 'mu1.points'];
+  return estimateFrom(
+    [
+      { name: 'recorded', bytes: recorded.bytes, drivers: driversRecorded },
+      { name: 'host', bytes: host, drivers: [countField, 'mu1.points', 'steps'] },
+      { name: 'gpu', bytes: gpu, drivers: [countField, 'mu1.points', 'steps'] },
+      { name: 'output', bytes: encodedBytes(options.output, recorded), drivers: driversRecorded },
+      { name: 'page', bytes: page, drivers: [countField, 'mu1.points'] },
+    ],
+    { record: R, [countField]: N, 'mu1.points': `${n1} atoms in ${d} dimensions`, steps: K },
+    Math.max(R * state, encodedLargestArray(options.output, recorded)),
+  );
+}

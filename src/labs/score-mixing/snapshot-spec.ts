@@ -1,0 +1,60 @@
+// What a score-mixing snapshot of a config holds (validateSnapshot, src/labs/snapshot-check.ts,
+// checks every imported snapshot against it). The arrays are those headless.ts writes and the
+// page's export (view/snapshot.ts) too:
+//   t (frames) f64                     recorded times (CLI: `record` frames; page: 1)
+//   x (frames, particles, d) f32|f64   the particles per frame; the run continues from
+//                                      x[resume.frame], so every value must be finite
+//   critical_points (points, d) f64    stable critical points of Phi_lambda (derived; optional)
+// particles is the config's count, or the first CPU_PAGE_MAX_PARTICLES of it when the page ran
+// the CPU fallback. resume = { step, t, frame }: step in [0, steps], t the grid time of that step
+// (t_k = T (tMin/T)^(k/steps), in [tMin, T]), frame in [0, frames - 1].
+
+import { geometricGrid } from '../../math/timegrid';
+import type { SnapshotSpec } from '../snapshot-spec';
+import { dimensionOf, particleCount } from './config';
+import type { ScoreMixingConfig } from './types';
+
+/** Particles the page's CPU fallback runs at most (the first ones of the config's). */
+export const CPU_PAGE_MAX_PARTICLES = 2000;
+
+/** Relative tolerance of resume.t against the grid time of resume.step (f32 -> f64 and pow rounding). */
+const T_REL_TOL = 1e-6;
+
+export function scoreMixingSnapshotSpec(cfg: ScoreMixingConfig): SnapshotSpec {
+  const d = dimensionOf(cfg);
+  const count = particleCount(cfg);
+  const reduced = Math.min(count, CPU_PAGE_MAX_PARTICLES);
+  return {
+    dims: {
+      frames: { min: 1, max: cfg.record, what: `in [1, ${cfg.record}] (config record = ${cfg.record})` },
+      particles: {
+        values: [count, reduced],
+        what: reduced === count ? `= ${count} (the config's particles)` : `= ${count} (the config's particles) or ${reduced} (the page's CPU fallback)`,
+      },
+      points: { min: 0, what: '>= 0' },
+    },
+    arrays: {
+      t: { dtypes: ['f64'], shape: ['frames'], axes: ['frames'], required: true, finite: true },
+      x: { dtypes: ['f32', 'f64'], shape: ['frames', 'particles', d], axes: ['frames', 'particles', 'd'], required: true, finite: true },
+      critical_points: { dtypes: ['f64'], shape: ['points', d], axes: ['points', 'd'], finite: true },
+    },
+    resume: (dims) => ({
+      fields: {
+        step: { kind: 'integer', min: 0, max: cfg.steps, required: true, allowed: `an integer in [0, ${cfg.steps}] (config steps)` },
+        t: {
+          kind: 'number',
+          min: cfg.tMin,
+          max: cfg.T,
+          required: true,
+          allowed: `a time in [tMin, T] = [${cfg.tMin}, ${cfg.T}]`,
+          check(t, r) {
+            if (typeof r.step !== 'number' || typeof t !== 'number') return null;
+            const want = geometricGrid(cfg.T, cfg.tMin, cfg.steps)[r.step];
+            return Math.abs(t - want) <= T_REL_TOL * want ? null : `the grid time of resume.step = ${r.step}: t = T (tMin/T)^(step/steps) = ${want}`;
+          },
+        },
+        frame: { kind: 'integer', min: 0, max: dims.frames - 1, allowed: `an integer in [0, ${dims.frames - 1}] (arrays.x holds ${dims.frames} frames)` },
+      },
+    }),
+  };
+}
