@@ -13,6 +13,7 @@
 //             frame, read back (staging and copy) for a snapshot; the projector and its trail
 // Drivers: record, initial.count, A (n and m), h (K).
 
+import { trailLengthFor } from '../shared/trails';
 import { encodedBytes, encodedLargestArray, estimateFrom, type EstimateOptions, type MemoryEstimate, type RecordedSize } from '../budget';
 import { dimensionsOf, dynamicsParams, trajectoryCount } from './config';
 import { timeGrid } from './reference';
@@ -25,9 +26,6 @@ const PAGE_RUNS = 4;
 /** States kept per recorded frame on the page (view/runs.ts KEEP_STATES). */
 const PAGE_KEEP_STATES = 4096;
 
-function trailLength(count: number): number {
-  return count <= 20_000 ? 32 : count <= 200_000 ? 16 : 8;
-}
 
 export function memoryEstimate(config: PrimalDualConfig, options: EstimateOptions = {}): MemoryEstimate {
   const N = trajectoryCount(config);
@@ -50,7 +48,7 @@ export function memoryEstimate(config: PrimalDualConfig, options: EstimateOption
     const keep = Math.min(N, PAGE_KEEP_STATES);
     const history = 4 * F * (N * D + keep * S);
     const perRun = 4 * N * (S + D) + 32 * (K + 1) + 3 * history + 4 * F * N * 5;
-    page = PAGE_RUNS * perRun + 16 * (1 + trailLength(N)) * N;
+    page = PAGE_RUNS * perRun + 16 * (1 + trailLengthFor(N)) * N;
   }
   const driversRecorded = ['record', countField, 'A'];
   return estimateFrom(

@@ -11,6 +11,7 @@
 //             the last good state (N d f64) and a full readback (2 N d 4), a one-frame json export
 // Drivers: record, particles.count (or particles.points), mu1.points (d), steps.
 
+import { trailLengthFor } from '../shared/trails';
 import { encodedBytes, encodedLargestArray, estimateFrom, type EstimateOptions, type MemoryEstimate, type RecordedSize } from '../budget';
 import { dimensionOf, particleCount } from './config';
 import type { ScoreMixingConfig } from './types';
@@ -23,10 +24,6 @@ const MAX_COUNTED_CRITICAL_POINTS = 2 ** 20;
 const PAGE_HISTORY_SLOTS = 128;
 const PAGE_SAMPLE_PARTICLES = 512;
 
-/** Trail slots of the page's projector (as shared/view/particle-scene.ts trailLengthFor). */
-function trailLength(count: number): number {
-  return count <= 20_000 ? 32 : count <= 200_000 ? 16 : 8;
-}
 
 export function memoryEstimate(config: ScoreMixingConfig, options: EstimateOptions = {}): MemoryEstimate {
   const N = particleCount(config);
@@ -45,7 +42,7 @@ export function memoryEstimate(config: ScoreMixingConfig, options: EstimateOptio
   const host = 8 * 3 * state + 16 * (K + 1) + 16 * R + 4 * state + 32 * K + FRAMES_IN_FLIGHT * 4 * state;
   const gpu = 4 * state + 32 * K + FRAMES_IN_FLIGHT * 4 * state + atoms;
   const page = options.page
-    ? 16 * (1 + trailLength(N)) * N + PAGE_HISTORY_SLOTS * Math.min(N, PAGE_SAMPLE_PARTICLES) * d * 4 * 2 + 8 * state + 2 * 4 * state + 25 * state
+    ? 16 * (1 + trailLengthFor(N)) * N + PAGE_HISTORY_SLOTS * Math.min(N, PAGE_SAMPLE_PARTICLES) * d * 4 * 2 + 8 * state + 2 * 4 * state + 25 * state
     : 0;
   const driversRecorded = ['record', countField, 'mu1.points'];
   return estimateFrom(

@@ -33,10 +33,7 @@ import {
 import { float, instanceIndex, select, storage, uint, uniform, vec3, vec4, vertexIndex, uv, smoothstep, length, varying } from 'three/tsl';
 import type { Bounds } from './screen-map';
 
-/** Trail slots: longer trails for fewer particles (memory and fill rate grow with count * L). */
-export function trailLengthFor(count: number): number {
-  return count <= 20_000 ? 32 : count <= 200_000 ? 16 : 8;
-}
+export { trailLengthFor } from '../trails';
 
 export class ParticleScene {
   readonly renderer: WebGPURenderer;
