@@ -8,10 +8,13 @@
 //   gpu       y, mu, margins, codes (4 n^2 (ny + m + 4)) and as much again in staging buffers
 //   output    the encoding of the recorded arrays when the output format is known (budget.ts)
 //   page      the page's GPU map and its band readbacks, the display's codes and texture (2 x 4 n^2),
-//             and a snapshot's readback (as the GPU path's host part)
+//             a snapshot's readback (as the GPU path's host part), and the refinement chart's side
+//             map at its largest level (refinementLevels up to MAX_GRID; one level lives at a time)
 // Drivers: grid.n, family.
 
 import { encodedBytes, encodedLargestArray, estimateFrom, type EstimateOptions, type MemoryEstimate, type RecordedSize } from '../budget';
+import { refinementLevels } from './analysis';
+import { MAX_GRID } from './params';
 import { FAMILY_DIMS, type BilevelConfig } from './types';
 
 export function memoryEstimate(config: BilevelConfig, options: EstimateOptions = {}): MemoryEstimate {
@@ -26,7 +29,9 @@ export function memoryEstimate(config: BilevelConfig, options: EstimateOptions =
   const readback = gpuMap + 4 * px * (ny + m + 4) + 3 * px;
   const host = 3 * px + 8 * px + readback;
   const gpu = 2 * gpuMap + 8 * n;
-  const page = options.page ? gpu + 2 * 4 * px + readback : 0;
+  const refineN = Math.max(...refinementLevels(n, MAX_GRID));
+  const refinement = 4 * refineN * refineN * (ny + m + 4);
+  const page = options.page ? gpu + 2 * 4 * px + readback + refinement : 0;
   const drivers = ['grid.n', 'family'];
   return estimateFrom(
     [
