@@ -89,8 +89,17 @@ export interface RunStatus {
   done: boolean;
   /** Set when the run paused itself (e.g. non-finite values detected): shown to the user. */
   haltedReason?: string;
-  /** Last measured throughput, for the HUD. */
-  stepsPerSecond?: number;
+  /**
+   * What `step` counts, named the same in the HUD and the lab's captions: 'step' (a time step),
+   * 'iteration' (a training iteration), 'row' (a row of a map). Absent: 'step'. The HUD measures
+   * the rate itself (`step` completed per second over a sliding window), so pages report no rate.
+   */
+  unit?: 'step' | 'iteration' | 'row';
+  /**
+   * One sentence on the lab's key metric for the aria-live region (e.g. "fitted slope 0.49,
+   * 12 samples"); the shell announces it when it changes, at most every few seconds.
+   */
+  summary?: string;
   /** GPU pass timings in ms when timestamp queries are available. */
   passMs?: Record<string, number>;
   /**

@@ -33,8 +33,6 @@ export class PrimalDualPage implements LabPage<PrimalDualConfig> {
   private readonly charts: PrimalDualCharts;
   private compare: number[] = [3, 4, 8];
   private haltedReason: string | undefined;
-  private stepsPerSecond: number | undefined;
-  private lastFrameTime = 0;
   private frameCount = 0;
   /** The config of the last runs built (rebuilt after a device loss). */
   private lastConfig: PrimalDualConfig | null = null;
@@ -90,7 +88,6 @@ export class PrimalDualPage implements LabPage<PrimalDualConfig> {
     if (this.disposed || !model) return;
     this.frameCount++;
     this.host.canvas.dataset.frame = String(this.frameCount);
-    const now = performance.now();
     const todo = this.haltedReason ? 0 : steps;
     let n = 0;
     const primary = model.runs[0];
@@ -125,11 +122,6 @@ export class PrimalDualPage implements LabPage<PrimalDualConfig> {
       });
       this.display.followCpu(cpu[0], n);
     }
-    if (n > 0 && this.lastFrameTime > 0) {
-      const rate = n / Math.max(1e-3, (now - this.lastFrameTime) / 1000);
-      this.stepsPerSecond = this.stepsPerSecond === undefined ? rate : 0.9 * this.stepsPerSecond + 0.1 * rate;
-    }
-    this.lastFrameTime = now;
     this.charts.render();
     if (n > 0 || this.frameCount % 15 === 0) this.display.updateReadout();
     this.display.draw();
@@ -147,7 +139,6 @@ export class PrimalDualPage implements LabPage<PrimalDualConfig> {
       t: r?.t ?? 0,
       done: this.model ? this.model.runs.every((x) => x.done || x.halted) : false,
       haltedReason: this.haltedReason,
-      stepsPerSecond: this.stepsPerSecond,
       passMs: r instanceof GpuPdRun ? this.profiler?.passMs() : undefined,
       savedStep: r instanceof GpuPdRun ? (this.lastGood?.step ?? 0) : r?.k,
     };
@@ -248,8 +239,6 @@ export class PrimalDualPage implements LabPage<PrimalDualConfig> {
     this.lastGood = null;
     this.savedStep = -1;
     this.haltedReason = undefined;
-    this.stepsPerSecond = undefined;
-    this.lastFrameTime = 0;
     this.display.showModel(model, !!sameShape);
     this.editor.set(setup.config.A, setup.config.b);
     this.editor.clearError();

@@ -34,8 +34,6 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
   private readonly distChart: DistanceChart;
   private readonly lambdaChart: LambdaChart;
   private haltedReason: string | undefined;
-  private stepsPerSecond: number | undefined;
-  private lastFrameTime = 0;
   private frameCount = 0;
   private busy: Promise<void> = Promise.resolve();
   private disposed = false;
@@ -85,7 +83,6 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
     this.frameCount++;
     (this.host.canvas as HTMLCanvasElement & { dataset: DOMStringMap }).dataset.frame = String(this.frameCount);
     this.display.pumpField();
-    const now = performance.now();
     const cfg = this.model.config;
     const timeY = (t: number) => timeToY(t, cfg.T, cfg.tMin);
     let n = 0;
@@ -102,11 +99,6 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
       }
       this.onSamples(run.takeSamples());
     }
-    if (n > 0 && this.lastFrameTime > 0) {
-      const rate = n / Math.max(1e-3, (now - this.lastFrameTime) / 1000);
-      this.stepsPerSecond = this.stepsPerSecond === undefined ? rate : 0.9 * this.stepsPerSecond + 0.1 * rate;
-    }
-    this.lastFrameTime = now;
     if (n > 0) this.display.followRun(run.t, cfg);
     this.display.draw();
   }
@@ -125,7 +117,6 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
       t: run?.t ?? cfg?.T ?? 0,
       done: run?.done ?? false,
       haltedReason: this.haltedReason,
-      stepsPerSecond: this.stepsPerSecond,
       passMs: run instanceof GpuRun ? this.profiler?.passMs() : undefined,
       // A device loss continues from the GPU run's last good state; the CPU run loses nothing.
       savedStep: run instanceof GpuRun ? run.lastGoodState.step : run?.k,
@@ -239,8 +230,6 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
     const sameD = this.model?.mu1.d === d;
     this.model = { config: cfg, mu1, mu2, cps: this.criticalPoints(mu1, mu2, cfg.lambda) };
     this.haltedReason = undefined;
-    this.stepsPerSecond = undefined;
-    this.lastFrameTime = 0;
     this.display.showRun(cfg, d, sameD, note, state?.t ?? cfg.T);
     if (note) this.host.notify({ level: 'info', text: note });
     this.distChart.reset(cfg.T, cfg.tMin);

@@ -39,8 +39,6 @@ export class TransformerPage implements LabPage<TransformerConfig> {
   /** Iteration the run started from (restore, device loss): earlier risk lives in the charts only. */
   private runStart = 0;
   private haltedReason: string | undefined;
-  private stepsPerSecond: number | undefined;
-  private lastFrameTime = 0;
   private lastPicture: PictureData | null = null;
   private busy: Promise<unknown> = Promise.resolve();
   private disposed = false;
@@ -81,12 +79,7 @@ export class TransformerPage implements LabPage<TransformerConfig> {
     const { run, display } = this;
     if (this.disposed || !run || !display) return;
     const now = performance.now();
-    const n = this.haltedReason ? 0 : run.frame(steps, now);
-    if (n > 0 && this.lastFrameTime > 0) {
-      const rate = n / Math.max(1e-3, (now - this.lastFrameTime) / 1000);
-      this.stepsPerSecond = this.stepsPerSecond === undefined ? rate : 0.9 * this.stepsPerSecond + 0.1 * rate;
-    }
-    this.lastFrameTime = now;
+    if (!this.haltedReason) run.frame(steps, now);
     display.charts.render();
     display.render();
   }
@@ -105,7 +98,6 @@ export class TransformerPage implements LabPage<TransformerConfig> {
       t: (this.config?.tau ?? 0) * it,
       done: !r || r.target === 0 || it >= r.target,
       haltedReason: this.haltedReason,
-      stepsPerSecond: this.stepsPerSecond,
       // A device loss continues from the heads of the last picture read back (the CPU run loses nothing).
       savedStep: r instanceof GpuTfRun ? (this.lastPicture?.iteration ?? 0) : it,
     };
@@ -232,8 +224,6 @@ export class TransformerPage implements LabPage<TransformerConfig> {
     this.reduced = reduced;
     this.runStart = 0;
     this.haltedReason = undefined;
-    this.stepsPerSecond = undefined;
-    this.lastFrameTime = 0;
     this.lastPicture = null;
     const { heads, tokens } = model;
     const where = this.gpu ? (this.gpu.isSoftware ? 'WebGPU (software)' : 'WebGPU') : 'CPU float64';
