@@ -27,8 +27,10 @@ async function fitLabel(page: Page): Promise<FitLabel | null> {
   return m ? { samples: Number(m[1]), n: Number(m[2]), slope: m[3] === '' ? NaN : Number(m[3]), text: m[4] } : null;
 }
 
-/** Play at 32 steps per frame ('+' five times from 1) to the end; returns the chart's final fit. */
+/** Play at 32 steps per frame (steps-per-frame pace at 1×, then '+' five times) to the end; returns the chart's final fit. */
 async function fastRun(page: Page, shot?: string): Promise<FitLabel> {
+  await page.selectOption('[data-testid=speed]', '1');
+  await page.locator('[data-testid=speed]').blur();
   for (let i = 0; i < 5; i++) await page.keyboard.press('+');
   expect(await page.locator('[data-testid=speed]').inputValue()).toBe('32');
   await page.keyboard.press('Space');

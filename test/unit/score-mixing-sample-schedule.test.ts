@@ -2,7 +2,7 @@
 // frame's steps at them, so every scheduled sample is taken exactly once at any speed.
 
 import { describe, expect, it } from 'vitest';
-import { planAdvance, SampleSchedule, type FrameOp } from '../../src/labs/score-mixing/view/sample-schedule';
+import { planAdvance, planStops, SampleSchedule, type FrameOp } from '../../src/labs/score-mixing/view/sample-schedule';
 
 /** Run a whole schedule at `speed` steps per frame; returns the step of each sample taken, in order. */
 function simulate(schedule: SampleSchedule, speed: number, from = 0, slot = schedule.slotAtOrAfter(from)): { sampled: number[]; frames: number } {
@@ -88,5 +88,42 @@ describe('planAdvance', () => {
   it('never samples at the wrong step when `next` lags behind', () => {
     const s = new SampleSchedule(10, 3);
     expect(planAdvance(s, 0, 7, 10)).toEqual({ ops: [{ steps: 3 }, { sample: 2 }], next: 3 });
+  });
+});
+
+describe('planStops: the chart schedule and the record schedule in one frame', () => {
+  it('splits at the steps of both, each copy once and in step order, at any speed', () => {
+    const chart = new SampleSchedule(20, 3); // 0, 10, 20
+    const record = SampleSchedule.recording(20, 6); // 0, 4, 8, 12, 16, 20
+    expect(record.steps).toEqual([0, 4, 8, 12, 16, 20]);
+    expect(planStops([chart, record], [0, 0], 0, 9)).toEqual({
+      ops: [{ sample: 0, of: 0 }, { sample: 0, of: 1 }, { steps: 4 }, { sample: 1, of: 1 }, { steps: 4 }, { sample: 2, of: 1 }, { steps: 1 }],
+      next: [1, 3],
+    });
+    for (const speed of [1, 3, 7, 50]) {
+      let k = 0;
+      let next = [0, 0];
+      const taken: [number, number][] = [];
+      while (k < 20 || next[0] < chart.size || next[1] < record.size) {
+        const plan = planStops([chart, record], next, k, speed);
+        for (const op of plan.ops) {
+          if ('steps' in op) k += op.steps;
+          else {
+            expect([chart, record][op.of].steps[op.sample]).toBe(k);
+            taken.push([op.of, op.sample]);
+          }
+        }
+        next = plan.next;
+      }
+      expect(taken.filter(([of]) => of === 0).map(([, j]) => j)).toEqual([0, 1, 2]);
+      expect(taken.filter(([of]) => of === 1).map(([, j]) => j)).toEqual([0, 1, 2, 3, 4, 5]);
+    }
+  });
+
+  it('takes every slot of a repeated step, and a record schedule refuses steps out of order', () => {
+    const s = new SampleSchedule(2, [0, 1, 1, 2]);
+    expect(planStops([s], [0], 0, 5).ops).toEqual([{ sample: 0, of: 0 }, { steps: 1 }, { sample: 1, of: 0 }, { sample: 2, of: 0 }, { steps: 1 }, { sample: 3, of: 0 }]);
+    expect(() => new SampleSchedule(4, [0, 3, 2])).toThrow(/non-decreasing/);
+    expect(() => new SampleSchedule(4, [0, 5])).toThrow(/\[0, 4\]/);
   });
 });

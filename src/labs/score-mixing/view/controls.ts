@@ -1,11 +1,12 @@
 // Lab-specific controls in host.controls: the t scrubber (log scale, T on the left, tMin on the
 // right; "follow run" ties it to the simulation's t), the field channel, the projection axes
-// (d > 2), layer toggles, which measure clicks edit, and point-set import/export (JSON, CSV).
+// (d > 2), layer toggles, which measure clicks edit, the selected atom (announced, with a "delete
+// selected atom" button for touch screens), and point-set import/export (JSON, CSV).
 // Plain DOM, no module state; every element carries a data-control name for tests.
 
 import type { FieldChannel } from './colormap';
 import { CHANNEL_NAMES } from './colormap';
-import type { MeasureId } from './overlay';
+import { ATOM_KEYS_HELP, type AtomSelection, type MeasureId } from './overlay';
 import type { SizedFile } from '../../../io/input';
 
 export interface ControlHandlers {
@@ -14,6 +15,8 @@ export interface ControlHandlers {
   axes(ax: number, ay: number): void;
   layers(l: LayerToggles): void;
   editTarget(m: MeasureId): void;
+  /** Delete the atom selected in the picture. */
+  deleteSelected(): void;
   /** A point-set file (JSON or CSV); the page checks its size before reading it. */
   importFile(measure: MeasureId, file: SizedFile): void;
   exportSet(measure: MeasureId, format: 'json' | 'csv'): void;
@@ -44,6 +47,8 @@ export class Controls {
   private readonly axX: HTMLSelectElement;
   private readonly axY: HTMLSelectElement;
   private readonly note: HTMLDivElement;
+  private readonly selectedText: HTMLSpanElement;
+  private readonly deleteButton: HTMLButtonElement;
   private T = 1;
   private tMin = 1e-4;
   readonly layers: LayerToggles = { trails: true, arrows: true, cells: true, contours: true };
@@ -108,8 +113,14 @@ export class Controls {
       lab.append(r, document.createTextNode(m === 'mu1' ? ' mu1 (conditional, ●) ' : ' mu2 (unconditional, ■) '));
       editRow.append(lab);
     }
-    const hint = el('div', {}, 'click: add atom · drag: move · shift/alt/right-click: delete');
+    const hint = el('div', { 'data-control': 'edit-hint' }, `click: add atom · drag: move · shift/alt/right-click or long press: delete · keys (picture focused): ${ATOM_KEYS_HELP}`);
     hint.style.opacity = '0.7';
+    const selectRow = el('div');
+    this.selectedText = el('span', { 'data-control': 'selected-atom', 'aria-live': 'polite' }, 'no atom selected');
+    this.deleteButton = el('button', { type: 'button', 'data-control': 'delete-atom' }, 'Delete selected atom');
+    this.deleteButton.hidden = true;
+    this.deleteButton.addEventListener('click', () => h.deleteSelected());
+    selectRow.append(this.selectedText, document.createTextNode(' '), this.deleteButton);
 
     const ioRow = el('div');
     for (const m of ['mu1', 'mu2'] as MeasureId[]) {
@@ -131,7 +142,7 @@ export class Controls {
 
     this.note = el('div', { 'data-control': 'note' });
     this.note.style.color = '#c60';
-    this.root.append(scrubRow, chanRow, this.axisRow, layerRow, editRow, hint, ioRow, this.note);
+    this.root.append(scrubRow, chanRow, this.axisRow, layerRow, editRow, hint, selectRow, ioRow, this.note);
     parent.appendChild(this.root);
   }
 
@@ -160,6 +171,13 @@ export class Controls {
   scrubTime(): number {
     const f = Number(this.scrubInput.value) / SCRUB_MAX;
     return this.T * Math.pow(this.tMin / this.T, f);
+  }
+
+  /** The atom selected in the picture (null: none): its name and position, and the delete button. */
+  showSelection(s: AtomSelection | null): void {
+    const text = s ? `selected: ${s.measure}[${s.index}] at (${s.point.map((v) => +v.toFixed(4)).join(', ')})` : 'no atom selected';
+    if (this.selectedText.textContent !== text) this.selectedText.textContent = text;
+    this.deleteButton.hidden = s === null;
   }
 
   setNote(text: string): void {

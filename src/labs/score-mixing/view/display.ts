@@ -69,6 +69,8 @@ export class Display {
       host.overlay,
       (e) => owner.edit(e),
       (text) => host.notify({ level: 'warn', text }),
+      // The controls are built just below; selections come later, from events.
+      (s) => this.controls.showSelection(s),
     );
     this.controls = new Controls(host.controls, {
       scrub: (t, follow) => {
@@ -98,6 +100,7 @@ export class Display {
       editTarget: (m) => {
         this.overlay.editTarget = m;
       },
+      deleteSelected: () => this.overlay.deleteSelected(),
       importFile: (m, file) => owner.importFile(m, file),
       exportSet: (m, format) => owner.exportSet(m, format),
     });

@@ -3,7 +3,13 @@
 // arrows, stable critical points, the atoms of both measures, and atom editing:
 //   click on empty space: add an atom to the measure being edited (mu1/mu2 toggle in the controls),
 //   drag an atom: move it (the run restarts on release),
-//   shift-click, alt-click or right-click an atom: delete it.
+//   shift-click, alt-click or right-click an atom: delete it; on a touch screen a long press
+//   deletes it (and a tap selects it for the controls' "delete selected atom" button).
+// Without a pointer (the SVG takes keyboard focus; its aria-label lists the keys): n or ] selects
+// the next atom, [ the previous one, the arrow keys move the selected atom (Shift: 5x farther),
+// Delete or Backspace removes it, a adds an atom to the edited measure at the centre of the view,
+// Escape clears the selection. The selected atom is drawn with a ring. Every edit goes out through
+// onEdit, like the mouse's, so the page validates it and the panel and URL follow.
 // For d > 2 an added atom takes the slice origin's other coordinates; a drag moves only the two
 // shown ones. For d = 1 only the horizontal position matters (atoms sit on the t = tMin row).
 
@@ -22,6 +28,24 @@ export interface AtomEdit {
   points: number[][];
   weights?: number[];
 }
+
+/** The atom the keyboard (or a tap) selected. */
+export interface AtomSelection {
+  measure: MeasureId;
+  index: number;
+  point: number[];
+}
+
+/** What the overlay's aria-label says about the keys (also the controls' hint). */
+export const ATOM_KEYS_HELP =
+  'n or ] selects the next atom, [ the previous one, arrow keys move it (Shift: 5 times farther), Delete or Backspace removes it, a adds an atom at the centre, Escape clears the selection';
+
+/** A touch held this long on an atom, without moving, deletes it. */
+const LONG_PRESS_MS = 650;
+/** ... and moving farther than this (px) makes it a drag instead. */
+const LONG_PRESS_SLOP = 8;
+/** An arrow key moves the selected atom by this fraction of the view's width (Shift: 5x). */
+const KEY_STEP = 0.02;
 
 export interface Arrow {
   x: number;
@@ -50,7 +74,9 @@ export class Overlay {
   private map: ScreenMap | null = null;
   private projection: Projection | null = null;
   private sets: Record<MeasureId, PointSetInput> | null = null;
-  private drag: { measure: MeasureId; index: number; moved: boolean } | null = null;
+  private drag: { measure: MeasureId; index: number; moved: boolean; x: number; y: number } | null = null;
+  private selected: { measure: MeasureId; index: number } | null = null;
+  private longPress: ReturnType<typeof setTimeout> | null = null;
   editTarget: MeasureId = 'mu1';
   editable = true;
 
@@ -58,6 +84,7 @@ export class Overlay {
     parent: HTMLElement,
     private readonly onEdit: (edit: AtomEdit) => void,
     private readonly onRefuse: (text: string) => void,
+    private readonly onSelect: (s: AtomSelection | null) => void = () => undefined,
   ) {
     this.svg = select(parent)
       .append('svg')
@@ -83,6 +110,14 @@ export class Overlay {
     // A cancelled pointer (capture lost, window switch) ends the drag where it got to.
     this.svg.on('pointercancel', (ev: PointerEvent) => this.onUp(ev));
     this.svg.on('contextmenu', (ev: Event) => ev.preventDefault());
+    this.svg
+      .attr('tabindex', 0)
+      .attr('role', 'application')
+      .attr('aria-label', `Run picture with editable atoms. Keys: ${ATOM_KEYS_HELP}.`)
+      .on('keydown', (ev: KeyboardEvent) => this.onKey(ev))
+      // A visible focus ring (the page's CSP allows style attributes set from script).
+      .on('focus', () => this.svg.style('outline', '2px solid #ffd400').style('outline-offset', '-2px'))
+      .on('blur', () => this.svg.style('outline', 'none'));
   }
 
   setMap(map: ScreenMap, projection: Projection): void {
@@ -224,8 +259,114 @@ export class Overlay {
           .style('cursor', 'move')
           .on('pointerdown', (ev: PointerEvent) => this.onAtomDown(ev, id, i));
         shape.append('title').text(`${id}[${i}] = (${pt.map((v) => +v.toFixed(4)).join(', ')}), weight ${w.toFixed(3)}`);
+        if (this.selected?.measure === id && this.selected.index === i) {
+          // Not an .atom: a ring around the selected one, drawn over it and transparent to the pointer.
+          this.gAtoms
+            .append('circle')
+            .attr('class', 'atom-selection')
+            .attr('data-measure', id)
+            .attr('data-index', i)
+            .attr('cx', x)
+            .attr('cy', y)
+            .attr('r', r + 5)
+            .attr('fill', 'none')
+            .attr('stroke', OKABE_ITO.yellow)
+            .attr('stroke-width', 2.5)
+            .style('pointer-events', 'none');
+        }
       });
     }
+    this.onSelect(this.selection);
+  }
+
+  /** The selected atom, when it still exists. */
+  get selection(): AtomSelection | null {
+    const s = this.selected;
+    const pt = s && this.sets?.[s.measure].points[s.index];
+    return s && pt ? { ...s, point: pt } : null;
+  }
+
+  /** Selects an atom (null: none), redraws, and tells the controls. */
+  select(s: { measure: MeasureId; index: number } | null): void {
+    this.selected = s;
+    if (this.sets) this.drawAtoms(this.sets, this.lastY1d);
+    else this.onSelect(null);
+  }
+
+  /** Deletes the selected atom (the controls' button, Delete, a long press), never the last of a measure. */
+  deleteSelected(): void {
+    const s = this.selection;
+    if (s) this.deleteAtom(s.measure, s.index);
+  }
+
+  private deleteAtom(measure: MeasureId, index: number): void {
+    if (!this.editable || !this.sets) return;
+    const set = this.sets[measure];
+    if (set.points.length <= 1) {
+      this.onRefuse(`${measure} needs at least one atom; add another before deleting this one`);
+      return;
+    }
+    const points = set.points.filter((_, i) => i !== index);
+    const weights = set.weights?.filter((_, i) => i !== index);
+    // The selection stays on the atom that takes its place (or the new last one).
+    if (this.selected?.measure === measure) this.selected = { measure, index: Math.min(this.selected.index, points.length - 1) };
+    this.onEdit({ measure, points, weights });
+  }
+
+  /** Adds an atom to the edited measure at data point `at` (the shown coordinates) and selects it. */
+  private addAtom(at: [number, number]): void {
+    if (!this.editable || !this.sets || !this.projection) return;
+    const p = this.projection;
+    const set = this.sets[this.editTarget];
+    const pt = Array.from(p.origin);
+    pt[p.d === 1 ? 0 : p.ax] = round(at[0]);
+    if (p.d > 1) pt[p.ay] = round(at[1]);
+    const points = [...set.points, pt];
+    // New atoms get the mean weight so existing relative weights are unchanged.
+    const weights = set.weights ? [...set.weights, set.weights.reduce((s, w) => s + w, 0) / set.weights.length] : undefined;
+    this.selected = { measure: this.editTarget, index: points.length - 1 };
+    this.onEdit({ measure: this.editTarget, points, weights });
+  }
+
+  /** All atoms in keyboard order: mu1's, then mu2's. */
+  private order(): { measure: MeasureId; index: number }[] {
+    if (!this.sets) return [];
+    return (['mu1', 'mu2'] as MeasureId[]).flatMap((measure) => this.sets![measure].points.map((_, index) => ({ measure, index })));
+  }
+
+  private onKey(ev: KeyboardEvent): void {
+    if (ev.ctrlKey || ev.metaKey || ev.altKey || !this.sets || !this.map || !this.projection) return;
+    const s = this.selection;
+    const all = this.order();
+    const at = s ? all.findIndex((a) => a.measure === s.measure && a.index === s.index) : -1;
+    const b = this.map.bounds;
+    const step = KEY_STEP * (b.xMax - b.xMin) * (ev.shiftKey ? 5 : 1);
+    const moves: Record<string, [number, number]> = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, step], ArrowDown: [0, -step] };
+    if (ev.key === 'n' || ev.key === ']') this.select(all[(at + 1) % all.length] ?? null);
+    else if (ev.key === '[') this.select(all[at < 0 ? all.length - 1 : (at - 1 + all.length) % all.length] ?? null);
+    else if (ev.key === 'a') this.addAtom([(b.xMin + b.xMax) / 2, (b.yMin + b.yMax) / 2]);
+    else if (ev.key === 'Escape' && s) this.select(null);
+    else if ((ev.key === 'Delete' || ev.key === 'Backspace') && s) this.deleteAtom(s.measure, s.index);
+    else if (ev.key in moves && s && this.editable) this.moveBy(s, moves[ev.key]);
+    // Anything else (the shell's shortcuts; arrows with nothing selected) goes on to the window.
+    else return;
+    ev.preventDefault();
+    ev.stopPropagation();
+  }
+
+  /** Moves the selected atom by (dx, dy) in the shown coordinates (d = 1: dx only). */
+  private moveBy(s: AtomSelection, [dx, dy]: [number, number]): void {
+    const p = this.projection!;
+    if (p.d === 1 && dx === 0) return;
+    const set = this.sets![s.measure];
+    const pt = [...s.point];
+    pt[p.d === 1 ? 0 : p.ax] = round(pt[p.d === 1 ? 0 : p.ax] + dx);
+    if (p.d > 1) pt[p.ay] = round(pt[p.ay] + dy);
+    const points = set.points.map((q, i) => (i === s.index ? pt : q));
+    // Shown at once; the page applies (or refuses and redraws) the config.
+    this.sets = { ...this.sets!, [s.measure]: { ...set, points } };
+    this.drawAtoms(this.sets, this.lastY1d);
+    this.onEdit({ measure: s.measure, points, weights: set.weights });
   }
 
   private dataAt(ev: PointerEvent): [number, number] | null {
@@ -242,37 +383,43 @@ export class Overlay {
     ev.preventDefault();
     if (!this.editable || !this.sets) return;
     if (ev.shiftKey || ev.altKey || ev.button === 2) {
-      const set = this.sets[measure];
-      if (set.points.length <= 1) {
-        this.onRefuse(`${measure} needs at least one atom; add another before deleting this one`);
-        return;
-      }
-      const points = set.points.filter((_, i) => i !== index);
-      const weights = set.weights?.filter((_, i) => i !== index);
-      this.onEdit({ measure, points, weights });
+      this.deleteAtom(measure, index);
       return;
     }
-    this.drag = { measure, index, moved: false };
+    this.drag = { measure, index, moved: false, x: ev.clientX, y: ev.clientY };
     (this.svg.node() as SVGSVGElement).setPointerCapture?.(ev.pointerId);
+    // preventDefault above keeps the focus where it was: take it, so the keys act on this atom.
+    (this.svg.node() as SVGSVGElement).focus({ preventScroll: true });
+    this.select({ measure, index });
+    if (ev.pointerType === 'touch') {
+      this.cancelLongPress();
+      this.longPress = setTimeout(() => {
+        this.longPress = null;
+        if (this.drag && !this.drag.moved) {
+          this.drag = null;
+          this.deleteAtom(measure, index);
+        }
+      }, LONG_PRESS_MS);
+    }
+  }
+
+  private cancelLongPress(): void {
+    if (this.longPress !== null) clearTimeout(this.longPress);
+    this.longPress = null;
   }
 
   private onBackgroundDown(ev: PointerEvent): void {
     if (!this.editable || !this.sets || !this.projection || ev.button !== 0) return;
     const at = this.dataAt(ev);
     if (!at) return;
-    const p = this.projection;
-    const set = this.sets[this.editTarget];
-    const pt = Array.from(p.origin);
-    pt[p.d === 1 ? 0 : p.ax] = round(at[0]);
-    if (p.d > 1) pt[p.ay] = round(at[1]);
-    const points = [...set.points, pt];
-    // New atoms get the mean weight so existing relative weights are unchanged.
-    const weights = set.weights ? [...set.weights, set.weights.reduce((s, w) => s + w, 0) / set.weights.length] : undefined;
-    this.onEdit({ measure: this.editTarget, points, weights });
+    this.addAtom(at);
   }
 
   private onMove(ev: PointerEvent): void {
     if (!this.drag || !this.sets || !this.projection) return;
+    // A touch that wobbles a little is still a long press, not a drag.
+    if (ev.pointerType === 'touch' && !this.drag.moved && Math.hypot(ev.clientX - this.drag.x, ev.clientY - this.drag.y) <= LONG_PRESS_SLOP) return;
+    this.cancelLongPress();
     const at = this.dataAt(ev);
     if (!at) return;
     const p = this.projection;
@@ -287,6 +434,7 @@ export class Overlay {
   }
 
   private onUp(_ev: PointerEvent): void {
+    this.cancelLongPress();
     const drag = this.drag;
     this.drag = null;
     if (!drag || !drag.moved || !this.sets) return;
@@ -297,6 +445,7 @@ export class Overlay {
   lastY1d = 0;
 
   dispose(): void {
+    this.cancelLongPress();
     this.svg.remove();
   }
 }

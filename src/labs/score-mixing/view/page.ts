@@ -4,6 +4,8 @@
 // view/snapshot.ts, point-set edits and files in view/point-sets.ts. The frame loop (frame) never
 // awaits: GPU work is encoded and submitted, readbacks are consumed by their promises
 // (view/run-gpu.ts), the potential field is recomputed through FieldLayer's single in-flight request.
+// The export (snapshot) is the trajectory recorded so far, read back only then; status() counts
+// steps and sums up the distance chart (the rate at which particles reach their critical points).
 
 import type { GpuContext } from '../../../gpu/device';
 import { GpuProfiler } from '../../../gpu/profiler';
@@ -13,7 +15,7 @@ import type { LabPage, RunStatus, ViewHost } from '../../lab';
 import { FieldError } from '../../schema';
 import { trailLengthFor } from '../../shared/view/particle-scene';
 import { nearestCriticalDistances, stableCriticalPoints, type CriticalPoint } from '../analysis';
-import { DistanceChart, summarise } from './charts/distance';
+import { DistanceChart, MIN_FIT_SAMPLES, summarise } from './charts/distance';
 import { LambdaChart } from './charts/lambda';
 import { parseConfig, particleCount, runSetup } from '../config';
 import type { Measure, ParticleState, ScoreMixingConfig } from '../types';
@@ -21,7 +23,7 @@ import { Display, type PageModel } from './display';
 import { timeToY } from './geometry';
 import type { AtomEdit, MeasureId } from './overlay';
 import { savePointSet, withAtomEdit, withImportedSet } from './point-sets';
-import { CpuRun, CPU_MAX_PARTICLES, type CpuSample } from './run-cpu';
+import { CpuRun, CPU_MAX_PARTICLES, type CpuSample, type RecordedFrames } from './run-cpu';
 import { GpuRun, type SampleResult } from './run-gpu';
 import { buildSnapshot, readResume } from './snapshot';
 
@@ -34,6 +36,8 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
   private readonly distChart: DistanceChart;
   private readonly lambdaChart: LambdaChart;
   private haltedReason: string | undefined;
+  /** Why the run is on its backend (meta.backendNote of the export). */
+  private backendNote = '';
   private frameCount = 0;
   private busy: Promise<void> = Promise.resolve();
   private disposed = false;
@@ -75,7 +79,7 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
       this.setLambdaLive(cfg);
       return;
     }
-    await this.build(cfg, null);
+    await this.build(cfg, null, null);
   }
 
   frame(steps: number): void {
@@ -105,7 +109,7 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
 
   async reset(): Promise<void> {
     if (!this.model) return;
-    await this.build(this.model.config, null);
+    await this.build(this.model.config, null, null);
   }
 
   status(): RunStatus {
@@ -114,6 +118,8 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
     return {
       step: run?.k ?? 0,
       steps: cfg?.steps ?? 0,
+      unit: 'step',
+      summary: this.summary(),
       t: run?.t ?? cfg?.T ?? 0,
       done: run?.done ?? false,
       haltedReason: this.haltedReason,
@@ -123,25 +129,32 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
     };
   }
 
+  /** The trajectory recorded so far (every frame up to the current step) and the current state. */
   async snapshot(): Promise<Snapshot> {
     if (!this.model || !this.run) throw new Error('score-mixing: no run to snapshot yet');
     const { config, cps } = this.model;
-    const state = this.run instanceof GpuRun ? await this.run.sim.readState() : this.run.state();
+    const run = this.run;
+    const start = performance.now();
+    const { frames, state } = run instanceof GpuRun ? await run.recordedFrames() : { frames: run.recordedFrames(), state: run.state() };
+    const readbackMs = performance.now() - start;
     return buildSnapshot({
       config,
       cps,
+      frames,
       state,
-      backend: this.run instanceof GpuRun ? (this.gpu?.isSoftware ? 'webgpu-swiftshader' : 'webgpu') : 'cpu-float64',
-      adapter: this.gpu?.adapterDescription ?? 'none (CPU float64 reference)',
+      backend: run instanceof GpuRun ? (this.gpu?.isSoftware ? 'webgpu-swiftshader' : 'webgpu') : 'cpu-float64',
+      adapter: run instanceof GpuRun ? (this.gpu?.adapterDescription ?? 'WebGPU') : 'CPU (float64 TypeScript reference)',
+      backendNote: this.backendNote,
+      timings: { readbackMs, totalMs: performance.now() - start },
     });
   }
 
   async restore(snapshot: Snapshot): Promise<void> {
-    const { config: cfg, state } = readResume(snapshot);
+    const { config: cfg, state, recorded } = readResume(snapshot);
     if (state && this.gpu && this.display.hasScene && state.count !== particleCount(cfg)) {
       throw new FieldError('arrays.x.shape', `[${snapshot.arrays.x.shape.join(', ')}]`, `${particleCount(cfg)} particles on the GPU: this snapshot holds the ${state.count} particles of the page's CPU fallback, which continue only there`);
     }
-    await this.build(cfg, state);
+    await this.build(cfg, state, recorded);
     this.host.configChanged(cfg);
   }
 
@@ -162,7 +175,7 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
       this.host.notify({ level: 'error', text: 'The GPU device was lost and no new one is available; reload the page to use the CPU fallback.' });
       return;
     }
-    if (this.model) await this.build(this.model.config, last && last.count <= (gpu ? Infinity : CPU_MAX_PARTICLES) ? last : null);
+    if (this.model) await this.build(this.model.config, last && last.count <= (gpu ? Infinity : CPU_MAX_PARTICLES) ? last : null, null);
   }
 
   dispose(): void {
@@ -186,14 +199,17 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
 
   // ---- building a run ------------------------------------------------------------------------
 
-  /** New run for cfg (optionally from a saved state). On failure the previous run stays. */
-  private build(cfg: ScoreMixingConfig, state: ParticleState | null): Promise<void> {
-    const job = this.busy.then(() => this.buildNow(cfg, state));
+  /**
+   * New run for cfg (optionally from a saved state, with the recorded frames that came with it).
+   * On failure the previous run stays.
+   */
+  private build(cfg: ScoreMixingConfig, state: ParticleState | null, recorded: RecordedFrames | null): Promise<void> {
+    const job = this.busy.then(() => this.buildNow(cfg, state, recorded));
     this.busy = job.catch(() => undefined);
     return job;
   }
 
-  private async buildNow(cfg: ScoreMixingConfig, state: ParticleState | null): Promise<void> {
+  private async buildNow(cfg: ScoreMixingConfig, state: ParticleState | null, recorded: RecordedFrames | null): Promise<void> {
     const setup = runSetup(cfg);
     const { opts, d, count: total } = setup;
     const { mu1, mu2 } = opts;
@@ -207,17 +223,17 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
           if (this.run === gpuRun) this.onSamples(s);
         },
         halted: (reason) => this.halt(reason),
-      });
+      }, cfg.record);
       next = gpuRun;
-      if (state) await next.restore(state);
+      if (state) await gpuRun.restore(state, recorded);
       this.display.showGpuRun(gpuRun, total);
     } else {
       if (total > CPU_MAX_PARTICLES) {
         x0 = x0.slice(0, CPU_MAX_PARTICLES * d);
         note = `No WebGPU: running the float64 CPU reference with ${CPU_MAX_PARTICLES} of ${total} particles.`;
       } else note = 'No WebGPU: running the float64 CPU reference.';
-      const cpu = new CpuRun(opts, x0, 24);
-      if (state) cpu.restore({ ...state, count: Math.min(state.count, CPU_MAX_PARTICLES), x: state.x.slice(0, CPU_MAX_PARTICLES * d) }, cfg.lambda);
+      const cpu = new CpuRun(opts, x0, 24, cfg.record);
+      if (state) cpu.restore({ ...state, count: Math.min(state.count, CPU_MAX_PARTICLES), x: state.x.slice(0, CPU_MAX_PARTICLES * d) }, cfg.lambda, recorded);
       next = cpu;
     }
     if (this.disposed) {
@@ -230,6 +246,7 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
     const sameD = this.model?.mu1.d === d;
     this.model = { config: cfg, mu1, mu2, cps: this.criticalPoints(mu1, mu2, cfg.lambda) };
     this.haltedReason = undefined;
+    this.backendNote = next instanceof GpuRun ? `WebGPU on the page (${this.gpu?.isSoftware ? 'software' : 'hardware'} adapter)` : note;
     this.display.showRun(cfg, d, sameD, note, state?.t ?? cfg.T);
     if (note) this.host.notify({ level: 'info', text: note });
     this.distChart.reset(cfg.T, cfg.tMin);
@@ -298,6 +315,22 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
   }
 
   // ---- halting, samples ----------------------------------------------------------------------
+
+  /**
+   * The lab's key metric in one sentence: how fast the sampled particles approach their nearest
+   * stable critical point (the fitted log-log slope of the distance chart; theory: 1/2), or the
+   * latest median distance while too few small-t samples are in.
+   */
+  private summary(): string | undefined {
+    const chart = this.distChart;
+    const last = chart.latest;
+    if (!last || !(this.model && this.model.cps.length > 0)) return undefined;
+    const fit = chart.fit;
+    if (fit && fit.n >= MIN_FIT_SAMPLES && Number.isFinite(fit.slope)) {
+      return `distance to the nearest stable critical point falls like t^${fit.slope.toFixed(2)} (theory t^0.5), fitted on ${fit.n} samples`;
+    }
+    return `median distance to the nearest stable critical point ${last.median.toPrecision(2)} at t = ${last.t.toExponential(1)}`;
+  }
 
   private halt(reason: string): void {
     if (this.haltedReason) return;

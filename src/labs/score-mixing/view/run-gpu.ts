@@ -16,6 +16,16 @@
 // last good state back, so what the user sees is the last finite picture. A restore (halt,
 // snapshot, device restore) restarts the history at the restored step: slots after it are
 // refilled as the run gets there, and reads in flight from before are dropped.
+//
+// The export's trajectory stays on the GPU: a buffer of (record, count, d) f32 frame slots (split
+// into several buffers when it exceeds maxBufferSize) and a lead frame. The frame's steps are split
+// at the config's record steps too, and at each the particle buffer is copied into that step's slot,
+// in the same encoder. Nothing is read back until recordedFrames() (the export), which reads the
+// filled slots and the current state in one submission. view/trajectory.ts says which slots are
+// valid after a halt (rewound: earlier slots stay), a restore (the snapshot's frames are written
+// back into their slots when they are this config's recorded prefix) or a live lambda change (the
+// trajectory starts over at the current step). A device loss loses the slots with the device: the
+// run that continues from the last good state starts its trajectory there.
 
 import type { GpuContext } from '../../../gpu/device';
 import type { GpuProfiler } from '../../../gpu/profiler';
@@ -26,7 +36,9 @@ import { ScoreMixingSimulation } from '../simulation';
 import type { SamplerOptions } from '../reference';
 import type { ParticleState } from '../types';
 import { ParticleProjector } from '../../shared/view/particle-projector';
-import { planAdvance, SampleSchedule, SAMPLE_PARTICLES } from './sample-schedule';
+import type { RecordedFrames, TrajectoryFrames } from './run-cpu';
+import { planStops, SampleSchedule, SAMPLE_PARTICLES } from './sample-schedule';
+import { TrajectoryLog } from './trajectory';
 
 const HISTORY_USAGE = BufferUsage.COPY_DST | BufferUsage.COPY_SRC;
 /** Bytes per history read at most (d = 2: the whole 96-slot history is ~0.4 MB). */
@@ -77,6 +89,15 @@ export class GpuRun {
    * the chart shows it right after a reset or restore however slow the GPU queue is.
    */
   private hostSample: SampleResult | null = null;
+  /** Which recorded frames the trajectory buffers hold. */
+  readonly trajectory: TrajectoryLog;
+  /** Slot j of the record schedule lives in trajectoryChunks[floor(j / slotsPerChunk)]. */
+  private readonly trajectoryChunks: GPUBuffer[] = [];
+  private readonly slotsPerChunk: number;
+  /** The lead frame (trajectory.leadStep). */
+  private readonly leadFrame: GPUBuffer;
+  /** Bytes of one frame: count*d f32 (the particle buffer may be padded past it). */
+  private readonly frameBytes: number;
   /** Set after a restore: the next projection refills every trail slot. */
   needFill = true;
   halted = false;
@@ -90,6 +111,7 @@ export class GpuRun {
     readonly sampleCount: number,
     x0: ParticleState,
     private readonly events: GpuRunEvents,
+    record: number,
   ) {
     // One read in flight: a busy pool just leaves the new slots for a later frame.
     this.samples = new ReadbackPool(gpu.device, 'ScoreMixingView.sampleReadback', 1);
@@ -100,6 +122,27 @@ export class GpuRun {
     this.res = new GpuResources(gpu.device, 'ScoreMixingView');
     this.history = this.res.buffer('sampleHistory', this.schedule.size * this.slotBytes, HISTORY_USAGE);
     this.hostSample = this.sampleOf(x0);
+    this.trajectory = new TrajectoryLog(sim.steps, record, sim.grid);
+    this.frameBytes = 4 * sim.count * sim.d;
+    // A frame always fits one buffer (the particle buffer is at least as large).
+    this.slotsPerChunk = Math.max(1, Math.floor(gpu.device.limits.maxBufferSize / this.frameBytes));
+    for (let j = 0; j < this.trajectory.size; j += this.slotsPerChunk) {
+      const slots = Math.min(this.slotsPerChunk, this.trajectory.size - j);
+      this.trajectoryChunks.push(this.res.buffer(`trajectory${this.trajectoryChunks.length}`, slots * this.frameBytes, HISTORY_USAGE));
+    }
+    this.leadFrame = this.res.buffer('trajectoryLead', this.frameBytes, HISTORY_USAGE);
+  }
+
+  /** Where slot j of the trajectory lives. */
+  private slotAt(j: number): { buffer: GPUBuffer; offset: number } {
+    return { buffer: this.trajectoryChunks[Math.floor(j / this.slotsPerChunk)], offset: (j % this.slotsPerChunk) * this.frameBytes };
+  }
+
+  /** Encodes the copy of the particles into the trajectory's slot j. */
+  private encodeRecord(encoder: GPUCommandEncoder, j: number): void {
+    const { buffer, offset } = this.slotAt(j);
+    encoder.copyBufferToBuffer(this.sim.particles, 0, buffer, offset, this.frameBytes);
+    this.trajectory.next = j + 1;
   }
 
   /** The scheduled sample of a host-side state (its first sampleCount particles, as f32), or null when its step is not scheduled. */
@@ -127,13 +170,14 @@ export class GpuRun {
     x0: Float64Array,
     trailLength: number,
     events: GpuRunEvents,
+    record: number,
   ): Promise<GpuRun> {
     const sim = await ScoreMixingSimulation.create(gpu, opts, x0);
     try {
       const projector = new ParticleProjector(gpu.device, sim.count, trailLength);
       const state: ParticleState = { step: 0, t: opts.T, d: sim.d, count: sim.count, x: x0 };
       try {
-        return new GpuRun(gpu, sim, projector, Math.min(sim.count, SAMPLE_PARTICLES), state, events);
+        return new GpuRun(gpu, sim, projector, Math.min(sim.count, SAMPLE_PARTICLES), state, events, record);
       } catch (e) {
         projector.dispose();
         throw e;
@@ -146,8 +190,9 @@ export class GpuRun {
 
   /**
    * Encode `steps` steps (0: just re-project), split at the scheduled sample steps with a copy of
-   * the sample prefix into the history at each; request the newly filled slots; submit. Returns
-   * steps taken.
+   * the sample prefix into the history at each, and at the record steps with a copy of the
+   * particles into the trajectory; request the newly filled history slots; submit. Returns steps
+   * taken.
    */
   advance(steps: number, axisX: number, axisY: number, timeY: (t: number) => number, profiler?: GpuProfiler | null): number {
     const { sim, gpu } = this;
@@ -157,8 +202,9 @@ export class GpuRun {
     const timestampWrites = profiler ? (name: string) => profiler.timestampWrites(name) : undefined;
     let n = 0;
     const todo = steps > 0 && !this.halted && !sim.done ? steps : 0;
-    for (const op of planAdvance(this.schedule, this.nextSlot, sim.k, todo).ops) {
+    for (const op of planStops([this.schedule, this.trajectory.schedule], [this.nextSlot, this.trajectory.next], sim.k, todo).ops) {
       if ('steps' in op) n += sim.encodeSteps(encoder, op.steps, timestampWrites);
+      else if (op.of === 1) this.encodeRecord(encoder, op.sample);
       else {
         encoder.copyBufferToBuffer(sim.particles, 0, this.history, op.sample * this.slotBytes, this.slotBytes);
         this.nextSlot = op.sample + 1;
@@ -268,6 +314,7 @@ export class GpuRun {
         this.needFill = true;
       });
       this.restartHistory(good.step, true);
+      this.trajectory.rewind(good.step);
     } catch {
       /* keep the halted state; the reason below still says what happened */
     }
@@ -290,21 +337,82 @@ export class GpuRun {
     return this.sim.done;
   }
 
+  /** Live guidance strength. The frames so far belong to the old lambda: the trajectory starts over here. */
   setLambda(lambda: number): void {
     this.sim.setLambda(lambda);
+    if (this.trajectory.restartAt(this.sim.k)) {
+      // The lead is the current state: the particles after every step submitted so far.
+      const encoder = this.gpu.device.createCommandEncoder({ label: 'ScoreMixingView.leadEncoder' });
+      encoder.copyBufferToBuffer(this.sim.particles, 0, this.leadFrame, 0, this.frameBytes);
+      this.gpu.device.queue.submit([encoder.finish()]);
+    }
+  }
+
+  /**
+   * The trajectory so far and the current state, read back in one submission (the export; never
+   * from the frame loop). The copies of the current step's slots not taken yet are encoded first.
+   */
+  async recordedFrames(): Promise<{ frames: TrajectoryFrames<Float32Array>; state: ParticleState }> {
+    const { sim, trajectory: log } = this;
+    const pool = new ReadbackPool(this.gpu.device, 'ScoreMixingView.exportReadback', this.trajectoryChunks.length + 2);
+    try {
+      const encoder = this.gpu.device.createCommandEncoder({ label: 'ScoreMixingView.exportEncoder' });
+      for (const op of planStops([log.schedule], [log.next], sim.k, 0).ops) if ('sample' in op) this.encodeRecord(encoder, op.sample);
+      const step = sim.k;
+      const steps = log.steps();
+      const reads: Promise<ArrayBuffer>[] = [];
+      if (log.leadStep !== null) reads.push(pool.request(encoder, this.leadFrame, 0, this.frameBytes)!);
+      for (let j = log.first; j < log.next; ) {
+        const { buffer, offset } = this.slotAt(j);
+        const end = Math.min(log.next, (Math.floor(j / this.slotsPerChunk) + 1) * this.slotsPerChunk);
+        reads.push(pool.request(encoder, buffer, offset, (end - j) * this.frameBytes)!);
+        j = end;
+      }
+      const current = pool.request(encoder, sim.particles, 0, this.frameBytes)!;
+      this.gpu.device.queue.submit([encoder.finish()]);
+      pool.submitted();
+      const parts = await Promise.all(reads);
+      const x = new Float32Array(steps.length * sim.count * sim.d);
+      let at = 0;
+      for (const p of parts) {
+        x.set(new Float32Array(p), at);
+        at += p.byteLength / 4;
+      }
+      const state: ParticleState = { step, t: sim.grid[step], d: sim.d, count: sim.count, x: new Float32Array(await current) };
+      return { frames: { steps, x }, state };
+    } finally {
+      pool.dispose();
+    }
   }
 
   get lastGoodState(): ParticleState {
     return this.lastGood;
   }
 
-  async restore(state: ParticleState): Promise<void> {
+  /**
+   * Continues from `state` (a snapshot's, or the last good state after a device loss). `recorded`:
+   * the frames that came with it, written back into their slots when they are this config's
+   * recorded frames up to state.step; otherwise the trajectory starts at state.step.
+   */
+  async restore(state: ParticleState, recorded: RecordedFrames | null = null): Promise<void> {
     await this.sim.restoreState(state);
     this.lastGood = state;
     this.halted = false;
     this.needFill = true;
     this.restartHistory(state.step, false);
     this.hostSample = this.sampleOf(state);
+    const keep = this.trajectory.adopt(state.step, recorded?.t ?? null);
+    const queue = this.gpu.device.queue;
+    const floats = this.frameBytes / 4;
+    for (let j = 0; j < keep; j++) {
+      const { buffer, offset } = this.slotAt(j);
+      const frame = Float32Array.from({ length: floats }, (_, i) => recorded!.x[j * floats + i]);
+      queue.writeBuffer(buffer, offset, frame.buffer, 0, frame.byteLength);
+    }
+    if (this.trajectory.leadStep !== null) {
+      const x = state.x instanceof Float32Array ? state.x : new Float32Array(state.x);
+      queue.writeBuffer(this.leadFrame, 0, x.buffer, x.byteOffset, x.byteLength);
+    }
   }
 
   /**

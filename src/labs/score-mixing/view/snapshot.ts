@@ -1,72 +1,120 @@
-// The page's snapshots (DOM-free). One frame of the current particles x (exact f32 from the GPU,
-// f64 from the CPU), the stable critical points of the config, meta.json, and `resume` holding the
-// step and t, so restore() continues the run from that state. readResume reads that state back
-// after the lab's one validator (validateSnapshot against snapshot-spec.ts: x's shape against the
-// config, finite positions, resume fields in range) with FieldErrors naming the field; a snapshot
-// without resume restarts the run at t = T.
+// The page's snapshots (DOM-free): the same arrays, shapes and meta keys as the CLI's
+// (headless.ts runHeadless), for the frames recorded so far. t (frames) f64, the grid times of the
+// recorded steps the run has passed; x (frames, particles, d), f32 from the GPU and f64 from the
+// CPU; critical_points (K, d) f64; meta with runHeadless's keys (plus backendNote as runLab adds,
+// and source: 'page'). A run that stands on a recorded step exports what the CLI writes at that
+// point, resume = { step, t, frame } included: a completed page run equals `flowlab run` of its
+// config. Between recorded steps the export still holds only the recorded frames, and the current
+// state goes into arrays.resume_state (particles, d) with resume = { step, t }, so restore()
+// continues from exactly that state.
+//
+// readResume reads a snapshot back after the lab's one validator (validateSnapshot against
+// snapshot-spec.ts: shapes against the config, finite positions, resume fields in range and
+// consistent with arrays.t) with FieldErrors naming the field; it returns the state to continue
+// from and the recorded frames that came with it. A snapshot without resume restarts the run at T.
 
 import { APP_VERSION } from '../../../io/app-version';
 import type { Snapshot } from '../../../io/snapshot-types';
+import { geometricGrid } from '../../../math/timegrid';
 import type { Backend } from '../../lab';
 import { validateSnapshot, type SnapshotLab } from '../../snapshot-check';
 import type { CriticalPoint } from '../analysis';
 import { parseConfig } from '../config';
 import { scoreMixingSnapshotSpec } from '../snapshot-spec';
 import type { ParticleState, ScoreMixingConfig } from '../types';
+import type { RecordedFrames, TrajectoryFrames } from './run-cpu';
 
 export const LAB_ID = 'score-mixing';
 
 export interface SnapshotInput {
   config: ScoreMixingConfig;
   cps: CriticalPoint[];
+  /** The frames recorded so far (steps and positions; the lead frame of a restored run included). */
+  frames: TrajectoryFrames<Float32Array | Float64Array>;
+  /** The run's current state (step >= the last frame's step). */
   state: ParticleState;
   backend: Backend;
   adapter: string;
+  /** Why this backend (runLab's meta.backendNote): WebGPU, or the CPU fallback and its particle count. */
+  backendNote: string;
+  /** What the export took on the page (the page measures no simulation time of its own). */
+  timings: Record<string, number>;
 }
 
-export function buildSnapshot({ config, cps, state, backend, adapter }: SnapshotInput): Snapshot {
-  const d = state.d;
+export function buildSnapshot({ config, cps, frames, state, backend, adapter, backendNote, timings }: SnapshotInput): Snapshot {
+  const { d, count } = state;
+  const grid = geometricGrid(config.T, config.tMin, config.steps);
+  const n = frames.steps.length;
+  if (frames.x.length !== n * count * d) throw new Error(`score-mixing snapshot: ${frames.x.length} values for ${n} frames of ${count} x ${d}`);
+  if (n === 0) throw new Error('score-mixing snapshot: no frame recorded yet');
+  const f32 = frames.x instanceof Float32Array;
   const cp = new Float64Array(cps.length * d);
   cps.forEach((c, k) => cp.set(c.x.subarray(0, d), k * d));
-  const x = state.x instanceof Float32Array ? state.x : Float64Array.from(state.x);
+  const arrays: Snapshot['arrays'] = {
+    t: { dtype: 'f64', shape: [n], data: Float64Array.from(frames.steps, (k) => grid[k]) },
+    x: { dtype: f32 ? 'f32' : 'f64', shape: [n, count, d], data: frames.x },
+    critical_points: { dtype: 'f64', shape: [cps.length, d], data: cp },
+  };
+  const onFrame = frames.steps[n - 1] === state.step;
+  if (!onFrame) {
+    const x = f32 ? Float32Array.from(state.x) : Float64Array.from(state.x);
+    arrays.resume_state = { dtype: f32 ? 'f32' : 'f64', shape: [count, d], data: x };
+  }
   return {
     lab: LAB_ID,
     config,
-    arrays: {
-      t: { dtype: 'f64', shape: [1], data: Float64Array.of(state.t) },
-      x: { dtype: x instanceof Float32Array ? 'f32' : 'f64', shape: [1, state.count, d], data: x },
-      critical_points: { dtype: 'f64', shape: [cps.length, d], data: cp },
-    },
+    arrays,
+    // The keys of runHeadless's meta (lab and config go to meta.json through the exporter).
     meta: {
-      lab: LAB_ID,
-      config,
       seed: config.seed,
+      particlesSeed: 'seed' in config.particles ? config.particles.seed : null,
       appVersion: APP_VERSION,
       backend,
       adapter,
-      particles: state.count,
+      precision: f32 ? 'float32' : 'float64',
+      d,
+      particles: count,
+      frames: n,
+      recordedSteps: [...frames.steps],
+      criticalPoints: cps.map((c) => ({ a: c.a, b: c.b, value: c.value, regime: c.regime })),
+      timings,
+      createdAt: new Date().toISOString(),
+      backendNote,
       source: 'page',
     },
-    resume: { step: state.step, t: state.t, frame: 0 },
+    resume: onFrame ? { step: state.step, t: grid[state.step], frame: n - 1 } : { step: state.step, t: grid[state.step] },
   };
 }
 
 /** The lab's pieces validateSnapshot needs (the page cannot import the lab's index). */
 export const SNAPSHOT_LAB: SnapshotLab<ScoreMixingConfig> = { id: LAB_ID, parseConfig, snapshotSpec: scoreMixingSnapshotSpec };
 
+export interface PageResume {
+  config: ScoreMixingConfig;
+  /** The state to continue from (float64), or null: the run restarts at t = T. */
+  state: ParticleState | null;
+  /** The snapshot's recorded frames (t and x), kept when they are the config's recorded frames up to state.step. */
+  recorded: RecordedFrames | null;
+}
+
 /**
- * The parsed config of `snapshot` and the state it resumes at (null when it holds no resume: the
- * run restarts at t = T). The whole snapshot passes validateSnapshot first: x's shape against the
- * config (particles, d), every position finite, resume.step in [0, steps], resume.t the grid time
- * of that step, resume.frame a frame of x.
+ * The parsed config of `snapshot`, the state it resumes at and its frames. The whole snapshot
+ * passes validateSnapshot first: x's shape against the config (particles, d), every position
+ * finite, resume.step in [0, steps], resume.t the grid time of that step, resume.frame a frame of
+ * x at that step (or, with arrays.resume_state, no frame: that array is the state).
  */
-export function readResume(snapshot: Snapshot): { config: ScoreMixingConfig; state: ParticleState | null } {
+export function readResume(snapshot: Snapshot): PageResume {
   const { config, arrays, resume } = validateSnapshot(snapshot, SNAPSHOT_LAB);
   const x = arrays.x;
-  if (resume === undefined) return { config, state: null };
+  if (resume === undefined) return { config, state: null, recorded: null };
   const r = resume as { step: number; t: number; frame?: number };
   const [frames, count, d] = x.shape;
+  const recorded: RecordedFrames = { t: arrays.t.data, x: x.data, count };
+  // The grid's own time (resume.t agrees with it to 1e-6): the run continues on the same grid.
+  const t = geometricGrid(config.T, config.tMin, config.steps)[r.step];
+  const raw = arrays.resume_state;
+  if (raw) return { config, state: { step: r.step, t, d, count, x: Float64Array.from(raw.data) }, recorded };
   const frame = r.frame ?? frames - 1;
   const slice = Float64Array.from(x.data.subarray(frame * count * d, (frame + 1) * count * d));
-  return { config, state: { step: r.step, t: r.t, d, count, x: slice } };
+  return { config, state: { step: r.step, t, d, count, x: slice }, recorded };
 }

@@ -81,6 +81,11 @@ export class DistanceChart {
     return this.samples.length;
   }
 
+  /** The sample at the smallest t so far (the newest of a run going down in t), or null. */
+  get latest(): DistanceSample | null {
+    return this.samples.length > 0 ? this.samples[this.samples.length - 1] : null;
+  }
+
   private render(): void {
     const svg = this.svg;
     svg.selectAll('g.plot').remove();
