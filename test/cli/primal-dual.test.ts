@@ -137,8 +137,8 @@ describe('flowlab run primal-dual', () => {
     );
     expect(r.code, r.stderr).toBe(0);
     const snap = parseSnapshotJson(readFileSync(json, 'utf8'));
-    expect(snap.config).toMatchObject({ alpha: 4, theta: 0.3, allowOutsideWindow: true, T: 5, initial: {} });
-    expect(snap.arrays.x.shape).toEqual([4, 1, 4]);
+    expect(snap.config).toMatchObject({ alpha: 4, theta: 0.3, allowOutsideWindow: true, T: 5, initial: { count: 128, seed: 1, spread: 1 } });
+    expect(snap.arrays.x.shape).toEqual([4, 128, 4]);
     expect((snap.meta as { insideWindow: boolean }).insideWindow).toBe(false);
     const again = join(dir, 'pd-again.json');
     expect(flowlab(['run', 'primal-dual', '--config', json, '--out', again], { FLOWLAB_BACKEND: 'cpu' }).code).toBe(0);

@@ -4,7 +4,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { fieldErrors } from '../support/field-errors';
-import { importProblemJson, objectiveTemplate, parseConfig, problemOf, runSetup } from '../../src/labs/primal-dual/config';
+import { dynamicsParams, importProblemJson, objectiveTemplate, parseConfig, problemOf, runSetup } from '../../src/labs/primal-dual/config';
+import { timeGrid } from '../../src/labs/primal-dual/reference';
 import { runHeadless } from '../../src/labs/primal-dual/headless';
 import { PRIMAL_DUAL_PARAMS, PRIMAL_DUAL_PRESETS, defaultPrimalDualConfig } from '../../src/labs/primal-dual/params';
 import type { PrimalDualConfig } from '../../src/labs/primal-dual/types';
@@ -25,12 +26,13 @@ const { error, withField } = fieldErrors(parseConfig, minimal);
 describe('parseConfig', () => {
   it('fills in the documented defaults', () => {
     const c = parseConfig(minimal());
-    expect(c).toMatchObject({ alpha: 3, theta: 0.5, beta: 1, p: 0, t0: 1, T: 100, h: 0.01, integrator: 'rotation', record: 61, allowOutsideWindow: false });
-    expect(c.initial).toEqual({});
+    expect(c).toMatchObject({ alpha: 3, theta: 0.5, beta: 1, p: 0, t0: 1, T: 50, h: 0.02, integrator: 'rotation', record: 61, allowOutsideWindow: false });
+    // Zero data, written out (an empty initial would not survive a link).
+    expect(c.initial).toEqual({ x: [0, 0, 0, 0], lambda: [0, 0] });
     expect(parseConfig({ A: minimal().A, b: [1, -2] }).objective).toEqual({ kind: 'quartic', c: [0, 0, 0, 0] });
     expect(parseConfig({ ...minimal(), objective: { kind: 'quadratic', Q: [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]] } }).objective.c).toEqual([0, 0, 0, 0]);
     expect(parseConfig({ ...minimal(), initial: { count: 8 } }).initial).toEqual({ count: 8, seed: 1, spread: 1 });
-    expect(parseConfig({ ...minimal(), initial: { x: [0, 0, 0, 1] } }).initial).toEqual({ x: [0, 0, 0, 1] });
+    expect(parseConfig({ ...minimal(), initial: { x: [0, 0, 0, 1] } }).initial).toEqual({ x: [0, 0, 0, 1], lambda: [0, 0] });
   });
 
   it('accepts every preset and the default config, and is idempotent', () => {
@@ -46,10 +48,11 @@ describe('parseConfig', () => {
     expect([...kinds].sort()).toEqual(['exp', 'holder', 'quadratic', 'quartic']);
   });
 
-  it('the test-instance presets are alpha 3, theta 1/2 and alpha 4, theta 5/12, default first', () => {
+  it('the test-instance presets are alpha 3, theta 1/2 and alpha 4, theta 5/12, default first: a cloud of 128, 2450 steps', () => {
     const [a, b] = PRIMAL_DUAL_PRESETS;
-    expect(a.config).toMatchObject({ ...minimal(), alpha: 3, theta: 0.5, beta: 1, t0: 1, initial: {} });
-    expect(b.config).toMatchObject({ ...minimal(), alpha: 4, theta: 5 / 12 });
+    expect(a.config).toMatchObject({ ...minimal(), alpha: 3, theta: 0.5, beta: 1, t0: 1, T: 50, h: 0.02, initial: { count: 128, seed: 1, spread: 1 } });
+    expect(timeGrid(dynamicsParams(a.config)).K).toBe(2450);
+    expect(b.config).toMatchObject({ ...minimal(), alpha: 4, theta: 5 / 12, initial: { x: [0, 0, 0, 0], lambda: [0, 0] } });
     expect(defaultPrimalDualConfig()).toEqual(a.config);
   });
 

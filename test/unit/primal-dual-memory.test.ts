@@ -27,8 +27,8 @@ describe('primal-dual memory estimate', () => {
   });
 
   it('counts the step constants of a fine grid (h drives K)', () => {
-    const coarse = lab.memoryEstimate(lab.parseConfig({ ...base(), h: 0.01 }));
-    const fine = lab.memoryEstimate(lab.parseConfig({ ...base(), h: 1e-5 }));
+    const coarse = lab.memoryEstimate(lab.parseConfig({ ...base(), T: 100, h: 0.01 }));
+    const fine = lab.memoryEstimate(lab.parseConfig({ ...base(), T: 100, h: 1e-5 }));
     expect(fine.parts.gpu - coarse.parts.gpu).toBeGreaterThan(32 * (99 / 1e-5 - 99 / 0.01) - 1);
     expect(fine.values.h).toMatch(/K = 9900000 steps/);
   });

@@ -80,7 +80,7 @@ function parseObjective(raw: unknown, n: number): ObjectiveInput {
 }
 
 function parseInitial(raw: unknown, n: number, m: number): InitialInput {
-  if (raw === undefined) return {};
+  if (raw === undefined) return parseInitial({}, n, m);
   const shapes = '{"x": [...], "lambda": [...], "dx": [...], "dlambda": [...]} (missing parts zero) or {"count": n, "seed": s, "spread": r}';
   if (!isRecord(raw)) throw new FieldError('initial', raw, shapes);
   const keys = Object.keys(raw);
@@ -96,7 +96,9 @@ function parseInitial(raw: unknown, n: number, m: number): InitialInput {
     };
   }
   rejectUnknownKeys(raw, EXPLICIT_KEYS, 'initial.');
-  const out: { x?: number[]; lambda?: number[]; dx?: number[]; dlambda?: number[] } = {};
+  // x and lambda are always written out (zeros when missing): the full config then never holds an
+  // empty `initial`, which a link (URL state drops empty objects) would turn into the default cloud.
+  const out: { x: number[]; lambda: number[]; dx?: number[]; dlambda?: number[] } = { x: new Array<number>(n).fill(0), lambda: new Array<number>(m).fill(0) };
   const nWhy = `n = ${n}, the columns of A`;
   const mWhy = `m = ${m}, the rows of A`;
   if (raw.x !== undefined) out.x = validateVector(raw.x, 'initial.x', n, nWhy);

@@ -6,13 +6,15 @@
 // CPU; x_star (n), lambda_star (m) f64. feasibility is ||Ax - b||, objective is f(x) - f*, gap is
 // D_f(x, x*) + beta/2 ||Ax - b||^2, defect is E(t) - E(t0) - integral of dE/dt (NUMERICS.md).
 // meta.kkt holds the KKT residual (max of stationarity and feasibility) and how it was solved.
+// primalDualSnapshot builds the snapshot of recorded frames: this runner's and the page's export
+// (view/snapshot.ts) alike, so both have the same arrays and meta keys.
 
 import type { HeadlessOptions } from '../lab';
 import type { NdArray, Snapshot } from '../../io/snapshot-types';
 import { APP_VERSION } from '../../io/app-version';
-import { runSetup } from './config';
+import { dynamicsParams, runSetup } from './config';
 import { pInWindow, pMax, thetaInWindow, thetaWindow } from './params';
-import { runPrimalDualReference, timeGrid } from './reference';
+import { runPrimalDualReference, timeGrid, type PrimalDualProblem } from './reference';
 import { runPrimalDualOnGpu } from './simulation';
 import type { PrimalDualConfig, PrimalDualFrames } from './types';
 
@@ -51,9 +53,35 @@ export async function runHeadless(config: PrimalDualConfig, options: HeadlessOpt
   const simulationMs = performance.now() - simStart;
   options.onProgress?.(1);
 
+  return primalDualSnapshot(cfg, prob, frames, {
+    backend: options.backend,
+    adapter: options.gpu ? options.gpu.adapterDescription : 'CPU (float64 TypeScript reference)',
+    timings: {
+      kktMs,
+      simulationMs,
+      ...(gpuTotalMs !== undefined ? { gpuTotalMs } : {}),
+      totalMs: performance.now() - wallStart,
+    },
+  });
+}
+
+/** Where a snapshot's frames came from (meta.backend, meta.adapter, meta.timings). */
+export interface SnapshotSource {
+  backend: HeadlessOptions['backend'];
+  adapter: string;
+  timings: Record<string, number>;
+}
+
+/**
+ * The snapshot of the frames recorded so far (all of a run, or the first F of the page's): the
+ * arrays and meta keys above. The CLI (runHeadless) and the page's export (view/snapshot.ts) both
+ * build theirs here, so the two agree in names, dtypes, shapes and meta keys.
+ */
+export function primalDualSnapshot(cfg: PrimalDualConfig, prob: PrimalDualProblem, frames: PrimalDualFrames, source: SnapshotSource): Snapshot {
   const { kkt, n, m, sigmaMax } = prob;
-  const grid = timeGrid(params);
+  const grid = timeGrid(dynamicsParams(cfg));
   const [thetaLo, thetaHi] = thetaWindow(cfg.alpha);
+  const f32 = frames.x instanceof Float32Array;
   return {
     lab: LAB_ID,
     config: cfg,
@@ -66,12 +94,12 @@ export async function runHeadless(config: PrimalDualConfig, options: HeadlessOpt
     meta: {
       seed: 'seed' in cfg.initial ? cfg.initial.seed : null,
       appVersion: APP_VERSION,
-      backend: options.backend,
-      adapter: options.gpu ? options.gpu.adapterDescription : 'CPU (float64 TypeScript reference)',
-      precision: options.gpu ? 'float32' : 'float64',
+      backend: source.backend,
+      adapter: source.adapter,
+      precision: f32 ? 'float32' : 'float64',
       n,
       m,
-      trajectories: init.count,
+      trajectories: frames.count,
       frames: frames.t.length,
       steps: grid.K,
       hUsed: grid.h,
@@ -89,12 +117,7 @@ export async function runHeadless(config: PrimalDualConfig, options: HeadlessOpt
       pMax: pMax(cfg.theta),
       xi: cfg.theta * (cfg.alpha - 1) - 1,
       insideWindow: thetaInWindow(cfg.alpha, cfg.theta) && pInWindow(cfg.theta, cfg.p ?? 0),
-      timings: {
-        kktMs,
-        simulationMs,
-        ...(gpuTotalMs !== undefined ? { gpuTotalMs } : {}),
-        totalMs: performance.now() - wallStart,
-      },
+      timings: source.timings,
       createdAt: new Date().toISOString(),
     },
   };

@@ -9,22 +9,27 @@
 //   gpu       state and diagnostics (4 N (S + 5 + m)), step constants, 4 staging pairs
 //   output    the encoding of the recorded arrays when the output format is known (budget.ts)
 //   page      4 runs (the config's alpha and the 3 compared by default), each with its simulation,
-//             diagnostics history (4 F N (5 + m)) and the states of up to 4096 trajectories per
-//             frame, read back (staging and copy) for a snapshot; the projector and its trail
+//             its GPU diagnostics history (4 F N (5 + m)), the copy read back for the charts and
+//             their summaries; the config's run also keeps every trajectory's state at every
+//             recorded frame on the GPU (its trajectory buffer, 4 F N S, view/run-gpu.ts); an
+//             export reads both back in chunks (staging <= EXPORT_CHUNK) into the snapshot's
+//             frames (4 F N (n + 2m + 5) f32; CPU fallback: 8 F N (n + 2m + 5) f64 per run) and
+//             adds the resume states of all runs (2 x 4 N S each); the projector and its trail
 // Drivers: record, initial.count, A (n and m), h (K).
 
 import { trailLengthFor } from '../shared/trails';
 import { encodedBytes, encodedLargestArray, estimateFrom, type EstimateOptions, type MemoryEstimate, type RecordedSize } from '../budget';
 import { dimensionsOf, dynamicsParams, trajectoryCount } from './config';
 import { timeGrid } from './reference';
+import { CPU_PAGE_MAX_TRAJECTORIES } from './snapshot-spec';
 import type { PrimalDualConfig } from './types';
 
 /** Frames read back at once in runPrimalDualOnGpu (simulation.ts: a pool of 8, state and diagnostics per frame). */
 const FRAMES_IN_FLIGHT = 4;
 /** Runs the page holds: the config's alpha and its default comparison set (view/page.ts). */
 const PAGE_RUNS = 4;
-/** States kept per recorded frame on the page (view/runs.ts KEEP_STATES). */
-const PAGE_KEEP_STATES = 4096;
+/** Bytes an export reads back at once (view/run-gpu.ts EXPORT_CHUNK). */
+const EXPORT_CHUNK = 64 * 2 ** 20;
 
 
 export function memoryEstimate(config: PrimalDualConfig, options: EstimateOptions = {}): MemoryEstimate {
@@ -45,10 +50,13 @@ export function memoryEstimate(config: PrimalDualConfig, options: EstimateOption
   const gpu = 4 * N * (S + D) + 32 * (K + 1) + FRAMES_IN_FLIGHT * 4 * N * (S + D) + 4 * (n * n + 2 * m * n + 4 * (n + m));
   let page = 0;
   if (options.page) {
-    const keep = Math.min(N, PAGE_KEEP_STATES);
-    const history = 4 * F * (N * D + keep * S);
-    const perRun = 4 * N * (S + D) + 32 * (K + 1) + 3 * history + 4 * F * N * 5;
-    page = PAGE_RUNS * perRun + 16 * (1 + trailLengthFor(N)) * N;
+    const diagHistory = 4 * F * N * D;
+    const cpuFrames = 8 * F * Math.min(N, CPU_PAGE_MAX_TRAJECTORIES) * (n + 2 * m + 5);
+    const perRun = 4 * N * (S + D) + 32 * (K + 1) + 2 * diagHistory + 4 * F * N * 5 + 2 * 4 * N * S + cpuFrames;
+    // The exported run's trajectory buffer, an export's staging chunk and the unpacked frames
+    // (f64 on the CPU fallback, whose runs each keep their frames on the host).
+    const trajectory = 4 * F * N * S + Math.min(EXPORT_CHUNK, 4 * F * N * (S + D)) + 8 * F * N * (n + 2 * m + 5);
+    page = PAGE_RUNS * perRun + trajectory + 16 * (1 + trailLengthFor(N)) * N;
   }
   const driversRecorded = ['record', countField, 'A'];
   return estimateFrom(

@@ -12,6 +12,8 @@
 //   sim.state / sim.diagnostics: the GPUBuffers (layouts below), e.g. for a renderer
 //   runPrimalDualOnGpu(gpu, prob, params, init, record, onProgress?): the same frames as
 //       runPrimalDualReference, in f32, plus timings
+//   writeFrame(prob, frames, j, stateRaw, diagRaw): frame j from copies of state + diagnostics
+//       (the CLI's streamed readbacks and the page's GPU-resident trajectory buffers alike)
 //
 // Stepping is deterministic and frame-rate independent: step k always takes t_k to t_{k+1} of the
 // float64 grid t_k = t0 + k h. Each dispatch integrates a range of steps in registers; its range
@@ -416,6 +418,38 @@ function unpackDiagnostics(raw: Float32Array, count: number, m: number): Omit<Pr
 }
 
 /**
+ * Frame `frame` of `out` from raw copies of a simulation's state and diagnostics buffers (the
+ * layouts at the top of this file), all `out.count` trajectories: x = x* + e and lambda =
+ * lambda* + l added in float64, then rounded to out's type. The one unpacking of recorded frames:
+ * runPrimalDualOnGpu (CLI) and the page's trajectory buffers (view/run-gpu.ts) both use it.
+ */
+export function writeFrame<F extends Float32Array | Float64Array>(
+  prob: PrimalDualProblem,
+  out: PrimalDualFrames<F>,
+  frame: number,
+  stateRaw: Float32Array,
+  diagRaw: Float32Array,
+): void {
+  const { count, n, m } = out;
+  const S = stateStride(n, m);
+  const D = 5 + m;
+  const { x: xs, lambda: ls } = prob.kkt;
+  for (let i = 0; i < count; i++) {
+    const at = frame * count + i;
+    const b = i * S;
+    for (let j = 0; j < n; j++) out.x[at * n + j] = xs[j] + stateRaw[b + j];
+    for (let j = 0; j < m; j++) out.lambda[at * m + j] = ls[j] + stateRaw[b + n + j];
+    const d = i * D;
+    out.energy[at] = diagRaw[d];
+    out.gap[at] = diagRaw[d + 1];
+    out.feasibility[at] = diagRaw[d + 2];
+    out.objective[at] = diagRaw[d + 3];
+    out.defect[at] = diagRaw[d + 4];
+    for (let j = 0; j < m; j++) out.Q[at * m + j] = diagRaw[d + 5 + j];
+  }
+}
+
+/**
  * Runs [t0, T] on the GPU and keeps `record` frames at recordStepsLog(...), like
  * runPrimalDualReference (x = x* + e and lambda = lambda* + l added in float64, then rounded).
  * Readbacks are pipelined; a non-finite trajectory at the end throws, naming it.
@@ -462,20 +496,7 @@ export async function runPrimalDualOnGpu(
       gpu.device.queue.submit([encoder.finish()]);
       pool.submitted();
       const done: Promise<void> = Promise.all(copies).then(([sb, db]) => {
-        const st = unpackState(new Float32Array(sb), count, n, m);
-        const dg = unpackDiagnostics(new Float32Array(db), count, m);
-        for (let i = 0; i < count; i++) {
-          const at = frame * count + i;
-          for (let j = 0; j < n; j++) out.x[at * n + j] = prob.kkt.x[j] + st.e[i * n + j];
-          for (let j = 0; j < m; j++) out.lambda[at * m + j] = prob.kkt.lambda[j] + st.l[i * m + j];
-        }
-        const F = frame * count;
-        out.energy.set(dg.energy, F);
-        out.gap.set(dg.gap, F);
-        out.feasibility.set(dg.feasibility, F);
-        out.objective.set(dg.objective, F);
-        out.defect.set(dg.defect, F);
-        out.Q.set(dg.Q, F * m);
+        writeFrame(prob, out, frame, new Float32Array(sb), new Float32Array(db));
         inFlight.delete(done);
         report(target / K);
       });

@@ -1,11 +1,11 @@
 // What a primal-dual snapshot of a config holds (validateSnapshot, src/labs/snapshot-check.ts,
-// checks every imported snapshot against it). The arrays are those headless.ts writes and the
-// page's export (view/snapshot.ts):
+// checks every imported snapshot against it). The arrays are those headless.ts writes, for the
+// CLI and the page's export (view/snapshot.ts) alike:
 //   t (frames) f64                                   recorded times
-//   x (frames, kept, n), lambda (frames, kept, m)    states of the first `kept` trajectories
-//                                                    (CLI: all; page: at most KEEP_STATES)
+//   x (frames, trajectories, n), lambda (frames, trajectories, m)        states of every trajectory
 //   energy, gap, feasibility, objective, defect (frames, trajectories)   diagnostics
-//   Q (frames, trajectories, m)                      CLI only
+//   Q (frames, trajectories, m)                      written by both; optional, so page exports
+//                                                    made before the page wrote it still import
 //   x_star (n), lambda_star (m) f64                  the KKT point (finite)
 //   resume_state (runs, trajectories, stride) f32    page on the GPU only: the raw states of every
 //                                                    compared run, which the page continues from
@@ -43,13 +43,12 @@ export function primalDualSnapshotSpec(cfg: PrimalDualConfig): SnapshotSpec {
         values: [N, reduced],
         what: reduced === N ? `= ${N} (the config's trajectories)` : `= ${N} (the config's trajectories) or ${reduced} (the page's CPU fallback)`,
       },
-      kept: { min: 1, max: N, what: `in [1, ${N}] (states of the first trajectories)` },
       runs: { min: 1, max: MAX_COMPARED_RUNS, what: `in [1, ${MAX_COMPARED_RUNS}] (compared alphas)` },
     },
     arrays: {
       t: { dtypes: ['f64'], shape: ['frames'], axes: ['frames'], required: true, finite: true },
-      x: { dtypes: float, shape: ['frames', 'kept', n], axes: ['frames', 'kept', 'n'], required: true },
-      lambda: { dtypes: float, shape: ['frames', 'kept', m], axes: ['frames', 'kept', 'm'], required: true },
+      x: { dtypes: float, shape: ['frames', 'trajectories', n], axes: ['frames', 'trajectories', 'n'], required: true },
+      lambda: { dtypes: float, shape: ['frames', 'trajectories', m], axes: ['frames', 'trajectories', 'm'], required: true },
       energy: diag(),
       gap: diag(),
       feasibility: diag(),

@@ -13,7 +13,7 @@ import type { LabPage, RunStatus, ViewHost } from '../../lab';
 import { FieldError } from '../../schema';
 import { dimensionsOf, importProblemJson, parseConfig, runSetup, withConstraints } from '../config';
 import { KktError } from '../kkt';
-import type { PrimalDualConfig } from '../types';
+import type { PrimalDualConfig, PrimalDualFrames } from '../types';
 import { PrimalDualCharts } from './charts/diagnostics';
 import { Display } from './display';
 import { MatrixEditor } from './matrix-editor';
@@ -141,7 +141,16 @@ export class PrimalDualPage implements LabPage<PrimalDualConfig> {
       haltedReason: this.haltedReason,
       passMs: r instanceof GpuPdRun ? this.profiler?.passMs() : undefined,
       savedStep: r instanceof GpuPdRun ? (this.lastGood?.step ?? 0) : r?.k,
+      unit: 'step',
+      summary: this.summary(),
     };
+  }
+
+  /** The status sentence: the charts' key metric and how many trajectories it is over. */
+  private summary(): string | undefined {
+    const s = this.charts.summary();
+    const count = this.model?.runs[0].count;
+    return s && count ? `${s}, ${count} trajector${count === 1 ? 'y' : 'ies'}` : s;
   }
 
   async snapshot(): Promise<Snapshot> {
@@ -151,7 +160,7 @@ export class PrimalDualPage implements LabPage<PrimalDualConfig> {
 
   async restore(snapshot: Snapshot): Promise<void> {
     // The one validator first (view/snapshot.ts readResume): nothing changes when it refuses.
-    const { config: cfg, step, compare, raws } = readResume(snapshot);
+    const { config: cfg, step, compare, raws, recorded } = readResume(snapshot);
     const previous = this.compare;
     if (compare) this.compare = compare;
     try {
@@ -160,7 +169,7 @@ export class PrimalDualPage implements LabPage<PrimalDualConfig> {
       this.compare = previous;
       throw e;
     }
-    if (step > 0) this.continueAt(step, raws);
+    if (step > 0) this.continueAt(step, raws, recorded);
     this.host.configChanged(cfg);
   }
 
@@ -215,7 +224,9 @@ export class PrimalDualPage implements LabPage<PrimalDualConfig> {
 
   /** New runs for cfg; on failure the previous ones stay. */
   private async buildNow(cfg: PrimalDualConfig): Promise<void> {
+    const setupStart = performance.now();
     const setup = runSetup(cfg);
+    const setupMs = performance.now() - setupStart;
     const { params } = setup;
     const model = await createModel(this.display.hasScene ? this.gpu : null, setup, this.compare, {
       frames: (r, f) => {
@@ -226,7 +237,7 @@ export class PrimalDualPage implements LabPage<PrimalDualConfig> {
         if (this.model?.runs[0] === r) this.halt(reason);
         else if (this.model?.runs.includes(r)) this.host.notify({ level: 'warn', text: reason });
       },
-    });
+    }, setupMs);
     if (this.disposed) {
       disposeModel(model);
       return;
@@ -247,11 +258,11 @@ export class PrimalDualPage implements LabPage<PrimalDualConfig> {
     this.display.updateReadout();
   }
 
-  /** After a build: continue all runs at grid step `step` (GPU: from saved raw states). */
-  private continueAt(step: number, raws: Float32Array | null): void {
+  /** After a build: continue all runs at grid step `step` (GPU: from saved raw states and, on an import, its frames). */
+  private continueAt(step: number, raws: Float32Array | null, recorded: PrimalDualFrames | null = null): void {
     const model = this.model;
     if (!model) return;
-    continueModelAt(model, step, raws);
+    continueModelAt(model, step, raws, recorded);
     this.display.restarted();
   }
 

@@ -1,13 +1,14 @@
 // One alpha's run on the CPU: the float64 PrimalDualReference, stepped synchronously in the frame
-// (within a time budget), recording every trajectory's diagnostics and state at the same recorded
-// steps as the GPU run. Two uses: the no-WebGPU fallback (fewer trajectories), and the float64
+// (within a time budget), recording every trajectory's state, diagnostics and Q in float64 host
+// arrays at the same recorded steps as the GPU run (the CLI's schedule), computed exactly as
+// runPrimalDualReference computes its frames, so a page export equals `flowlab run` on the CPU. Two uses: the no-WebGPU fallback (fewer trajectories), and the float64
 // "shadow" of trajectory 0 next to a GPU run, whose difference from the f32 GPU values is the
 // measured float32 noise shown on the charts.
 
-import { PrimalDualReference, gridTime, recordStepsLog, type PrimalDualProblem } from '../reference';
+import { PrimalDualReference, allocFrames, gridTime, recordStepsLog, type PrimalDualProblem } from '../reference';
 import { CPU_PAGE_MAX_TRAJECTORIES } from '../snapshot-spec';
-import type { DynamicsParams, InitialStates } from '../types';
-import { firstNonFinite, type DiagFrame, type RunHistory } from './run-gpu';
+import type { DynamicsParams, InitialStates, PrimalDualFrames } from '../types';
+import { firstNonFinite, type DiagFrame } from './run-gpu';
 
 /** The same cap the snapshot spec accepts for a CPU-fallback snapshot. */
 export const CPU_MAX_TRAJECTORIES = CPU_PAGE_MAX_TRAJECTORIES;
@@ -24,7 +25,8 @@ export class CpuPdRun {
   private ref: PrimalDualReference;
   private nextSlot = 0;
   private pending: DiagFrame[] = [];
-  private readonly hist: RunHistory;
+  /** Every recorded frame so far (slots below nextSlot filled). */
+  private readonly hist: PrimalDualFrames<Float64Array>;
   halted = false;
   haltReason: string | null = null;
 
@@ -37,22 +39,9 @@ export class CpuPdRun {
     this.ref = new PrimalDualReference(prob, params, init);
     this.steps = recordStepsLog(params.t0, params.T, this.ref.K, record);
     this.times = Float64Array.from(this.steps, (k) => gridTime(params, this.ref, k));
-    const F = this.steps.length;
     const { count } = this.ref;
     const { n, m } = prob;
-    this.hist = {
-      frames: 0,
-      keep: count,
-      t: this.times,
-      steps: this.steps,
-      x: new Float64Array(F * count * n),
-      lambda: new Float64Array(F * count * m),
-      energy: new Float64Array(F * count),
-      gap: new Float64Array(F * count),
-      feasibility: new Float64Array(F * count),
-      objective: new Float64Array(F * count),
-      defect: new Float64Array(F * count),
-    };
+    this.hist = allocFrames((len) => new Float64Array(len), count, n, m, this.steps, this.times);
   }
 
   get alpha(): number {
@@ -141,7 +130,7 @@ export class CpuPdRun {
         for (let q = 0; q < n; q++) this.hist.x[at * n + q] = prob.kkt.x[q] + ref.e[i * n + q];
         for (let q = 0; q < m; q++) this.hist.lambda[at * m + q] = prob.kkt.lambda[q] + ref.l[i * m + q];
       }
-      this.hist.frames = this.nextSlot;
+      this.hist.Q.set(Q, j * count * m);
       this.pending.push(f);
       const bad = firstNonFinite(f.energy);
       if (bad >= 0) {
@@ -151,16 +140,18 @@ export class CpuPdRun {
     }
   }
 
-  history(): RunHistory {
+  /** The frames recorded so far, all trajectories (copies). */
+  history(): PrimalDualFrames<Float64Array> {
     const F = this.nextSlot;
     const c = this.count;
     const { n, m } = this.prob;
     const h = this.hist;
     return {
-      frames: F,
-      keep: c,
-      t: h.t.slice(0, F),
+      count: c,
+      n,
+      m,
       steps: h.steps.slice(0, F),
+      t: h.t.slice(0, F),
       x: h.x.slice(0, F * c * n),
       lambda: h.lambda.slice(0, F * c * m),
       energy: h.energy.slice(0, F * c),
@@ -168,6 +159,7 @@ export class CpuPdRun {
       feasibility: h.feasibility.slice(0, F * c),
       objective: h.objective.slice(0, F * c),
       defect: h.defect.slice(0, F * c),
+      Q: h.Q.slice(0, F * c * m),
     };
   }
 

@@ -1,11 +1,14 @@
 // One alpha's run on the GPU as the page drives it. The steps of a frame are encoded into the
-// page's command encoder, split at the recorded steps (recordStepsLog of the config's `record`):
-// at each one the diagnostics buffer (all trajectories) and the state of the first `keep`
-// trajectories are copied into slot j of GPU-resident histories. Newly filled diagnostics slots
-// are read back through a ReadbackPool with one read in flight (refused: they wait for a later
-// frame), so the charts get every recorded frame exactly once whatever the speed. The frame loop
-// never awaits: reads are started after the caller's submit (submitted()) and consumed by their
-// promises. Snapshots (not the frame loop) await the whole history.
+// page's command encoder, split at the recorded steps (recordStepsLog of the config's `record`,
+// the CLI's schedule): at each one the diagnostics buffer and, for the run that is exported (the
+// config's alpha), the whole state buffer are copied into slot j of GPU-resident trajectory
+// buffers, for every trajectory. Nothing of the states is read back until an export: history()
+// then reads the slots filled so far (in chunks) and unpacks them with writeFrame, the same
+// unpacking runPrimalDualOnGpu (the CLI) uses, so the export's frames are the CLI's.
+// Newly filled diagnostics slots are read back for the charts through a ReadbackPool with one read
+// in flight (refused: they wait for a later frame), so the charts get every recorded frame exactly
+// once whatever the speed. The frame loop never awaits: reads are started after the caller's
+// submit (submitted()) and consumed by their promises.
 //
 // Blow-up: a diagnostics frame with a non-finite entry, or a failed simulation.checkFinite()
 // (every `checkEvery` frames), halts the run (no more steps) with a reason naming the trajectory.
@@ -14,12 +17,15 @@ import type { GpuContext } from '../../../gpu/device';
 import { ReadbackPool } from '../../../gpu/readback';
 import { GpuResources } from '../../../gpu/resources';
 import { BufferUsage } from '../../../gpu/usage';
-import { recordStepsLog, gridTime, type PrimalDualProblem } from '../reference';
-import { PrimalDualSimulation } from '../simulation';
-import type { DynamicsParams, InitialStates } from '../types';
+import { GpuLimitError } from '../../../gpu/limits';
+import { allocFrames, recordStepsLog, gridTime, type PrimalDualProblem } from '../reference';
+import { PrimalDualSimulation, writeFrame } from '../simulation';
+import type { DynamicsParams, InitialStates, PrimalDualFrames } from '../types';
 
 const HISTORY_USAGE = BufferUsage.COPY_DST | BufferUsage.COPY_SRC;
 const READ_BUDGET = 1 << 20;
+/** Bytes of trajectory buffer read back at once by an export (one staging buffer of this size). */
+const EXPORT_CHUNK = 64 << 20;
 
 /** Diagnostics of all trajectories at one recorded frame (f32 from the GPU, f64 from the CPU). */
 export interface DiagFrame {
@@ -42,23 +48,6 @@ export interface RunEvents {
   halted(reason: string): void;
 }
 
-/** Recorded history for a snapshot: `frames` slots, states of the first `keep` trajectories. */
-export interface RunHistory {
-  frames: number;
-  keep: number;
-  t: Float64Array;
-  steps: number[];
-  /** frames x keep x n / m (absolute x, lambda) */
-  x: Float32Array | Float64Array;
-  lambda: Float32Array | Float64Array;
-  /** frames x count */
-  energy: Float32Array | Float64Array;
-  gap: Float32Array | Float64Array;
-  feasibility: Float32Array | Float64Array;
-  objective: Float32Array | Float64Array;
-  defect: Float32Array | Float64Array;
-}
-
 export function firstNonFinite(x: ArrayLike<number>): number {
   for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) return i;
   return -1;
@@ -70,7 +59,13 @@ export class GpuPdRun {
   private readonly pool: ReadbackPool;
   private readonly res: GpuResources;
   private readonly diagHist: GPUBuffer;
-  private readonly stateHist: GPUBuffer;
+  /** null: a compared run, which records no states. */
+  private readonly stateHist: GPUBuffer | null;
+  /**
+   * Slots before a restore (json import, device loss) that this run's buffers never held: their
+   * frames come from the imported snapshot (`frames`), or are NaN (a device loss lost them).
+   */
+  private before: { slots: number; frames: PrimalDualFrames | null } = { slots: 0, frames: null };
   private readonly diagBytes: number;
   private readonly stateBytes: number;
   private readonly readSlots: number;
@@ -90,18 +85,26 @@ export class GpuPdRun {
     readonly sim: PrimalDualSimulation,
     readonly alpha: number,
     readonly theta: number,
-    readonly keep: number,
+    /** Whether the states are recorded (the exported run) or only the diagnostics (compared runs). */
+    readonly recordsStates: boolean,
     record: number,
     private readonly events: RunEvents,
   ) {
     this.steps = recordStepsLog(sim.params.t0, sim.params.T, sim.K, record);
     this.times = Float64Array.from(this.steps, (k) => gridTime(sim.params, sim, k));
+    this.diagBytes = 4 * sim.count * sim.diagStride;
+    this.stateBytes = recordsStates ? 4 * sim.count * sim.stateStride : 0;
+    const F = this.steps.length;
+    const maxBytes = gpu.device.limits.maxBufferSize;
+    const slotBytes = Math.max(this.diagBytes, this.stateBytes);
+    // Checked before anything is created (create() disposes only the simulation on a throw).
+    if (F * slotBytes > maxBytes) {
+      throw new GpuLimitError('record', F, Math.floor(maxBytes / slotBytes), `a trajectory buffer of ${slotBytes} bytes per recorded frame, buffer limit ${maxBytes} bytes`);
+    }
     this.pool = new ReadbackPool(gpu.device, 'PrimalDualView.diagReadback', 1);
     this.res = new GpuResources(gpu.device, 'PrimalDualView');
-    this.diagBytes = 4 * sim.count * sim.diagStride;
-    this.stateBytes = 4 * keep * sim.stateStride;
-    this.diagHist = this.res.buffer('diagHistory', this.steps.length * this.diagBytes, HISTORY_USAGE);
-    this.stateHist = this.res.buffer('stateHistory', this.steps.length * this.stateBytes, HISTORY_USAGE);
+    this.diagHist = this.res.buffer('diagHistory', F * this.diagBytes, HISTORY_USAGE);
+    this.stateHist = recordsStates ? this.res.buffer('stateHistory', F * this.stateBytes, HISTORY_USAGE) : null;
     this.readSlots = Math.max(1, Math.min(this.steps.length, Math.floor(READ_BUDGET / this.diagBytes)));
   }
 
@@ -111,12 +114,12 @@ export class GpuPdRun {
     params: DynamicsParams,
     init: InitialStates,
     record: number,
-    keep: number,
+    recordsStates: boolean,
     events: RunEvents,
   ): Promise<GpuPdRun> {
     const sim = await PrimalDualSimulation.create(gpu, prob, params, init);
     try {
-      return new GpuPdRun(gpu, sim, params.alpha, params.theta, Math.min(keep, sim.count), record, events);
+      return new GpuPdRun(gpu, sim, params.alpha, params.theta, recordsStates, record, events);
     } catch (e) {
       sim.dispose();
       throw e;
@@ -155,7 +158,7 @@ export class GpuPdRun {
       while (this.nextSlot < this.steps.length && this.steps[this.nextSlot] === sim.k) {
         const j = this.nextSlot++;
         encoder.copyBufferToBuffer(sim.diagnostics, 0, this.diagHist, j * this.diagBytes, this.diagBytes);
-        encoder.copyBufferToBuffer(sim.state, 0, this.stateHist, j * this.stateBytes, this.stateBytes);
+        if (this.stateHist) encoder.copyBufferToBuffer(sim.state, 0, this.stateHist, j * this.stateBytes, this.stateBytes);
       }
       if (todo <= 0 || sim.done) break;
       const target = this.nextSlot < this.steps.length ? this.steps[this.nextSlot] : sim.K;
@@ -236,57 +239,64 @@ export class GpuPdRun {
     return { step: s.step, raw: s.raw };
   }
 
-  /** Continue from a saved state: the history restarts at its step. */
-  restore(state: { step: number; raw: Float32Array }): void {
+  /**
+   * Continue from a saved state: the history restarts at its step. `recorded`: the frames before
+   * it, from the snapshot being imported (null after a device loss: those frames are gone).
+   */
+  restore(state: { step: number; raw: Float32Array }, recorded: PrimalDualFrames | null = null): void {
     this.sim.restoreState(state);
     this.generation++;
     let j = 0;
     while (j < this.steps.length && this.steps[j] < state.step) j++;
     this.nextSlot = this.readSlot = j;
+    this.before = { slots: j, frames: recorded && recorded.count === this.count && recorded.t.length >= j ? recorded : null };
     this.halted = false;
   }
 
-  /** Everything recorded so far (awaits readbacks: export only). */
-  async history(): Promise<RunHistory> {
-    const F = this.nextSlot;
-    const { count, n, m, diagStride, stateStride, prob } = this.sim;
-    const keep = this.keep;
-    const [db, sb] =
-      F === 0
-        ? [new ArrayBuffer(0), new ArrayBuffer(0)]
-        : await Promise.all([this.pool.read(this.diagHist, 0, F * this.diagBytes), this.pool.read(this.stateHist, 0, F * this.stateBytes)]);
-    const diag = new Float32Array(db);
-    const st = new Float32Array(sb);
-    const h: RunHistory = {
-      frames: F,
-      keep,
-      t: this.times.slice(0, F),
-      steps: this.steps.slice(0, F),
-      x: new Float32Array(F * keep * n),
-      lambda: new Float32Array(F * keep * m),
-      energy: new Float32Array(F * count),
-      gap: new Float32Array(F * count),
-      feasibility: new Float32Array(F * count),
-      objective: new Float32Array(F * count),
-      defect: new Float32Array(F * count),
-    };
-    for (let f = 0; f < F; f++) {
-      for (let i = 0; i < count; i++) {
-        const b = (f * count + i) * diagStride;
-        const at = f * count + i;
-        h.energy[at] = diag[b];
-        h.gap[at] = diag[b + 1];
-        h.feasibility[at] = diag[b + 2];
-        h.objective[at] = diag[b + 3];
-        h.defect[at] = diag[b + 4];
-      }
-      for (let i = 0; i < keep; i++) {
-        const b = (f * keep + i) * stateStride;
-        for (let j = 0; j < n; j++) h.x[(f * keep + i) * n + j] = prob.kkt.x[j] + st[b + j];
-        for (let j = 0; j < m; j++) h.lambda[(f * keep + i) * m + j] = prob.kkt.lambda[j] + st[b + n + j];
-      }
+  /** Frames before the last restore: copied from the imported snapshot, or NaN. */
+  private writeBefore(out: PrimalDualFrames<Float32Array>, F: number): void {
+    const slots = Math.min(this.before.slots, F);
+    const src = this.before.frames;
+    const { count, n, m } = out;
+    const widths = { x: n, lambda: m, Q: m, energy: 1, gap: 1, feasibility: 1, objective: 1, defect: 1 } as const;
+    for (const key of Object.keys(widths) as (keyof typeof widths)[]) {
+      const len = slots * count * widths[key];
+      if (src) out[key].set(src[key].subarray(0, len));
+      else out[key].fill(NaN, 0, len);
     }
-    return h;
+  }
+
+  /**
+   * Every frame recorded so far, all trajectories, as runPrimalDualOnGpu returns them (awaits
+   * readbacks: export only; the run must record its states).
+   */
+  async history(): Promise<PrimalDualFrames<Float32Array>> {
+    if (!this.stateHist) throw new Error(`primal-dual: the run at alpha = ${this.alpha} records diagnostics only`);
+    const F = this.nextSlot;
+    const { count, n, m, prob } = this.sim;
+    const out = allocFrames((len) => new Float32Array(len), count, n, m, this.steps.slice(0, F), this.times.slice(0, F));
+    // A pool of its own: the charts' reads keep going, and its staging buffers go with it.
+    const pool = new ReadbackPool(this.gpu.device, 'PrimalDualView.exportReadback', 2);
+    const stateHist = this.stateHist;
+    this.writeBefore(out, F);
+    try {
+      const chunk = Math.max(1, Math.floor(EXPORT_CHUNK / (this.stateBytes + this.diagBytes)));
+      for (let from = Math.min(this.before.slots, F); from < F; from += chunk) {
+        const k = Math.min(chunk, F - from);
+        const [sb, db] = await Promise.all([
+          pool.read(stateHist, from * this.stateBytes, k * this.stateBytes),
+          pool.read(this.diagHist, from * this.diagBytes, k * this.diagBytes),
+        ]);
+        for (let j = 0; j < k; j++) {
+          const state = new Float32Array(sb, j * this.stateBytes, this.stateBytes / 4);
+          const diag = new Float32Array(db, j * this.diagBytes, this.diagBytes / 4);
+          writeFrame(prob, out, from + j, state, diag);
+        }
+      }
+    } finally {
+      pool.dispose();
+    }
+    return out;
   }
 
   dispose(): void {

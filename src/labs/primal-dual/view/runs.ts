@@ -1,7 +1,9 @@
 // The runs of one config as the page holds them (PageModel): one run per compared alpha on the
 // same initial states (the config's alpha first; theta and p of the others moved into their
 // windows by paramsForAlpha), GPU runs (run-gpu.ts) with the float64 shadow of trajectory 0 and
-// the projector that feeds the picture, or CPU runs (run-cpu.ts) without WebGPU. Creating,
+// the projector that feeds the picture, or CPU runs (run-cpu.ts) without WebGPU. The first run
+// (the config's alpha) records the states of every trajectory for the export; the compared runs
+// record their diagnostics only. Creating,
 // disposing, and continuing all runs at a step (snapshot restore, device-loss recovery) live here;
 // the page (page.ts) decides when.
 
@@ -10,13 +12,10 @@ import { ParticleProjector } from '../../shared/view/particle-projector';
 import { trailLengthFor } from '../../shared/view/particle-scene';
 import type { RunSetup } from '../config';
 import { thetaWindow } from '../reference';
-import type { DynamicsParams } from '../types';
+import type { DynamicsParams, PrimalDualFrames } from '../types';
 import type { RunInfo } from './charts/diagnostics';
 import { CPU_MAX_TRAJECTORIES, CpuPdRun, firstTrajectories } from './run-cpu';
 import { GpuPdRun, type DiagFrame } from './run-gpu';
-
-/** States kept per recorded frame for snapshots, at most (diagnostics are kept for all). */
-export const KEEP_STATES = 4096;
 
 export type Run = GpuPdRun | CpuPdRun;
 
@@ -27,8 +26,11 @@ export interface PageModel {
   shadow: CpuPdRun | null;
   projector: ParticleProjector | null;
   infos: RunInfo[];
-  /** What the page says about this set of runs (CPU fallback, states kept), or ''. */
+  /** What the page says about this set of runs (CPU fallback), or ''. */
   note: string;
+  /** When the runs were built (performance.now()) and how long runSetup took (KKT solve), ms. */
+  builtAt: number;
+  setupMs: number;
 }
 
 /** theta for a compared alpha: the chosen one if inside [1/(alpha-1), 1/2], else the nearest end; p clamped likewise. */
@@ -59,7 +61,13 @@ export interface ModelEvents {
  * page has a scene to draw them), else the float64 reference with at most CPU_MAX_TRAJECTORIES.
  * On failure everything created so far is disposed and the error is thrown.
  */
-export async function createModel(gpu: GpuContext | null, setup: RunSetup, compare: readonly number[], events: ModelEvents): Promise<PageModel> {
+export async function createModel(
+  gpu: GpuContext | null,
+  setup: RunSetup,
+  compare: readonly number[],
+  events: ModelEvents,
+  setupMs = 0,
+): Promise<PageModel> {
   const { prob, params, record } = setup;
   const { n, m } = prob;
   const alphas = [params.alpha, ...compare.filter((a) => a !== params.alpha)];
@@ -70,8 +78,8 @@ export async function createModel(gpu: GpuContext | null, setup: RunSetup, compa
   let note = '';
   try {
     if (gpu) {
-      for (const p of per) {
-        const r: GpuPdRun = await GpuPdRun.create(gpu, prob, p.params, setup.init, record, KEEP_STATES, {
+      for (const [i, p] of per.entries()) {
+        const r: GpuPdRun = await GpuPdRun.create(gpu, prob, p.params, setup.init, record, i === 0, {
           frames: (f) => events.frames(r, f),
           halted: (reason) => events.halted(r, reason),
         });
@@ -79,7 +87,6 @@ export async function createModel(gpu: GpuContext | null, setup: RunSetup, compa
       }
       shadow = new CpuPdRun(prob, params, firstTrajectories(setup.init, n, m, 1), record);
       projector = new ParticleProjector(gpu.device, runs[0].count, trailLengthFor(runs[0].count), 'PrimalDualView');
-      if (setup.init.count > KEEP_STATES) note = `Snapshots keep the states of the first ${KEEP_STATES} of ${setup.init.count} trajectories (diagnostics: all).`;
     } else {
       const init = firstTrajectories(setup.init, n, m, CPU_MAX_TRAJECTORIES);
       note =
@@ -94,7 +101,7 @@ export async function createModel(gpu: GpuContext | null, setup: RunSetup, compa
     throw e;
   }
   const infos: RunInfo[] = per.map((p) => ({ alpha: p.params.alpha, theta: p.params.theta, conserved: isConserved(p.params), note: p.note }));
-  return { setup, runs, shadow, projector, infos, note };
+  return { setup, runs, shadow, projector, infos, note, builtAt: performance.now(), setupMs };
 }
 
 /** Frees the GPU objects of the model's runs and projector. */
@@ -103,11 +110,14 @@ export function disposeModel(model: PageModel): void {
   model.projector?.dispose();
 }
 
-/** Continue all runs of a fresh model at grid step `step` (GPU: from the runs' raw states, concatenated). */
-export function continueModelAt(model: PageModel, step: number, raws: Float32Array | null): void {
+/**
+ * Continue all runs of a fresh model at grid step `step` (GPU: from the runs' raw states,
+ * concatenated, with `recorded` the exported run's frames before it from an imported snapshot).
+ */
+export function continueModelAt(model: PageModel, step: number, raws: Float32Array | null, recorded: PrimalDualFrames | null = null): void {
   if (raws && model.runs[0] instanceof GpuPdRun) {
     const len = raws.length / model.runs.length;
-    model.runs.forEach((r, i) => (r as GpuPdRun).restore({ step, raw: raws.slice(i * len, (i + 1) * len) }));
+    model.runs.forEach((r, i) => (r as GpuPdRun).restore({ step, raw: raws.slice(i * len, (i + 1) * len) }, i === 0 ? recorded : null));
     model.shadow?.restoreTo(step);
     model.shadow?.take();
   } else {

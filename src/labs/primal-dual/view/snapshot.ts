@@ -1,65 +1,59 @@
-// The page's export: every recorded frame of the primary run (t; x and lambda of the first
-// KEEP_STATES trajectories; energy, gap, feasibility, objective and identity defect of all), the
-// float64 KKT point, and meta.json (config, backend, adapter, compared alphas, KKT residuals).
-// `resume` holds the step, t and the compared alphas; on the GPU the raw states of all runs
-// (resume_state, runs x trajectories x stride, f32) let restore() continue exactly where the export
-// was made. The CPU runs replay from t0 instead (the float64 reference is deterministic).
+// The page's export: what `flowlab run primal-dual` writes for the same config (the arrays t, x,
+// lambda, energy, gap, feasibility, objective, defect, Q of every trajectory, x_star, lambda_star
+// and the CLI's meta keys, built by headless.ts primalDualSnapshot), for the frames recorded so
+// far, with runLab's backendNote, plus the page's extras: source 'page', the compared alphas and
+// `resume` (step, t, the compared alphas). On the GPU the raw states of all runs (resume_state,
+// runs x trajectories x stride, f32) let restore() continue exactly where the export was made,
+// and the imported frames before that step are kept for the next export. The CPU runs replay
+// from t0 instead (the float64 reference is deterministic).
 
 import type { GpuContext } from '../../../gpu/device';
-import { APP_VERSION } from '../../../io/app-version';
-import type { Snapshot } from '../../../io/snapshot-types';
+import type { NdArray, Snapshot } from '../../../io/snapshot-types';
+import type { Backend } from '../../lab';
 import { validateSnapshot, type SnapshotLab, type ValidSnapshot } from '../../snapshot-check';
 import { parseConfig } from '../config';
-import { LAB_ID } from '../headless';
+import { LAB_ID, primalDualSnapshot } from '../headless';
+import { allocFrames } from '../reference';
 import { primalDualSnapshotSpec } from '../snapshot-spec';
-import type { PrimalDualConfig } from '../types';
-import { GpuPdRun, type RunHistory } from './run-gpu';
+import type { PrimalDualConfig, PrimalDualFrames } from '../types';
+import { GpuPdRun } from './run-gpu';
 import { readStates, type PageModel } from './runs';
 
+/** The backend name the CLI would write for this page's runs. */
+function backendOf(model: PageModel, gpu: GpuContext | null): Backend {
+  if (!(model.runs[0] instanceof GpuPdRun)) return 'cpu-float64';
+  return gpu?.isSoftware ? 'webgpu-swiftshader' : 'webgpu';
+}
+
 export async function pageSnapshot(model: PageModel, gpu: GpuContext | null): Promise<Snapshot> {
+  const start = performance.now();
   const { config, prob } = model.setup;
   const primary = model.runs[0];
-  const h: RunHistory = primary instanceof GpuPdRun ? await primary.history() : primary.history();
-  const { n, m } = prob;
-  const F = h.frames;
-  const f32 = primary instanceof GpuPdRun;
-  const arr = (data: Float32Array | Float64Array, shape: number[]) => ({ dtype: (data instanceof Float32Array ? 'f32' : 'f64') as 'f32' | 'f64', shape, data });
-  const arrays: Snapshot['arrays'] = {
-    t: { dtype: 'f64', shape: [F], data: Float64Array.from(h.t) },
-    x: arr(h.x, [F, h.keep, n]),
-    lambda: arr(h.lambda, [F, h.keep, m]),
-    energy: arr(h.energy, [F, primary.count]),
-    gap: arr(h.gap, [F, primary.count]),
-    feasibility: arr(h.feasibility, [F, primary.count]),
-    objective: arr(h.objective, [F, primary.count]),
-    defect: arr(h.defect, [F, primary.count]),
-    x_star: { dtype: 'f64', shape: [n], data: Float64Array.from(prob.kkt.x) },
-    lambda_star: { dtype: 'f64', shape: [m], data: Float64Array.from(prob.kkt.lambda) },
-  };
+  const onGpu = primary instanceof GpuPdRun;
+  const frames: PrimalDualFrames = onGpu ? await primary.history() : primary.history();
+  const snapshotMs = performance.now() - start;
+  const snap = primalDualSnapshot(config, prob, frames, {
+    backend: backendOf(model, gpu),
+    adapter: onGpu ? (gpu?.adapterDescription ?? 'WebGPU') : 'CPU (float64 TypeScript reference)',
+    timings: { kktMs: model.setupMs, simulationMs: start - model.builtAt, snapshotMs, totalMs: performance.now() - model.builtAt + model.setupMs },
+  });
   let resume: Record<string, unknown> = { step: primary.k, t: primary.t, alphas: model.runs.map((r) => r.alpha) };
-  if (f32) {
+  if (onGpu) {
     const raws = await readStates(model);
     const len = raws[0].raw.length;
     const all = new Float32Array(raws.length * len);
     raws.forEach((r, i) => all.set(r.raw, i * len));
-    arrays.resume_state = { dtype: 'f32', shape: [raws.length, primary.count, len / primary.count], data: all };
-    resume = { ...resume, step: raws[0].step };
+    snap.arrays.resume_state = { dtype: 'f32', shape: [raws.length, primary.count, len / primary.count], data: all };
+    resume = { ...resume, step: raws[0].step, t: primary.t };
   }
   return {
-    lab: LAB_ID,
-    config,
-    arrays,
+    ...snap,
     meta: {
-      lab: LAB_ID,
-      config,
-      appVersion: APP_VERSION,
-      backend: f32 ? (gpu?.isSoftware ? 'webgpu-swiftshader' : 'webgpu') : 'cpu-float64',
-      adapter: gpu?.adapterDescription ?? 'none (CPU float64 reference)',
-      trajectories: primary.count,
-      statesKept: h.keep,
-      compareAlphas: model.runs.slice(1).map((r) => ({ alpha: r.alpha, theta: r.theta })),
-      kkt: { residual: prob.kkt.residual, stationarity: prob.kkt.stationarity, feasibility: prob.kkt.feasibility, fStar: prob.kkt.fStar, method: prob.kkt.method },
+      ...snap.meta,
+      // Why this backend, as runLab's meta.backendNote says it for the CLI.
+      backendNote: onGpu ? `WebGPU on the page (${gpu?.isSoftware ? 'software' : 'hardware'} adapter)` : model.note || 'the float64 CPU reference',
       source: 'page',
+      compareAlphas: model.runs.slice(1).map((r) => ({ alpha: r.alpha, theta: r.theta })),
     },
     resume,
   };
@@ -76,6 +70,23 @@ export interface PageResume {
   compare: number[] | null;
   /** The raw states of every run (GPU export), concatenated in run order. */
   raws: Float32Array | null;
+  /** The snapshot's frames (f32, Q NaN when absent): the next export's frames before `step`. */
+  recorded: PrimalDualFrames<Float32Array> | null;
+}
+
+/** The snapshot's recorded frames as the GPU run holds them (f32). */
+function recordedFrames(arrays: Readonly<Record<string, NdArray>>, cfg: PrimalDualConfig): PrimalDualFrames<Float32Array> {
+  const [F, count] = arrays.energy.shape;
+  const n = cfg.A[0].length;
+  const m = cfg.A.length;
+  // The grid steps are the run's own (the same config's schedule); only the values are taken.
+  const out = allocFrames((len) => new Float32Array(len), count, n, m, new Array<number>(F).fill(0), Float64Array.from(arrays.t.data));
+  for (const key of ['x', 'lambda', 'energy', 'gap', 'feasibility', 'objective', 'defect', 'Q'] as const) {
+    const a = arrays[key];
+    if (a && a.data.length === out[key].length) out[key].set(a.data);
+    else out[key].fill(NaN);
+  }
+  return out;
 }
 
 /** What restore() continues from, after validateSnapshot (arrays, shapes, finite states, resume). */
@@ -83,5 +94,11 @@ export function readResume(snapshot: Snapshot): PageResume {
   const s: ValidSnapshot<PrimalDualConfig> = validateSnapshot(snapshot, SNAPSHOT_LAB);
   const r = s.resume as { step?: number; alphas?: number[] } | undefined;
   const raw = s.arrays.resume_state;
-  return { config: s.config, step: r?.step ?? 0, compare: r?.alphas ? r.alphas.slice(1) : null, raws: raw ? Float32Array.from(raw.data) : null };
+  return {
+    config: s.config,
+    step: r?.step ?? 0,
+    compare: r?.alphas ? r.alphas.slice(1) : null,
+    raws: raw ? Float32Array.from(raw.data) : null,
+    recorded: raw ? recordedFrames(s.arrays, s.config) : null,
+  };
 }

@@ -126,6 +126,20 @@ export class PrimalDualCharts {
     this.dirty = true;
   }
 
+  /**
+   * One sentence on the config's run at its latest recorded frame (the page's status summary):
+   * t, the median gap and its t²-weighted envelope (bounded at α = 3, -> 0 inside the window).
+   */
+  summary(): string | undefined {
+    const d = this.data[0];
+    if (!d || d.size === 0) return undefined;
+    const s = [...d.entries()].sort((a, b) => a[0] - b[0]).map(([, v]) => v);
+    const last = s[s.length - 1];
+    const env = envelope(s.map((v) => [v.t, v.gap]));
+    const short = (v: number): string => (Number.isFinite(v) ? v.toPrecision(2) : 'not finite');
+    return `t = ${last.t.toPrecision(3)}: median gap ${short(last.gap)}, t²-weighted gap ${short(env[env.length - 1][1])} (max over [t/2, t])`;
+  }
+
   /** Redraw when something changed and `minMs` passed since the last redraw (force: now). */
   render(force = false, minMs = 150): void {
     const now = performance.now();
