@@ -1,5 +1,8 @@
 // Trajectory .csv in long format: one row per (frame, particle), header
 //   frame,t,particle,x0,x1,...,x{d-1}
+// Token trajectories through depth (depthCsvChunks): one row per (recorded frame, sequence, token),
+//   frame,layer,depth,sequence,token,x0,...,x{d-1}
+// Grid maps (gridCsvChunks): one row per grid point.
 // t is written with full float64 precision; float32 coordinates with the fewest digits (at most 9)
 // that round-trip the float32 exactly, float64 ones with full precision. Pure data, no comment lines, so
 // pandas.read_csv / d3.csvParse read it as is.
@@ -49,6 +52,36 @@ export function* trajectoryCsvChunks(t: NdArray, x: NdArray): Generator<string> 
 /** The whole CSV as one string (small runs, tests). */
 export function trajectoryCsv(t: NdArray, x: NdArray): string {
   return [...trajectoryCsvChunks(t, x)].join('');
+}
+
+/**
+ * CSV text of token states recorded through depth: `depth` (frames) the depth time of each recorded
+ * frame, `tokens` (frames, sequences, tokens, d), and optionally `layer` (frames) the layer index of
+ * each frame (absent: the frame index). One row per (frame, sequence, token), yielded one frame at a
+ * time; header frame,layer,depth,sequence,token,x0,...,x{d-1}.
+ */
+export function* depthCsvChunks(depth: NdArray, tokens: NdArray, layer?: NdArray): Generator<string> {
+  if (depth.shape.length !== 1) throw new Error(`csv export: depth must be 1-D (frames), got shape [${depth.shape}]`);
+  if (tokens.shape.length !== 4) throw new Error(`csv export: tokens must be (frames, sequences, tokens, d), got shape [${tokens.shape}]`);
+  const [frames, batch, n, d] = tokens.shape;
+  if (frames !== depth.shape[0]) throw new Error(`csv export: tokens has ${frames} frames but depth has ${depth.shape[0]}`);
+  if (layer && (layer.shape.length !== 1 || layer.shape[0] !== frames)) throw new Error(`csv export: layer must be 1-D with ${frames} frames, got shape [${layer.shape}]`);
+  const fmt = tokens.dtype === 'f32' ? formatF32 : formatF64;
+  yield ['frame', 'layer', 'depth', 'sequence', 'token', ...Array.from({ length: d }, (_, j) => `x${j}`)].join(',') + '\n';
+  const xs = tokens.data;
+  for (let f = 0; f < frames; f++) {
+    const lines: string[] = new Array(batch * n);
+    const prefix = `${f},${layer ? layer.data[f] : f},${formatF64(depth.data[f])},`;
+    for (let b = 0; b < batch; b++) {
+      for (let i = 0; i < n; i++) {
+        let line = `${prefix}${b},${i}`;
+        const base = ((f * batch + b) * n + i) * d;
+        for (let j = 0; j < d; j++) line += ',' + fmt(xs[base + j]);
+        lines[b * n + i] = line;
+      }
+    }
+    if (lines.length > 0) yield lines.join('\n') + '\n';
+  }
 }
 
 /**

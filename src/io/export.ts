@@ -3,7 +3,7 @@
 // and the page passes them to `new Blob(parts)`, so big runs never need one giant string.
 
 import { encodeNpz } from './npz';
-import { gridCsvChunks, trajectoryCsvChunks } from './csv';
+import { depthCsvChunks, gridCsvChunks, trajectoryCsvChunks } from './csv';
 import { snapshotJsonChunks } from './snapshot-json';
 import type { Snapshot } from './snapshot-types';
 
@@ -44,9 +44,10 @@ function encodeText(chunks: Iterable<string>): Uint8Array[] {
 
 /**
  * Serialise `s` as byte chunks. npz: arrays as .npy members + meta.json. json: reloadable
- * (config + arrays + resume). csv: the trajectory (arrays t and x) in long format, or a grid map
- * (arrays x1, x2 and every (N1, N2, ...) array) one row per grid point; other arrays and meta are
- * not part of it.
+ * (config + arrays + resume). csv: the trajectory (arrays t and x) in long format, token states
+ * through depth (arrays depth (frames) and tokens (frames, sequences, tokens, d), with layer when
+ * present) one row per (frame, sequence, token), or a grid map (arrays x1, x2 and every
+ * (N1, N2, ...) array) one row per grid point; other arrays and meta are not part of it.
  */
 export function exportSnapshotParts(s: Snapshot, format: ExportFormat): Uint8Array[] {
   switch (format) {
@@ -57,9 +58,12 @@ export function exportSnapshotParts(s: Snapshot, format: ExportFormat): Uint8Arr
     case 'csv': {
       const { t, x, x1, x2 } = s.arrays;
       if (t && x) return encodeText(trajectoryCsvChunks(t, x));
+      // States recorded through depth (the transformer lab): recognised by shape, not by lab.
+      const { depth, tokens, layer } = s.arrays;
+      if (depth && tokens && depth.shape.length === 1 && tokens.shape.length === 4) return encodeText(depthCsvChunks(depth, tokens, layer));
       // Maps over a 2-D grid (the bilevel lab): one row per grid point with every (N1, N2, ...) array.
       if (x1 && x2) return encodeText(gridCsvChunks(x1, x2, Object.entries(s.arrays)));
-      throw new Error(`csv export needs arrays "t" and "x" (a trajectory) or "x1" and "x2" (a grid map); this snapshot has ${Object.keys(s.arrays).join(', ') || 'none'}`);
+      throw new Error(`csv export needs arrays "t" and "x" (a trajectory), "depth" and a rank-4 "tokens" (states through depth) or "x1" and "x2" (a grid map); this snapshot has ${Object.keys(s.arrays).join(', ') || 'none'}`);
     }
   }
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { fieldError } from '../support/field-errors';
 import { decodeNpy, encodeNpy } from '../../src/io/npy';
 import { decodeNpz, encodeNpz } from '../../src/io/npz';
-import { formatF32, trajectoryCsv } from '../../src/io/csv';
+import { depthCsvChunks, formatF32, trajectoryCsv } from '../../src/io/csv';
 import { parseSnapshotJson, snapshotToJson } from '../../src/io/snapshot-json';
 import { exportSnapshot, exportSnapshotParts, formatFromPath } from '../../src/io/export';
 import type { NdArray, Snapshot } from '../../src/io/snapshot-types';
@@ -94,6 +94,57 @@ describe('csv', () => {
     const s = sample();
     delete (s.arrays as Record<string, NdArray>).x;
     expect(() => exportSnapshot(s, 'csv')).toThrow(/needs arrays "t" and "x"/);
+  });
+});
+
+/** Token states through depth: 3 recorded layers (0, 2, 4 of L = 4) x 2 sequences x 2 tokens x d = 2. */
+const depthSample = (): Snapshot => ({
+  lab: 'any-depth-lab',
+  config: {},
+  arrays: {
+    tokens: { dtype: 'f32', shape: [3, 2, 2, 2], data: Float32Array.from({ length: 24 }, (_, i) => (i === 1 ? 1 / 3 : i - 0.5)) },
+    layer: { dtype: 'i32', shape: [3], data: Int32Array.of(0, 2, 4) },
+    depth: { dtype: 'f64', shape: [3], data: Float64Array.of(0, 0.5, 1) },
+    Q: { dtype: 'f32', shape: [1, 1, 1, 2], data: new Float32Array(2) },
+  },
+  meta: {},
+});
+
+describe('csv of token states through depth (depth + rank-4 tokens)', () => {
+  it('writes frame,layer,depth,sequence,token,x0.. one row per (frame, sequence, token)', () => {
+    const text = new TextDecoder().decode(exportSnapshot(depthSample(), 'csv'));
+    const lines = text.trimEnd().split('\n');
+    expect(lines[0]).toBe('frame,layer,depth,sequence,token,x0,x1');
+    expect(lines).toHaveLength(1 + 3 * 2 * 2);
+    expect(lines[1]).toBe('0,0,0,0,0,-0.5,0.33333334');
+    expect(lines[2]).toBe('0,0,0,0,1,1.5,2.5');
+    expect(lines[3]).toBe('0,0,0,1,0,3.5,4.5');
+    expect(lines[5]).toBe('1,2,0.5,0,0,7.5,8.5');
+    expect(lines[12]).toBe('2,4,1,1,1,21.5,22.5');
+    expect(Math.fround(Number(lines[1].split(',')[6]))).toBe(Math.fround(1 / 3));
+  });
+
+  it('float64 tokens in full precision; without a layer array the layer is the frame index', () => {
+    const s = depthSample();
+    s.arrays.tokens = { dtype: 'f64', shape: [3, 2, 2, 2], data: Float64Array.from({ length: 24 }, (_, i) => i / 3) };
+    delete (s.arrays as Record<string, NdArray>).layer;
+    const lines = [...depthCsvChunks(s.arrays.depth, s.arrays.tokens)].join('').trimEnd().split('\n');
+    expect(lines[1]).toBe(`0,0,0,0,0,0,${1 / 3}`);
+    expect(lines[12]).toBe(`2,2,1,1,1,${22 / 3},${23 / 3}`);
+  });
+
+  it('names the mismatched shapes', () => {
+    const s = depthSample();
+    expect(() => [...depthCsvChunks({ dtype: 'f64', shape: [2], data: new Float64Array(2) }, s.arrays.tokens)]).toThrow(/tokens has 3 frames but depth has 2/);
+    expect(() => [...depthCsvChunks(s.arrays.depth, s.arrays.tokens, { dtype: 'i32', shape: [2], data: new Int32Array(2) })]).toThrow(/layer must be 1-D with 3 frames/);
+  });
+
+  it('a trajectory (t, x) keeps its own format even beside depth and tokens', () => {
+    const s = sample();
+    const plain = new TextDecoder().decode(exportSnapshot(s, 'csv'));
+    Object.assign(s.arrays, { depth: depthSample().arrays.depth, tokens: depthSample().arrays.tokens });
+    expect(new TextDecoder().decode(exportSnapshot(s, 'csv'))).toBe(plain);
+    expect(plain.split('\n')[0]).toBe('frame,t,particle,x0,x1');
   });
 });
 

@@ -165,7 +165,9 @@ describe('page snapshots', () => {
     const back = readResume(snap, m);
     expect(back.iteration).toBe(4);
     expect(Array.from(back.heads.Q)).toEqual(Array.from(Q));
-    expect(Array.from(back.risk!)).toEqual([0.5, 0.4, 0.3, 0.2, 0.1]);
+    // A GPU snapshot (f32 heads) stores the risk as f32, as the CLI's GPU run does.
+    expect(snap.arrays.risk.dtype).toBe('f32');
+    expect(Array.from(back.risk!)).toEqual([0.5, 0.4, 0.3, 0.2, 0.1].map(Math.fround));
     expect(back.lambda).toEqual([
       [0, 1e-3, 2],
       [4, 2e-3, 3],

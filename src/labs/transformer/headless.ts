@@ -12,6 +12,8 @@
 // Snapshot arrays — f32 from the GPU, f64 from the CPU:
 //   tokens (record, B, n, d)   the token rows of X^l at the recorded depths l (meta.recordLayers),
 //                              forward pass of the final (trained) heads
+//   layer (record) i32, depth (record) f64   each recorded frame's layer index l and depth time
+//                              l/L (snapshot-meta.ts depthArrays; the CSV export's depth axis)
 //   risk (iterations + 1)      risk before each step and after the last (GPU: computed in f32 by
 //                              readout-risk.wgsl); absent for task "none"
 //   Q, K (L, H, k, d), V (L, H, d, d)   the final heads
@@ -31,6 +33,7 @@ import { sequenceDistributions, toModel } from './model';
 import { empiricalNtk, lseIndependence } from './ntk';
 import { MAX_NTK_OUTPUTS } from './params';
 import { forward, outputCount, riskAndCotangent, rowsOf, trainStep } from './reference';
+import { depthArrays, ntkMeta, precisionNote, riskMeta, seedMeta } from './snapshot-meta';
 import type { Heads, TransformerConfig, TransformerModel } from './types';
 
 export const LAB_ID = 'transformer';
@@ -208,6 +211,7 @@ export async function runHeadless(config: TransformerConfig, options: HeadlessOp
   const { batch, n } = m.tokens;
   const arrays: Record<string, NdArray> = {
     tokens: arr(result.tokens, [m.recordLayers.length, batch, n, d]),
+    ...depthArrays(m.recordLayers, L),
     ...(result.risk ? { risk: arr(result.risk, [result.risk.length]) } : {}),
     Q: arr(result.Q, [L, H, k, d]),
     K: arr(result.K, [L, H, k, d]),
@@ -229,19 +233,10 @@ export async function runHeadless(config: TransformerConfig, options: HeadlessOp
     ntkMs = performance.now() - ntkStart;
     arrays.ntk_ratio = { dtype: 'f64', shape: [], data: Float64Array.of(t.ratio) };
     arrays.ntk_dependency = { dtype: 'f64', shape: [batch], data: t.dependency };
-    ntk = {
-      independent: t.independent,
-      verdict: t.independent ? 'injective: the log-sum-exp features are independent modulo affine functions' : 'not injective: a combination of log-sum-exp features is affine (see ntk_dependency)',
-      ratio: t.ratio,
-      threshold: 1e-8,
-      diracs: t.diracs,
-      R0: t.R0,
-    };
+    ntk = ntkMeta({ ...t, threshold: 1e-8 });
   }
 
   const risk = result.risk;
-  const seq = config.sequences;
-  const task = config.task;
   return {
     lab: LAB_ID,
     config,
@@ -250,14 +245,9 @@ export async function runHeadless(config: TransformerConfig, options: HeadlessOp
       appVersion: APP_VERSION,
       backend,
       adapter: gpu ? gpu.adapterDescription : 'CPU (float64 TypeScript reference)',
-      precision: gpu ? 'float32 (every kernel, the readout, risk and cotangent included: risk is f32 from the GPU; ntk_lambda_min is float64 on the f32 heads)' : 'float64',
+      precision: precisionNote(gpu !== null),
       ...(trackingSkip ? { ntkTrackingSkipped: trackingSkip } : {}),
-      seed: config.init?.kind === 'gaussian' ? config.init.seed : null,
-      seeds: {
-        sequences: Array.isArray(seq) ? null : seq.seed,
-        init: config.init?.kind === 'gaussian' ? config.init.seed : null,
-        teacher: task.kind === 'teacher' ? task.seed : null,
-      },
+      ...seedMeta(config),
       L,
       H,
       k,
@@ -267,7 +257,7 @@ export async function runHeadless(config: TransformerConfig, options: HeadlessOp
       rows: rowsOf(m.tokens),
       iterations: risk ? risk.length - 1 : 0,
       recordLayers: m.recordLayers,
-      ...(risk ? { riskInitial: risk[0], riskFinal: risk[risk.length - 1], riskDrop: risk[0] / risk[risk.length - 1] } : {}),
+      ...riskMeta(risk),
       ...(ntk ? { ntk } : {}),
       timings: {
         setupMs,

@@ -49,8 +49,10 @@ export function memoryEstimate(config: TransformerConfig, options: EstimateOptio
 
   const countField = explicit ? 'sequences' : 'sequences.count';
   const lengthField = explicit ? 'sequences' : 'sequences.n';
-  const recordedValues = R * B * n * d + (trains ? I + 1 : 0) + np + 2 * tracked + (config.ntk ? 1 + B : 0);
-  const recorded: RecordedSize = { bytes: 8 * recordedValues, values: recordedValues, arrays: 9, csvRows: 0 };
+  // tokens, layer + depth (R each), risk, heads, lambda tracking, the NTK check.
+  const recordedValues = R * B * n * d + 2 * R + (trains ? I + 1 : 0) + np + 2 * tracked + (config.ntk ? 1 + B : 0);
+  // The csv: one row per (recorded layer, sequence, token) with its d coordinates (io/csv.ts depthCsvChunks).
+  const recorded: RecordedSize = { bytes: 8 * recordedValues, values: recordedValues, arrays: 11, csvRows: R * B * n, csvValues: R * B * n * d };
   const host =
     8 * (2 * (L + 1) * S + 6 * S + 5 * np + 3 * teacherNp + (L + 1) * S * (teacherNp > 0 ? 1 : 0) + 2 * P + 2 * B * n * (d + 1)) +
     4 * (2 * (L + 1) * S + 3 * np + (I + 1));

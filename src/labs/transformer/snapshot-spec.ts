@@ -2,6 +2,8 @@
 // checks every imported snapshot against it). The arrays are those headless.ts writes and the
 // page's export (view/snapshot.ts), f32 from the GPU and f64 from the CPU:
 //   tokens (record, B, n, d)                 token rows at the recorded depths
+//   layer (record) i32, depth (record) f64   layer index l and depth time l/L of each recorded
+//                                            frame (optional: snapshots written before them lack them)
 //   risk (iterations + 1)                    the risk history (present with a task; the page's
 //                                            holds resume.iteration + 1 entries)
 //   Q, K (L, H, k, d), V (L, H, d, d)        the heads the run continues from (finite)
@@ -33,6 +35,8 @@ export function transformerSnapshotSpec(cfg: TransformerConfig): SnapshotSpec {
     },
     arrays: {
       tokens: { dtypes: float, shape: [record, batch, n, d], axes: ['record', 'B', 'n', 'd'], required: true },
+      layer: { dtypes: ['i32'], shape: [record], axes: ['record'] },
+      depth: { dtypes: ['f64'], shape: [record], axes: ['record'], finite: true },
       risk: { dtypes: float, shape: ['history'], axes: ['iteration + 1'], required: training },
       Q: heads('k'),
       K: heads('k'),

@@ -1,7 +1,8 @@
 // Lab-specific controls of the transformer page (host.controls): which sequence is bright, whether
 // the others are drawn, depth as colour or as an axis (d = 2), the selected token and the layer of
 // its attention, the 2-D projection of the head particles, the NTK check button with its result
-// panel, token import/export (JSON), and a read-out line. Plain DOM; every element carries data-control for tests.
+// panel, token add / delete buttons (touch screens have no Delete key), token import/export (JSON),
+// and a read-out line. Plain DOM; every element carries data-control for tests.
 
 import type { DepthMode } from './geometry';
 import { headCoordinateNames, type HeadProjection } from './heads';
@@ -30,6 +31,10 @@ export interface ControlHandlers {
   ntkCheck(): void;
   importTokens(file: File): void;
   exportTokens(): void;
+  /** Add a token next to the selected one (or token 0); the same edit as the picture's A key. */
+  addToken(): void;
+  /** Delete the selected token; the same edit as the picture's Delete key. */
+  deleteToken(): void;
 }
 
 export interface ControlShape {
@@ -58,6 +63,10 @@ export class Controls {
   private readonly importFile = el('input', { type: 'file', accept: '.json,application/json', 'data-control': 'import-tokens-file', hidden: '' });
   private readonly importButton = el('button', { type: 'button', 'data-control': 'import-tokens' }, 'Import tokens…');
   private readonly exportButton = el('button', { type: 'button', 'data-control': 'export-tokens' }, 'Export tokens');
+  private readonly addButton = el('button', { type: 'button', 'data-control': 'add-token' }, 'Add token');
+  private readonly deleteButton = el('button', { type: 'button', 'data-control': 'delete-token', disabled: '' }, 'Delete selected token');
+  /** Tokens per sequence (the CLS token, row n, cannot be deleted). */
+  private n = 0;
   private readonly readout = el('div', { 'data-control': 'readout' });
   private readonly note = el('div', { 'data-control': 'note' });
 
@@ -108,7 +117,11 @@ export class Controls {
       if (file) h.importTokens(file);
     });
     this.exportButton.addEventListener('click', () => h.exportTokens());
-    row5.append(this.importButton, this.exportButton, this.importFile);
+    this.addButton.title = 'Add a token to every sequence (a batch is B x n x d): a copy of the selected token (or token 0), shifted right. Keyboard: A on the picture';
+    this.deleteButton.title = 'Delete the selected token from every sequence (a batch is B x n x d). Keyboard: Delete on the picture';
+    this.addButton.addEventListener('click', () => h.addToken());
+    this.deleteButton.addEventListener('click', () => h.deleteToken());
+    row5.append(this.addButton, this.deleteButton, this.importButton, this.exportButton, this.importFile);
 
     this.readout.style.cssText = 'font:11px monospace;white-space:pre;line-height:1.35';
     this.note.style.color = CHART.warning;
@@ -124,6 +137,8 @@ export class Controls {
     const tokens: [string, string][] = [['', '—'], ...Array.from({ length: s.n }, (_, i): [string, string] => [String(i), String(i)])];
     if (s.rows > s.n) tokens.push([String(s.n), 'CLS']);
     options(this.token, tokens, selected.token === null ? '' : String(selected.token));
+    this.n = s.n;
+    this.showToken(selected.token);
     this.layer.max = String(Math.max(0, s.L - 1));
     this.layer.value = String(selected.layer);
     this.layerText.textContent = ` l = ${selected.layer}`;
@@ -136,6 +151,7 @@ export class Controls {
 
   showToken(row: number | null): void {
     this.token.value = row === null ? '' : String(row);
+    this.deleteButton.disabled = row === null || row >= this.n || this.n <= 1;
   }
 
   setNtkBusy(busy: boolean): void {

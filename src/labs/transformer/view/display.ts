@@ -15,9 +15,15 @@ import { projectHeads, type HeadProjection } from './heads';
 import { Overlay } from './overlay';
 import type { TrajectoryPicture } from './picture';
 import type { PictureData } from './run';
+import { moveStep, nextToken, type TokenKeyAction } from './token-keys';
 
 export interface DisplayHandlers {
-  edit(sequence: number, row: number, position: [number, number]): void;
+  /** Move token `row` of `sequence` to `position` (its first coordinates; the others are kept). */
+  edit(sequence: number, row: number, position: readonly number[]): void;
+  /** Delete token `row` (from every sequence); resolves true when the config changed. */
+  remove(row: number): Promise<boolean>;
+  /** Add a token (a copy of token `from`, one `offset` away); resolves true when the config changed. */
+  add(from: number, offset: readonly number[]): Promise<boolean>;
   ntkCheck(): void;
   importTokens(file: File): void;
   exportTokens(): void;
@@ -48,8 +54,12 @@ export class Display {
   /** Pixels <-> data of the 2-D picture when its tokens can be dragged (null otherwise). */
   private editMap: ScreenMap | null = null;
   private attention: AttentionWeights | null = null;
+  /** The tokens' spread (dataScale of X^0): what a keyboard move step is measured in. */
+  private spread = 1;
   private labelHead: string[] = [];
   private size: [number, number] = [1, 1];
+  /** Finished iterations (the page's status().step): the caption's count. null: none reported yet. */
+  private completed: number | null = null;
   sequence = 0;
   token: number | null = null;
   layer = 0;
@@ -68,6 +78,7 @@ export class Display {
     this.overlay = new Overlay(overlayHost, {
       select: (row) => this.selectToken(row),
       edit: (row, p) => this.handlers.edit(this.sequence, row, p),
+      key: (a) => this.onKey(a),
     });
     this.controls = new Controls(controlsHost, {
       sequence: (b) => {
@@ -96,6 +107,8 @@ export class Display {
       ntkCheck: () => this.handlers.ntkCheck(),
       importTokens: (file) => this.handlers.importTokens(file),
       exportTokens: () => this.handlers.exportTokens(),
+      addToken: () => this.onKey({ kind: 'add' }),
+      deleteToken: () => this.onKey({ kind: 'delete' }),
     });
     this.picture.onViewChange(() => this.drawOverlay());
   }
@@ -164,6 +177,56 @@ export class Display {
     this.picture.render();
   }
 
+  /**
+   * A token key (overlay) or an add / delete button (controls): the same edits as the mouse's,
+   * through the page's handlers, on the selected token of the selected sequence.
+   */
+  private onKey(a: TokenKeyAction): void {
+    const shape = this.shape;
+    const model = this.model;
+    if (!shape || !model) return;
+    const { n, d } = shape;
+    const row = this.token !== null && this.token < n ? this.token : null;
+    const step = moveStep(this.spread);
+    switch (a.kind) {
+      case 'select':
+        this.selectToken(nextToken(row, a.direction, n));
+        return;
+      case 'clear':
+        this.selectToken(null);
+        return;
+      case 'move': {
+        if (row === null || a.axis >= d) return;
+        const base = (this.sequence * n + row) * d;
+        const p = Array.from(model.tokens.x.subarray(base, base + d));
+        p[a.axis] += a.steps * step;
+        this.handlers.edit(this.sequence, row, p);
+        return;
+      }
+      case 'delete':
+        if (row === null) return;
+        void this.handlers.remove(row).then((ok) => ok && this.selectToken(n > 1 ? Math.min(row, n - 2) : null));
+        return;
+      case 'add':
+        void this.handlers.add(row ?? 0, Array.from({ length: d }, (_, c) => (c === 0 ? 2 * step : 0))).then((ok) => ok && this.selectToken(n));
+        return;
+    }
+  }
+
+  /** The run's finished iterations changed: the caption follows (status().step counts the same). */
+  setCompleted(iteration: number): void {
+    if (iteration === this.completed) return;
+    this.completed = iteration;
+    if (this.points && this.shape && this.pic) this.overlay.setLabel(this.label());
+  }
+
+  private label(): string[] {
+    const shape = this.shape;
+    const it = this.completed ?? this.pic?.iteration ?? 0;
+    const token = this.token !== null && shape ? ` · token ${this.token === shape.n ? 'CLS' : this.token} at layer ${this.layer}` : '';
+    return [...this.labelHead, this.layout?.label ?? '', `iteration ${it}${token}`];
+  }
+
   get picturedIteration(): number | null {
     return this.pic?.iteration ?? null;
   }
@@ -174,6 +237,7 @@ export class Display {
     if (!pic || !shape) return;
     const { L, batch, rows, n, d } = shape;
     const spread = dataScale(pic.states, batch, n, rows, d);
+    this.spread = spread;
     this.layout = pictureLayout(d, this.depthMode, spread);
     this.points = picturePoints(pic.states, L, batch, rows, d, this.layout);
     this.box = boundingBox(this.points);
@@ -236,7 +300,7 @@ export class Display {
   private drawOverlay(): void {
     const { points, shape, pic } = this;
     if (!points || !shape || !pic) return;
-    const label = [...this.labelHead, this.layout?.label ?? '', `iteration ${pic.iteration}${this.token !== null ? ` · token ${this.token === shape.n ? 'CLS' : this.token} at layer ${this.layer}` : ''}`];
+    const label = this.label();
     this.overlay.draw({
       project: (x, y, z) => this.picture.project(x, y, z),
       points,

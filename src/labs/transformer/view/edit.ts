@@ -3,6 +3,9 @@
 //    `sequences` become the B x n x d numbers the model was built from, rounded to 1e-6 so links
 //    stay short), with the moved token in place; validated by parseConfig, so a bad edit throws a
 //    FieldError and the caller keeps its state.
+//  - withTokenRemoved / withTokenAdded: keyboard and touch edits that change n. A batch is B x n x d
+//    (every sequence has n tokens), so token i goes from every sequence, and an added token joins
+//    every sequence (a copy of token i shifted by an offset); token-readout targets follow the rows.
 //  - withImportedTokens / tokensJson: a token file (JSON: a B x n x d array, or {"sequences",
 //    "queries"}) replaces the batch; d follows the file; validated by parseConfig like a drag.
 //  - reduceForCpu: the no-WebGPU fallback runs the float64 reference, so the batch, the sequence
@@ -12,6 +15,7 @@
 import { FieldError } from '../../schema';
 import { checkJsonTree, parseJsonText } from '../../../io/input';
 import { parseConfig } from '../config';
+import { MAX_TOKENS } from '../params';
 import type { TokenBatch, TransformerConfig } from '../types';
 
 const r6 = (v: number): number => Math.round(v * 1e6) / 1e6;
@@ -49,6 +53,49 @@ export function withTokenMoved(config: TransformerConfig, tokens: TokenBatch, b:
     if (r > 0) p = p.map((v) => v / r);
   }
   (next.sequences as number[][][])[b][i] = p.map((v) => (Number.isFinite(v) ? r6(v) : v));
+  return parseConfig(next);
+}
+
+/** Token-readout targets (B x n x e) are per token: the edit of the rows applies to them too. */
+function editTargets(next: TransformerConfig, rows: (seq: number[][]) => number[][]): void {
+  const t = next.task;
+  if (t.kind === 'targets' && t.readout.kind === 'token') next.task = { ...t, targets: (t.targets as number[][][]).map(rows) };
+}
+
+/**
+ * The config without token i: removed from every sequence (the batch stays B x n x d), with its
+ * token-readout targets. Throws FieldError when it is the last token.
+ */
+export function withTokenRemoved(config: TransformerConfig, tokens: TokenBatch, i: number): TransformerConfig {
+  const { n } = tokens;
+  if (!(Number.isInteger(i) && i >= 0 && i < n)) throw new RangeError(`token ${i} outside 0..${n - 1}`);
+  if (n <= 1) throw new FieldError('sequences', `n = ${n} token`, 'at least 1 token per sequence (the last one cannot be deleted)');
+  const next = explicitConfig(config, tokens);
+  const drop = (seq: number[][]): number[][] => seq.filter((_, j) => j !== i);
+  next.sequences = (next.sequences as number[][][]).map(drop);
+  editTargets(next, drop);
+  return parseConfig(next);
+}
+
+/**
+ * The config with a token n added to every sequence: a copy of that sequence's token `from` plus
+ * `offset` (d numbers; on the sphere normalised), and a copy of its token-readout target. Throws
+ * FieldError at MAX_TOKENS tokens.
+ */
+export function withTokenAdded(config: TransformerConfig, tokens: TokenBatch, from: number, offset: readonly number[]): TransformerConfig {
+  const { n, d } = tokens;
+  if (!(Number.isInteger(from) && from >= 0 && from < n)) throw new RangeError(`token ${from} outside 0..${n - 1}`);
+  if (n >= MAX_TOKENS) throw new FieldError('sequences', `n = ${n} tokens`, `at most ${MAX_TOKENS} tokens per sequence`);
+  const next = explicitConfig(config, tokens);
+  next.sequences = (next.sequences as number[][][]).map((seq) => {
+    let p = seq[from].map((v, c) => v + (offset[c] ?? 0));
+    if (config.sphere) {
+      const r = Math.hypot(...p);
+      if (r > 0) p = p.map((v) => v / r);
+    }
+    return [...seq, p.slice(0, d).map(r6)];
+  });
+  editTargets(next, (seq) => [...seq, [...seq[from]]]);
   return parseConfig(next);
 }
 

@@ -6,12 +6,16 @@
 // the canvas, where OrbitControls or the Canvas 2D orbit take them):
 //   click a marker                       select that token (its attention is shown)
 //   drag an input token (2-D pictures)   move it; on release the page edits the config
+// Keyboard (the picture takes focus: Tab, or a click on a marker): token-keys.ts maps the keys to
+// select / move / delete / add, which go to the same handlers as the mouse edits; the selected
+// token is drawn in the selection colour, the focused picture with an outline.
 // Every marker carries data-token (row) and data-role so tests can find it.
 
 import { select, type Selection } from 'd3';
 import type { ScreenMap } from '../../shared/view/screen-map';
 import { PICTURE } from './palette';
 import { pointAt } from './picture';
+import { tokenKeyAction, TOKEN_KEYS_HELP, type TokenKeyAction } from './token-keys';
 
 type G = Selection<SVGGElement, unknown, null, undefined>;
 
@@ -49,6 +53,8 @@ export interface OverlayState {
 export interface OverlayHandlers {
   select(row: number): void;
   edit(row: number, position: [number, number]): void;
+  /** A token key pressed while the picture has focus (token-keys.ts). */
+  key(action: TokenKeyAction): void;
 }
 
 export class Overlay {
@@ -73,7 +79,17 @@ export class Overlay {
       .style('height', '100%')
       // The background passes pointer events to the canvas (orbit); markers take their own.
       .style('pointer-events', 'none')
-      .style('user-select', 'none') as unknown as Selection<SVGSVGElement, unknown, null, undefined>;
+      .style('user-select', 'none')
+      .style('outline', 'none')
+      // Focusable for keyboard editing; the keys are named where a screen reader announces it.
+      .attr('tabindex', 0)
+      .attr('role', 'group')
+      .attr('aria-label', TOKEN_KEYS_HELP)
+      .attr('aria-keyshortcuts', '] [ ArrowLeft ArrowRight ArrowUp ArrowDown Delete Backspace A Escape') as unknown as Selection<SVGSVGElement, unknown, null, undefined>;
+    const node = this.svg.node() as SVGSVGElement;
+    node.addEventListener('keydown', (e) => this.onKey(e));
+    node.addEventListener('focus', () => (node.style.outline = `2px solid ${PICTURE.selected}`));
+    node.addEventListener('blur', () => (node.style.outline = 'none'));
     this.gLines = this.svg.append('g').attr('class', 'attention-lines');
     this.gMarkers = this.svg.append('g').attr('class', 'markers');
     this.gLabel = this.svg.append('g').attr('class', 'label').attr('font-family', 'system-ui, sans-serif').attr('font-size', 12).attr('fill', PICTURE.label);
@@ -92,8 +108,7 @@ export class Overlay {
       const [x, y, z] = pointAt(points, l, b, r, batch, rows);
       return project(x, y, z);
     };
-    this.gLabel.selectAll('*').remove();
-    state.label.forEach((t, i) => this.gLabel.append('text').attr('x', 8).attr('y', 18 + 15 * i).text(t));
+    this.setLabel(state.label);
 
     this.gLines.selectAll('*').remove();
     if (state.token !== null && state.weights) {
@@ -179,8 +194,26 @@ export class Overlay {
       });
   }
 
+  /** The caption lines alone (the iteration count changes more often than the picture). */
+  setLabel(lines: string[]): void {
+    if (this.state) this.state.label = lines;
+    this.gLabel.selectAll('*').remove();
+    lines.forEach((t, i) => this.gLabel.append('text').attr('x', 8).attr('y', 18 + 15 * i).text(t));
+  }
+
+  private onKey(e: KeyboardEvent): void {
+    const action = tokenKeyAction(e);
+    if (!action) return;
+    // Handled here: the shell's shortcuts (→ steps the run, P saves a PNG) must not see it.
+    e.preventDefault();
+    e.stopPropagation();
+    this.handlers.key(action);
+  }
+
   private down(ev: PointerEvent, row: number, editable: boolean): void {
     ev.stopPropagation();
+    // Keyboard editing continues from the token just clicked.
+    (this.svg.node() as SVGSVGElement).focus({ preventScroll: true });
     const el = ev.currentTarget as SVGCircleElement;
     if (!editable) {
       this.handlers.select(row);

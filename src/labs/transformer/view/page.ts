@@ -2,7 +2,9 @@
 // reduced size without WebGPU), the display (picture, overlay, controls, charts), the NTK worker,
 // and implements LabPage for the app shell. frame() encodes and submits, never awaits: the run
 // reports risk, pictures and halts through events. Panel changes of tau, iterations, ntk, ntkEvery or record
-// keep the training state; any other change rebuilds. Token edits keep the heads and iteration.
+// keep the training state; any other change rebuilds. Token edits (mouse, keyboard, touch buttons)
+// keep the heads and iteration: a move swaps the data in place, an add or delete (n changes, so
+// the buffers do) builds a new run that continues from the current heads at the same iteration.
 
 import type { GpuContext } from '../../../gpu/device';
 import { FILE_LIMITS, readFileText } from '../../../io/input';
@@ -10,11 +12,13 @@ import type { Snapshot } from '../../../io/snapshot-types';
 import type { Backend, LabPage, RunStatus, ViewHost } from '../../lab';
 import { saveBlob } from '../../shared/view/download';
 import { parseConfig } from '../config';
+import { ntkTrackingSkip } from '../headless';
 import { recordLayers, toModel } from '../model';
-import type { TransformerConfig } from '../types';
+import type { TransformerConfig, TransformerModel } from '../types';
 import type { LambdaPoint } from './charts';
 import { Display } from './display';
-import { dropsWeights, reduceForCpu, tokensJson, withImportedTokens, withTokenMoved } from './edit';
+import { dropsWeights, reduceForCpu, tokensJson, withImportedTokens, withTokenAdded, withTokenMoved, withTokenRemoved } from './edit';
+import { runNtkJob, type LseSummary } from './ntk-jobs';
 import { NtkTracker } from './ntk-tracker';
 import { CanvasTrajectories } from './picture-cpu';
 import type { TrajectoryPicture } from './picture';
@@ -23,6 +27,7 @@ import { CpuTfRun } from './run-cpu';
 import { GpuTfRun } from './run-gpu';
 import { TrajectoryScene } from './scene';
 import { buildSnapshot, readResume, validatedConfig } from './snapshot';
+import { runSummary } from './summary';
 
 const SOFT_KEYS = { tau: 0, iterations: 0, ntk: false, ntkEvery: 0, record: 0 };
 const sameModel = (a: TransformerConfig, b: TransformerConfig): boolean => JSON.stringify({ ...a, ...SOFT_KEYS }) === JSON.stringify({ ...b, ...SOFT_KEYS });
@@ -40,6 +45,9 @@ export class TransformerPage implements LabPage<TransformerConfig> {
   private runStart = 0;
   private haltedReason: string | undefined;
   private lastPicture: PictureData | null = null;
+  /** When the current run was built, and the main-thread time its training frames took (meta.timings). */
+  private builtAt = 0;
+  private frameMs = 0;
   private busy: Promise<unknown> = Promise.resolve();
   private disposed = false;
   private readonly resizeObserver: ResizeObserver | null;
@@ -56,6 +64,8 @@ export class TransformerPage implements LabPage<TransformerConfig> {
     this.picture = this.gpu ? await TrajectoryScene.create(this.host.canvas, this.gpu.device) : new CanvasTrajectories(this.host.canvas);
     this.display = new Display(this.picture, this.host.overlay, this.host.controls, this.host.charts, {
       edit: (b, row, p) => this.edit(b, row, p),
+      remove: (row) => this.reshape('Token delete', (cfg, tokens) => withTokenRemoved(cfg, tokens, row)),
+      add: (from, offset) => this.reshape('Token add', (cfg, tokens) => withTokenAdded(cfg, tokens, from, offset)),
       ntkCheck: () => this.ntk?.check(),
       importTokens: (file) => void this.importTokens(file),
       exportTokens: () => this.exportTokens(),
@@ -79,7 +89,12 @@ export class TransformerPage implements LabPage<TransformerConfig> {
     const { run, display } = this;
     if (this.disposed || !run || !display) return;
     const now = performance.now();
-    if (!this.haltedReason) run.frame(steps, now);
+    if (!this.haltedReason) {
+      run.frame(steps, now);
+      if (steps > 0) this.frameMs += performance.now() - now;
+    }
+    // Captions count what status().step counts: the iterations known to be finished.
+    display.setCompleted(run.completed);
     display.charts.render();
     display.render();
   }
@@ -91,13 +106,16 @@ export class TransformerPage implements LabPage<TransformerConfig> {
 
   status(): RunStatus {
     const r = this.run;
-    const it = r?.iteration ?? 0;
+    // Completed iterations (read back from the GPU), the number the captions show; not the encoded ones.
+    const it = r?.completed ?? 0;
     return {
       step: it,
       steps: r?.target ?? 0,
+      unit: 'iteration',
       t: (this.config?.tau ?? 0) * it,
       done: !r || r.target === 0 || it >= r.target,
       haltedReason: this.haltedReason,
+      summary: r && this.display ? runSummary(r.model, it, this.display.charts.riskView(), this.display.charts.lambdaHistory()) : undefined,
       // A device loss continues from the heads of the last picture read back (the CPU run loses nothing).
       savedStep: r instanceof GpuTfRun ? (this.lastPicture?.iteration ?? 0) : it,
     };
@@ -114,6 +132,8 @@ export class TransformerPage implements LabPage<TransformerConfig> {
       risk = Float64Array.from({ length: iteration + 1 }, (_, i) => (i < this.runStart ? (hist[i] ?? NaN) : (tail[i - this.runStart] ?? NaN)));
     }
     const model = { ...run.model, recordLayers: recordLayers(config.L, config.record) };
+    const lambda = this.lambdaAtEnd(run, config, heads, iteration);
+    const lse = this.ntk?.lse ?? (config.ntk ? this.lseNow(run) : null);
     return buildSnapshot({
       config,
       requested: this.reduced.length ? this.requested : null,
@@ -123,11 +143,38 @@ export class TransformerPage implements LabPage<TransformerConfig> {
       heads,
       states,
       risk,
-      lambda: display.charts.lambdaHistory(),
-      lse: this.ntk?.lse ?? null,
+      lambda,
+      lse,
+      trackingSkip: (config.ntkEvery ?? 0) > 0 && run.model.targets ? (ntkTrackingSkip(run.model) ?? this.ntk?.skip ?? null) : null,
       backend: this.backend(),
       adapter: this.gpu?.adapterDescription ?? 'none (CPU float64 reference)',
+      backendNote: this.gpu
+        ? `WebGPU on the page (${this.gpu.isSoftware ? 'software' : 'hardware'} adapter)`
+        : `no WebGPU on the page: the float64 CPU reference${this.reduced.length ? ` at reduced size (${this.reduced.join(', ')})` : ''}`,
+      timings: { trainingFrameMs: this.frameMs, sinceBuildMs: performance.now() - this.builtAt },
     });
+  }
+
+  /**
+   * The lambda_min history with the exported heads' point included, as the CLI's always ends with
+   * the last iteration: the worker may not have answered yet, so a missing one is computed here.
+   */
+  private lambdaAtEnd(run: TfRun, config: TransformerConfig, heads: Awaited<ReturnType<TfRun['exactHeads']>>, iteration: number): LambdaPoint[] {
+    const charts = this.display!.charts;
+    const have = charts.lambdaHistory();
+    if (!((config.ntkEvery ?? 0) > 0) || !run.model.targets || this.ntk?.skip || ntkTrackingSkip(run.model) || have.some(([it]) => it === iteration)) return have;
+    const { tokens, readout, flow } = run.model;
+    const h = { ...run.model.heads, Q: Float64Array.from(heads.Q), K: Float64Array.from(heads.K), V: Float64Array.from(heads.V) };
+    const r = runNtkJob({ id: -1, kind: 'lambda', iteration, heads: h, tokens, readout, flow });
+    if (r.kind !== 'lambda') return have;
+    charts.addLambda(iteration, r.lambdaMin, r.lambdaMax);
+    return charts.lambdaHistory();
+  }
+
+  /** The injectivity check, run now (config.ntk asks for it and the worker's answer is not in yet). */
+  private lseNow(run: TfRun): LseSummary | null {
+    const r = runNtkJob({ id: -1, kind: 'lse', tokens: run.model.tokens });
+    return r.kind === 'lse' ? r.result : null;
   }
 
   async restore(snapshot: Snapshot): Promise<void> {
@@ -225,6 +272,8 @@ export class TransformerPage implements LabPage<TransformerConfig> {
     this.runStart = 0;
     this.haltedReason = undefined;
     this.lastPicture = null;
+    this.builtAt = performance.now();
+    this.frameMs = 0;
     const { heads, tokens } = model;
     const where = this.gpu ? (this.gpu.isSoftware ? 'WebGPU (software)' : 'WebGPU') : 'CPU float64';
     const shape = `B = ${tokens.batch} × n = ${tokens.n}${tokens.query ? ' (+ CLS)' : ''}, d = ${heads.d} · L = ${heads.L} × H = ${heads.H}, ${config.integrator}${config.sphere ? ', sphere' : ''} · ${where}`;
@@ -286,14 +335,19 @@ export class TransformerPage implements LabPage<TransformerConfig> {
     this.host.notify({ level: 'error', key: 'transformer-halt', text: `Transformer training halted: ${this.haltedReason}.` });
   }
 
-  /** A dragged token: the batch becomes explicit, tokens and teacher targets are replaced, training continues. */
-  private edit(b: number, row: number, position: [number, number]): void {
+  /**
+   * A moved token (drag, or arrow keys): the batch becomes explicit, tokens and teacher targets are
+   * replaced, training continues. `position` gives the first coordinates; the others are kept.
+   */
+  private edit(b: number, row: number, position: readonly number[]): void {
     const run = this.run;
     const cfg = this.config;
     if (!run || !cfg || !this.display) return;
     let next: TransformerConfig;
     try {
-      next = withTokenMoved(cfg, run.model.tokens, b, row, position);
+      const { n, d, x } = run.model.tokens;
+      const full = Array.from(x.subarray((b * n + row) * d, (b * n + row + 1) * d), (v, c) => (c < position.length ? position[c] : v));
+      next = withTokenMoved(cfg, run.model.tokens, b, row, full);
     } catch (e) {
       this.host.notify({ level: 'error', key: 'transformer-edit', text: `Token edit refused (kept the previous tokens): ${(e as Error).message}` });
       if (this.lastPicture) this.display.showPicture(this.lastPicture);
@@ -307,6 +361,40 @@ export class TransformerPage implements LabPage<TransformerConfig> {
     this.requested = next;
     this.ntk?.tokensChanged();
     this.host.configChanged(next);
+  }
+
+  /**
+   * An edit that changes n (add, delete): the batch becomes explicit and a new run, sized for the
+   * new n, continues from the current heads at the same iteration (the risk and lambda_min charts
+   * keep their history). A refused edit is named in a notice and changes nothing; resolves whether
+   * the config changed.
+   */
+  private async reshape(what: string, change: (cfg: TransformerConfig, tokens: TransformerModel['tokens']) => TransformerConfig): Promise<boolean> {
+    const run = this.run;
+    const cfg = this.config;
+    if (!run || !cfg || !this.display) return false;
+    let next: TransformerConfig;
+    try {
+      next = change(cfg, run.model.tokens);
+      this.host.checkMemory(next);
+      await this.enqueue(async () => {
+        const current = this.run;
+        if (!current) return;
+        const iteration = current.iteration;
+        const h = await current.exactHeads();
+        const heads = { ...current.model.heads, Q: Float64Array.from(h.Q), K: Float64Array.from(h.K), V: Float64Array.from(h.V) };
+        const risk = this.display?.charts.riskHistory() ?? [];
+        const lambda = this.display?.charts.lambdaHistory() ?? [];
+        await this.build(next);
+        this.continueAt(iteration, heads, current.model.targets ? Float64Array.from(risk.slice(0, iteration + 1)) : null, lambda);
+      });
+    } catch (e) {
+      this.host.notify({ level: 'error', key: 'transformer-edit', text: `${what} refused (kept the previous tokens): ${(e as Error).message}` });
+      return false;
+    }
+    if (dropsWeights(cfg)) this.host.notify({ level: 'info', key: 'transformer-weights', text: 'The edited batch is explicit now: its tokens have equal weights 1/n (the "discrete" generator\'s weights are dropped).' });
+    this.host.configChanged(next);
+    return true;
   }
 
   /** A token file replaces the batch (a new run); a bad file is named in a notice and changes nothing. */

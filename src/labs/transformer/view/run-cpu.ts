@@ -13,6 +13,10 @@ export class CpuTfRun implements TfRun {
   readonly kind = 'cpu' as const;
   iteration = 0;
   halted = false;
+  /** Every update runs synchronously inside frame(): applied is completed. */
+  get completed(): number {
+    return this.iteration;
+  }
   target: number;
   private heads: Heads;
   /** Heads after iteration - 1 updates (what a halt at `iteration` restores). */

@@ -34,6 +34,8 @@ export class GpuTfRun implements TfRun {
   readonly kind = 'gpu' as const;
   iteration = 0;
   halted = false;
+  /** Highest iteration a read-back (risk, status, picture) proved finished on the GPU. */
+  private finished = 0;
   private readonly riskPool: ReadbackPool;
   private readonly statusPool: ReadbackPool;
   private readonly picturePool: ReadbackPool;
@@ -159,6 +161,15 @@ export class GpuTfRun implements TfRun {
     return did;
   }
 
+  get completed(): number {
+    return Math.min(this.finished, this.iteration);
+  }
+
+  /** A read-back of the current generation showed iteration `it` done. */
+  private finishedAt(it: number): void {
+    if (it > this.finished) this.finished = it;
+  }
+
   private pictureInterval(): number {
     const s = this.trainer.sim;
     return Math.max(PICTURE_MS, (4 * (s.L + 1) * s.batch * s.rows * s.d) / PICTURE_BYTES_PER_MS, PICTURE_COST_FACTOR * this.drawMs);
@@ -172,13 +183,22 @@ export class GpuTfRun implements TfRun {
     if (this.disposed || gen !== this.generation) return;
     // After a halt, slots past the restored iteration were never written.
     const keep = this.halted ? Math.max(0, Math.min(values.length, this.iteration - from + 1)) : values.length;
-    if (keep > 0) this.events.risk(from, values.subarray(0, keep));
+    if (keep > 0) {
+      // Set before the event, so a handler that reads `completed` sees the iteration delivered.
+      this.finishedAt(from + keep - 1);
+      this.events.risk(from, values.subarray(0, keep));
+    }
   }
 
   private onStatus(gen: number, s: Uint32Array): void {
-    if (this.disposed || gen !== this.generation || this.halted || s[1] === 0) return;
+    if (this.disposed || gen !== this.generation || this.halted) return;
+    if (s[1] === 0) {
+      this.finishedAt(s[0]);
+      return;
+    }
     this.halted = true;
     this.iteration = s[0];
+    this.finished = s[0];
     this.riskRead = Math.min(this.riskRead, s[0] + 1);
     this.wantPicture = true;
     this.events.halted(s[2], s[0]);
@@ -188,6 +208,7 @@ export class GpuTfRun implements TfRun {
     if (this.disposed || gen !== this.generation || bufs.some((b) => b === null)) return;
     const [states, Q, K, V] = bufs as ArrayBuffer[];
     const s = this.trainer.sim;
+    this.finishedAt(iteration);
     this.events.picture({ iteration, states: new Float32Array(states), heads: headsFrom({ L: s.L, H: s.H, k: s.k, d: s.d }, new Float32Array(Q), new Float32Array(K), new Float32Array(V)) });
   }
 
@@ -197,6 +218,7 @@ export class GpuTfRun implements TfRun {
       // The trainer kept the last finite heads; a new step size continues from them.
       this.trainer.setIteration(this.iteration);
       this.halted = false;
+      this.finished = this.iteration;
       this.generation++;
       this.riskRead = this.iteration;
       this.needForward = true;
@@ -215,6 +237,7 @@ export class GpuTfRun implements TfRun {
     this.trainer.setHeads(heads);
     if (this.trainer.hasTargets) this.trainer.setIteration(iteration);
     this.iteration = this.trainer.hasTargets ? iteration : 0;
+    this.finished = this.iteration;
     this.halted = false;
     this.generation++;
     this.riskRead = this.iteration;

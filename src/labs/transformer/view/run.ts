@@ -25,8 +25,13 @@ export interface TfRun {
   readonly kind: 'gpu' | 'cpu';
   /** The model as the run sees it: tokens and targets follow edits; heads are the initial ones. */
   readonly model: TransformerModel;
-  /** Updates applied (encoded, on the GPU). */
+  /** Updates applied (encoded, on the GPU: some may still be running). */
   readonly iteration: number;
+  /**
+   * Updates known to be finished: on the GPU the latest iteration whose risk, status or picture came
+   * back; on the CPU the same as `iteration`. What the page counts (status().step) and captions.
+   */
+  readonly completed: number;
   readonly halted: boolean;
   /** Most updates (the config's iterations). */
   target: number;

@@ -1,5 +1,7 @@
-// The page's snapshots (DOM-free). Same arrays as the CLI's (headless.ts): tokens (record, B, n, d)
-// of the current heads at the recorded depths, risk (iteration + 1), Q, K, V (current heads), plus
+// The page's snapshots (DOM-free). Same arrays, dtypes and meta keys as the CLI's (headless.ts;
+// the shared parts come from snapshot-meta.ts): tokens (record, B, n, d) of the current heads at the
+// recorded depths, layer and depth (record) of those frames, risk (iteration + 1; f32 when the heads
+// are, as the GPU's history is), Q, K, V (current heads), plus
 // what the page tracked: ntk_lambda_min at ntk_lambda_iteration (the CLI's names) and ntk_lambda_max
 // of the empirical NTK, and the NTK
 // check's ntk_ratio / ntk_dependency when it was run. `resume` holds the iteration; with the heads
@@ -12,6 +14,7 @@ import type { Backend } from '../../lab';
 import { FieldError } from '../../schema';
 import { validateSnapshot, type SnapshotLab } from '../../snapshot-check';
 import { parseConfig } from '../config';
+import { depthArrays, ntkMeta, precisionNote, riskMeta, seedMeta } from '../snapshot-meta';
 import { transformerSnapshotSpec } from '../snapshot-spec';
 import type { Heads, TransformerConfig, TransformerModel } from '../types';
 import type { LambdaPoint } from './charts';
@@ -44,8 +47,14 @@ export interface SnapshotInput {
   risk: Float64Array | null;
   lambda: LambdaPoint[];
   lse: LseSummary | null;
+  /** Why lambda_min tracking was asked for but is not done (meta.ntkTrackingSkipped), or null. */
+  trackingSkip?: string | null;
   backend: Backend;
   adapter: string;
+  /** Why the run is on its backend (runLab's meta.backendNote). */
+  backendNote?: string;
+  /** meta.timings: what the page measured (ms). */
+  timings?: Record<string, number>;
 }
 
 export function buildSnapshot(s: SnapshotInput): Snapshot {
@@ -58,9 +67,11 @@ export function buildSnapshot(s: SnapshotInput): Snapshot {
   layers.forEach((l, f) => {
     for (let b = 0; b < batch; b++) tokens.set(s.states.subarray(l * S + b * rows * d, l * S + (b * rows + n) * d), (f * batch + b) * n * d);
   });
+  const f32 = s.heads.Q instanceof Float32Array;
   const arrays: Record<string, NdArray> = {
     tokens: arr(tokens, [layers.length, batch, n, d]),
-    ...(s.risk ? { risk: arr(s.risk, [s.risk.length]) } : {}),
+    ...depthArrays(layers, L),
+    ...(s.risk ? { risk: arr(f32 ? Float32Array.from(s.risk) : s.risk, [s.risk.length]) } : {}),
     Q: arr(s.heads.Q, [L, H, k, d]),
     K: arr(s.heads.K, [L, H, k, d]),
     V: arr(s.heads.V, [L, H, d, d]),
@@ -85,7 +96,10 @@ export function buildSnapshot(s: SnapshotInput): Snapshot {
       appVersion: APP_VERSION,
       backend: s.backend,
       adapter: s.adapter,
-      precision: s.heads.Q instanceof Float32Array ? 'float32 (GPU)' : 'float64 (CPU reference)',
+      ...(s.backendNote ? { backendNote: s.backendNote } : {}),
+      precision: precisionNote(f32),
+      ...(s.trackingSkip ? { ntkTrackingSkipped: s.trackingSkip } : {}),
+      ...seedMeta(s.config),
       ...(s.requested ? { requestedConfig: s.requested, reducedForCpu: s.reduced } : {}),
       L,
       H,
@@ -96,8 +110,9 @@ export function buildSnapshot(s: SnapshotInput): Snapshot {
       rows,
       iterations: s.iteration,
       recordLayers: layers,
-      ...(risk && risk.length > 0 ? { riskInitial: risk[0], riskFinal: risk[risk.length - 1] } : {}),
-      ...(s.lse ? { ntk: { independent: s.lse.independent, ratio: s.lse.ratio, threshold: s.lse.threshold, diracs: s.lse.diracs, R0: s.lse.R0 } } : {}),
+      ...riskMeta(risk),
+      ...(s.lse ? { ntk: ntkMeta(s.lse) } : {}),
+      timings: s.timings ?? {},
       source: 'page',
       createdAt: new Date().toISOString(),
     },

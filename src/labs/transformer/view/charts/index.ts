@@ -105,6 +105,11 @@ export class TransformerCharts {
     this.dirty = true;
   }
 
+  /** The risk values as held (no copy; holes where none came back yet): for per-frame reads. */
+  riskView(): readonly (number | undefined)[] {
+    return this.riskValues;
+  }
+
   riskHistory(): number[] {
     return Array.from(this.riskValues, (v) => (v === undefined ? NaN : v));
   }
