@@ -5,6 +5,7 @@
 //   runLab(id, config, { backend }) validate the config, run it headless, resolve to the snapshot
 //   encodeSnapshot(snapshot, fmt)   the bytes `flowlab run --out file.<fmt>` would write
 //   readSnapshot(text, labId?)      a .json snapshot, checked against its lab (validateSnapshot)
+//   runSelfTest({ labs, perturb })  every compute kernel on this machine's GPU vs its float64 reference
 //
 // Bad input throws FieldError (field, value, allowed range) or UnknownLabError before any GPU work;
 // a run over its memory budget (options.maxMemory, default 3/4 of this machine's memory) throws
@@ -19,12 +20,13 @@ import { LABS, getLab } from './labs/registry';
 import { memoryBudget } from './api/budget';
 import { runParsedLab } from './api/run';
 import { checkSnapshotFor, configOfSnapshotValue, isSnapshotValue } from './api/snapshot-input';
-import { BACKEND_REQUESTS, type BackendRequest, type LabInfo, type RunLabOptions } from './api/public';
+import { runSelfTest as runSelfTestOnGpu } from './api/selftest';
+import { BACKEND_REQUESTS, type BackendRequest, type LabInfo, type RunLabOptions, type RunSelfTestOptions, type SelfTestReport } from './api/public';
 
 export type { Snapshot, NdArray, DType, TypedArrayOf } from './io/snapshot-types';
 export type { ParamSpec, NumberParam, ChoiceParam, BooleanParam, ParamValues, ParamWindow } from './labs/schema';
 export type { ExportFormat } from './io/export';
-export type { BackendRequest, LabInfo, LabPresetInfo, RunLabOptions } from './api/public';
+export type { BackendRequest, LabInfo, LabPresetInfo, RunLabOptions, KernelCheck, RunSelfTestOptions, SelfTestReport } from './api/public';
 export { BackendUnavailableError } from './api/public';
 export { FieldError } from './io/field-error';
 export { MemoryBudgetError, type MemoryEstimate } from './labs/budget';
@@ -86,4 +88,14 @@ export function readSnapshot(text: string, labId?: string): Snapshot {
 /** The bytes of the file `flowlab run --out run.<format>` writes: `fs.writeFileSync('run.npz', encodeSnapshot(s, 'npz'))`. */
 export function encodeSnapshot(snapshot: Snapshot, format: ExportFormat): Uint8Array {
   return exportSnapshot(snapshot, format);
+}
+
+/**
+ * The numerics self-test on this machine's WebGPU adapter (or options.gpu): every compute kernel of
+ * every lab (or options.labs) at a small size against its float64 reference, with the tolerances of
+ * the repository's GPU tests. Resolves to { adapter, checks (one per kernel: max error / tolerance,
+ * pass, ms), pass }; no adapter: BackendUnavailableError.
+ */
+export function runSelfTest(options: RunSelfTestOptions = {}): Promise<SelfTestReport> {
+  return runSelfTestOnGpu(options);
 }

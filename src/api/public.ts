@@ -3,6 +3,7 @@
 // the package entry (src/index.ts) stays small and needs no @webgpu/types or DOM lib.
 
 import type { ParamSpec } from '../labs/schema';
+import type { KernelCheck } from '../labs/selftest';
 
 /** Which backend runs a lab: `auto` (a GPU, else SwiftShader, else the float64 CPU reference), `gpu` (WebGPU or fail), `cpu`. */
 export type BackendRequest = 'auto' | 'gpu' | 'cpu';
@@ -47,4 +48,28 @@ export interface RunLabOptions {
    * exceeds it is refused with a FieldError (MemoryBudgetError) before anything is allocated.
    */
   maxMemory?: number | string;
+}
+
+export type { KernelCheck };
+
+/** Options of runSelfTest. */
+export interface RunSelfTestOptions {
+  /**
+   * A device to test: a GpuContext (src/gpu/device.ts) the caller owns and keeps. Default: the
+   * machine's WebGPU adapter, acquired like runLab's backend 'gpu' and released afterwards.
+   */
+  gpu?: { readonly device: unknown; readonly adapterDescription: string };
+  /** Lab ids to test (default: every lab). */
+  labs?: readonly string[];
+  /** A kernel (KernelCheck.kernel) whose GPU output is perturbed so that its check fails. */
+  perturb?: string;
+}
+
+/** What runSelfTest resolves to. */
+export interface SelfTestReport {
+  /** The adapter tested, as the snapshots' meta.adapter names it. */
+  adapter: string;
+  checks: KernelCheck[];
+  /** Every check passed. */
+  pass: boolean;
 }

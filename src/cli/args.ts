@@ -19,7 +19,7 @@ export interface ParsedArgs {
   sets: { path: string; value: string }[];
 }
 
-const VALUE_FLAGS = new Set(['config', 'out', 'set', 'backend', 'preset', 'format', 'max-memory']);
+const VALUE_FLAGS = new Set(['config', 'out', 'set', 'backend', 'preset', 'format', 'max-memory', 'lab']);
 const BOOLEAN_FLAGS = new Set(['help', 'version', 'json', 'quiet', 'compress']);
 const SHORT: Record<string, string> = { h: 'help', c: 'config', o: 'out', q: 'quiet', V: 'version' };
 

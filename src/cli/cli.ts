@@ -10,6 +10,7 @@ import { UsageError, parseArgs } from './args';
 import { BackendUnavailableError } from './backend';
 import { labsJson, labsText } from './labs-command';
 import { runCommand, type CliIo } from './run-command';
+import { selftestCommand } from './selftest-command';
 
 export const HELP = `flowlab ${APP_VERSION}: WebGPU simulation lab, headless
 
@@ -18,6 +19,10 @@ usage:
                                        naming a lab also prints its default config
   flowlab run <lab> --config <file.json> [--set key=value ...] --out <file.npz|.json|.csv>
   flowlab run <lab> --preset <id> [--set key=value ...] --out <file>
+  flowlab selftest [--lab <id>] [--json]
+                                       every compute kernel on this machine's GPU against its
+                                       float64 reference (max error / tolerance, pass / FAIL);
+                                       exit 0 all pass, 1 a check failed, 2 bad flag or no GPU
 
 run options:
   --config <file>     JSON config (or a .json snapshot: its config is rerun)
@@ -63,8 +68,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return 0;
       case 'run':
         return await runCommand(args, io);
+      case 'selftest':
+        return await selftestCommand(args, io);
       default:
-        throw new UsageError(`unknown command ${JSON.stringify(args.command)}; commands: labs, run (flowlab --help)`);
+        throw new UsageError(`unknown command ${JSON.stringify(args.command)}; commands: labs, run, selftest (flowlab --help)`);
     }
   } catch (e) {
     if (e instanceof FieldError) {

@@ -5,6 +5,7 @@ import type { GpuContext } from '../gpu/device';
 import type { Snapshot } from '../io/snapshot-types';
 import type { EstimateOptions, MemoryEstimate } from './budget';
 import type { ParamSpec } from './schema';
+import type { KernelCheck, SelfTestOptions } from './selftest';
 import type { SnapshotSpec } from './snapshot-spec';
 
 export interface Preset<Config> {
@@ -47,6 +48,12 @@ export interface LabDefinition<Config = unknown> {
    * validateSnapshot (snapshot-check.ts) checks every imported snapshot against it.
    */
   snapshotSpec(config: Config): SnapshotSpec;
+  /**
+   * The numerics self-test (src/labs/selftest.ts): every compute kernel of the lab at a small size
+   * on `gpu` against its float64 reference, with the tolerance model of the lab's GPU tests.
+   * options.perturb names a kernel whose output is perturbed so that its check fails.
+   */
+  selfTest(gpu: GpuContext, options?: SelfTestOptions): Promise<KernelCheck[]>;
   /** Browser only; loaded lazily so Node bundles never pull in three or d3. */
   loadPage?(): Promise<(host: ViewHost) => Promise<LabPage<Config>>>;
 }

@@ -2,43 +2,20 @@
 // (solveMapReference, src/labs/bilevel/reference.ts) on random grids of every family, plus
 // shaders/lib/sincos.wgsl against Math.sin/cos.
 //
-// Float32 error model (the tolerances below):
-//  * The GPU sees the pixel centres, q, d and tau rounded once to f32 (relative 2^-24 = EPS;
-//    |x| <= 3, |q|, |d| <= 0.3).
-//  * Every output is a short closed form: O(10) flops on values of size O(1..10) (p(x) <= ~7.5, the
-//    ceiling <= ~3.6, the LP angle phi <= ~12, whose rounding (~1e-6 absolute) moves cos/sin phi by
-//    as much). With sin/cos from lib/sincos.wgsl (a few ulps), each of y, mu, slacks and therefore
-//    the min/max-built LICQ/SCSC margins is off by at most ~20 flops x 12 x EPS ~ 1.4e-5 absolute
-//    in the worst linear accumulation (typically ~1e-6): TOL = 2e-5 (1 + |value|) holds it.
-//  * Conditioning: where the active set is the same, the formulas are Lipschitz in their inputs
-//    with constants O(1), except the cusp, whose root z of f(z) = z^3 + x1 z - |b| moves by
-//    delta f / f'(z), f' = 3 y^2 + x1 = the SOSC margin: TOL for the cusp's y is multiplied by
-//    max(1, 1 / margin_sosc) (margin_sosc >= tau at unflagged pixels), and its SOSC margin's by
-//    6 |y| on top.
-//  * Where a margin is within rounding of 0 the solution is not determined to f32 (two candidate
-//    active sets KKT to rounding, the disk's inside/outside test): those pixels are flagged by the
-//    float64 reference itself (margin < tau), so y, mu, margins and the active set are compared
-//    only at pixels the reference does not flag (any condition). Flags: the GPU's flags must
-//    equal the reference's except where the reference margin lies within TOL-noise of tau.
+// Float32 error model and tolerances: src/labs/bilevel/tolerances.ts (shared with the self-test).
 // Checked: the GPU's counts equal the number of flags in its own codes exactly.
 
 import { describe, expect, it } from 'vitest';
 import type { GpuContext } from '../../src/gpu/device';
-import { ReadbackPool } from '../../src/gpu/readback';
-import { GpuResources } from '../../src/gpu/resources';
-import { STORAGE_RW } from '../../src/gpu/usage';
-import { pipelineCacheFor } from '../../src/gpu/pipelines';
 import { shaderSource } from '../../src/gpu/shaders';
-import { flagThreshold, perturbationOf } from '../../src/labs/bilevel/config';
-import { cuspObjective, solveMapReference } from '../../src/labs/bilevel/reference';
+import { solveMapReference } from '../../src/labs/bilevel/reference';
+import { sinCosProbe } from '../../src/labs/bilevel/selftest';
 import { BilevelParamsLayout, BilevelSimulation, FAMILY_INDEX, solveMapOnGpu } from '../../src/labs/bilevel/simulation';
+import { TOL, compareBilevelMaps, f32Ulp, sinCosTolerance, type MapComparison } from '../../src/labs/bilevel/tolerances';
 import { FAMILIES, FAMILY_DIMS, type BilevelConfig, type BilevelMap, type Family } from '../../src/labs/bilevel/types';
 import { acquireTestGpu, gpuIt, testRandom } from './harness';
 
 const env = await acquireTestGpu();
-
-const TOL = 2e-5;
-const EPS = 2 ** -24;
 
 /** Solve `config` on the GPU in a few uneven bands (as the page does), then read the map back. */
 async function gpuMap(gpu: GpuContext, config: BilevelConfig, bands = 3): Promise<BilevelMap> {
@@ -62,82 +39,13 @@ async function gpuMap(gpu: GpuContext, config: BilevelConfig, bands = 3): Promis
   }
 }
 
-interface Report {
-  y: number;
-  mu: number;
-  margins: number;
-  compared: number;
-  flagged: number;
-  /** Pixels whose GPU flags differ from the reference's (each within noise of tau). */
-  flagMismatches: number;
-  /** Flagged pixels whose GPU active set differs from the reference's. */
-  activeMismatches: number;
-}
+type Report = Omit<MapComparison, 'problems'>;
 
-/** Compares a GPU map with the float64 one; returns the worst |gpu - ref| / tol per quantity. */
+/** Compares a GPU map with the float64 one (tolerances.ts); returns the worst |gpu - ref| / tol per quantity. */
 function compareMaps(config: BilevelConfig, got: BilevelMap, want: BilevelMap, label: string): Report {
-  const { n, ny, m } = want;
-  const family = config.family;
-  const tau = flagThreshold(config);
-  const b0 = perturbationOf(config).q[0] ?? 0;
-  const report: Report = { y: 0, mu: 0, margins: 0, compared: 0, flagged: 0, flagMismatches: 0, activeMismatches: 0 };
-  const worse = (key: 'y' | 'mu' | 'margins', gotV: number, wantV: number, tol: number, what: string): void => {
-    const r = gotV === wantV ? 0 : Math.abs(gotV - wantV) / tol;
-    if (!(r <= 1)) {
-      expect.fail(`${label}: ${what}: GPU ${gotV} vs float64 ${wantV} (tol ${tol.toExponential(2)})`);
-    }
-    report[key] = Math.max(report[key], r);
-  };
-  for (let i1 = 0; i1 < n; i1++) {
-    for (let i2 = 0; i2 < n; i2++) {
-      const k = i1 * n + i2;
-      const at = `pixel (${i1}, ${i2}) x = (${want.x1[i1]}, ${want.x2[i2]})`;
-      // Every flag agrees unless the reference margin is within noise of tau.
-      for (let c = 0; c < 3; c++) {
-        const mg = want.margins[c][k];
-        if (got.fails[c][k] !== want.fails[c][k]) {
-          report.flagMismatches++;
-          const noise = marginTol(family, c, want, k);
-          expect(Math.abs(mg - tau), `${label}: ${at}: flag ${c} differs but margin ${mg} is not within ${noise} of tau ${tau}`).toBeLessThanOrEqual(noise);
-        }
-      }
-      if (want.fails[0][k] || want.fails[1][k] || want.fails[2][k]) {
-        report.flagged++;
-        if (got.active[k] !== want.active[k]) report.activeMismatches++;
-        for (let j = 0; j < ny; j++) expect(Number.isFinite(got.y[k * ny + j]), `${label}: ${at}: y finite`).toBe(true);
-        continue;
-      }
-      report.compared++;
-      expect(got.active[k], `${label}: ${at}: active set`).toBe(want.active[k]);
-      const cuspCond = family === 'cusp' ? Math.max(1, 1 / want.margins[2][k]) : 1;
-      const x1 = want.x1[i1];
-      const b = want.x2[i2] + b0;
-      if (family === 'cusp' && x1 < 0 && Math.abs(b) <= 8 * EPS * (Math.abs(want.x2[i2]) + Math.abs(b0))) {
-        // The Maxwell set b = 0, x1 < 0: two global minimisers +-sqrt(-x1); which one a rounding
-        // of b picks is arbitrary, so compare the objective values (the margins do not depend on the sign).
-        const g = cuspObjective(got.y[k], x1, b);
-        const gw = cuspObjective(want.y[k], x1, b);
-        worse('y', g, gw, TOL * (1 + Math.abs(gw)), `${at}: g(y)`);
-      } else for (let j = 0; j < ny; j++) {
-        const w = want.y[k * ny + j];
-        worse('y', got.y[k * ny + j], w, TOL * (1 + Math.abs(w)) * cuspCond, `${at}: y[${j}]`);
-      }
-      for (let j = 0; j < m; j++) {
-        const w = want.mu[k * m + j];
-        worse('mu', got.mu[k * m + j], w, TOL * (1 + Math.abs(w)), `${at}: mu[${j}]`);
-      }
-      for (let c = 0; c < 3; c++) worse('margins', got.margins[c][k], want.margins[c][k], marginTol(family, c, want, k), `${at}: margin ${c}`);
-    }
-  }
+  const { problems, ...report } = compareBilevelMaps(config, got, want, label);
+  expect(problems, label).toEqual([]);
   return report;
-}
-
-function marginTol(family: Family, c: number, want: BilevelMap, k: number): number {
-  const mg = want.margins[c][k];
-  const base = TOL * (1 + (Number.isFinite(mg) ? Math.abs(mg) : 0));
-  if (family !== 'cusp' || c !== 2) return base;
-  const y = want.y[k];
-  return base * (1 + 6 * Math.abs(y)) * Math.max(1, 1 / Math.max(mg, 1e-30));
 }
 
 function randomRange(rand: () => number): [number, number] {
@@ -284,7 +192,6 @@ describe.skipIf(!env.gpu)(`bilevel solve.wgsl on ${env.note}`, () => {
     const out = await sinCosProbe(gpu, xs);
     // Bound: 2 ulp(value) relative, plus the absolute error of the reduced argument near a zero of
     // sin or cos (|k| 2e-15 from the three-part pi/2 and ~1 ulp of r, below 1e-13 for |x| <= 16).
-    const ulp = (v: number): number => (Math.abs(v) < 2 ** -126 ? 2 ** -149 : 2 ** (Math.floor(Math.log2(Math.abs(v))) - 23));
     let worst = 0;
     let worstAt = '';
     let worstUlp = 0;
@@ -292,8 +199,8 @@ describe.skipIf(!env.gpu)(`bilevel solve.wgsl on ${env.note}`, () => {
       const x = xs[i];
       for (const [j, want] of [Math.sin(x), Math.cos(x)].entries()) {
         const err = Math.abs(out[2 * i + j] - want);
-        const r = err / (2 * ulp(want) + 1e-13);
-        if (Math.abs(want) > 1e-3) worstUlp = Math.max(worstUlp, err / ulp(want));
+        const r = err / sinCosTolerance(want);
+        if (Math.abs(want) > 1e-3) worstUlp = Math.max(worstUlp, err / f32Ulp(want));
         if (r > worst) {
           worst = r;
           worstAt = `${j ? 'cos' : 'sin'}(${x}) = ${want}, error ${err.toExponential(2)}`;
@@ -315,35 +222,3 @@ describe.skipIf(!env.gpu)(`bilevel solve.wgsl on ${env.note}`, () => {
     }
   });
 });
-
-async function sinCosProbe(gpu: GpuContext, xs: Float32Array): Promise<Float32Array> {
-  const { device } = gpu;
-  const pipeline = await pipelineCacheFor(device).compute('test/sincos-probe.wgsl', 'main');
-  const res = new GpuResources(device, 'SinCosProbe');
-  const pool = new ReadbackPool(device, 'SinCosProbe.readback');
-  try {
-    const input = res.buffer('x', xs.byteLength, STORAGE_RW, xs);
-    const out = res.buffer('out', 2 * xs.byteLength, STORAGE_RW);
-    const encoder = device.createCommandEncoder({ label: 'SinCosProbe.encoder' });
-    const pass = encoder.beginComputePass({ label: 'SinCosProbe.pass' });
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(
-      0,
-      device.createBindGroup({
-        label: 'SinCosProbe.bindGroup',
-        layout: pipeline.getBindGroupLayout(0),
-        entries: [
-          { binding: 0, resource: { buffer: input, size: xs.byteLength } },
-          { binding: 1, resource: { buffer: out, size: 2 * xs.byteLength } },
-        ],
-      }),
-    );
-    pass.dispatchWorkgroups(Math.ceil(xs.length / 64));
-    pass.end();
-    device.queue.submit([encoder.finish()]);
-    return new Float32Array(await pool.read(out, 0, 2 * xs.byteLength));
-  } finally {
-    pool.dispose();
-    res.dispose();
-  }
-}

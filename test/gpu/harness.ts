@@ -10,6 +10,7 @@
 import { afterAll, expect, it } from 'vitest';
 import type { GpuContext } from '../../src/gpu/device';
 import { acquireNodeGpu } from '../../src/gpu/node-gpu';
+import { mulberry32 } from '../../src/math/mulberry32';
 
 export interface GpuTestEnv {
   gpu: GpuContext | null;
@@ -105,12 +106,4 @@ export function worstRatio(
 }
 
 /** A small deterministic PRNG for test inputs (mulberry32); not the simulation's noise. */
-export function testRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let r = Math.imul(a ^ (a >>> 15), 1 | a);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const testRandom = mulberry32;

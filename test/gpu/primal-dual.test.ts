@@ -15,6 +15,7 @@ import {
   type PrimalDualProblem,
 } from '../../src/labs/primal-dual/reference';
 import { PdParamsLayout, PdStepCoefLayout, PrimalDualSimulation, runPrimalDualOnGpu } from '../../src/labs/primal-dual/simulation';
+import { STATE_TOL, dynamicsComparisons } from '../../src/labs/primal-dual/tolerances';
 import type { DynamicsParams, Integrator, ObjectiveInput, ObjectiveKind } from '../../src/labs/primal-dual/types';
 import { acquireTestGpu, gpuIt, testRandom } from './harness';
 
@@ -77,17 +78,7 @@ const paramsOf = (c: Case): DynamicsParams => ({
   integrator: c.integrator,
 });
 
-// Tolerances from float32 error reasoning. Inputs (A, U, x*-c, ...) are rounded once (relative
-// 6e-8) and each step adds O(1) roundings per entry (relative 6e-8 of the state's scale); the
-// dynamics are damped and the rotation is orthogonal, so over K <= 300 steps the state error is
-// bounded by ~K * 6e-8 * (Lipschitz factor) ~ 2e-5 of the state scale (the cloud has spread 0.5,
-// states are O(1)). Measured: ~1e-6 (see the printed numbers). STATE_TOL = 1e-4 absolute leaves a
-// 5x margin on the a-priori bound. Diagnostics are smooth functions of the state: E, G, f - f*
-// to 1e-4 relative + 1e-6 absolute; ||Ae|| and Q to 1e-4 absolute (A e is formed from e in f32,
-// where it keeps full relative precision thanks to the error coordinates).
-const STATE_TOL = 1e-4;
-const DIAG_REL = 1e-4;
-const DIAG_ABS = 1e-6;
+// Tolerances (float32 error reasoning): src/labs/primal-dual/tolerances.ts, shared with the self-test.
 
 function maxErr(a: ArrayLike<number>, b: ArrayLike<number>, tol: (i: number) => number): { ratio: number; abs: number; at: number } {
   let ratio = 0;
@@ -129,18 +120,7 @@ describe.skipIf(!env.gpu)(`dynamics.wgsl on ${env.note}`, () => {
       expect(progress).toBe(1);
       expect(got.steps).toEqual(want.steps);
       expect(Array.from(got.t)).toEqual(Array.from(want.t));
-      const rel = (w: ArrayLike<number>) => (i: number) => DIAG_REL * Math.abs(w[i]) + DIAG_ABS;
-      const checks: [string, ArrayLike<number>, ArrayLike<number>, (i: number) => number][] = [
-        ['x', got.x, want.x, () => STATE_TOL],
-        ['lambda', got.lambda, want.lambda, () => STATE_TOL],
-        ['energy', got.energy, want.energy, rel(want.energy)],
-        ['gap', got.gap, want.gap, rel(want.gap)],
-        ['objective', got.objective, want.objective, rel(want.objective)],
-        ['feasibility', got.feasibility, want.feasibility, () => STATE_TOL],
-        ['Q', got.Q, want.Q, () => STATE_TOL],
-        // The defect is a difference of O(E) quantities accumulated over K steps in f32.
-        ['defect', got.defect, want.defect, (i) => 1e-5 + DIAG_REL * Math.abs(want.energy[i])],
-      ];
+      const checks = dynamicsComparisons(got, want);
       const lines: string[] = [];
       for (const [name, a, b, tol] of checks) {
         const r = maxErr(a, b, tol);

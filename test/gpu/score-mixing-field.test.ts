@@ -3,11 +3,10 @@
 // d = 2 (the plane itself) and d = 3, 8 (oblique planes), t from 1 to 1e-6, lambda in {0.5, 3}.
 
 import { describe, expect } from 'vitest';
-import { heatPotential, sqDistToSupport } from '../../src/math/heat';
 import { toMeasure } from '../../src/labs/score-mixing/measures';
 import { PotentialField, type FieldPlane } from '../../src/labs/score-mixing/field';
 import type { Measure } from '../../src/labs/score-mixing/types';
-import { EPS, SAFETY, denoiseErrorBound, roundMeasure } from './score-mixing-error-model';
+import { fieldPixelExpectation, roundMeasure } from '../../src/labs/score-mixing/error-model';
 import { acquireTestGpu, gpuIt, testRandom } from './harness';
 
 const env = await acquireTestGpu();
@@ -16,13 +15,6 @@ function randomMeasure(rand: () => number, d: number, n: number): Measure {
   const points = Array.from({ length: n }, () => Array.from({ length: d }, () => 4 * rand() - 2));
   points[1] = [...points[0]]; // coincident atoms
   return toMeasure({ points, weights: points.map(() => 0.2 + rand()) });
-}
-
-/** Pixel centre (px, py) of the plane, in float64: the GPU forms the same point in f32. */
-function pixelPoint(p: FieldPlane, d: number, w: number, h: number, px: number, py: number): Float64Array {
-  const u = p.uMin + ((px + 0.5) * (p.uMax - p.uMin)) / w;
-  const v = p.vMin + ((py + 0.5) * (p.vMax - p.vMin)) / h;
-  return Float64Array.from({ length: d }, (_, c) => p.origin[c] + u * p.e1[c] + v * p.e2[c]);
 }
 
 describe.skipIf(!env.gpu)(`field.wgsl on ${env.note}`, () => {
@@ -47,41 +39,10 @@ describe.skipIf(!env.gpu)(`field.wgsl on ${env.note}`, () => {
         const out = await field.read();
         expect(out.length).toBe(4 * W * H);
         const [r1, r2] = [roundMeasure(mu1), roundMeasure(mu2)];
-        const t32 = Math.fround(t);
+        // Expected values and tolerances per pixel: src/labs/score-mixing/error-model.ts (shared with the self-test).
         for (let py = 0; py < H; py++) {
           for (let px = 0; px < W; px++) {
-            const x = pixelPoint(plane, d, W, H, px, py);
-            // The GPU's pixel point differs from x by the rounding of o + u e1 + v e2 (~4 eps
-            // times its terms); the potentials move by |grad phi| = 2|x - m| (resp. 2 d) times that.
-            let scale = 0;
-            for (let c = 0; c < d; c++) {
-              scale += (Math.abs(plane.origin[c]) + 4 * Math.abs(plane.e1[c]) + 4 * Math.abs(plane.e2[c])) ** 2;
-            }
-            const dx = SAFETY * 4 * EPS * Math.sqrt(scale);
-            const phi1 = heatPotential(r1, t32, x);
-            const phi2 = heatPotential(r2, t32, x);
-            const d1 = sqDistToSupport(r1, x);
-            const d2 = sqDistToSupport(r2, x);
-            const b1 = denoiseErrorBound(r1, t32, x);
-            const b2 = denoiseErrorBound(r2, t32, x);
-            // |grad phi_i| = 2|x - m_i| <= 2 (sqrt(d_i^2) + the atom spread at that t): bounded by
-            // 2 (sqrt(d^2) + 8) for atoms in [-2, 2]^d.
-            const tol1 = 4 * t32 * b1.logU + 2 * (Math.sqrt(d1) + 8) * dx + SAFETY * EPS * Math.abs(phi1);
-            const tol2 = 4 * t32 * b2.logU + 2 * (Math.sqrt(d2) + 8) * dx + SAFETY * EPS * Math.abs(phi2);
-            const tolL1 = b1.dist2 + 2 * Math.sqrt(d1) * dx;
-            const tolL2 = b2.dist2 + 2 * Math.sqrt(d2) * dx;
-            const want = [
-              phi1,
-              phi2,
-              lambda * phi1 + (1 - lambda) * phi2,
-              lambda * d1 + (1 - lambda) * d2,
-            ];
-            const tols = [
-              tol1,
-              tol2,
-              Math.abs(lambda) * tol1 + Math.abs(1 - lambda) * tol2 + SAFETY * 2 * EPS * (Math.abs(lambda * phi1) + Math.abs((1 - lambda) * phi2)),
-              Math.abs(lambda) * tolL1 + Math.abs(1 - lambda) * tolL2 + SAFETY * 2 * EPS * (Math.abs(lambda * d1) + Math.abs((1 - lambda) * d2)),
-            ];
+            const { want, tol: tols } = fieldPixelExpectation(r1, r2, plane, W, H, px, py);
             for (let q = 0; q < 4; q++) {
               const r = Math.abs(out[4 * (py * W + px) + q] - want[q]) / tols[q];
               const where = `output ${q} d=${d} t=${t} lambda=${lambda} pixel (${px}, ${py}): got ${out[4 * (py * W + px) + q]}, want ${want[q]}`;

@@ -8,6 +8,7 @@ import { ReferenceSampler, initialParticles, runReference, type SamplerOptions }
 import { toMeasure } from '../../src/labs/score-mixing/measures';
 import { ScoreMixingSimulation, runOnGpu } from '../../src/labs/score-mixing/simulation';
 import type { Integrator, Measure, Sampler } from '../../src/labs/score-mixing/types';
+import { ABS_TOL, MAX_FLIP_FRACTION, SEGMENT, SEG_FRACTION, SEG_MAX, SEG_TOL } from '../../src/labs/score-mixing/error-model';
 import { acquireTestGpu, gpuIt, testRandom } from './harness';
 
 const env = await acquireTestGpu();
@@ -54,15 +55,8 @@ function options(c: RunCase, seed: number): SamplerOptions {
   };
 }
 
-// The GPU integrates in f32 (inputs and per-step arithmetic rounded, error ~1e-7 of the atom
-// spread per drift evaluation) and the flow is contracting (factor sqrt(t'/t) per step) except
-// near the boundaries between basins, where it expands: a particle sitting on a boundary can be
-// tipped into the other basin by a rounding difference, after which GPU and reference end at
-// different atoms. So the test states two tolerances: for all but a small fraction of particles,
-// the endpoint agrees to ABS_TOL (absolute; atoms lie in [-2, 2]^d, so 1e-4 is 2.5e-5 of the
-// spread, ~100x the accumulated rounding), and at most MAX_FLIPS of them may differ more.
-const ABS_TOL = 1e-4;
-const MAX_FLIP_FRACTION = 0.02;
+// Tolerances (whole runs: ABS_TOL for all but MAX_FLIP_FRACTION of the particles; segments: SEG_TOL
+// for all but SEG_FRACTION, SEG_MAX for all): src/labs/score-mixing/error-model.ts, shared with the self-test.
 const COUNT = 192;
 
 const RUNS: RunCase[] = [
@@ -90,18 +84,6 @@ const summary = (errs: number[]): string =>
   `median ${errs[errs.length >> 1].toExponential(1)}, 99% ${errs[Math.floor(0.99 * errs.length)].toExponential(1)}, ` +
   `max ${errs[errs.length - 1].toExponential(1)}`;
 
-// Step-for-step check ("shadowing"): every SEGMENT steps the reference is reset to the GPU's
-// positions (ReferenceSampler.x is its live state), both advance SEGMENT steps, and the positions
-// are compared. This isolates the kernel's per-step error from the amplification of rounding by
-// the flow itself (guidance, lambda > 1, expands distances at t = O(1), so whole runs of the
-// float64 and f32 versions drift apart there even when both are right). Tolerance: the f32
-// per-step error is ~1e-7 of the atom spread times the softmax conditioning (test/gpu/score-mixing-error-model.ts),
-// amplified at most ~10x over a segment: SEG_TOL = 1e-5 absolute for all but SEG_FRACTION of the
-// particles (near-ties at small t), and SEG_MAX = 1e-3 for every particle.
-const SEGMENT = 5;
-const SEG_TOL = 1e-5;
-const SEG_FRACTION = 0.01;
-const SEG_MAX = 1e-3;
 
 describe.skipIf(!env.gpu)(`generate.wgsl on ${env.note}`, () => {
   RUNS.forEach((c, i) => {

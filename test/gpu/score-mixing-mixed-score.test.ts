@@ -2,16 +2,16 @@
 // m1, m2, m_lam, the mixed score and log u1, log u2 over random configurations with d in
 // {1, 2, 3, 8}, t from 1 down to 1e-6, lambda in {0, 1, 0.3, 3, 7.5}, coincident atoms, queries on
 // atoms, on ties (midpoints) and far away (|x| ~ 1e3), and a measure spanning several tiles.
-// Tolerances: test/gpu/score-mixing-error-model.ts (per query, from the softmax's conditioning).
+// Tolerances: src/labs/score-mixing/error-model.ts (per query, from the softmax's conditioning; shared
+// with the self-test).
 
 import { describe, expect } from 'vitest';
 import { denoise } from '../../src/math/heat';
-import { mixedDenoise } from '../../src/labs/score-mixing/reference';
 import { toMeasure } from '../../src/labs/score-mixing/measures';
 import { evaluateMixedScore } from '../../src/labs/score-mixing/score-kernel';
 import type { Measure } from '../../src/labs/score-mixing/types';
 import { GpuLimitError } from '../../src/gpu/limits';
-import { EPS, SAFETY, denoiseErrorBound, roundMeasure } from './score-mixing-error-model';
+import { mixedScoreRatios, roundMeasure } from '../../src/labs/score-mixing/error-model';
 import { acquireTestGpu, gpuIt, testRandom } from './harness';
 
 const env = await acquireTestGpu();
@@ -58,7 +58,6 @@ function queries(rand: () => number, mu1: Measure, mu2: Measure, t: number, coun
   return out;
 }
 
-const norm = (v: ArrayLike<number>): number => Math.sqrt(Array.from(v).reduce((a, b) => a + b * b, 0));
 
 describe.skipIf(!env.gpu)(`mixed-score.wgsl on ${env.note}`, () => {
   gpuIt(env, 'm1, m2, m_lam, score and log u match the float64 reference within the f32 error model', async (gpu) => {
@@ -81,31 +80,17 @@ describe.skipIf(!env.gpu)(`mixed-score.wgsl on ${env.note}`, () => {
       const [r1, r2] = [roundMeasure(mu1), roundMeasure(mu2)];
       const t32 = Math.fround(t);
       const x32 = Float64Array.from(x, Math.fround);
-      const m1 = new Float64Array(d);
-      const m2 = new Float64Array(d);
-      const mLam = new Float64Array(d);
       for (let q = 0; q < count; q++) {
         const xq = x32.subarray(q * d, (q + 1) * d);
-        const logU1 = denoise(r1, t32, xq, m1);
-        const logU2 = denoise(r2, t32, xq, m2);
-        mixedDenoise(r1, r2, lambda, t32, xq, mLam);
-        const b1 = denoiseErrorBound(r1, t32, xq);
-        const b2 = denoiseErrorBound(r2, t32, xq);
         const at = (v: Float32Array): Float32Array => v.subarray(q * d, (q + 1) * d);
-        const diff = (a: Float32Array, b: ArrayLike<number>): number => norm(Array.from(a, (v, i) => v - b[i]));
-        const tolLam =
-          Math.abs(lambda) * b1.mean + Math.abs(1 - lambda) * b2.mean +
-          SAFETY * 2 * EPS * (Math.abs(lambda) * norm(m1) + Math.abs(1 - lambda) * norm(m2));
-        const score = Array.from(mLam, (v, i) => -(xq[i] - v) / (2 * t32));
-        const tolScore = (tolLam + SAFETY * 2 * EPS * (norm(xq) + norm(mLam))) / (2 * t32) + SAFETY * 2 * EPS * norm(score);
-        const ratios = {
-          m1: diff(at(gpuOut.m1), m1) / b1.mean,
-          m2: diff(at(gpuOut.m2), m2) / b2.mean,
-          mLam: diff(at(gpuOut.mLam), mLam) / tolLam,
-          score: diff(at(gpuOut.score), score) / tolScore,
-          logU1: Math.abs(gpuOut.logU1[q] - logU1) / b1.logU,
-          logU2: Math.abs(gpuOut.logU2[q] - logU2) / b2.logU,
-        };
+        const ratios = mixedScoreRatios(r1, r2, lambda, t32, xq, {
+          m1: at(gpuOut.m1),
+          m2: at(gpuOut.m2),
+          mLam: at(gpuOut.mLam),
+          score: at(gpuOut.score),
+          logU1: gpuOut.logU1[q],
+          logU2: gpuOut.logU2[q],
+        });
         for (const [key, r] of Object.entries(ratios) as [keyof typeof worst, number][]) {
           const where = `${key} d=${d} t=${t} lambda=${lambda} n=(${n1},${n2}) query ${q} (kind ${q % 10})`;
           expect(Number.isNaN(r), where).toBe(false);

@@ -12,6 +12,7 @@ import { initHeads } from '../../src/labs/transformer/heads';
 import { backward, forward, onSphere } from '../../src/labs/transformer/reference';
 import { BwParamsLayout, CombineParamsLayout, TransformerBackward, UpdateParamsLayout } from '../../src/labs/transformer/backward';
 import { TransformerSimulation } from '../../src/labs/transformer/simulation';
+import { EPS, gradientTolerance, maxLogit, updateTolerance } from '../../src/labs/transformer/tolerances';
 import type { Stepper } from '../../src/labs/transformer/types';
 import { acquireTestGpu, gpuIt, testRandom } from './harness';
 
@@ -43,17 +44,8 @@ const CASES: Case[] = [
   { name: 'sphere, d 2, H 2, Heun, 2 tiles', batch: 2, n: 20, d: 2, k: 2, L: 3, H: 2, stepper: 'heun', sphere: true, qkScale: 2, vScale: 1.5, workgroupSize: 16 },
 ];
 
-const EPS = 2 ** -24;
-// Tolerance: entry error <= C eps (1 + Lambda) max|ref array| (Lambda = max |logit|, the same
-// f32 argument as the forward test: logits carry k d eps (1 + Lambda) absolute error, exp adds
-// ~2 Lambda eps relative, every recomputed weight inherits it; the gradients are sums of such
-// terms, so their error is relative to the array's scale, with cancellation in the sums over
-// sequences and rows). Measured c = err / (eps (1 + Lambda) scale) <= 0.7 for d <= 3 Euler,
-// <= 1.6 for large logits, and ~12 for d = 8, k = 5 Heun (k d = 40 products per logit, two VJPs
-// per layer); in that case rounding only the inputs to f32 (float64 reference on rounded heads,
-// tokens and P) already moves the gradients by c ~ 1.2, so the GPU error is ~10 roundings' worth.
-// C = 64 leaves a 5x margin over the worst measured case.
-const C = 64;
+// Tolerances (entry error <= C eps (1 + Lambda) max|ref array|, C = 64; the update's): src/labs/transformer/tolerances.ts,
+// shared with the self-test.
 
 describe('transformer backward struct layouts', () => {
   const files: [typeof BwParamsLayout | typeof UpdateParamsLayout | typeof CombineParamsLayout, string[]][] = [
@@ -84,26 +76,7 @@ describe.skipIf(!env.gpu)(`transformer backward on ${env.note}`, () => {
       const P = Float64Array.from({ length: traj.states[0].length }, () => 2 * rand() - 1);
       const want = backward(heads, tb, opts, traj, P);
       // Lambda from the stored states (the Heun predictor's logits are of the same size).
-      let lambda = 0;
-      const rows = traj.rows;
-      for (let l = 0; l < c.L; l++)
-        for (let h = 0; h < c.H; h++)
-          for (let b = 0; b < c.batch; b++)
-            for (let i = 0; i < rows; i++)
-              for (let j = 0; j < c.n; j++) {
-                const Z = traj.states[l];
-                let lg = tb.logPi[b * c.n + j];
-                for (let r = 0; r < c.k; r++) {
-                  let q = 0;
-                  let kk = 0;
-                  for (let e = 0; e < c.d; e++) {
-                    q += heads.Q[((l * c.H + h) * c.k + r) * c.d + e] * Z[(b * rows + i) * c.d + e];
-                    kk += heads.K[((l * c.H + h) * c.k + r) * c.d + e] * Z[(b * rows + j) * c.d + e];
-                  }
-                  lg += q * kk;
-                }
-                lambda = Math.max(lambda, Math.abs(lg));
-              }
+      const lambda = maxLogit(heads, tb, traj.states);
 
       const sim = await TransformerSimulation.create(gpu, heads, tb, { ...opts, workgroupSize: c.workgroupSize });
       const bw = await TransformerBackward.create(gpu, sim, c.workgroupSize);
@@ -126,7 +99,7 @@ describe.skipIf(!env.gpu)(`transformer backward on ${env.note}`, () => {
         }
         const unit = EPS * (1 + lambda) * scale;
         lines.push(`${name} ${err.toExponential(1)} (c ${(err / unit).toFixed(2)})`);
-        expect(err, `${name}: max |gpu - ref| vs tol`).toBeLessThanOrEqual(C * unit);
+        expect(err, `${name}: max |gpu - ref| vs tol`).toBeLessThanOrEqual(gradientTolerance(lambda, scale));
       };
       check("dQ", got.dQ, want.dQ);
       check('dK', got.dK, want.dK);
@@ -145,7 +118,7 @@ describe.skipIf(!env.gpu)(`transformer backward on ${env.note}`, () => {
         let scale = 0;
         for (let i = 0; i < g.length; i++) scale = Math.max(scale, Math.abs(g[i]));
         for (let i = 0; i < th.length; i++) {
-          const tol = EPS * 4 * Math.abs(th[i]) + f * C * EPS * (1 + lambda) * scale;
+          const tol = updateTolerance(th[i], f, lambda, scale);
           expect(Math.abs(gotT[i] - (th[i] - f * g[i])), `${name}[${i}] after update`).toBeLessThanOrEqual(tol);
         }
       }

@@ -11,7 +11,8 @@ import { MAX_BATCH, MAX_HEADS, MAX_LAYERS, MAX_TOKENS } from '../../src/labs/tra
 import { initHeads } from '../../src/labs/transformer/heads';
 import { forward, onSphere, outputCount, readoutOutputs, riskAndCotangent, trainStep } from '../../src/labs/transformer/reference';
 import { ReadoutParamsLayout, RestoreParamsLayout, TransformerTrainer, type TrainerSetup } from '../../src/labs/transformer/trainer';
-import type { Heads, ReadoutKind, Stepper, TokenBatch } from '../../src/labs/transformer/types';
+import { RISK_C, maxLogit, riskTolerance } from '../../src/labs/transformer/tolerances';
+import type { Heads, ReadoutKind, Stepper } from '../../src/labs/transformer/types';
 import { acquireTestGpu, gpuIt, testRandom } from './harness';
 
 const env = await acquireTestGpu();
@@ -41,16 +42,8 @@ const CASES: Case[] = [
   { name: 'token, sphere, Heun, d 3', kind: 'token', batch: 2, n: 5, d: 3, e: 3, L: 3, H: 1, stepper: 'heun', sphere: true, tau: 0.5, iterations: 5, chunks: [5] },
 ];
 
-const EPS = 2 ** -24;
-// Tolerance of riskHistory[i] (float32 error argument, as in transformer.test.ts and
-// transformer-backward.test.ts). X^L is off by ~ c eps (1 + Lambda) Xmax (forward model), and
-// R = sum_q w_q |r_q|^2 / 2 with sum_q w_q = 1 moves by at most |B| |dX| sqrt(2 R) (Cauchy-Schwarz);
-// the f32 sums of the risk add ~ eps R each. Each update adds the backward's error
-// (C eps (1 + Lambda) relative to the gradient) to the heads, so the curves drift apart about
-// linearly in i: tol_i = C eps (1 + Lambda) (1 + i) (R_i + |B| Xmax sqrt(2 R_i)).
-// Measured c_i = err_i / (eps (1 + Lambda) (1 + i) (R_i + |B| Xmax sqrt(2 R_i))) <= 0.11 (SwiftShader,
-// see the log); C = 2 leaves a 20x margin.
-const C = 2;
+// Tolerance of riskHistory[i] (float32 error argument, C = 2): riskTolerance in
+// src/labs/transformer/tolerances.ts, shared with the self-test.
 
 function makeSetup(c: Case, seed: number): TrainerSetup {
   const heads = initHeads({ L: c.L, H: c.H, k: c.d, d: c.d, seed, qkScale: 0.7, vScale: 0.3, clip: 3 });
@@ -80,27 +73,6 @@ function referenceCurve(s: TrainerSetup, steps: number): { risk: Float64Array; h
   for (let i = 0; i < steps; i++) risk[i] = trainStep(heads, s.tokens, s.readout, Y, s.flow, s.tau);
   risk[steps] = riskAndCotangent(s.readout, s.tokens, forward(heads, s.tokens, s.flow).states[heads.L], Y).risk;
   return { risk, heads };
-}
-
-function maxLogit(heads: Heads, tb: TokenBatch, states: Float64Array[]): number {
-  const { L, H, k, d } = heads;
-  const rows = tb.n + (tb.query ? 1 : 0);
-  const proj = (M: Float64Array, p: number, Z: Float64Array, o: number, r: number): number => {
-    let s = 0;
-    for (let c = 0; c < d; c++) s += M[(p * k + r) * d + c] * Z[o + c];
-    return s;
-  };
-  let big = 0;
-  for (let l = 0; l < L; l++)
-    for (let h = 0; h < H; h++)
-      for (let b = 0; b < tb.batch; b++)
-        for (let i = 0; i < rows; i++)
-          for (let j = 0; j < tb.n; j++) {
-            let lg = tb.logPi[b * tb.n + j];
-            for (let r = 0; r < k; r++) lg += proj(heads.Q, l * H + h, states[l], (b * rows + i) * d, r) * proj(heads.K, l * H + h, states[l], (b * rows + j) * d, r);
-            big = Math.max(big, Math.abs(lg));
-          }
-  return big;
 }
 
 /** Encodes `count` iterations in one encoder and submits it. */
@@ -146,10 +118,10 @@ describe.skipIf(!env.gpu)(`transformer trainer on ${env.note}`, () => {
       let worst = 0;
       for (let i = 0; i <= c.iterations; i++) {
         const R = want.risk[i];
-        const unit = EPS * (1 + lambda) * (1 + i) * (R + bNorm * xMax * Math.sqrt(2 * R));
+        const tol = riskTolerance(i, R, lambda, bNorm, xMax);
         const err = Math.abs(got[i] - R);
-        worst = Math.max(worst, err / unit);
-        expect(err, `riskHistory[${i}] = ${got[i]} vs ${R}`).toBeLessThanOrEqual(C * unit);
+        worst = Math.max(worst, (RISK_C * err) / tol);
+        expect(err, `riskHistory[${i}] = ${got[i]} vs ${R}`).toBeLessThanOrEqual(tol);
       }
       expect(want.risk[c.iterations]).toBeLessThan(want.risk[0]);
       // sim.states holds the forward pass of the trained heads.

@@ -13,6 +13,7 @@ import { gaussianBatch } from '../../src/labs/transformer/data';
 import { initHeads } from '../../src/labs/transformer/heads';
 import { forward } from '../../src/labs/transformer/reference';
 import { TfParamsLayout, TransformerSimulation } from '../../src/labs/transformer/simulation';
+import { EPS, forwardTolerance, maxLogit } from '../../src/labs/transformer/tolerances';
 import type { Heads, Stepper, TokenBatch } from '../../src/labs/transformer/types';
 import { acquireTestGpu, gpuIt, testRandom, worstRatio } from './harness';
 
@@ -62,41 +63,7 @@ function setup(c: Case, seed: number): { heads: Heads; tb: TokenBatch } {
   return { heads, tb };
 }
 
-/** max |l_ij| over all layers, heads, sequences, rows and keys of the reference states. */
-function maxLogit(heads: Heads, tb: TokenBatch, states: Float64Array[]): number {
-  const { L, H, k, d } = heads;
-  const rows = tb.n + (tb.query ? 1 : 0);
-  let big = 0;
-  const proj = (M: Float64Array, p: number, Z: Float64Array, o: number, r: number): number => {
-    let s = 0;
-    for (let c = 0; c < d; c++) s += M[(p * k + r) * d + c] * Z[o + c];
-    return s;
-  };
-  for (let l = 0; l < L; l++)
-    for (let h = 0; h < H; h++)
-      for (let b = 0; b < tb.batch; b++)
-        for (let i = 0; i < rows; i++)
-          for (let j = 0; j < tb.n; j++) {
-            const Z = states[l];
-            let lg = tb.logPi[b * tb.n + j];
-            for (let r = 0; r < k; r++) lg += proj(heads.Q, l * H + h, Z, (b * rows + i) * d, r) * proj(heads.K, l * H + h, Z, (b * rows + j) * d, r);
-            big = Math.max(big, Math.abs(lg));
-          }
-  return big;
-}
-
-// Tolerance (float32 error argument). The inputs are rounded once (relative eps = 2^-24). A logit
-// l = <Qz, Kz'> + log pi is a sum of O(k d) products, so its f32 error is ~ k d eps (1 + Lambda),
-// Lambda = max |l| (the terms are bounded by the logit scale times O(1) cancellation). A logit
-// error dl moves the softmax mean a by at most dl * max|z_j - a| (d a / d l_j = W_j (z_j - a)),
-// and the online rescaling itself only multiplies by exp(<= 0) factors (relative eps each). So one
-// velocity evaluation is off by ~ |V| (k d eps (1 + Lambda) + n-independent eps) * Xmax; WGSL's
-// exp is accurate to 3 + 2|x| ULP, i.e. ~2 Lambda eps relative for arguments down to -Lambda,
-// the same order. L stages of dt = 1/L add these up (sum of dt = 1), amplified by the flow's
-// Lipschitz factor, O(1) at these depths. So |gpu - ref| ~ c eps (1 + Lambda) Xmax with c of
-// order one: measured c <= 0.4 over all cases (SwiftShader); TOL uses C = 16.
-const EPS = 2 ** -24;
-const C = 16;
+// Tolerance (float32 error argument, C = 16): src/labs/transformer/tolerances.ts, shared with the self-test.
 
 describe('transformer struct layouts', () => {
   it('TfParams in transformer/attention-forward.wgsl is the layout the host packs', () => {
@@ -135,7 +102,7 @@ describe.skipIf(!env.gpu)(`attention-forward.wgsl on ${env.note}`, () => {
       want.states.forEach((s, l) => flat.set(s, l * s.length));
       const lambda = maxLogit(heads, tb, want.states);
       const xMax = flat.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
-      const tol = C * EPS * (1 + lambda) * xMax;
+      const tol = forwardTolerance(lambda, xMax);
       let absErr = 0;
       for (let i = 0; i < flat.length; i++) absErr = Math.max(absErr, Math.abs(got[i] - flat[i]));
       const { ratio, index } = worstRatio(got, flat, () => tol);

@@ -18,17 +18,10 @@ import {
   solvePixel,
 } from '../../src/labs/bilevel/reference';
 import type { BilevelConfig, Family, Perturbation } from '../../src/labs/bilevel/types';
+import { mulberry32 } from '../../src/math/mulberry32';
 
 /** mulberry32: deterministic test inputs. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let r = Math.imul(a ^ (a >>> 15), 1 | a);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const random = mulberry32;
 
 const config = (family: Family, n: number, patch: Partial<BilevelConfig> = {}): BilevelConfig => ({
   ...defaultBilevelConfig(),

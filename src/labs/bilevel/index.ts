@@ -25,6 +25,7 @@ export const bilevelLab: LabDefinition<BilevelConfig> = {
   runHeadless,
   memoryEstimate,
   snapshotSpec: bilevelSnapshotSpec,
+  selfTest: (gpu, options) => import('./selftest').then((m) => m.selfTest(gpu, options)),
   // Browser only: the dynamic import keeps the page (d3, DOM) out of the Node bundle.
   async loadPage() {
     const view = await import('./view');

@@ -24,6 +24,7 @@ export const primalDualLab: LabDefinition<PrimalDualConfig> = {
   runHeadless,
   memoryEstimate,
   snapshotSpec: primalDualSnapshotSpec,
+  selfTest: (gpu, options) => import('./selftest').then((m) => m.selfTest(gpu, options)),
   // Browser only: the dynamic import keeps the page (view/: three, d3, DOM) out of the Node
   // bundle (the CLI never calls loadPage).
   async loadPage() {

@@ -17,19 +17,10 @@ import {
   pipelineCacheFor,
 } from './gpu-common';
 import type { Measure } from './types';
+import type { FieldPlaneSpec } from './error-model';
 
-export interface FieldPlane {
-  t: number;
-  lambda: number;
-  /** Length d each. For d = 2, origin 0, e1 = (1, 0), e2 = (0, 1) is the plane itself. */
-  origin: number[];
-  e1: number[];
-  e2: number[];
-  uMin: number;
-  uMax: number;
-  vMin: number;
-  vMax: number;
-}
+/** A plane of the field: for d = 2, origin 0, e1 = (1, 0), e2 = (0, 1) is the plane itself (origin, e1, e2 of length d). */
+export type FieldPlane = FieldPlaneSpec;
 
 /** Written by the kernel, read back (tests, exports) and read by the colour-map pass. */
 const FIELD_USAGE = BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.VERTEX;

@@ -23,6 +23,7 @@ export const scoreMixingLab: LabDefinition<ScoreMixingConfig> = {
   runHeadless,
   memoryEstimate,
   snapshotSpec: scoreMixingSnapshotSpec,
+  selfTest: (gpu, options) => import('./selftest').then((m) => m.selfTest(gpu, options)),
   // Browser only: the dynamic import keeps the page (three, d3, DOM) out of the Node bundle (the
   // CLI never calls loadPage).
   async loadPage() {

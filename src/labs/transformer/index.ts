@@ -26,6 +26,7 @@ export const transformerLab: LabDefinition<TransformerConfig> = {
   runHeadless,
   memoryEstimate,
   snapshotSpec: transformerSnapshotSpec,
+  selfTest: (gpu, options) => import('./selftest').then((m) => m.selfTest(gpu, options)),
   // Browser only: the dynamic import keeps three, d3 and the DOM out of the Node bundle (the CLI
   // never calls loadPage; vite.cli.config.ts stubs ./view).
   async loadPage() {

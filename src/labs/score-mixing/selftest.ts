@@ -1,0 +1,201 @@
+// The score-mixing lab's numerics self-test on the user's adapter (src/labs/selftest.ts): the
+// three compute kernels at a small size against the float64 reference, with the tolerance model
+// of test/gpu/score-mixing-*.test.ts (error-model.ts, shared with those tests):
+//   mixed-score.wgsl  evaluateMixedScore vs heat.ts denoise / mixedDenoise, per query
+//   generate.wgsl     ScoreMixingSimulation vs ReferenceSampler, SEGMENT steps from the same state
+//   field.wgsl        PotentialField vs heatPotential / sqDistToSupport, per pixel
+
+import type { GpuContext } from '../../gpu/device';
+import { applyPerturbation, selfTestRandom, timedCheck, worse, type KernelCheck, type SelfTestOptions } from '../selftest';
+import {
+  SEGMENT,
+  SEG_MAX,
+  SEG_TOL,
+  denoiseErrorBound,
+  fieldPixelExpectation,
+  mixedScoreRatios,
+  roundMeasure,
+  segmentRatio,
+  type FieldPlaneSpec,
+} from './error-model';
+import { PotentialField } from './field';
+import { toMeasure } from './measures';
+import { ReferenceSampler, initialParticles, type SamplerOptions } from './reference';
+import { evaluateMixedScore } from './score-kernel';
+import { ScoreMixingSimulation } from './simulation';
+import type { Measure } from './types';
+
+const LAB = 'score-mixing';
+
+/** Random atoms in [-2, 2]^d with random weights; atoms 1 and 2 coincide with atom 0 when asked. */
+function randomMeasure(rand: () => number, d: number, n: number, coincident = false): Measure {
+  const points = Array.from({ length: n }, () => Array.from({ length: d }, () => 4 * rand() - 2));
+  if (coincident && n >= 3) points[1] = points[2] = [...points[0]];
+  return toMeasure({ points, weights: points.map(() => 0.2 + rand()) });
+}
+
+/** Queries near atoms (scale sqrt(2t)), on atoms, on midpoints (near-ties), in the box and far away. */
+function queries(rand: () => number, mu: Measure, t: number, count: number): Float64Array {
+  const d = mu.d;
+  const atom = (): number[] => {
+    const j = Math.floor(rand() * mu.n);
+    return Array.from(mu.points.subarray(j * d, (j + 1) * d));
+  };
+  const out = new Float64Array(count * d);
+  for (let q = 0; q < count; q++) {
+    const kind = q % 5;
+    const a = atom();
+    let x: number[];
+    if (kind === 0) x = a.map((v) => v + Math.sqrt(2 * t) * (2 * rand() - 1));
+    else if (kind === 1) x = a;
+    else if (kind === 2) x = atom().map((v, i) => 0.5 * (v + a[i]));
+    else if (kind === 3) x = a.map(() => 6 * rand() - 3);
+    else x = a.map(() => 1e3 * (2 * rand() - 1));
+    out.set(x, q * d);
+  }
+  return out;
+}
+
+// One dimension: each d is a separately compiled pipeline, which dominates the time on a
+// software adapter; the test/gpu suite covers d = 1, 3 and 8.
+const MIXED_CASES = [
+  { d: 2, t: 1, lambda: 7.5 },
+  { d: 2, t: 1e-2, lambda: 0.3 },
+  { d: 2, t: 1e-4, lambda: 3 },
+];
+const QUERIES = 64;
+
+async function mixedScoreCheck(gpu: GpuContext, options?: SelfTestOptions): Promise<KernelCheck> {
+  const kernel = `${LAB}/mixed-score`;
+  return timedCheck(
+    {
+      lab: LAB,
+      kernel,
+      size: `${MIXED_CASES.length} cases x ${QUERIES} queries, d 2, t 1..1e-4`,
+      tolerance: 'f32 softmax error model per query (denoiseErrorBound x 4), as test/gpu/score-mixing-mixed-score',
+    },
+    async () => {
+      const rand = selfTestRandom(2024);
+      let worst = 0;
+      for (const [ci, { d, t, lambda }] of MIXED_CASES.entries()) {
+        const mu1 = randomMeasure(rand, d, 7 + d, true);
+        const mu2 = randomMeasure(rand, d, 12);
+        const x = queries(rand, mu1, t, QUERIES);
+        const out = await evaluateMixedScore(gpu, mu1, mu2, lambda, t, x);
+        const [r1, r2] = [roundMeasure(mu1), roundMeasure(mu2)];
+        const t32 = Math.fround(t);
+        const x32 = Float64Array.from(x, Math.fround);
+        if (ci === 0) applyPerturbation(options, kernel, out.m1, denoiseErrorBound(r1, t32, x32.subarray(0, d)).mean);
+        for (let q = 0; q < QUERIES; q++) {
+          const at = (v: Float32Array): Float32Array => v.subarray(q * d, (q + 1) * d);
+          const r = mixedScoreRatios(r1, r2, lambda, t32, x32.subarray(q * d, (q + 1) * d), {
+            m1: at(out.m1),
+            m2: at(out.m2),
+            mLam: at(out.mLam),
+            score: at(out.score),
+            logU1: out.logU1[q],
+            logU2: out.logU2[q],
+          });
+          for (const v of Object.values(r)) worst = worse(worst, v);
+        }
+      }
+      return worst;
+    },
+  );
+}
+
+const GENERATE_COUNT = 64;
+
+async function generateCheck(gpu: GpuContext, options?: SelfTestOptions): Promise<KernelCheck> {
+  const kernel = `${LAB}/generate`;
+  const steps = 20;
+  return timedCheck(
+    {
+      lab: LAB,
+      kernel,
+      size: `${GENERATE_COUNT} particles, d 2, ${steps} steps (exp ODE + exp SDE)`,
+      tolerance: `per ${SEGMENT}-step segment: ${SEG_TOL} for 99% of particles, ${SEG_MAX} for all (test/gpu/score-mixing-generate)`,
+    },
+    async () => {
+      const rand = selfTestRandom(100);
+      const mu1 = randomMeasure(rand, 2, 6);
+      const mu2 = randomMeasure(rand, 2, 9);
+      const base = { mu1, mu2, T: 2, tMin: 1e-3, steps, integrator: 'exp' as const, seed: 7919 };
+      const runs: SamplerOptions[] = [
+        { ...base, lambda: 1, sampler: 'ode', beta: 0 },
+        { ...base, lambda: 0.5, sampler: 'sde', beta: 1 },
+      ];
+      const errors: number[] = [];
+      for (const [ri, opts] of runs.entries()) {
+        const x0 = initialParticles(2, opts.T, { count: GENERATE_COUNT, seed: 31 + ri });
+        const sim = await ScoreMixingSimulation.create(gpu, opts, x0);
+        try {
+          const ref = new ReferenceSampler(opts, x0);
+          while (!sim.done) {
+            ref.x.set((await sim.readState()).x);
+            sim.step(SEGMENT);
+            for (let s = 0; s < SEGMENT && !ref.done; s++) ref.step();
+            const got = (await sim.readState()).x;
+            if (ri === 0 && sim.done) applyPerturbation(options, kernel, got, SEG_MAX);
+            for (let p = 0; p < GENERATE_COUNT; p++) {
+              const e = Math.max(Math.abs(got[2 * p] - ref.x[2 * p]), Math.abs(got[2 * p + 1] - ref.x[2 * p + 1]));
+              errors.push(Number.isNaN(e) ? Infinity : e);
+            }
+          }
+        } finally {
+          sim.dispose();
+        }
+      }
+      return segmentRatio(errors.sort((a, b) => a - b));
+    },
+  );
+}
+
+async function fieldCheck(gpu: GpuContext, options?: SelfTestOptions): Promise<KernelCheck> {
+  const kernel = `${LAB}/field`;
+  const [W, H] = [16, 12];
+  const planes: FieldPlaneSpec[] = [
+    { t: 1, lambda: 0.5, origin: [0, 0], e1: [1, 0], e2: [0, 1], uMin: -3, uMax: 3, vMin: -2.5, vMax: 2.5 },
+    { t: 1e-4, lambda: 3, origin: [0, 0], e1: [1, 0], e2: [0, 1], uMin: -3, uMax: 3, vMin: -2.5, vMax: 2.5 },
+  ];
+  return timedCheck(
+    {
+      lab: LAB,
+      kernel,
+      size: `${W}x${H} pixels, d 2, ${planes.length} planes, 5 + 300 atoms`,
+      tolerance: 'phi error 4t x log-u bound + pixel-point rounding (test/gpu/score-mixing-field)',
+    },
+    async () => {
+      const rand = selfTestRandom(77);
+      const mu1 = randomMeasure(rand, 2, 5, true);
+      const mu2 = randomMeasure(rand, 2, 300); // two tiles of 256 atoms
+      const field = await PotentialField.create(gpu, mu1, mu2, W, H);
+      let worst = 0;
+      try {
+        const [r1, r2] = [roundMeasure(mu1), roundMeasure(mu2)];
+        for (const [pi, plane] of planes.entries()) {
+          const encoder = gpu.device.createCommandEncoder({ label: 'ScoreMixingSelfTest.fieldEncoder' });
+          field.encode(encoder, plane);
+          gpu.device.queue.submit([encoder.finish()]);
+          const out = await field.read();
+          if (pi === 0) applyPerturbation(options, kernel, out, fieldPixelExpectation(r1, r2, plane, W, H, 0, 0).tol[0]);
+          for (let py = 0; py < H; py++)
+            for (let px = 0; px < W; px++) {
+              const { want, tol } = fieldPixelExpectation(r1, r2, plane, W, H, px, py);
+              for (let q = 0; q < 4; q++) {
+                worst = worse(worst, Math.abs(out[4 * (py * W + px) + q] - want[q]) / tol[q]);
+              }
+            }
+        }
+      } finally {
+        field.dispose();
+      }
+      return worst;
+    },
+  );
+}
+
+/** Every compute kernel of the lab against the float64 reference (render shaders excluded). */
+export async function selfTest(gpu: GpuContext, options?: SelfTestOptions): Promise<KernelCheck[]> {
+  return [await mixedScoreCheck(gpu, options), await generateCheck(gpu, options), await fieldCheck(gpu, options)];
+}
