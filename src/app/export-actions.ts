@@ -1,5 +1,6 @@
 // What the export menu (export-menu.ts) does: save the page's snapshot (npz / csv / json, with the
-// session's backend and adapter in meta), the stage as PNG, a chart as SVG; import a JSON snapshot
+// session's backend and adapter in meta), the stage as PNG or as a WebM video (stage-recorder.ts),
+// a chart as SVG; import a JSON snapshot
 // (another lab is opened first, and a file that does not fit leaves the current run unchanged);
 // copy the link. Failures become notices, never exceptions in the menu.
 
@@ -14,12 +15,18 @@ import { saveBlob } from './dom';
 import type { ExportActions } from './export-menu';
 import { captureStage, type StageCapture } from './png-export';
 import type { AnyLab, ShellParts } from './shell-parts';
+import { StageRecorder } from './stage-recorder';
 
 export class ShellExports implements ExportActions {
+  /** "Record video": the stage as WebM, until stopped or the run ends. */
+  readonly video: StageRecorder;
+
   constructor(
     private readonly shell: ShellParts,
     private readonly current: CurrentLab,
-  ) {}
+  ) {
+    this.video = new StageRecorder(shell, current);
+  }
 
   charts(): { name: string; svg: string }[] {
     try {

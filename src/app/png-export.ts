@@ -11,6 +11,9 @@
 // The PNG has the canvas's pixel size (CSS size x devicePixelRatio); the SVG is scaled to match.
 // HTML elements in the overlay are not drawn (none of the labs paints with them); the HUD and the
 // banners (stage overlay) are deliberately left out.
+//
+// The video recording (stage-recorder.ts, overlay-raster.ts) composes its frames from the same
+// pieces: drawStageCanvas each frame, serialiseOverlay + svgImage when the overlay changed.
 
 /** Computed properties inlined into the serialised SVG: those that change how it paints. */
 const PAINT_PROPERTIES = [
@@ -39,7 +42,7 @@ const PAINT_PROPERTIES = [
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
-interface SvgLayer {
+export interface SvgLayer {
   /** Standalone SVG document text. */
   text: string;
   /** Where it goes, in canvas pixels. */
@@ -60,13 +63,7 @@ export function captureStage(canvas: HTMLCanvasElement, overlay: HTMLElement | n
   out.height = canvas.height;
   const ctx = out.getContext('2d');
   if (!ctx) throw new Error('no 2-D canvas context for the PNG');
-  // What shows through a transparent canvas on screen: the stage's background.
-  const bg = canvas.parentElement ? getComputedStyle(canvas.parentElement).backgroundColor : '';
-  if (bg && bg !== 'transparent' && bg !== 'rgba(0, 0, 0, 0)') {
-    ctx.fillStyle = bg;
-    ctx.fillRect(0, 0, out.width, out.height);
-  }
-  ctx.drawImage(canvas, 0, 0, out.width, out.height);
+  drawStageCanvas(ctx, canvas, { x: 0, y: 0, width: out.width, height: out.height });
   const layers = overlay ? serialiseOverlay(overlay, canvas) : [];
   return {
     async toPng() {
@@ -78,8 +75,31 @@ export function captureStage(canvas: HTMLCanvasElement, overlay: HTMLElement | n
   };
 }
 
+/** A rectangle in the pixels of the picture being composed. */
+export interface Placement {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * The stage's background over the whole picture, then the lab's canvas into `at`. A WebGPU canvas
+ * must be read in the task that rendered it (right after a frame).
+ */
+export function drawStageCanvas(ctx: CanvasRenderingContext2D, canvas: HTMLCanvasElement, at: Placement): void {
+  // What shows through a transparent canvas on screen: the stage's background.
+  const bg = canvas.parentElement ? getComputedStyle(canvas.parentElement).backgroundColor : '';
+  const { width, height } = ctx.canvas;
+  if (bg && bg !== 'transparent' && bg !== 'rgba(0, 0, 0, 0)') {
+    ctx.fillStyle = bg;
+    ctx.fillRect(0, 0, width, height);
+  } else ctx.clearRect(0, 0, width, height);
+  ctx.drawImage(canvas, at.x, at.y, at.width, at.height);
+}
+
 /** The overlay's outermost visible <svg> elements, as standalone documents placed over the canvas. */
-function serialiseOverlay(overlay: HTMLElement, canvas: HTMLCanvasElement): SvgLayer[] {
+export function serialiseOverlay(overlay: HTMLElement, canvas: HTMLCanvasElement): SvgLayer[] {
   const c = canvas.getBoundingClientRect();
   if (c.width <= 0 || c.height <= 0) return [];
   const sx = canvas.width / c.width;
@@ -121,7 +141,8 @@ function standaloneSvg(svg: SVGSVGElement, width: number, height: number): strin
   return new XMLSerializer().serializeToString(copy);
 }
 
-async function svgImage(layer: SvgLayer): Promise<HTMLImageElement> {
+/** One layer decoded as an image of its pixel size. */
+export async function svgImage(layer: SvgLayer): Promise<HTMLImageElement> {
   const url = URL.createObjectURL(new Blob([layer.text], { type: 'image/svg+xml' }));
   try {
     const img = new Image(layer.width, layer.height);
