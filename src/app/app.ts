@@ -24,9 +24,11 @@ import type { Layout } from './layout';
 import { NoticeArea } from './notices';
 import { RunActions } from './run-actions';
 import { RunControls } from './run-controls';
+import { SelfTestPanel } from './selftest-panel';
 import type { AnyLab, AnyPage, ShellParts } from './shell-parts';
 import { shellShortcuts } from './shell-shortcuts';
-import { encodeUrlState } from './url-state';
+import { FieldError } from '../labs/schema';
+import { encodeUrlState, readUrlFields } from './url-state';
 import { UrlSync } from './url-sync';
 import { webGpuMissingCard } from './webgpu-missing';
 
@@ -41,6 +43,8 @@ export class App {
   private readonly current: CurrentLab;
   private readonly runs: RunActions;
   private readonly switching: LabSwitching;
+  /** The header's "Self-test" button and its dialog (the test hook sets its request). */
+  readonly selfTest: SelfTestPanel;
 
   constructor(
     readonly labs: readonly AnyLab[],
@@ -57,6 +61,7 @@ export class App {
       step: () => this.runs.step(),
       reset: () => void this.runs.reset(),
       speed: (s) => this.runs.setSpeed(s),
+      duration: (seconds) => this.runs.setDuration(seconds),
       lab: (id) => void this.switching.switchLab(id),
       preset: (id) => void this.switching.applyPreset(id),
     });
@@ -68,9 +73,11 @@ export class App {
     const exportMenu = new ExportMenu(exports);
     layout.controls.append(controls.el);
     layout.actions.prepend(exportMenu.el);
-    const hud = new Hud(layout.stageOverlay);
+    const hud = new Hud(layout.stageBar);
     this.runs = new RunActions(this.shell, this.current, hud);
     this.switching = new LabSwitching(this.shell, this.current);
+    this.selfTest = new SelfTestPanel({ labs, gpu: () => this.session.gpu, hold: (work) => this.loop.hold(work), hud });
+    layout.actions.prepend(this.selfTest.button);
     const shortcuts = shellShortcuts({ run: this.runs, exportMenu, exports, hud, side: layout.side });
     layout.helpButton.addEventListener('click', () => shortcuts.showHelp());
     this.session.onLost((report) => void recoverFromDeviceLoss(this.shell, this.current, report.message, report.gpu));
@@ -89,12 +96,25 @@ export class App {
     if (!gpu) {
       layout.stage.prepend(webGpuMissingCard(this.session.unavailableReason ?? 'WebGPU is not available.', () => this.loop.invalidate()));
     }
+    const embed = this.viewMode(readUrlFields(location.search).view);
     const { lab, config } = this.switching.fromUrl(location.search);
     this.loop.start();
     await this.current.enqueue(() => this.current.openLab(lab, config));
     url.replace(encodeUrlState(this.current.lab, this.current.config));
     url.flush();
+    // Slides and iframes have no Play button: an embedded run plays (Space still pauses it),
+    // unless the viewer asked for reduced motion.
+    if (embed && !matchMedia('(prefers-reduced-motion: reduce)').matches) this.runs.playPause();
     this.markReady();
+  }
+
+  /** `view=embed`: canvas and charts only, kept in every URL the page writes. Another value is named in a notice. */
+  private viewMode(view: string | null): boolean {
+    const embed = view === 'embed';
+    if (view !== null && !embed) this.notices.error(new FieldError('view', view, '"embed" (canvas and charts only) or absent'), 'Link');
+    this.shell.layout.setEmbed(embed);
+    this.shell.url.suffix = embed ? 'view=embed' : '';
+    return embed;
   }
 
   get lab(): AnyLab {
@@ -128,6 +148,10 @@ export class App {
 
   setSpeed(s: number): void {
     this.runs.setSpeed(s);
+  }
+
+  setDuration(seconds: number): void {
+    this.runs.setDuration(seconds);
   }
 
   /** The latest status (null before the first page). */

@@ -44,6 +44,7 @@ export class Hud {
   readonly el: HTMLElement;
   private readonly rows: Record<'rate' | 't' | 'step' | 'passes' | 'backend', HTMLElement>;
   private lastText = '';
+  private badge: HTMLElement | null = null;
 
   constructor(parent: HTMLElement) {
     this.rows = {
@@ -53,7 +54,7 @@ export class Hud {
       passes: h('div', { class: 'hud-row hud-passes', 'data-hud': 'passes' }),
       backend: h('div', { class: 'hud-row hud-backend', 'data-hud': 'backend' }),
     };
-    this.el = h('div', { class: 'hud', 'aria-label': 'Run status' }, ...Object.values(this.rows));
+    this.el = h('div', { class: 'hud', role: 'group', 'aria-label': 'Run status' }, ...Object.values(this.rows));
     parent.append(this.el);
   }
 
@@ -74,6 +75,20 @@ export class Hud {
     this.rows.passes.hidden = !passes;
     this.rows.backend.textContent = `${BACKEND_NAMES[backend]}${adapter ? ` · ${adapter}` : ''}`;
     this.rows.backend.title = adapter;
+  }
+
+  /**
+   * A badge row under the status rows (the self-test's outcome, src/app/selftest-panel.ts): `text`
+   * shown, `title` the details on hover, `ok` false marks a failure. Independent of update().
+   */
+  setBadge(text: string, title: string, ok: boolean): void {
+    if (!this.badge) {
+      this.badge = h('div', { class: 'hud-row hud-badge', 'data-hud': 'badge', 'data-testid': 'hud-badge' });
+      this.el.append(this.badge);
+    }
+    this.badge.textContent = text;
+    this.badge.title = title;
+    this.badge.dataset.ok = String(ok);
   }
 
   toggle(): void {

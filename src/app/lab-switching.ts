@@ -6,7 +6,7 @@ import { FieldError } from '../labs/schema';
 import { clone, userMadeStructure } from './config-compare';
 import type { CurrentLab } from './current-lab';
 import type { AnyLab, ShellParts } from './shell-parts';
-import { decodeConfig, describeRejected, encodeUrlState, hasUrlState, readUrlFields } from './url-state';
+import { decodeConfig, describeRejected, describeVersion, encodeUrlState, hasUrlState, readUrlFields } from './url-state';
 
 export class LabSwitching {
   constructor(
@@ -25,7 +25,9 @@ export class LabSwitching {
       if (found) lab = found;
       else notices.error(new FieldError('lab', fields.labId, `one of ${labs.map((l) => JSON.stringify(l.id)).join(', ')}`), 'Link');
     }
-    const { config, rejected } = decodeConfig(lab, fields);
+    const decoded = decodeConfig(lab, fields);
+    const { config, rejected } = decoded;
+    if (decoded.unsupportedVersion !== null) notices.show({ level: 'warn', text: describeVersion(decoded) }, { sticky: true, key: 'url-version' });
     for (const e of rejected) notices.show({ level: 'error', text: describeRejected(e) }, { sticky: true });
     return { lab, config };
   }

@@ -10,6 +10,7 @@ import GUI, { type Controller } from 'lil-gui';
 import type { NumberController } from 'lil-gui';
 import type { NumberParam, ParamSpec, ParamValues } from '../labs/schema';
 import { windowState, windowTooltip } from './param-window';
+import { decimalLiteral } from '../io/input';
 import { getPath } from './url-state';
 
 export type PanelChange = (key: string, value: number | string | boolean) => void;
@@ -40,7 +41,12 @@ export class ParamPanel {
   /** The values themselves (not log10), for the windows: the last shown config plus proposals. */
   private readonly current: ParamValues = {};
 
-  constructor(container: HTMLElement, title: string, params: readonly ParamSpec[], onChange: PanelChange) {
+  constructor(
+    container: HTMLElement,
+    title: string,
+    params: readonly ParamSpec[],
+    private readonly onChange: PanelChange,
+  ) {
     // Its stylesheet comes from main.ts: an injected <style> would break the Content-Security-Policy.
     this.gui = new GUI({ container, title, injectStyles: false });
     for (const spec of params) {
@@ -113,7 +119,7 @@ export class ParamPanel {
           const c = this.gui.add(this.values, spec.key, Math.log10(spec.min), Math.log10(spec.max), 0.01);
           c.domElement.classList.add('log-param');
           c.name(this.label(spec));
-          c.$widget.append(Object.assign(document.createElement('span'), { className: 'log-value' }));
+          c.$widget.append(this.logValueInput(spec));
           this.relabel(spec, spec.default, c);
           return c;
         }
@@ -127,6 +133,27 @@ export class ParamPanel {
     }
   }
 
+  /**
+   * A log slider's value as an editable text box: lil-gui's slider is not focusable and its own
+   * number box would show log10, so this box is how a keyboard reaches the parameter. Enter or
+   * leaving the box proposes the value typed; the shell validates it like any other proposal (a
+   * bad value is refused with a notice naming the field and range, and the box shows the old one).
+   */
+  private logValueInput(spec: NumberParam): HTMLInputElement {
+    const input = Object.assign(document.createElement('input'), { type: 'text', className: 'log-value', inputMode: 'decimal', spellcheck: false });
+    input.setAttribute('aria-label', `${spec.label}${spec.unit ? ` (${spec.unit})` : ''}, ${spec.min} to ${spec.max}`);
+    input.addEventListener('change', () => {
+      const text = input.value.trim();
+      const x = decimalLiteral(text);
+      const value = x === undefined ? text : spec.integer ? Math.round(x) : x;
+      this.current[spec.key] = value;
+      this.refreshWindows();
+      this.onChange(spec.key, value);
+    });
+    input.addEventListener('keydown', (e) => e.stopPropagation()); // typing "-" or "." is not a shortcut
+    return input;
+  }
+
   private label(spec: NumberParam): string {
     return spec.label;
   }
@@ -134,14 +161,16 @@ export class ParamPanel {
   /** Log sliders show the value itself (the slider position is its log10). */
   private relabel(spec: NumberParam, value: number, c: Controller): void {
     if (spec.scale !== 'log') return;
-    const span = c.$widget.querySelector('.log-value');
-    if (span) span.textContent = formatNumber(value);
+    const box = c.$widget.querySelector<HTMLInputElement>('input.log-value');
+    if (box) box.value = formatNumber(value);
   }
 
   /** Show `config`'s values (no change events). */
   setValues(config: unknown): void {
     for (const { spec, controller } of this.entries) {
       const v = getPath(config, spec.key);
+      const box = controller.$widget.querySelector<HTMLInputElement>('input.log-value');
+      if (box) box.disabled = v === undefined; // out of the Tab order and of contrast checks, as lil-gui's own inputs
       if (v === undefined) {
         controller.disable(true);
         delete this.current[spec.key];

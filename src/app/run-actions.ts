@@ -3,12 +3,16 @@
 // banner), and update the HUD and the play button from the page's status.
 
 import type { CurrentLab } from './current-lab';
-import { SPEEDS } from './frame-loop';
+import { DURATIONS, SPEEDS } from './frame-loop';
 import { RateMeter, type Hud } from './hud';
 import type { ShellParts } from './shell-parts';
 
+/** The aria-live summary is announced at most this often (a screen reader cannot follow every frame). */
+const ANNOUNCE_EVERY_MS = 5000;
+
 export class RunActions {
   private readonly rate = new RateMeter();
+  private lastAnnounced = -Infinity;
 
   constructor(
     private readonly shell: ShellParts,
@@ -68,8 +72,22 @@ export class RunActions {
     this.shell.controls.showSpeed(this.shell.loop.speed);
   }
 
+  /** Pace by wall-clock time: the whole run in `seconds`. */
+  setDuration(seconds: number): void {
+    this.shell.loop.duration = seconds;
+    this.shell.controls.showDuration(seconds);
+  }
+
+  /** + / -: the next pace up or down, in the unit in use (a shorter time to the end is faster). */
   nudgeSpeed(dir: 1 | -1): void {
-    const i = SPEEDS.indexOf(this.shell.loop.speed);
+    const { loop } = this.shell;
+    if (loop.duration !== null) {
+      const i = DURATIONS.indexOf(loop.duration as (typeof DURATIONS)[number]);
+      const j = Math.max(0, Math.min(DURATIONS.length - 1, (i < 0 ? DURATIONS.length - 1 : i) - dir));
+      this.setDuration(DURATIONS[j]);
+      return;
+    }
+    const i = SPEEDS.indexOf(loop.speed);
     const j = Math.max(0, Math.min(SPEEDS.length - 1, i + dir));
     this.setSpeed(SPEEDS[j]);
   }
@@ -88,5 +106,15 @@ export class RunActions {
     const measured = this.rate.sample(now, s.step);
     this.hud.update(s, session.backend, session.adapter, measured, loop.playing);
     controls.showPlaying(loop.playing, s.done);
+    this.announce(now, s.summary, s.done || !loop.playing);
+  }
+
+  /** The lab's key metric into the aria-live region: when it changes, at most every ANNOUNCE_EVERY_MS while running. */
+  private announce(now: number, summary: string | undefined, settled: boolean): void {
+    const live = this.shell.layout.liveSummary;
+    if (!summary || summary === live.textContent) return;
+    if (!settled && now - this.lastAnnounced < ANNOUNCE_EVERY_MS) return;
+    this.lastAnnounced = now;
+    live.textContent = summary;
   }
 }

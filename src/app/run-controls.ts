@@ -1,7 +1,7 @@
 // Header controls: lab picker, presets, play / pause, single step, reset, speed.
 
 import { h } from './dom';
-import { SPEEDS, snapSpeed } from './frame-loop';
+import { DEFAULT_DURATION, DURATIONS, SPEEDS, snapSpeed } from './frame-loop';
 
 const ICONS = {
   play: 'M3 1.5v13l11-6.5z',
@@ -29,6 +29,8 @@ export interface RunControlActions {
   step(): void;
   reset(): void;
   speed(stepsPerFrame: number): void;
+  /** Pace by wall-clock time: the whole run in `seconds`. */
+  duration(seconds: number): void;
   lab(id: string): void;
   preset(id: string): void;
 }
@@ -61,14 +63,20 @@ export class RunControls {
     this.playButton.addEventListener('click', () => actions.playPause());
     const step = h('button', { type: 'button', title: 'Single step (. or →)', 'data-testid': 'step', onclick: () => actions.step() }, iconLabel('step', 'Step'));
     const reset = h('button', { type: 'button', title: 'Reset to t = T (R)', 'data-testid': 'reset', onclick: () => actions.reset() }, iconLabel('reset', 'Reset'));
+    // One control, two paces: the whole run in a wall-clock time (any lab reaches its end in about
+    // that long, whatever its step count) or a fixed number of steps per frame (for watching a run
+    // step by step). Values: "T:<seconds>" and "<steps per frame>".
     this.speedSelect = h(
       'select',
-      { 'aria-label': 'Speed', title: 'Steps per frame (+ / -)', 'data-testid': 'speed' },
-      ...SPEEDS.map((s) => h('option', { value: String(s) }, `${s}×`)),
+      { 'aria-label': 'Speed', title: 'Time to reach the end of the run, or steps per frame (+ / -)', 'data-testid': 'speed' },
+      h('optgroup', { label: 'Time to the end' }, ...DURATIONS.map((d) => h('option', { value: `T:${d}` }, d < 60 ? `end in ${d} s` : `end in ${d / 60} min`))),
+      h('optgroup', { label: 'Steps per frame' }, ...SPEEDS.map((s) => h('option', { value: String(s) }, `${s}×`))),
     );
-    this.speedSelect.value = '1';
+    this.speedSelect.value = `T:${DEFAULT_DURATION}`;
     this.speedSelect.addEventListener('change', () => {
-      actions.speed(snapSpeed(Number(this.speedSelect.value)));
+      const v = this.speedSelect.value;
+      if (v.startsWith('T:')) actions.duration(Number(v.slice(2)));
+      else actions.speed(snapSpeed(Number(v)));
       this.speedSelect.blur(); // give Space back to the shortcuts
     });
     this.el = h(
@@ -118,5 +126,10 @@ export class RunControls {
   /** Shows the SPEEDS entry the loop runs at (a value off the list is snapped, as the loop snaps it). */
   showSpeed(speed: number): void {
     this.speedSelect.value = String(snapSpeed(speed));
+  }
+
+  /** Shows the time-to-end pace (a DURATIONS entry). */
+  showDuration(seconds: number): void {
+    this.speedSelect.value = `T:${seconds}`;
   }
 }

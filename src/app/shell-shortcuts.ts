@@ -21,7 +21,7 @@ export function shellShortcuts({ run, exportMenu, exports, hud, side }: Shortcut
     { keys: [' '], label: 'Space', description: 'Play / pause', run: () => run.playPause() },
     { keys: ['.', 'ArrowRight'], label: '. or →', description: 'Single step (pauses)', run: () => run.step() },
     { keys: ['r', 'R'], label: 'R', description: 'Reset the run to t = T', run: () => void run.reset() },
-    { keys: ['+', '='], label: '+', description: 'Faster (more steps per frame)', run: () => run.nudgeSpeed(1) },
+    { keys: ['+', '='], label: '+', description: 'Faster (a shorter time to the end, or more steps per frame)', run: () => run.nudgeSpeed(1) },
     { keys: ['-', '_'], label: '−', description: 'Slower', run: () => run.nudgeSpeed(-1) },
     { keys: ['e', 'E'], label: 'E', description: 'Export / import menu', run: () => exportMenu.toggle() },
     { keys: ['p', 'P'], label: 'P', description: 'Save the view (canvas + overlay) as PNG', run: () => exports.png() },

@@ -23,6 +23,10 @@ export interface FlowlabTestHook {
   setSpeed(stepsPerFrame: number): void;
   /** Steps per frame the loop runs at (a SPEEDS entry). */
   speed(): number;
+  /** Pace by wall-clock time: the whole run in `seconds`, as the speed select's "end in" entries. */
+  setDuration(seconds: number): void;
+  /** Seconds to the end the loop paces by, or null when it runs a fixed number of steps per frame. */
+  duration(): number | null;
   /** Apply one parameter as the panel would; resolves false when it was rejected. */
   setParam(key: string, value: number | string | boolean): Promise<boolean>;
   /** The page's snapshot arrays as plain number lists (small runs only). */
@@ -31,6 +35,8 @@ export interface FlowlabTestHook {
   charts(): { name: string; svg: string }[];
   /** Simulate a GPU device loss (the device is destroyed; the shell must recover). */
   loseDevice(): void;
+  /** What the next "Self-test" runs do: perturb one kernel's output (its check must fail), test only some labs. */
+  setSelfTestRequest(request: { perturb?: string; labs?: string[] }): void;
 }
 
 declare global {
@@ -61,6 +67,8 @@ export function installTestHook(app: App): void {
     reset: () => app.reset(),
     setSpeed: (s) => app.setSpeed(s),
     speed: () => app.loop.speed,
+    setDuration: (seconds) => app.setDuration(seconds),
+    duration: () => app.loop.duration,
     setParam: (key, value) => {
       const next = structuredClone(app.config) as Record<string, unknown>;
       try {
@@ -77,6 +85,9 @@ export function installTestHook(app: App): void {
     },
     charts: () => app.page?.chartSvgs() ?? [],
     loseDevice: () => app.session.simulateLoss(),
+    setSelfTestRequest: (request) => {
+      app.selfTest.request = { ...request };
+    },
   };
   window.__flowlab = hook;
   void app.ready.then(() => (hook.ready = true));

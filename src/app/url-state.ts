@@ -30,7 +30,8 @@ import { checkJsonTree, decimalLiteral, setPathSafe } from '../io/input';
 
 export const URL_STATE_VERSION = 1;
 const JSON_MARK = '~';
-const RESERVED = new Set(['v', 'lab']);
+/** Not config fields: the format version, the lab, and the page's view mode (`view=embed`). */
+const RESERVED = new Set(['v', 'lab', 'view']);
 
 /** The parts of a LabDefinition the URL codec needs. */
 export interface UrlLab {
@@ -44,6 +45,8 @@ export interface UrlFields {
   /** The `v` parameter as written (null: absent). */
   version: string | null;
   labId: string | null;
+  /** The page's view mode (`view=embed`: canvas and charts only), null when absent. */
+  view: string | null;
   /** Every other parameter, in order, undecoded. */
   fields: [string, string][];
 }
@@ -53,6 +56,10 @@ export interface DecodedConfig<C = unknown> {
   config: C;
   /** Fields that were rejected (their base value was kept). */
   rejected: FieldError[];
+  /** The link's fields that were applied, as `key=value` text (values shortened), in link order. */
+  applied: string[];
+  /** The link's `v` when this Flowlab does not know that version (the fields were read as v=1); else null. */
+  unsupportedVersion: string | null;
 }
 
 // ---- base64url of UTF-8 (btoa/atob and TextEncoder exist in browsers and Node >= 16) ----
@@ -170,7 +177,7 @@ export function readUrlFields(search: string): UrlFields {
   const q = new URLSearchParams(search.startsWith('?') ? search.slice(1) : search);
   const fields: [string, string][] = [];
   for (const [k, v] of q) if (!RESERVED.has(k)) fields.push([k, v]);
-  return { version: q.get('v'), labId: q.get('lab'), fields };
+  return { version: q.get('v'), labId: q.get('lab'), view: q.get('view'), fields };
 }
 
 /** True when the URL carries any Flowlab state at all. */
@@ -208,11 +215,18 @@ function topField(field: string): string {
  * Never throws for bad fields: they are reported in `rejected` and their base value is kept.
  */
 export function decodeConfig<C>(lab: UrlLab, url: UrlFields, base: unknown = lab.defaultConfig()): DecodedConfig<C> {
+  // A version this Flowlab does not know (a link from a newer or older release): its fields are
+  // still read with the v=1 rules, field by field, and the caller says so and lists what was
+  // applied and what was not (describeVersion), so nothing is dropped silently.
+  const unsupportedVersion = url.version !== null && url.version !== String(URL_STATE_VERSION) ? url.version : null;
+  const { config, rejected } = decodeFields<C>(lab, url, base);
+  const failed = new Set(rejected.map((e) => topField(e.field)));
+  const applied = url.fields.filter(([k]) => !failed.has(topField(k))).map(([k, v]) => `${k}=${v.length > 24 ? `${v.slice(0, 21)}...` : v}`);
+  return { config, rejected, applied, unsupportedVersion };
+}
+
+function decodeFields<C>(lab: UrlLab, url: UrlFields, base: unknown): { config: C; rejected: FieldError[] } {
   const rejected: FieldError[] = [];
-  if (url.version !== null && url.version !== String(URL_STATE_VERSION)) {
-    rejected.push(new FieldError('v', url.version, `${URL_STATE_VERSION} (this Flowlab reads URL state version ${URL_STATE_VERSION})`));
-    return { config: lab.parseConfig(clone(base)) as C, rejected };
-  }
   const specs = new Map(lab.params.map((p) => [p.key, p]));
   const candidate = (isRecord(base) ? clone(base) : {}) as Record<string, unknown>;
   // Structured fields first (they may replace whole objects), then scalars (which may be nested in them).
@@ -252,6 +266,16 @@ export function decodeConfig<C>(lab: UrlLab, url: UrlFields, base: unknown = lab
       }
     }
   }
+}
+
+/**
+ * The sentence for a link of an unsupported version: which version it is, that it was read as
+ * this one, what was applied and what was not (each rejected field also gets describeRejected).
+ */
+export function describeVersion(d: Pick<DecodedConfig, 'applied' | 'rejected' | 'unsupportedVersion'>): string {
+  const applied = d.applied.length > 0 ? `applied ${d.applied.join(', ')}` : 'no field could be applied';
+  const dropped = d.rejected.length > 0 ? `; not applied: ${d.rejected.map((e) => e.field).join(', ')} (defaults kept)` : '';
+  return `This link uses URL state version ${JSON.stringify(d.unsupportedVersion)}, which this Flowlab does not support (it reads version ${URL_STATE_VERSION}). It was read as version ${URL_STATE_VERSION}: ${applied}${dropped}.`;
 }
 
 /** A sentence for a rejected URL field. */

@@ -6,6 +6,8 @@
 export class UrlSync {
   private timer = 0;
   private pending: string | null = null;
+  /** Kept on every URL written (e.g. "view=embed": the page's view mode is not part of the config). */
+  suffix = '';
 
   constructor(onPop: (search: string) => void) {
     window.addEventListener('popstate', () => {
@@ -16,7 +18,7 @@ export class UrlSync {
 
   /** Replace the current entry with `query` (without '?'), debounced. */
   replace(query: string): void {
-    this.pending = query;
+    this.pending = this.withSuffix(query);
     clearTimeout(this.timer);
     this.timer = window.setTimeout(() => this.flush(), 200);
   }
@@ -33,7 +35,12 @@ export class UrlSync {
   /** Keep the current entry (flushed) and add a new one for `query`. */
   push(query: string): void {
     this.flush();
+    query = this.withSuffix(query);
     if (location.search.slice(1) !== query) history.pushState(null, '', `${location.pathname}?${query}${location.hash}`);
+  }
+
+  private withSuffix(query: string): string {
+    return this.suffix ? `${query}&${this.suffix}` : query;
   }
 
   get href(): string {

@@ -3,6 +3,7 @@ import {
   base64urlDecode,
   base64urlEncode,
   decodeConfig,
+  describeVersion,
   encodeUrlState,
   hasUrlState,
   readUrlFields,
@@ -147,10 +148,21 @@ describe('url state v=1', () => {
     expect(rejected[0].field).toBe('mu1');
   });
 
-  it('rejects an unknown version and keeps the defaults', () => {
-    const { config, rejected } = decodeConfig<Cfg>(lab, readUrlFields('?v=2&lab=toy&lambda=0.1'));
-    expect(config).toEqual(defaultConfig());
-    expect(rejected[0].field).toBe('v');
+  it('reads a link of an unknown version as v=1 and says what was applied and what was not', () => {
+    const d = decodeConfig<Cfg>(lab, readUrlFields('?v=9&lab=toy&lambda=0.1&steps=-3'));
+    expect(d.unsupportedVersion).toBe('9');
+    expect(d.config).toEqual({ ...defaultConfig(), lambda: 0.1 });
+    expect(d.applied).toEqual(['lambda=0.1']);
+    expect(d.rejected.map((e) => e.field)).toEqual(['steps']);
+    const text = describeVersion(d);
+    expect(text).toContain('version "9"');
+    expect(text).toContain('applied lambda=0.1');
+    expect(text).toContain('not applied: steps');
+    // A supported version says nothing about versions; view is not a config field.
+    const ok = decodeConfig<Cfg>(lab, readUrlFields('?v=1&lab=toy&lambda=0.1&view=embed'));
+    expect(ok.unsupportedVersion).toBeNull();
+    expect(ok.applied).toEqual(['lambda=0.1']);
+    expect(readUrlFields('?v=1&lab=toy&view=embed').view).toBe('embed');
   });
 
   it('fills fields the link does not mention with defaults; detects presence of state', () => {

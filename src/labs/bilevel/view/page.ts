@@ -25,6 +25,7 @@ import { MapOverlay, type Point } from './overlay';
 import { Readout } from './readout';
 import { CPU_MAX_N, CpuMapRun, cpuConfig } from './run-cpu';
 import { GpuMapRun } from './run-gpu';
+import { CONDITION_LABELS } from './palette';
 import { pageSnapshot, readResume } from './snapshot';
 import { WitnessPanel } from './witness';
 
@@ -128,7 +129,16 @@ export class BilevelPage implements LabPage<BilevelConfig> {
     const n = run?.n ?? 0;
     const step = run?.rows ?? 0;
     // After a device loss the rows shown are computed again from the config: none is lost.
-    return { step, steps: n, t: n ? step / n : 0, done: run ? run.done : false, savedStep: step };
+    return { step, steps: n, t: n ? step / n : 0, done: run ? run.done : false, savedStep: step, unit: 'row', summary: this.summary(n) };
+  }
+
+  /** The aria-live sentence: rows painted and the failure fractions over them. */
+  private summary(n: number): string | undefined {
+    const painted = this.display.rowsDrawn;
+    if (!n || painted === 0) return undefined;
+    const f = this.display.fractions();
+    const fails = (['licq', 'scsc', 'sosc'] as const).map((c, k) => `${CONDITION_LABELS[c]} ${(100 * f[k]).toFixed(2)} %`).join(', ');
+    return `${painted} of ${n} rows painted; fails on ${fails} of the pixels`;
   }
 
   async snapshot(): Promise<Snapshot> {

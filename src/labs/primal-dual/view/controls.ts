@@ -50,11 +50,11 @@ export class Controls {
 
   constructor(parent: HTMLElement, h: ControlHandlers, compareDefault: string) {
     this.root = el('div', { class: 'primal-dual-controls' });
-    this.root.style.cssText = 'display:flex;flex-direction:column;gap:5px;font:12px system-ui,sans-serif;max-width:460px';
+    this.root.style.cssText = 'display:flex;flex-direction:column;gap:5px;font:12px system-ui,sans-serif;max-width:min(460px,100%);min-width:0';
 
     const axisRow = el('div');
-    this.axX = el('select', { 'data-control': 'axis-x' });
-    this.axY = el('select', { 'data-control': 'axis-y' });
+    this.axX = el('select', { 'data-control': 'axis-x', 'aria-label': 'plane: horizontal coordinate' });
+    this.axY = el('select', { 'data-control': 'axis-y', 'aria-label': 'plane: vertical coordinate' });
     const onAxes = () => h.axes(Number(this.axX.value), Number(this.axY.value));
     this.axX.addEventListener('change', onAxes);
     this.axY.addEventListener('change', onAxes);
@@ -79,9 +79,12 @@ export class Controls {
     this.gauge.setAttribute('width', String(GAUGE_W));
     this.gauge.setAttribute('height', String(GAUGE_H));
     this.gauge.setAttribute('data-control', 'theta-window');
+    this.gauge.style.maxWidth = '100%';
     this.windowText = el('div', { 'data-control': 'theta-window-text' });
-    this.readout = el('div', { 'data-control': 'readout' });
-    this.readout.style.cssText = 'font:11px monospace;white-space:pre;line-height:1.35';
+    // Focusable: it may scroll sideways on narrow screens, and a keyboard must be able to scroll it.
+    this.readout = el('div', { 'data-control': 'readout', tabindex: '0', role: 'region', 'aria-label': 'readout: the states and diagnostics of the selected trajectory' });
+    // Its own horizontal scroll on narrow screens: the table keeps its columns, the page does not scroll sideways.
+    this.readout.style.cssText = 'font:11px monospace;white-space:pre;line-height:1.35;max-width:100%;overflow-x:auto';
     this.note = el('div', { 'data-control': 'note' });
     this.note.style.color = '#c60';
     this.root.append(axisRow, cmpRow, this.gauge, this.windowText, this.readout, this.note);

@@ -59,7 +59,7 @@ export class Controls {
 
     const scrubRow = el('div');
     scrubRow.append(el('span', {}, 't scrubber (field): '));
-    this.scrubInput = el('input', { type: 'range', min: '0', max: String(SCRUB_MAX), step: '1', value: '0', 'data-control': 'scrub' });
+    this.scrubInput = el('input', { type: 'range', min: '0', max: String(SCRUB_MAX), step: '1', value: '0', 'data-control': 'scrub', 'aria-label': 't scrubber: the time of the field shown' });
     this.scrubInput.style.width = '220px';
     this.scrubLabel = el('span', { 'data-control': 'scrub-label' });
     this.follow = el('input', { type: 'checkbox', 'data-control': 'follow' });
@@ -76,15 +76,15 @@ export class Controls {
     this.follow.addEventListener('change', () => h.scrub(this.scrubTime(), this.follow.checked));
 
     const chanRow = el('div');
-    const chan = el('select', { 'data-control': 'channel' });
+    const chan = el('select', { 'data-control': 'channel', 'aria-label': 'colour map' });
     CHANNEL_NAMES.forEach((n, i) => chan.append(el('option', { value: String(i) }, n)));
     chan.value = '2';
     chan.addEventListener('change', () => h.channel(Number(chan.value) as FieldChannel));
     chanRow.append(el('span', {}, 'colour map: '), chan);
 
     this.axisRow = el('div');
-    this.axX = el('select', { 'data-control': 'axis-x' });
-    this.axY = el('select', { 'data-control': 'axis-y' });
+    this.axX = el('select', { 'data-control': 'axis-x', 'aria-label': 'horizontal axis: coordinate' });
+    this.axY = el('select', { 'data-control': 'axis-y', 'aria-label': 'vertical axis: coordinate' });
     const onAxes = () => h.axes(Number(this.axX.value), Number(this.axY.value));
     this.axX.addEventListener('change', onAxes);
     this.axY.addEventListener('change', onAxes);

@@ -6,7 +6,7 @@
 // exported SVGs can be read without parsing paths.
 
 import { axisBottom, axisLeft, line, scaleLinear, scaleLog } from 'd3';
-import { CHART_H, CHART_W, MARGIN, createChartSvg, fmt, svgText, type Svg } from './chart-svg';
+import { CHART_H, CHART_W, MARGIN, createChartSvg, fmt, setChartDescription, setChartTitle, svgText, type Svg } from './chart-svg';
 
 export interface LineSeries {
   label: string;
@@ -63,7 +63,7 @@ export class LineChart {
   }
 
   setTitle(title: string): void {
-    this.svg.select('text.title').text(title);
+    setChartTitle(this.svg, title);
   }
 
   update(frame: LineFrame): void {
@@ -79,12 +79,29 @@ export class LineChart {
     this.svg.remove();
   }
 
+  /** The <desc> text: axes, ranges, and each series' latest point. */
+  private describe(): string {
+    const f = this.frame;
+    const { xLabel, yLabel } = this.axes;
+    const parts = f.series
+      .map((s) => {
+        const pts = s.points.filter((p) => Number.isFinite(p[0]) && Number.isFinite(p[1]));
+        const last = pts[pts.length - 1];
+        return last ? `${s.label}: ${pts.length} points, last ${fmt(last[1])} at ${fmt(last[0])}` : `${s.label}: no points`;
+      })
+      .join('; ');
+    const title = this.svg.select(':scope > title').text();
+    const notes = (f.notes ?? []).map((n) => n.text).join('; ');
+    return `${title}. ${yLabel} against ${xLabel}${this.axes.x === 'log' || this.axes.y === 'log' ? ` (${[this.axes.x === 'log' ? 'log x' : '', this.axes.y === 'log' ? 'log y' : ''].filter(Boolean).join(', ')})` : ''}. ${parts || (f.empty ?? 'no data yet')}${notes ? `. ${notes}` : ''}.`;
+  }
+
   private render(): void {
     const f = this.frame;
     const { xLabel, yLabel } = this.axes;
     const logX = this.axes.x === 'log';
     const logY = this.axes.y === 'log';
     this.svg.selectAll('g.plot').remove();
+    setChartDescription(this.svg, this.describe());
     const g = this.svg.append('g').attr('class', 'plot');
     // On a log axis values below 1e-300 are zeros to any precision computed here (and break d3's log ticks).
     const ok = (v: number) => Number.isFinite(v) && (!logY || v > 1e-300);

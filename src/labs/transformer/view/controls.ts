@@ -49,7 +49,7 @@ export interface ControlShape {
 export class Controls {
   readonly root: HTMLDivElement;
   private readonly seq = el('select', { 'data-control': 'sequence', 'aria-label': 'selected sequence' });
-  private readonly others = el('input', { type: 'checkbox', 'data-control': 'show-others', checked: '' });
+  private readonly others = el('input', { type: 'checkbox', 'data-control': 'show-others', checked: '', 'aria-label': 'other sequences faint' });
   private readonly depth = el('select', { 'data-control': 'depth-mode', 'aria-label': 'depth shown as' });
   private readonly depthLabel = el('span', {}, ' · depth as ');
   private readonly token = el('select', { 'data-control': 'token', 'aria-label': 'selected token' });
@@ -67,7 +67,7 @@ export class Controls {
   private readonly deleteButton = el('button', { type: 'button', 'data-control': 'delete-token', disabled: '' }, 'Delete selected token');
   /** Tokens per sequence (the CLS token, row n, cannot be deleted). */
   private n = 0;
-  private readonly readout = el('div', { 'data-control': 'readout' });
+  private readonly readout = el('div', { 'data-control': 'readout', tabindex: '0', role: 'region', 'aria-label': 'readout of the selected token' });
   private readonly note = el('div', { 'data-control': 'note' });
 
   constructor(parent: HTMLElement, h: ControlHandlers) {

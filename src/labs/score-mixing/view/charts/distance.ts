@@ -9,7 +9,7 @@
 
 import { axisBottom, axisLeft, line, area, scaleLog } from 'd3';
 import { fitLogLogSlope, type SlopeFit } from '../../../../math/slope';
-import { CHART_H, CHART_W, MARGIN, createChartSvg, fmt, svgText, type Svg } from '../../../shared/view/chart-svg';
+import { CHART_H, CHART_W, MARGIN, createChartSvg, fmt, setChartDescription, svgText, type Svg } from '../../../shared/view/chart-svg';
 import { OKABE_ITO } from '../../../shared/view/palette';
 
 /** Fewer samples in the fit window than this: no slope is shown (two points always fit exactly). */
@@ -86,6 +86,15 @@ export class DistanceChart {
     return this.samples.length > 0 ? this.samples[this.samples.length - 1] : null;
   }
 
+  /** The <desc>: samples, the latest median distance, the fitted slope against the theory's 1/2. */
+  private describe(): string {
+    const last = this.latest;
+    if (!last) return 'Distance of the particles to their nearest stable critical point against t, log-log: no samples yet.';
+    const f = this.fit;
+    const fit = f && f.n >= MIN_FIT_SAMPLES && Number.isFinite(f.slope) ? `fitted slope ${fmt(f.slope, 3)} over ${f.n} samples (theory 0.5)` : 'no fitted slope yet';
+    return `Distance of the particles to their nearest stable critical point against t, log-log: ${this.samples.length} samples, median ${fmt(last.median)} at t = ${fmt(last.t)}; ${fit}.`;
+  }
+
   private render(): void {
     const svg = this.svg;
     svg.selectAll('g.plot').remove();
@@ -105,6 +114,7 @@ export class DistanceChart {
       .attr('transform', `translate(12,${(CHART_H - MARGIN.bottom + MARGIN.top) / 2}) rotate(-90)`)
       .attr('text-anchor', 'middle')
       .text('|X − x*|');
+    setChartDescription(svg, this.describe());
     if (this.samples.length === 0) {
       g.append('text').attr('x', CHART_W / 2).attr('y', CHART_H / 2).attr('text-anchor', 'middle').attr('fill', '#888').text('run to collect samples');
       return;

@@ -8,7 +8,7 @@
 import { axisBottom, axisLeft, pointer, scaleLinear } from 'd3';
 import { lambdaIntervals, stableCriticalPoints } from '../../analysis';
 import type { Measure } from '../../types';
-import { CHART_H, CHART_W, MARGIN, createChartSvg, svgText, type Svg } from '../../../shared/view/chart-svg';
+import { CHART_H, CHART_W, MARGIN, createChartSvg, fmt, setChartDescription, svgText, type Svg } from '../../../shared/view/chart-svg';
 import { OKABE_ITO } from '../../../shared/view/palette';
 
 interface Dot {
@@ -89,6 +89,10 @@ export class LambdaChart {
     const svg = this.svg;
     svg.selectAll('g.plot').remove();
     const g = svg.append('g').attr('class', 'plot');
+    setChartDescription(
+      svg,
+      `Stable critical points of Phi_lambda, coordinate ${this.axis}, against lambda: ${this.births.length} births and ${this.deaths.length} deaths of critical points over lambda from 0 to ${fmt(this.lambdaMax)}; current lambda ${fmt(this.lambda)}.${this.error ? ` ${this.error}` : ''}`,
+    );
     const x = this.xScale();
     const vs = [...this.dots, ...this.births, ...this.deaths].map((p) => p.v).filter(Number.isFinite);
     const lo = vs.length ? Math.min(...vs) : -1;

@@ -5,7 +5,7 @@
 // logits: uniform attention). data-weights on the root lists the mean weights for tests.
 
 import { axisBottom, axisLeft, scaleBand, scaleLinear } from 'd3';
-import { CHART_H, CHART_W, MARGIN, createChartSvg, fmt, svgText, type Svg } from '../../../shared/view/chart-svg';
+import { CHART_H, CHART_W, MARGIN, createChartSvg, fmt, setChartDescription, svgText, type Svg } from '../../../shared/view/chart-svg';
 import type { AttentionWeights } from '../attention';
 import { CHART } from '../palette';
 
@@ -27,6 +27,7 @@ export class AttentionChart {
     g.append('text').attr('class', 'note').attr('x', MARGIN.left + 4).attr('y', MARGIN.top + 8).attr('font-size', 9.5).attr('fill', '#555').text(note);
     svg.attr('data-weights', w ? Array.from(w.mean, (v) => v.toPrecision(6)).join(',') : '');
     svg.attr('data-row', w ? w.row : '').attr('data-layer', w ? w.layer : '').attr('data-sequence', w ? w.sequence : '');
+    setChartDescription(svg, w ? `Attention weights of the selected token over ${w.mean.length} keys, mean over heads; largest ${fmt(Math.max(...w.mean))} on key ${w.mean.indexOf(Math.max(...w.mean))}. ${note}` : `Attention of the selected token: select a token to see its weights. ${note}`);
     if (!w) return;
     const n = w.mean.length;
     const H = w.perHead.length / n;

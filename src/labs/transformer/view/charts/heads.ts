@@ -4,7 +4,7 @@
 // picture is a faithful projection. The root carries data-heads and data-displacement for tests.
 
 import { axisBottom, axisLeft, scaleLinear } from 'd3';
-import { CHART_H, CHART_W, MARGIN, createChartSvg, fmt, svgText, type Svg } from '../../../shared/view/chart-svg';
+import { CHART_H, CHART_W, MARGIN, createChartSvg, fmt, setChartDescription, svgText, type Svg } from '../../../shared/view/chart-svg';
 import { sequential } from '../../../shared/view/palette';
 import type { HeadPicture } from '../heads';
 
@@ -29,6 +29,7 @@ export class HeadChart {
     const notes = [note, pic ? `mean |θ − θ₀| = ${fmt(pic.meanDisplacement)} (all entries); lines: start → now` : ''];
     notes.forEach((t, i) => g.append('text').attr('class', 'note').attr('x', MARGIN.left + 4).attr('y', MARGIN.top + 8 + 11 * i).attr('font-size', 9.5).attr('fill', '#555').text(t));
     svg.attr('data-heads', pic ? pic.layer.length : 0).attr('data-displacement', pic ? pic.meanDisplacement : 0);
+    setChartDescription(svg, pic ? `Head particles (Q, K, V) of ${pic.layer.length} heads projected to 2-D, start and now; mean displacement ${fmt(pic.meanDisplacement)}. ${note}` : `Head particles: no heads yet. ${note}`);
     if (!pic) return;
     const count = pic.layer.length;
     const stride = Math.max(1, Math.ceil(count / MAX_DRAWN));
