@@ -47,7 +47,11 @@ export class ShellExports implements ExportActions {
     if (!page) return;
     try {
       const snap = await page.snapshot();
-      const s: Snapshot = { ...snap, meta: { backend: session.backend, adapter: session.adapter, ...snap.meta } };
+      // Why this backend, as runLab's meta.backendNote says it for the CLI (a lab's page may say more).
+      const backendNote = session.gpu
+        ? `WebGPU on the page (${session.gpu.isSoftware ? 'software' : 'hardware'} adapter)`
+        : `CPU float64 reference on the page: ${session.unavailableReason ?? 'no WebGPU'}`;
+      const s: Snapshot = { ...snap, meta: { backend: session.backend, adapter: session.adapter, backendNote, ...snap.meta } };
       const parts = exportSnapshotParts(s, format);
       saveBlob(suggestedFileName(s, format), new Blob(parts as BlobPart[], { type: MIME_TYPES[format] }));
     } catch (e) {

@@ -124,7 +124,11 @@ export class ParamPanel {
           return c;
         }
         const step = spec.integer ? Math.max(1, spec.step ?? 1) : (spec.step ?? niceStep(spec));
-        return this.gui.add(this.values, spec.key, spec.min, spec.max, step).name(this.label(spec));
+        const c = this.gui.add(this.values, spec.key, spec.min, spec.max, step).name(this.label(spec)) as NumberController;
+        // A typed value is taken as typed: lil-gui would snap it to min + k step (κ = 3 became 3.001
+        // with min 1e-3, step 0.01). The slider still moves in steps.
+        if (!spec.integer) c.step(step, false);
+        return c;
       }
       case 'choice':
         return this.gui.add(this.values, spec.key, [...spec.options]).name(spec.label);

@@ -81,6 +81,9 @@ describe('flowlab run transformer', () => {
       const shapes = Object.fromEntries(Object.entries(arrays).map(([k, a]) => [k, [a.dtype, ...a.shape]]));
       expect(shapes).toEqual({
         tokens: [dt, 3, 4, 5, 2],
+        // The recorded layers and their depth times l / L (the CSV's layer and depth columns).
+        layer: ['i32', 3],
+        depth: ['f64', 3],
         risk: [dt, 6],
         Q: [dt, 2, 4, 2, 2],
         K: [dt, 2, 4, 2, 2],

@@ -1,10 +1,23 @@
-// A run with the keyboard only, as a user without a mouse does it: Tab to a parameter, type a
-// value, Tab back to Play, run, open the Export menu with Enter, arrow to .npz, Enter. Also: every
-// control Tab reaches has an accessible name, and the log-scale parameters (T, t_min) are reached.
+// A run with the keyboard only, as a user without a mouse does it, in every lab on a phone-sized
+// viewport (390 x 844): Tab to a parameter, type a value, Tab back to Play, run to the end, open
+// the Export menu with Enter, arrow to .npz, Enter; the export holds every array of `flowlab run`
+// (runLab, CPU) of the same config with the same shape, and every meta key. Also: every control Tab
+// reaches has an accessible name, and the log-scale parameters (T, t_min) are reached.
 
+import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { decodeNpz } from '../../src/io/npz';
+import { runLab } from '../../src/index';
 import { e2eSkipReason, openPage, useBrowser, waitForConfig, waitForStatus } from './harness';
+
+/** Per lab: a small run, the panel parameter to type and its value. */
+const WALKS = [
+  { lab: 'score-mixing', query: 'v=1&lab=score-mixing&particles.count=64&steps=20&record=6', param: 'lambda', value: '0.7' },
+  { lab: 'primal-dual', query: 'v=1&lab=primal-dual&initial.count=8&T=6&record=7', param: 'alpha', value: '4' },
+  { lab: 'transformer', query: 'v=1&lab=transformer&sequences.count=3&sequences.n=4&L=2&H=2&task.L=2&task.H=1&iterations=6&record=3&tau=0.5', param: 'tau', value: '0.25' },
+  { lab: 'bilevel', query: 'v=1&lab=bilevel&grid.n=32', param: 'kappa', value: '3' },
+];
 
 const skip = e2eSkipReason();
 
@@ -42,6 +55,36 @@ async function tabTo(page: Page, want: (f: Focused) => boolean, key = 'Tab', max
 
 describe.skipIf(skip !== null)('keyboard only', () => {
   const env = useBrowser(true);
+
+  for (const walk of WALKS) {
+    it(`${walk.lab} at 390 x 844: Tab to ${walk.param}, type, Play, export .npz; the export has the CLI's arrays and shapes`, async () => {
+      const context = await env.browser.newContext({ viewport: { width: 390, height: 844 }, acceptDownloads: true });
+      const { page } = await openPage(context, `${env.server.url}?${walk.query}`);
+      const passed = await tabTo(page, (f) => f.param === walk.param && f.tag === 'input');
+      for (const f of passed) expect(f.name, `a control without a name: ${JSON.stringify(f)}`).not.toBe('');
+      await page.keyboard.press('Control+A');
+      await page.keyboard.type(walk.value);
+      await page.keyboard.press('Enter');
+      await waitForConfig(page, `c.${walk.param} === ${walk.value}`);
+      await tabTo(page, (f) => f.testid === 'play', 'Shift+Tab');
+      await page.keyboard.press('Enter');
+      await waitForStatus(page, 's.done');
+      await tabTo(page, (f) => f.testid === 'export-button');
+      await page.keyboard.press('Enter');
+      await tabTo(page, (f) => f.testid === 'export-npz', 'ArrowDown', 20);
+      const [download] = await Promise.all([page.waitForEvent('download'), page.keyboard.press('Enter')]);
+      const got = decodeNpz(new Uint8Array(readFileSync(await download.path())));
+      const config = await page.evaluate(() => window.__flowlab!.config());
+      const want = await runLab(walk.lab, config, { backend: 'cpu' });
+      for (const [name, a] of Object.entries(want.arrays)) {
+        expect(got.arrays[name], `array ${name} missing from the page's export`).toBeDefined();
+        expect(got.arrays[name].shape, `shape of ${name}`).toEqual(a.shape);
+      }
+      const meta = got.meta as Record<string, unknown>;
+      for (const key of Object.keys(want.meta)) expect(Object.hasOwn(meta, key), `meta.${key} missing from the page's export`).toBe(true);
+      await context.close();
+    });
+  }
 
   it('primal-dual: Tab to alpha, type 4, Tab back to Play, run, export .npz from the menu by arrows', async () => {
     const context = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });
