@@ -1,13 +1,16 @@
 // A run with the keyboard only, as a user without a mouse does it, in every lab on a phone-sized
 // viewport (390 x 844): Tab to a parameter, type a value, Tab back to Play, run to the end, open
 // the Export menu with Enter, arrow to .npz, Enter; the export holds every array of `flowlab run`
-// (runLab, CPU) of the same config with the same shape, and every meta key. Also: every control Tab
+// (runLab, CPU) of the same config with the same shape, and every meta key; then .json (same arrays
+// and shapes) and .csv (the CLI's header and row count) the same way. Also: every control Tab
 // reaches has an accessible name, and the log-scale parameters (T, t_min) are reached.
 
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { exportSnapshotParts } from '../../src/io/export';
 import { decodeNpz } from '../../src/io/npz';
+import { parseSnapshotJson } from '../../src/io/snapshot-json';
 import { runLab } from '../../src/index';
 import { e2eSkipReason, openPage, useBrowser, waitForConfig, waitForStatus } from './harness';
 
@@ -41,6 +44,15 @@ async function focused(page: Page): Promise<Focused> {
   });
 }
 
+/** Opens the Export menu by keyboard, arrows to `testid`, presses Enter; resolves to the saved file's text. */
+async function exported(page: Page, testid: string): Promise<string> {
+  await page.locator('[data-testid=export-button]').focus();
+  await page.keyboard.press('Enter');
+  await tabTo(page, (f) => f.testid === testid, 'ArrowDown', 20);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.keyboard.press('Enter')]);
+  return readFileSync(await download.path(), 'utf8');
+}
+
 /** Press `key` until `want` holds for the focused element (at most `max` presses); returns the elements passed. */
 async function tabTo(page: Page, want: (f: Focused) => boolean, key = 'Tab', max = 120): Promise<Focused[]> {
   const seen: Focused[] = [];
@@ -57,7 +69,7 @@ describe.skipIf(skip !== null)('keyboard only', () => {
   const env = useBrowser(true);
 
   for (const walk of WALKS) {
-    it(`${walk.lab} at 390 x 844: Tab to ${walk.param}, type, Play, export .npz; the export has the CLI's arrays and shapes`, async () => {
+    it(`${walk.lab} at 390 x 844: Tab to ${walk.param}, type, Play, export .npz, .json and .csv by the menu's arrows; each has the CLI's arrays and shapes`, async () => {
       const context = await env.browser.newContext({ viewport: { width: 390, height: 844 }, acceptDownloads: true });
       const { page } = await openPage(context, `${env.server.url}?${walk.query}`);
       const passed = await tabTo(page, (f) => f.param === walk.param && f.tag === 'input');
@@ -82,31 +94,18 @@ describe.skipIf(skip !== null)('keyboard only', () => {
       }
       const meta = got.meta as Record<string, unknown>;
       for (const key of Object.keys(want.meta)) expect(Object.hasOwn(meta, key), `meta.${key} missing from the page's export`).toBe(true);
+
+      // The other formats, the same way: .json holds the same arrays and shapes, .csv the CLI's text
+      // layout (its header and row count: the CLI writes the same exporter's output for this config).
+      const json = parseSnapshotJson(await exported(page, 'export-json'));
+      for (const [name, a] of Object.entries(want.arrays)) expect(json.arrays[name]?.shape, `json ${name}`).toEqual(a.shape);
+      const csv = (await exported(page, 'export-csv')).trimEnd().split('\n');
+      const cliCsv = Buffer.concat(exportSnapshotParts(want, 'csv').map((p) => Buffer.from(p as Uint8Array | string))).toString('utf8').trimEnd().split('\n');
+      expect(csv[0], 'csv header').toBe(cliCsv[0]);
+      expect(csv.length, 'csv rows').toBe(cliCsv.length);
       await context.close();
     });
   }
-
-  it('primal-dual: Tab to alpha, type 4, Tab back to Play, run, export .npz from the menu by arrows', async () => {
-    const context = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });
-    const { page } = await openPage(context, `${env.server.url}?v=1&lab=primal-dual&initial.count=16&T=12`);
-    const passed = await tabTo(page, (f) => f.param === 'alpha' && f.tag === 'input');
-    for (const f of passed) expect(f.name, `a control without a name: ${JSON.stringify(f)}`).not.toBe('');
-    await page.keyboard.press('Control+A');
-    await page.keyboard.type('4');
-    await page.keyboard.press('Enter');
-    await waitForConfig(page, 'c.alpha === 4');
-
-    await tabTo(page, (f) => f.testid === 'play', 'Shift+Tab');
-    await page.keyboard.press('Enter');
-    await waitForStatus(page, 's.step > 0');
-
-    await tabTo(page, (f) => f.testid === 'export-button');
-    await page.keyboard.press('Enter');
-    await tabTo(page, (f) => f.testid === 'export-npz', 'ArrowDown', 20);
-    const [download] = await Promise.all([page.waitForEvent('download'), page.keyboard.press('Enter')]);
-    expect(download.suggestedFilename()).toMatch(/\.npz$/);
-    await context.close();
-  });
 
   it('score-mixing: the log-scale parameters T and t_min have a focusable box that applies a typed value', async () => {
     const context = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });

@@ -2,8 +2,7 @@
 // dynamics.wgsl through runPrimalDualOnGpu against runPrimalDualReference on two presets shrunk to
 // 150 steps (the quartic test instance and the Hölder objective, rotation integrator), every
 // recorded array compared with the tolerances of test/gpu/primal-dual.test.ts (tolerances.ts,
-// shared with it). The RK4 variant (INTEGRATOR = 1) is left to that test: in Chromium on SwiftShader
-// its pipeline did not finish within minutes, which would hang the page's button on such machines.
+// shared with it). Both steppers (INTEGRATOR = 0 rotation, 1 RK4) are checked.
 
 import type { GpuContext } from '../../gpu/device';
 import { applyPerturbation, timedCheck, worse, worstRatio, type KernelCheck, type SelfTestOptions } from '../selftest';
@@ -18,6 +17,7 @@ const COUNT = 48;
 const CASES = [
   { preset: 'test-instance', integrator: 'rotation', h: 0.02 },
   { preset: 'holder', integrator: 'rotation', h: 0.01 },
+  { preset: 'test-instance', integrator: 'rk4', h: 0.02 },
 ] as const;
 const STEPS = 150;
 
@@ -27,7 +27,7 @@ export async function selfTest(gpu: GpuContext, options?: SelfTestOptions): Prom
     {
       lab: LAB,
       kernel,
-      size: `${CASES.length} problems (quartic, Hölder; n 4, m 2) x ${COUNT} trajectories x ${STEPS} steps, rotation`,
+      size: `${CASES.length} runs (quartic, Hölder; quartic with RK4; n 4, m 2) x ${COUNT} trajectories x ${STEPS} steps, rotation and RK4`,
       tolerance: `state ${STATE_TOL} abs; E, gap, f - f* 1e-4 rel + 1e-6 (f32 rounding over K steps, test/gpu/primal-dual)`,
     },
     async () => {
