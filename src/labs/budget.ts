@@ -13,12 +13,13 @@
 // API:
 //   estimateFrom(parts, values, largestArray): MemoryEstimate   what a lab's memoryEstimate returns
 //   encodedBytes(format, recorded): number                       peak bytes of an export's encoding
+//   exportBytes(options, recorded): number                       the export an entry point may write (--out, or the page's largest)
 //   checkMemoryBudget(lab, config, budget, options?)            throws MemoryBudgetError
 //   withMemoryBudget(lab, budget, options?)                     the lab with a budget-checking parseConfig
 //   parseByteSize(text, field): number                          "512MiB", "8GiB", "1e9" -> bytes
 //   formatBytes(bytes): string                                  "1.5 GiB"
 
-import type { ExportFormat } from '../io/export';
+import { EXPORT_FORMATS, type ExportFormat } from '../io/export';
 import { FieldError } from '../io/field-error';
 
 /**
@@ -96,6 +97,16 @@ export function encodedBytes(format: ExportFormat | undefined, r: RecordedSize):
 }
 
 /** The single largest array of an encoding (the .npz file is one byte array). */
+/**
+ * Peak bytes of the export an entry point may write: the CLI's --out format when given; on the
+ * page (options.page) the largest of the formats its export menu offers, since the user picks one
+ * later; otherwise none. Every lab's 'output' part is this, so the page counts its export alike.
+ */
+export function exportBytes(options: EstimateOptions, r: RecordedSize): number {
+  if (options.output) return encodedBytes(options.output, r);
+  return options.page ? Math.max(...EXPORT_FORMATS.map((f) => encodedBytes(f, r))) : 0;
+}
+
 export function encodedLargestArray(format: ExportFormat | undefined, r: RecordedSize): number {
   return format === 'npz' ? r.bytes + r.arrays * ARRAY_OVERHEAD + FILE_OVERHEAD : 0;
 }

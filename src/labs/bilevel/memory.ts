@@ -6,13 +6,14 @@
 //             GPU path's readbacks: 5 copies of y, margins, codes, mu (4 n^2 (ny + m + 4)) and
 //             the float32 arrays unpacked from them
 //   gpu       y, mu, margins, codes (4 n^2 (ny + m + 4)) and as much again in staging buffers
-//   output    the encoding of the recorded arrays when the output format is known (budget.ts)
+//   output    the encoding of the recorded arrays: --out's format, or on the page the largest
+//             format its export menu offers (budget.ts exportBytes)
 //   page      the page's GPU map and its band readbacks, the display's codes and texture (2 x 4 n^2),
 //             a snapshot's readback (as the GPU path's host part), and the refinement chart's side
 //             map at its largest level (refinementLevels up to MAX_GRID; one level lives at a time)
 // Drivers: grid.n, family.
 
-import { encodedBytes, encodedLargestArray, estimateFrom, type EstimateOptions, type MemoryEstimate, type RecordedSize } from '../budget';
+import { encodedLargestArray, estimateFrom, exportBytes, type EstimateOptions, type MemoryEstimate, type RecordedSize } from '../budget';
 import { refinementLevels } from './analysis';
 import { MAX_GRID } from './params';
 import { FAMILY_DIMS, type BilevelConfig } from './types';
@@ -38,7 +39,7 @@ export function memoryEstimate(config: BilevelConfig, options: EstimateOptions =
       { name: 'recorded', bytes: recorded.bytes, drivers },
       { name: 'host', bytes: host, drivers },
       { name: 'gpu', bytes: gpu, drivers },
-      { name: 'output', bytes: encodedBytes(options.output, recorded), drivers },
+      { name: 'output', bytes: exportBytes(options, recorded), drivers },
       { name: 'page', bytes: page, drivers },
     ],
     { 'grid.n': n, family: `${config.family} (${ny} + ${m} values per pixel)` },

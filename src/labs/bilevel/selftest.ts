@@ -100,10 +100,10 @@ export async function selfTest(gpu: GpuContext, options?: SelfTestOptions): Prom
   return [await solveCheck(gpu, options), await sinCosCheck(gpu, options)];
 }
 
-/** sin and cos (interleaved, 2 per input) of every f32 in `xs` by lib/sincos.wgsl, through shaders/test/sincos-probe.wgsl. */
+/** sin and cos (interleaved, 2 per input) of every f32 in `xs` by lib/sincos.wgsl, through shaders/bilevel/sincos-probe.wgsl. */
 export async function sinCosProbe(gpu: GpuContext, xs: Float32Array): Promise<Float32Array> {
   const { device } = gpu;
-  const pipeline = await pipelineCacheFor(device).compute('test/sincos-probe.wgsl', 'main');
+  const pipeline = await pipelineCacheFor(device).compute('bilevel/sincos-probe.wgsl', 'main');
   const res = new GpuResources(device, 'SinCosProbe');
   const pool = new ReadbackPool(device, 'SinCosProbe.readback');
   try {

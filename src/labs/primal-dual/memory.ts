@@ -7,7 +7,8 @@
 //             energy terms (3N f64), the GPU path's packed upload (4 N S), step constants (32 (K+1)),
 //             and its 4 frame readbacks in flight: the copies and their unpacked arrays
 //   gpu       state and diagnostics (4 N (S + 5 + m)), step constants, 4 staging pairs
-//   output    the encoding of the recorded arrays when the output format is known (budget.ts)
+//   output    the encoding of the recorded arrays: --out's format, or on the page the largest
+//             format its export menu offers (budget.ts exportBytes)
 //   page      4 runs (the config's alpha and the 3 compared by default), each with its simulation,
 //             its GPU diagnostics history (4 F N (5 + m)), the copy read back for the charts and
 //             their summaries; the config's run also keeps every trajectory's state at every
@@ -18,7 +19,7 @@
 // Drivers: record, initial.count, A (n and m), h (K).
 
 import { trailLengthFor } from '../shared/trails';
-import { encodedBytes, encodedLargestArray, estimateFrom, type EstimateOptions, type MemoryEstimate, type RecordedSize } from '../budget';
+import { encodedLargestArray, estimateFrom, exportBytes, type EstimateOptions, type MemoryEstimate, type RecordedSize } from '../budget';
 import { dimensionsOf, dynamicsParams, trajectoryCount } from './config';
 import { timeGrid } from './reference';
 import { CPU_PAGE_MAX_TRAJECTORIES } from './snapshot-spec';
@@ -64,7 +65,7 @@ export function memoryEstimate(config: PrimalDualConfig, options: EstimateOption
       { name: 'recorded', bytes: recorded.bytes, drivers: driversRecorded },
       { name: 'host', bytes: host, drivers: [countField, 'A', 'h'] },
       { name: 'gpu', bytes: gpu, drivers: [countField, 'A', 'h'] },
-      { name: 'output', bytes: encodedBytes(options.output, recorded), drivers: driversRecorded },
+      { name: 'output', bytes: exportBytes(options, recorded), drivers: driversRecorded },
       { name: 'page', bytes: page, drivers: ['record', countField, 'A', 'h'] },
     ],
     { record: F, [countField]: N, A: `${m} x ${n}`, h: `${config.h} (K = ${K} steps)` },

@@ -6,17 +6,18 @@
 //             recorded steps, the GPU path's float32 upload and step constants (N d 4 + 32 K), and
 //             the float32 copies of its 4 frame readbacks in flight (4 N d 4)
 //   gpu       the particle buffer (N d 4), the step constants (32 K), 4 staging buffers (4 N d 4)
-//   output    the encoding of the recorded arrays when the output format is known (budget.ts)
+//   output    the encoding of the recorded arrays: --out's format, or on the page the largest
+//             format its export menu offers (budget.ts exportBytes)
 //   page      the page's projector (positions and trail: 16 (1 + trail) N), its sample history,
 //             the last good state (N d f64) and a full readback (2 N d 4); the trajectory it
 //             exports: on the GPU the (R + 1) frame slots (recorded frames and a lead frame, f32),
 //             their staging buffers and host copies at export ((R + 2) frames each, with the
 //             current state); on the CPU fallback the (R + 1) float64 frames of at most
-//             CPU_PAGE_MAX_PARTICLES particles; and the largest encoding of the export (npz, json, csv)
+//             CPU_PAGE_MAX_PARTICLES particles
 // Drivers: record, particles.count (or particles.points), mu1.points (d), steps.
 
 import { trailLengthFor } from '../shared/trails';
-import { encodedBytes, encodedLargestArray, estimateFrom, type EstimateOptions, type MemoryEstimate, type RecordedSize } from '../budget';
+import { encodedLargestArray, estimateFrom, exportBytes, type EstimateOptions, type MemoryEstimate, type RecordedSize } from '../budget';
 import { dimensionOf, particleCount } from './config';
 import { CPU_PAGE_MAX_PARTICLES } from './snapshot-spec';
 import type { ScoreMixingConfig } from './types';
@@ -47,9 +48,8 @@ export function memoryEstimate(config: ScoreMixingConfig, options: EstimateOptio
   const host = 8 * 3 * state + 16 * (K + 1) + 16 * R + 4 * state + 32 * K + FRAMES_IN_FLIGHT * 4 * state;
   const gpu = 4 * state + 32 * K + FRAMES_IN_FLIGHT * 4 * state + atoms;
   const trajectory = 4 * (R + 1) * state + 2 * 4 * (R + 2) * state + 8 * (R + 1) * Math.min(N, CPU_PAGE_MAX_PARTICLES) * d;
-  const exportBytes = Math.max(...(['npz', 'json', 'csv'] as const).map((f) => encodedBytes(f, recorded)));
   const page = options.page
-    ? 16 * (1 + trailLengthFor(N)) * N + PAGE_HISTORY_SLOTS * Math.min(N, PAGE_SAMPLE_PARTICLES) * d * 4 * 2 + 8 * state + 2 * 4 * state + trajectory + exportBytes
+    ? 16 * (1 + trailLengthFor(N)) * N + PAGE_HISTORY_SLOTS * Math.min(N, PAGE_SAMPLE_PARTICLES) * d * 4 * 2 + 8 * state + 2 * 4 * state + trajectory
     : 0;
   const driversRecorded = ['record', countField, 'mu1.points'];
   return estimateFrom(
@@ -57,7 +57,7 @@ export function memoryEstimate(config: ScoreMixingConfig, options: EstimateOptio
       { name: 'recorded', bytes: recorded.bytes, drivers: driversRecorded },
       { name: 'host', bytes: host, drivers: [countField, 'mu1.points', 'steps'] },
       { name: 'gpu', bytes: gpu, drivers: [countField, 'mu1.points', 'steps'] },
-      { name: 'output', bytes: encodedBytes(options.output, recorded), drivers: driversRecorded },
+      { name: 'output', bytes: exportBytes(options, recorded), drivers: driversRecorded },
       { name: 'page', bytes: page, drivers: ['record', countField, 'mu1.points'] },
     ],
     { record: R, [countField]: N, 'mu1.points': `${n1} atoms in ${d} dimensions`, steps: K },

@@ -13,11 +13,12 @@
 //             Jacobian, its transpose, the QR copy and U of the SVD and the backward passes'
 //             garbage (5 P np f64) and K (P^2);
 //             config.ntk: the log-sum-exp table (4000 query points)
-//   output    the encoding of the recorded arrays when the output format is known (budget.ts)
+//   output    the encoding of the recorded arrays: --out's format, or on the page the largest
+//             format its export menu offers (budget.ts exportBytes)
 //   page      the page's own GPU run and state readbacks, its NTK worker (the ntk part again)
 // Drivers: ntkEvery (with H, L), record, sequences (count, n), d, L, H, iterations.
 
-import { encodedBytes, encodedLargestArray, estimateFrom, type EstimateOptions, type MemoryEstimate, type RecordedSize } from '../budget';
+import { encodedLargestArray, estimateFrom, exportBytes, type EstimateOptions, type MemoryEstimate, type RecordedSize } from '../budget';
 import { MAX_NTK_OUTPUTS } from './params';
 import type { TransformerConfig } from './types';
 
@@ -68,7 +69,7 @@ export function memoryEstimate(config: TransformerConfig, options: EstimateOptio
       { name: 'host', bytes: host, drivers: shapeDrivers },
       { name: 'gpu', bytes: gpu, drivers: [...shapeDrivers, 'iterations'] },
       { name: 'ntk', bytes: ntkTracking + lse, drivers: tracked > 0 ? ['ntkEvery', 'H', 'L', countField] : ['ntk', countField] },
-      { name: 'output', bytes: encodedBytes(options.output, recorded), drivers: ['record', countField, lengthField] },
+      { name: 'output', bytes: exportBytes(options, recorded), drivers: ['record', countField, lengthField] },
       { name: 'page', bytes: page, drivers: shapeDrivers },
     ],
     {

@@ -1,5 +1,6 @@
-// Test probe for lib/sincos.wgsl (used only by test/gpu/bilevel-solve.test.ts): invocation i
-// writes out[2i..2i+2) = sinCosF32(x[i]), so one dispatch checks sin and cos against Math.sin/cos.
+// Probe for lib/sincos.wgsl, run by the bilevel self-test (src/labs/bilevel/selftest.ts
+// sinCosProbe, which the GPU test calls too): invocation i writes out[2i..2i+2) = sinCosF32(x[i]),
+// so one dispatch checks sin and cos against Math.sin/cos. Shipped code, hence not under shaders/test.
 
 #include "lib/sincos.wgsl"
 
