@@ -5,10 +5,12 @@
 import type { CurrentLab } from './current-lab';
 import { DURATIONS, SPEEDS } from './frame-loop';
 import { RateMeter, type Hud } from './hud';
-import type { ShellParts } from './shell-parts';
+import type { AnyPage, ShellParts } from './shell-parts';
 
 /** The aria-live summary is announced at most this often (a screen reader cannot follow every frame). */
 const ANNOUNCE_EVERY_MS = 5000;
+/** Paused or done: the last results arrive a little after the last step, so look again soon. */
+const SETTLED_EVERY_MS = 500;
 
 export class RunActions {
   private readonly rate = new RateMeter();
@@ -106,15 +108,19 @@ export class RunActions {
     const measured = this.rate.sample(now, s.step);
     this.hud.update(s, session.backend, session.adapter, measured, loop.playing);
     controls.showPlaying(loop.playing, s.done);
-    this.announce(now, s.summary, s.done || !loop.playing);
+    this.announce(now, page, s.done || !loop.playing);
   }
 
-  /** The lab's key metric into the aria-live region: when it changes, at most every ANNOUNCE_EVERY_MS while running. */
-  private announce(now: number, summary: string | undefined, settled: boolean): void {
-    const live = this.shell.layout.liveSummary;
-    if (!summary || summary === live.textContent) return;
-    if (!settled && now - this.lastAnnounced < ANNOUNCE_EVERY_MS) return;
+  /**
+   * The lab's key metric into the aria-live region when it changed: asked of the page (which may
+   * sort or fit to say it) at most every ANNOUNCE_EVERY_MS while running, every SETTLED_EVERY_MS
+   * once paused or done, never every frame.
+   */
+  private announce(now: number, page: AnyPage, settled: boolean): void {
+    if (now - this.lastAnnounced < (settled ? SETTLED_EVERY_MS : ANNOUNCE_EVERY_MS)) return;
     this.lastAnnounced = now;
-    live.textContent = summary;
+    const summary = page.summary?.();
+    const live = this.shell.layout.liveSummary;
+    if (summary && summary !== live.textContent) live.textContent = summary;
   }
 }

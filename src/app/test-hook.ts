@@ -9,6 +9,8 @@ export interface FlowlabTestHook {
   whenReady(): Promise<void>;
   status(): ReturnType<App['status']>;
   config(): unknown;
+  /** The page's key-metric sentence (LabPage.summary), what the aria-live region announces. */
+  summary(): string | undefined;
   lab(): string;
   backend(): string;
   adapter(): string;
@@ -51,6 +53,7 @@ export function installTestHook(app: App): void {
     whenReady: () => app.ready,
     status: () => app.status(),
     config: () => app.config,
+    summary: () => app.page?.summary?.(),
     lab: () => app.lab.id,
     backend: () => app.session.backend,
     adapter: () => app.session.adapter,

@@ -102,11 +102,6 @@ export interface RunStatus {
    * the rate itself (`step` completed per second over a sliding window), so pages report no rate.
    */
   unit?: 'step' | 'iteration' | 'row';
-  /**
-   * One sentence on the lab's key metric for the aria-live region (e.g. "fitted slope 0.49,
-   * 12 samples"); the shell announces it when it changes, at most every few seconds.
-   */
-  summary?: string;
   /** GPU pass timings in ms when timestamp queries are available. */
   passMs?: Record<string, number>;
   /**
@@ -129,6 +124,12 @@ export interface LabPage<Config> {
   restore(snapshot: Snapshot): Promise<void>;
   /** SVG text of each chart, for export. */
   chartSvgs(): { name: string; svg: string }[];
+  /**
+   * One sentence on the lab's key metric for the aria-live region (e.g. "fitted slope 0.49,
+   * 12 samples"). Not part of status(), which runs every frame: the shell asks for it only when
+   * it may announce (at most every few seconds while running).
+   */
+  summary?(): string | undefined;
   /**
    * The device was lost: the shell passes a new context (null: none could be had); continue from
    * the last state held (status().savedStep). The shell tells the user the step it continued at

@@ -21,7 +21,7 @@ import { decodeNpz } from '../../src/io/npz';
 import { parseSnapshotJson } from '../../src/io/snapshot-json';
 import type { NdArray, Snapshot } from '../../src/io/snapshot-types';
 import { acquireTestGpu } from '../gpu/harness';
-import { e2eSkipReason, openPage, useBrowser, waitForFrames, waitForStatus } from './harness';
+import { e2eSkipReason, HANG_MS, openPage, useBrowser, waitForFrames, waitForStatus } from './harness';
 
 const skip = e2eSkipReason();
 const node = skip === null ? await acquireTestGpu() : null;
@@ -73,10 +73,10 @@ describe.skipIf(skip !== null)('primal-dual page export = runLab of the same con
     });
     await waitForStatus(page, 's.done === true');
     // The summary follows the charts' diagnostics, which come back after the steps are done.
-    await waitForStatus(page, "typeof s.summary === 'string' && s.summary.startsWith('t = 3.00:')");
+    await expect.poll(() => page.evaluate(() => window.__flowlab!.summary() ?? ''), { timeout: HANG_MS }).toMatch(/^t = 3\.00:/);
     const s = await page.evaluate(() => window.__flowlab!.status()!);
     expect(s).toMatchObject({ step: 100, steps: 100, done: true, unit: 'step' });
-    expect(s.summary).toMatch(/^t = 3\.00: median gap \S+, t²-weighted gap \S+ \(max over \[t\/2, t\]\), 16 trajectories$/);
+    expect(await page.evaluate(() => window.__flowlab!.summary())).toMatch(/^t = 3\.00: median gap \S+, t²-weighted gap \S+ \(max over \[t\/2, t\]\), 16 trajectories$/);
     config = await page.evaluate(() => window.__flowlab!.config());
     factor = node?.gpu ? 2 : 1;
     want = await runLab('primal-dual', config, { backend: node?.gpu ? 'gpu' : 'cpu' });

@@ -93,7 +93,7 @@ describe.skipIf(skip !== null || !nodeGpu.context)('score-mixing page export = r
     await page.waitForFunction(() => window.__flowlab!.status()?.done === true);
     const status = (await page.evaluate(() => window.__flowlab!.status()))!;
     expect(status).toMatchObject({ step: 20, steps: 20, unit: 'step' });
-    expect(status.summary).toMatch(/nearest stable critical point/);
+    expect(await page.evaluate(() => window.__flowlab!.summary())).toMatch(/nearest stable critical point/);
 
     const config = await page.evaluate(() => window.__flowlab!.config());
     want = await runLab('score-mixing', config, { backend: 'gpu' });

@@ -156,6 +156,15 @@ describe.skipIf(skip !== null)('the page at every width, in every lab', () => {
     await page.evaluate(() => window.__flowlab!.setParam('lambda', 0.7));
     await expect.poll(() => page.evaluate(() => location.search), { timeout: HANG_MS }).toContain('lambda=0.7');
     expect(await page.evaluate(() => location.search)).toContain('view=embed');
+    expect(await page.evaluate(() => getComputedStyle(document.querySelector('.rec-dot')!).animationName)).toBe('rec-pulse');
     await context.close();
+
+    // A viewer who asked for reduced motion gets the embedded run paused, and no CSS animation time.
+    const calm = await env.browser.newContext({ viewport: { width: 800, height: 450 }, reducedMotion: 'reduce' });
+    const still = await openPage(calm, `${env.server.url}?v=1&lab=score-mixing&particles.count=256&steps=40&record=11&view=embed`);
+    expect(await still.page.evaluate(() => window.__flowlab!.playing())).toBe(false);
+    // The recording dot is the page's one animation: it pulses normally and not here.
+    expect(await still.page.evaluate(() => getComputedStyle(document.querySelector('.rec-dot')!).animationName)).toBe('none');
+    await calm.close();
   });
 });

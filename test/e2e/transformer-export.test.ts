@@ -88,7 +88,7 @@ describe.skipIf(skip !== null || !env?.gpu)('transformer export on the page = th
     await waitForStatus(page, 's.done === true');
     const s = await page.evaluate(() => window.__flowlab!.status());
     expect(s).toMatchObject({ step: 12, steps: 12, unit: 'iteration', done: true });
-    expect(s?.summary).toMatch(/^risk \d\.\de-?\d+ at iteration 12, lambda_min \d\.\de-?\d+$/);
+    expect(await page.evaluate(() => window.__flowlab!.summary())).toMatch(/^risk \d\.\de-?\d+ at iteration 12, lambda_min \d\.\de-?\d+$/);
     await expect.poll(() => page.locator('.transformer-overlay .label').textContent()).toMatch(/iteration 12\b/);
   });
 

@@ -129,11 +129,12 @@ export class BilevelPage implements LabPage<BilevelConfig> {
     const n = run?.n ?? 0;
     const step = run?.rows ?? 0;
     // After a device loss the rows shown are computed again from the config: none is lost.
-    return { step, steps: n, t: n ? step / n : 0, done: run ? run.done : false, savedStep: step, unit: 'row', summary: this.summary(n) };
+    return { step, steps: n, t: n ? step / n : 0, done: run ? run.done : false, savedStep: step, unit: 'row' };
   }
 
   /** The aria-live sentence: rows painted and the failure fractions over them. */
-  private summary(n: number): string | undefined {
+  summary(): string | undefined {
+    const n = this.run?.n ?? 0;
     const painted = this.display.rowsDrawn;
     if (!n || painted === 0) return undefined;
     const f = this.display.fractions();

@@ -142,12 +142,11 @@ export class PrimalDualPage implements LabPage<PrimalDualConfig> {
       passMs: r instanceof GpuPdRun ? this.profiler?.passMs() : undefined,
       savedStep: r instanceof GpuPdRun ? (this.lastGood?.step ?? 0) : r?.k,
       unit: 'step',
-      summary: this.summary(),
     };
   }
 
   /** The status sentence: the charts' key metric and how many trajectories it is over. */
-  private summary(): string | undefined {
+  summary(): string | undefined {
     const s = this.charts.summary();
     const count = this.model?.runs[0].count;
     return s && count ? `${s}, ${count} trajector${count === 1 ? 'y' : 'ies'}` : s;

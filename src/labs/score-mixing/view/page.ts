@@ -119,7 +119,6 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
       step: run?.k ?? 0,
       steps: cfg?.steps ?? 0,
       unit: 'step',
-      summary: this.summary(),
       t: run?.t ?? cfg?.T ?? 0,
       done: run?.done ?? false,
       haltedReason: this.haltedReason,
@@ -321,7 +320,7 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
    * stable critical point (the fitted log-log slope of the distance chart; theory: 1/2), or the
    * latest median distance while too few small-t samples are in.
    */
-  private summary(): string | undefined {
+  summary(): string | undefined {
     const chart = this.distChart;
     const last = chart.latest;
     if (!last || !(this.model && this.model.cps.length > 0)) return undefined;

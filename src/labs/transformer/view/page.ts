@@ -115,10 +115,14 @@ export class TransformerPage implements LabPage<TransformerConfig> {
       t: (this.config?.tau ?? 0) * it,
       done: !r || r.target === 0 || it >= r.target,
       haltedReason: this.haltedReason,
-      summary: r && this.display ? runSummary(r.model, it, this.display.charts.riskView(), this.display.charts.lambdaHistory()) : undefined,
       // A device loss continues from the heads of the last picture read back (the CPU run loses nothing).
       savedStep: r instanceof GpuTfRun ? (this.lastPicture?.iteration ?? 0) : it,
     };
+  }
+
+  summary(): string | undefined {
+    const r = this.run;
+    return r && this.display ? runSummary(r.model, r.completed, this.display.charts.riskView(), this.display.charts.lambdaHistory()) : undefined;
   }
 
   async snapshot(): Promise<Snapshot> {
