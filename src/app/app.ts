@@ -65,6 +65,10 @@ export class App {
       lab: (id) => void this.switching.switchLab(id),
       preset: (id) => void this.switching.applyPreset(id),
     });
+    // While the loop is held (setConfig, restore, the self-test) no frame submits to the device: an
+    // empty submit per animation frame keeps Chromium flushing it, without which an awaited
+    // pipeline or readback stalled the self-test in about 1 run of 3.
+    this.loop.whileHeld = () => this.session.gpu?.device.queue.submit([]);
     const url = new UrlSync((search) => void this.switching.onHistory(search));
     const halt = new HaltBanner(layout.halt, () => void this.runs.reset());
     this.shell = { labs, layout, notices: this.notices, loop: this.loop, session: this.session, controls, url, halt };

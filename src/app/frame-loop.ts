@@ -62,6 +62,12 @@ export class FrameLoop {
   /** page.frame threw: no more frames until the page is replaced, reset or reconfigured. */
   private broken = false;
   private readonly afterFrame: (() => void)[] = [];
+  /**
+   * Called every animation frame while a hold() is in flight, when no page frame submits
+   * anything: the app keeps the GPU device flushing there (an awaited pipeline or mapAsync
+   * sometimes never resolved in Chromium while nothing else was submitted).
+   */
+  whileHeld: (() => void) | null = null;
 
   constructor(
     private readonly onFrame: (now: number) => void,
@@ -150,7 +156,11 @@ export class FrameLoop {
   }
 
   private tick(now: number): void {
-    if (!this.target || this.blocked > 0 || this.broken) return;
+    if (this.blocked > 0) {
+      this.whileHeld?.();
+      return;
+    }
+    if (!this.target || this.broken) return;
     let steps = this.pendingSteps;
     this.pendingSteps = 0;
     const gap = Math.min(Math.max(now - this.lastTick, 0), MAX_PACED_GAP_MS);

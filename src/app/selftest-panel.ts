@@ -70,10 +70,6 @@ export class SelfTestPanel {
     this.running = true;
     this.button.disabled = true;
     this.status.textContent = `Testing on ${gpu.adapterDescription}…`;
-    // The frame loop is held, so nothing else submits to the device meanwhile; an empty submit
-    // every 100 ms keeps Chromium flushing the device, without which a pending pipeline or
-    // mapAsync promise sometimes never resolved (the bilevel checks stalled in 1 of 3 runs).
-    const keepAlive = setInterval(() => gpu.device.queue.submit([]), 100);
     try {
       const checks = await this.host.hold(() =>
         runLabSelfTests(this.host.labs, gpu, {
@@ -94,7 +90,6 @@ export class SelfTestPanel {
       this.host.hud.setBadge('self-test ✗ error', (e as Error)?.message ?? String(e), false);
       return null;
     } finally {
-      clearInterval(keepAlive);
       this.running = false;
       this.button.disabled = false;
     }

@@ -3,7 +3,7 @@
 // its max error / tolerance in a dialog, sets the HUD badge "self-test ✓ 7/7", and the run goes on
 // playing afterwards. With one kernel perturbed through the test hook (setSelfTestRequest), the
 // badge reports the failure and the table names the kernel. The test hook limits the run to every
-// lab's checks (the panel's keep-alive submit is what lets them finish: without it a pending
+// lab's checks (the loop's whileHeld empty submit, app.ts, is what lets them finish: without it a pending
 // pipeline or readback promise stalled in about 1 run of 3 here).
 
 import type { Page } from 'playwright-core';

@@ -80,3 +80,25 @@ describe('pacing by time to the end of the run', () => {
     expect(DURATIONS).toContain(DEFAULT_DURATION);
   });
 });
+
+describe('while a page operation holds the loop', () => {
+  it('no frame is drawn and whileHeld runs every animation frame (the app flushes the GPU device there)', async () => {
+    const loop = new FrameLoop(() => undefined, () => undefined);
+    const frames: number[] = [];
+    let held = 0;
+    loop.setTarget({ frame: (n) => frames.push(n), status: () => ({ step: 0, steps: 100 }) });
+    loop.whileHeld = () => held++;
+    const tick = (now: number) => (loop as unknown as { tick(now: number): void }).tick(now);
+    let release!: () => void;
+    const hold = loop.hold(() => new Promise<void>((r) => (release = r)));
+    tick(0);
+    tick(16);
+    expect(frames).toEqual([]);
+    expect(held).toBe(2);
+    release();
+    await hold;
+    tick(32);
+    expect(frames.length).toBe(1);
+    expect(held).toBe(2);
+  });
+});
