@@ -6,6 +6,7 @@
 //   encodeSnapshot(snapshot, fmt)   the bytes `flowlab run --out file.<fmt>` would write
 //   readSnapshot(text, labId?)      a .json snapshot, checked against its lab (validateSnapshot)
 //   runSelfTest({ labs, perturb })  every compute kernel on this machine's GPU vs its float64 reference
+//   runConvergence(id, config, { integrators, resolutions }) error vs steps per integrator, fitted orders
 //
 // Bad input throws FieldError (field, value, allowed range) or UnknownLabError before any GPU work;
 // a run over its memory budget (options.maxMemory, default 3/4 of this machine's memory) throws
@@ -21,12 +22,13 @@ import { memoryBudget } from './api/budget';
 import { runParsedLab } from './api/run';
 import { checkSnapshotFor, configOfSnapshotValue, isSnapshotValue } from './api/snapshot-input';
 import { runSelfTest as runSelfTestOnGpu } from './api/selftest';
-import { BACKEND_REQUESTS, type BackendRequest, type LabInfo, type RunLabOptions, type RunSelfTestOptions, type SelfTestReport } from './api/public';
+import { runParsedConvergence, studyOf } from './api/convergence';
+import { BACKEND_REQUESTS, type BackendRequest, type LabInfo, type RunConvergenceOptions, type RunLabOptions, type RunSelfTestOptions, type SelfTestReport } from './api/public';
 
 export type { Snapshot, NdArray, DType, TypedArrayOf } from './io/snapshot-types';
 export type { ParamSpec, NumberParam, ChoiceParam, BooleanParam, ParamValues, ParamWindow } from './labs/schema';
 export type { ExportFormat } from './io/export';
-export type { BackendRequest, LabInfo, LabPresetInfo, RunLabOptions, KernelCheck, RunSelfTestOptions, SelfTestReport } from './api/public';
+export type { BackendRequest, LabInfo, LabPresetInfo, RunLabOptions, RunConvergenceOptions, KernelCheck, RunSelfTestOptions, SelfTestReport } from './api/public';
 export { BackendUnavailableError } from './api/public';
 export { FieldError } from './io/field-error';
 export { MemoryBudgetError, type MemoryEstimate } from './labs/budget';
@@ -98,4 +100,26 @@ export function encodeSnapshot(snapshot: Snapshot, format: ExportFormat): Uint8A
  */
 export function runSelfTest(options: RunSelfTestOptions = {}): Promise<SelfTestReport> {
   return runSelfTestOnGpu(options);
+}
+
+/**
+ * The lab's convergence study (score-mixing, primal-dual): `config` run by each integrator at each
+ * resolution from the same initial state, against a float64 reference at a much finer one.
+ * Resolves to the snapshot `flowlab convergence` writes: arrays `steps` (or `h`), `error`
+ * (integrators, resolutions), `order` (integrators), and meta naming the integrators. Omitted
+ * options take the study's defaults (`flowlab convergence --help`).
+ */
+export function runConvergence(id: string, config: unknown, options: RunConvergenceOptions = {}): Promise<Snapshot> {
+  const lab = getLab(id);
+  const study = studyOf(lab);
+  const backend = backendOf(options);
+  checkJsonTree(config);
+  const parsed = lab.parseConfig(isSnapshotValue(config) ? configOfSnapshotValue(config, lab) : config);
+  const budget = memoryBudget({ maxMemory: options.maxMemory, field: 'options.maxMemory', raise: 'pass a larger maxMemory to runConvergence (bytes or "32GiB")' });
+  const request = {
+    integrators: [...(options.integrators ?? study.defaultIntegrators)],
+    resolutions: [...(options.resolutions ?? study.defaultResolutions)],
+    ...(options.tolerances !== undefined ? { tolerances: [...options.tolerances] } : {}),
+  };
+  return runParsedConvergence(lab, parsed, request, { backend, onProgress: options.onProgress, budget });
 }

@@ -50,6 +50,16 @@ export interface RunLabOptions {
   maxMemory?: number | string;
 }
 
+/** Options of runConvergence: RunLabOptions plus the study's integrators and resolutions. */
+export interface RunConvergenceOptions extends RunLabOptions {
+  /** Integrator names (default: the study's). */
+  integrators?: readonly string[];
+  /** Step counts (score-mixing) or step sizes h (primal-dual); default: the study's. */
+  resolutions?: readonly number[];
+  /** Tolerances of the adaptive integrator, when the study has one. */
+  tolerances?: readonly number[];
+}
+
 export type { KernelCheck };
 
 /** Options of runSelfTest. */

@@ -17,9 +17,11 @@ export interface ParsedArgs {
   flags: Map<string, string>;
   /** All `--set key=value` assignments, in order. */
   sets: { path: string; value: string }[];
+  /** All `--vary key=v1,v2,...` values (flowlab sweep), raw and in order: the first is the outermost axis. */
+  varies: string[];
 }
 
-const VALUE_FLAGS = new Set(['config', 'out', 'set', 'backend', 'preset', 'format', 'max-memory', 'lab']);
+const VALUE_FLAGS = new Set(['config', 'out', 'set', 'vary', 'shard', 'integrators', 'steps', 'h', 'tols', 'backend', 'preset', 'format', 'max-memory', 'lab']);
 const BOOLEAN_FLAGS = new Set(['help', 'version', 'json', 'quiet', 'compress']);
 const SHORT: Record<string, string> = { h: 'help', c: 'config', o: 'out', q: 'quiet', V: 'version' };
 
@@ -27,6 +29,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   const positionals: string[] = [];
   const flags = new Map<string, string>();
   const sets: { path: string; value: string }[] = [];
+  const varies: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--') {
@@ -64,11 +67,13 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       const eq = value.indexOf('=');
       if (eq <= 0) throw new UsageError(`--set expects key=value (e.g. --set lambda=2 or --set particles.count=1000), got ${JSON.stringify(value)}`);
       sets.push({ path: value.slice(0, eq).trim(), value: value.slice(eq + 1) });
+    } else if (name === 'vary') {
+      varies.push(value);
     } else {
       flags.set(name, value);
     }
   }
-  return { command: positionals[0], positionals: positionals.slice(1), flags, sets };
+  return { command: positionals[0], positionals: positionals.slice(1), flags, sets, varies };
 }
 
 /**

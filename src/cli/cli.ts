@@ -11,6 +11,7 @@ import { BackendUnavailableError } from './backend';
 import { labsJson, labsText } from './labs-command';
 import { runCommand, type CliIo } from './run-command';
 import { selftestCommand } from './selftest-command';
+import { convergenceCommand } from './convergence-command';
 
 export const HELP = `flowlab ${APP_VERSION}: WebGPU simulation lab, headless
 
@@ -19,6 +20,17 @@ usage:
                                        naming a lab also prints its default config
   flowlab run <lab> --config <file.json> [--set key=value ...] --out <file.npz|.json|.csv>
   flowlab run <lab> --preset <id> [--set key=value ...] --out <file>
+  flowlab sweep <lab> --config <file.json> [--set key=value ...] --vary key=v1,v2,... [--vary ...]
+        --out <sweep.npz> [--shard i/n]
+                                       the Cartesian product of the --vary values (first --vary =
+                                       outermost axis), each point a plain \`flowlab run\`
+  flowlab merge <a.npz> <b.npz> ... --out <all.npz>
+                                       join the shards of one sweep into the unsharded sweep
+  flowlab convergence <lab> --config <file.json> [--set key=value ...] [--integrators a,b,...]
+        [--steps 4,8,16 | --h 0.02,0.01] [--tols 1e-3,1e-4] --out <conv.npz|.json>
+                                       error against a float64 fine reference per integrator and
+                                       resolution, fitted orders (labs: score-mixing: --steps;
+                                       primal-dual: --h)
   flowlab selftest [--lab <id>] [--json]
                                        every compute kernel on this machine's GPU against its
                                        float64 reference (max error / tolerance, pass / FAIL);
@@ -36,6 +48,18 @@ run options:
                       machine's memory); a config whose estimate (host arrays, GPU buffers,
                       recorded frames, the --out encoding) exceeds it exits 2 naming its fields
   --quiet             no progress or summary on stderr
+
+sweep options (also --config, --preset, --set, --backend, --max-memory, --quiet):
+  --vary key=v1,v2    one axis of the sweep: a config path (as --set) and its values (JSON each,
+                      as --set); repeat for more axes
+  --shard i/n         run only the flat indices k with k % n == i - 1 (1-based i), for job arrays;
+                      join the shards with flowlab merge
+
+convergence options (also --config, --preset, --set, --backend, --max-memory, --quiet):
+  --integrators a,b   the integrators compared (score-mixing: exp, heun, rk4, ...; primal-dual:
+                      rotation, rk4, ...)
+  --steps 4,8,16      step counts (score-mixing)      --h 0.02,0.01   step sizes (primal-dual)
+  --tols 1e-3,1e-4    tolerances of the adaptive integrator, when the study has one
 
 environment:
   FLOWLAB_BACKEND     auto (default: GPU, else SwiftShader if installed, else float64 CPU reference),
@@ -70,8 +94,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return await runCommand(args, io);
       case 'selftest':
         return await selftestCommand(args, io);
+      case 'convergence':
+        return await convergenceCommand(args, io);
       default:
-        throw new UsageError(`unknown command ${JSON.stringify(args.command)}; commands: labs, run, selftest (flowlab --help)`);
+        throw new UsageError(`unknown command ${JSON.stringify(args.command)}; commands: labs, run, sweep, merge, convergence, selftest (flowlab --help)`);
     }
   } catch (e) {
     if (e instanceof FieldError) {

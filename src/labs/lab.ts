@@ -4,25 +4,19 @@
 import type { GpuContext } from '../gpu/device';
 import type { Snapshot } from '../io/snapshot-types';
 import type { EstimateOptions, MemoryEstimate } from './budget';
+import type { ConvergenceStudy } from './convergence';
+import type { HeadlessOptions } from './headless-options';
 import type { ParamSpec } from './schema';
 import type { KernelCheck, SelfTestOptions } from './selftest';
 import type { SnapshotSpec } from './snapshot-spec';
+
+export type { Backend, HeadlessOptions } from './headless-options';
 
 export interface Preset<Config> {
   id: string;
   title: string;
   description: string;
   config: Config;
-}
-
-export type Backend = 'webgpu' | 'webgpu-swiftshader' | 'cpu-float64';
-
-export interface HeadlessOptions {
-  /** null: run the float64 reference on the CPU. */
-  gpu: GpuContext | null;
-  backend: Backend;
-  /** Called with the completed fraction in [0, 1]. */
-  onProgress?: (fraction: number) => void;
 }
 
 export interface LabDefinition<Config = unknown> {
@@ -54,6 +48,8 @@ export interface LabDefinition<Config = unknown> {
    * options.perturb names a kernel whose output is perturbed so that its check fails.
    */
   selfTest(gpu: GpuContext, options?: SelfTestOptions): Promise<KernelCheck[]>;
+  /** The lab's convergence study (`flowlab convergence <lab>`, runConvergence), when it has one. */
+  convergence?: ConvergenceStudy<Config>;
   /** Browser only; loaded lazily so Node bundles never pull in three or d3. */
   loadPage?(): Promise<(host: ViewHost) => Promise<LabPage<Config>>>;
 }
