@@ -19,8 +19,7 @@ const A: readonly (readonly number[])[] = [
   [9017 / 3168, -355 / 33, 46732 / 5247, 49 / 176, -5103 / 18656],
   [35 / 384, 0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84],
 ];
-/** 5th-order weights (= A[6], the FSAL row) and the difference to the embedded 4th-order ones. */
-const B = A[6];
+/** The 5th-order weights are A[6] (the FSAL row); E = 5th- minus embedded 4th-order weights. */
 const E = [71 / 57600, 0, -71 / 16695, 71 / 1920, -17253 / 339200, 22 / 525, -1 / 40];
 
 export type OdeRhs = (t: number, y: Float64Array, out: Float64Array) => void;
