@@ -7,6 +7,8 @@
 //   readSnapshot(text, labId?)      a .json snapshot, checked against its lab (validateSnapshot)
 //   runSelfTest({ labs, perturb })  every compute kernel on this machine's GPU vs its float64 reference
 //   runConvergence(id, config, { integrators, resolutions }) error vs steps per integrator, fitted orders
+//   runSweep(id, config, { vary, shard })  the Cartesian product of the axes' values, one run per point
+//   mergeSweeps(files)              the shards of one sweep joined into the unsharded sweep
 //
 // Bad input throws FieldError (field, value, allowed range) or UnknownLabError before any GPU work;
 // a run over its memory budget (options.maxMemory, default 3/4 of this machine's memory) throws
@@ -23,12 +25,15 @@ import { runParsedLab } from './api/run';
 import { checkSnapshotFor, configOfSnapshotValue, isSnapshotValue } from './api/snapshot-input';
 import { runSelfTest as runSelfTestOnGpu } from './api/selftest';
 import { runParsedConvergence, studyOf } from './api/convergence';
-import { BACKEND_REQUESTS, type BackendRequest, type LabInfo, type RunConvergenceOptions, type RunLabOptions, type RunSelfTestOptions, type SelfTestReport } from './api/public';
+import { runParsedSweep } from './api/sweep';
+import { mergeSweepFiles } from './api/sweep-merge';
+import { LIBRARY_SWEEP_NAMES } from './api/sweep-plan';
+import { BACKEND_REQUESTS, type BackendRequest, type LabInfo, type MergeSweepsOptions, type RunConvergenceOptions, type RunLabOptions, type RunSelfTestOptions, type RunSweepOptions, type SelfTestReport, type SweepFile } from './api/public';
 
 export type { Snapshot, NdArray, DType, TypedArrayOf } from './io/snapshot-types';
 export type { ParamSpec, NumberParam, ChoiceParam, BooleanParam, ParamValues, ParamWindow } from './labs/schema';
 export type { ExportFormat } from './io/export';
-export type { BackendRequest, LabInfo, LabPresetInfo, RunLabOptions, RunConvergenceOptions, KernelCheck, RunSelfTestOptions, SelfTestReport } from './api/public';
+export type { BackendRequest, LabInfo, LabPresetInfo, RunLabOptions, RunConvergenceOptions, KernelCheck, RunSelfTestOptions, SelfTestReport, SweepAxis, SweepShard, RunSweepOptions, SweepFile, MergeSweepsOptions } from './api/public';
 export { BackendUnavailableError } from './api/public';
 export { FieldError } from './io/field-error';
 export { MemoryBudgetError, type MemoryEstimate } from './labs/budget';
@@ -122,4 +127,34 @@ export function runConvergence(id: string, config: unknown, options: RunConverge
     ...(options.tolerances !== undefined ? { tolerances: [...options.tolerances] } : {}),
   };
   return runParsedConvergence(lab, parsed, request, { backend, onProgress: options.onProgress, budget });
+}
+
+/**
+ * A sweep of lab `id`: `config` (the base, partial like runLab's) at every point of the Cartesian
+ * product of `options.vary` ([{ key, values }], key a config path as `--set`, the first axis the
+ * outermost), or only `options.shard` ({ index, count }, 1-based: the flat indices k with
+ * k % count == index - 1). Every point's config is validated and the memory budget checked before
+ * anything runs; the backend is chosen once, and each point's arrays equal runLab's for its config
+ * on that backend bit for bit. Resolves to the snapshot `flowlab sweep` writes (encodeSnapshot(s,
+ * 'npz')): unsharded, each array `name` stacked to shape (n1, n2, ..., *run_shape) when all runs
+ * agree on its dtype and shape, else `<name>__<k>` per run (always so in a shard); `meta.sweep`
+ * { axes, shape, points, shard } and `meta.runs` [{ index, config, meta }].
+ */
+export async function runSweep(id: string, config: unknown, options: RunSweepOptions): Promise<Snapshot> {
+  const lab = getLab(id);
+  const backend = backendOf(options);
+  checkJsonTree(config);
+  const base = isSnapshotValue(config) ? configOfSnapshotValue(config, lab) : config;
+  const budget = memoryBudget({ maxMemory: options.maxMemory, field: 'options.maxMemory', raise: 'pass a larger maxMemory to runSweep (bytes or "32GiB")' });
+  return runParsedSweep(lab, base, options.vary, options.shard, { backend, onProgress: options.onProgress, budget, names: LIBRARY_SWEEP_NAMES });
+}
+
+/**
+ * Join the .npz shards of one sweep (`flowlab sweep --shard i/n`, in any order) into the snapshot
+ * of the unsharded sweep (`flowlab merge`): same lab, base config and axes, disjoint points that
+ * together cover the sweep, else a FieldError naming the file and the missing or repeated points.
+ */
+export function mergeSweeps(files: readonly SweepFile[], options: MergeSweepsOptions = {}): Snapshot {
+  const budget = memoryBudget({ maxMemory: options.maxMemory, field: 'options.maxMemory', raise: 'pass a larger maxMemory to mergeSweeps (bytes or "32GiB")' });
+  return mergeSweepFiles(files, budget, LIBRARY_SWEEP_NAMES);
 }

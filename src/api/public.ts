@@ -60,6 +60,36 @@ export interface RunConvergenceOptions extends RunLabOptions {
   tolerances?: readonly number[];
 }
 
+/** One axis of a sweep: a config path (as `--set`: lambda, particles.count, mu1.points[0][1]) and its values (JSON values). */
+export interface SweepAxis {
+  key: string;
+  values: readonly unknown[];
+}
+
+/** Shard `index` of `count` (1-based): the flat indices k of the sweep with k % count == index - 1. */
+export interface SweepShard {
+  index: number;
+  count: number;
+}
+
+/** Options of runSweep: RunLabOptions plus the axes (first = outermost) and an optional shard. */
+export interface RunSweepOptions extends RunLabOptions {
+  vary: readonly SweepAxis[];
+  shard?: SweepShard;
+}
+
+/** One shard file for mergeSweeps: its name (for messages) and its bytes. */
+export interface SweepFile {
+  name: string;
+  bytes: Uint8Array;
+}
+
+/** Options of mergeSweeps. */
+export interface MergeSweepsOptions {
+  /** Memory budget (bytes or "8GiB"; default 3/4 of this machine's memory): the files, unpacked and re-encoded, must fit. */
+  maxMemory?: number | string;
+}
+
 export type { KernelCheck };
 
 /** Options of runSelfTest. */

@@ -1,7 +1,8 @@
 // One headless run of a validated config: check its memory budget, pick the backend, run the lab,
 // release the device.
 // runLab (src/index.ts) and `flowlab run` (src/cli/run-command.ts) both go through here, so a
-// script and the CLI get the same snapshot for the same config and backend.
+// script and the CLI get the same snapshot for the same config and backend; runSweep runs each
+// point through runOnBackend too.
 
 import type { ExportFormat } from '../io/export';
 import type { Snapshot } from '../io/snapshot-types';
@@ -28,10 +29,19 @@ export async function runParsedLab<Config>(lab: LabDefinition<Config>, config: C
   const choice = await selectBackend(hooks.backend);
   try {
     hooks.onBackend?.(choice);
-    const snapshot = await lab.runHeadless(config, { gpu: choice.gpu, backend: choice.backend, onProgress: hooks.onProgress });
-    snapshot.meta.backendNote = choice.note;
-    return snapshot;
+    return await runOnBackend(lab, config, choice, hooks.onProgress);
   } finally {
     choice.gpu?.device.destroy();
   }
+}
+
+/**
+ * One run of a validated config on a chosen backend (the caller owns the device): what
+ * runParsedLab does for one run and runSweep (src/api/sweep.ts) for each point, so a sweep's run
+ * is the snapshot `flowlab run` writes for the same config and backend.
+ */
+export async function runOnBackend<Config>(lab: LabDefinition<Config>, config: Config, choice: BackendChoice, onProgress?: (fraction: number) => void): Promise<Snapshot> {
+  const snapshot = await lab.runHeadless(config, { gpu: choice.gpu, backend: choice.backend, onProgress });
+  snapshot.meta.backendNote = choice.note;
+  return snapshot;
 }

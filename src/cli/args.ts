@@ -1,7 +1,8 @@
 // Command-line parsing for `flowlab`, small enough not to need a library. Flags take a value as
 // `--flag value` or `--flag=value`; `--set` repeats. Errors are UsageError (exit code 2).
 
-import { checkJsonTree, setPathSafe } from '../io/input';
+import { FieldError } from '../io/field-error';
+import { checkJsonTree, setPathSafe, splitPathText } from '../io/input';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -22,7 +23,7 @@ export interface ParsedArgs {
 }
 
 const VALUE_FLAGS = new Set(['config', 'out', 'set', 'vary', 'shard', 'integrators', 'steps', 'h', 'tols', 'backend', 'preset', 'format', 'max-memory', 'lab']);
-const BOOLEAN_FLAGS = new Set(['help', 'version', 'json', 'quiet', 'compress']);
+const BOOLEAN_FLAGS = new Set(['help', 'version', 'json', 'quiet']);
 const SHORT: Record<string, string> = { h: 'help', c: 'config', o: 'out', q: 'quiet', V: 'version' };
 
 export function parseArgs(argv: readonly string[]): ParsedArgs {
@@ -95,19 +96,14 @@ export function parseSetValue(text: string, path = '--set'): unknown {
   return value;
 }
 
-/** Split "a.b[2].c" into ["a", "b", 2, "c"]. */
+/** Split "a.b[2].c" into ["a", "b", 2, "c"] (src/io/input.ts splitPathText, as a UsageError). */
 export function splitPath(path: string): (string | number)[] {
-  const parts: (string | number)[] = [];
-  const re = /([^.[\]]+)|\[(\d+)\]/g;
-  let consumed = 0;
-  for (let m = re.exec(path); m; m = re.exec(path)) {
-    const between = path.slice(consumed, m.index);
-    if (between !== '' && between !== '.') throw new UsageError(`bad --set key ${JSON.stringify(path)}`);
-    parts.push(m[1] !== undefined ? m[1] : Number(m[2]));
-    consumed = re.lastIndex;
+  try {
+    return splitPathText(path, '--set');
+  } catch (e) {
+    if (e instanceof FieldError) throw new UsageError(`bad --set key ${JSON.stringify(path)}`);
+    throw e;
   }
-  if (parts.length === 0 || consumed !== path.length) throw new UsageError(`bad --set key ${JSON.stringify(path)}`);
-  return parts;
 }
 
 /**

@@ -12,6 +12,8 @@ import { labsJson, labsText } from './labs-command';
 import { runCommand, type CliIo } from './run-command';
 import { selftestCommand } from './selftest-command';
 import { convergenceCommand } from './convergence-command';
+import { sweepCommand } from './sweep-command';
+import { mergeCommand } from './merge-command';
 
 export const HELP = `flowlab ${APP_VERSION}: WebGPU simulation lab, headless
 
@@ -53,7 +55,7 @@ sweep options (also --config, --preset, --set, --backend, --max-memory, --quiet)
   --vary key=v1,v2    one axis of the sweep: a config path (as --set) and its values (JSON each,
                       as --set); repeat for more axes
   --shard i/n         run only the flat indices k with k % n == i - 1 (1-based i), for job arrays;
-                      join the shards with flowlab merge
+                      join the shards with flowlab merge (options: --out, --max-memory, --quiet)
 
 convergence options (also --config, --preset, --set, --backend, --max-memory, --quiet):
   --integrators a,b   the integrators compared (score-mixing: exp, heun, rk4, ...; primal-dual:
@@ -96,6 +98,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return await selftestCommand(args, io);
       case 'convergence':
         return await convergenceCommand(args, io);
+      case 'sweep':
+        return await sweepCommand(args, io);
+      case 'merge':
+        return await mergeCommand(args, io);
       default:
         throw new UsageError(`unknown command ${JSON.stringify(args.command)}; commands: labs, run, sweep, merge, convergence, selftest (flowlab --help)`);
     }

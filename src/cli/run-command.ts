@@ -11,6 +11,8 @@ import { cliMemoryBudget, outPath, outputFormat, rawConfigOf } from './config-in
 import { backendRequest, type BackendChoice } from './backend';
 import { ProgressReporter } from './progress';
 
+const ALLOWED_FLAGS = new Set(['config', 'preset', 'out', 'format', 'backend', 'max-memory', 'quiet']);
+
 export interface CliIo {
   stdout: { write(s: string): unknown };
   stderr: { write(s: string): unknown; isTTY?: boolean; columns?: number };
@@ -41,6 +43,10 @@ export async function runCommand(args: ParsedArgs, io: CliIo): Promise<number> {
   if (!labId) throw new UsageError('flowlab run: missing <lab> (see `flowlab labs`)');
   if (args.positionals.length > 1) throw new UsageError(`flowlab run: unexpected argument ${JSON.stringify(args.positionals[1])}`);
   const lab = getLab(labId);
+  for (const flag of args.flags.keys()) {
+    if (!ALLOWED_FLAGS.has(flag)) throw new UsageError(`flowlab run: --${flag} does not apply (options: ${[...ALLOWED_FLAGS].map((f) => `--${f}`).join(', ')}, --set)`);
+  }
+  if (args.varies.length > 0) throw new UsageError('flowlab run: --vary does not apply (a sweep is `flowlab sweep`)');
 
   const out = outPath(args, 'run', 'file.npz|.json|.csv');
   const format = outputFormat(out, args.flags.get('format'));

@@ -34,6 +34,26 @@ export function pathText(parts: readonly PathPart[], prefix = ''): string {
   return s;
 }
 
+/**
+ * The inverse of pathText: "mu1.points[2][1]" -> ["mu1", "points", 2, 1]. Anything else (empty
+ * parts, "a..b", an unclosed "[") is a FieldError naming `field` (`--set`'s and `--vary`'s keys,
+ * runSweep's axes).
+ */
+export function splitPathText(path: string, field: string): PathPart[] {
+  const parts: PathPart[] = [];
+  const re = /([^.[\]]+)|\[(\d+)\]/g;
+  const bad = (): FieldError => new FieldError(field, path, 'a config path such as lambda, particles.count or mu1.points[0][1]');
+  let consumed = 0;
+  for (let m = re.exec(path); m; m = re.exec(path)) {
+    const between = path.slice(consumed, m.index);
+    if (between !== '' && between !== '.') throw bad();
+    parts.push(m[1] !== undefined ? m[1] : Number(m[2]));
+    consumed = re.lastIndex;
+  }
+  if (parts.length === 0 || consumed !== path.length) throw bad();
+  return parts;
+}
+
 /** Throws a FieldError when `key` is one of the keys that reach a prototype. */
 export function checkKey(key: PathPart, field: string): void {
   if (typeof key === 'string' && FORBIDDEN_KEYS.has(key)) throw new FieldError(field, key, FORBIDDEN_ALLOWED);
