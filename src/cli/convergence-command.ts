@@ -4,6 +4,7 @@
 // (fitted order, error at each resolution) on stderr unless --quiet.
 
 import { exportSnapshotParts, type ExportFormat } from '../io/export';
+import { FieldError } from '../io/field-error';
 import type { Snapshot } from '../io/snapshot-types';
 import { getLab } from '../labs/registry';
 import { studyOf, runParsedConvergence } from '../api/convergence';
@@ -83,6 +84,10 @@ export async function convergenceCommand(args: ParsedArgs, io: CliIo): Promise<n
     },
     onProgress: (f) => progress.update(f),
     budget,
+  }).catch((e: unknown) => {
+    // A request error names a flag (--steps[1], --tols): a usage error, not an "invalid config".
+    if (e instanceof FieldError && e.field.startsWith('--')) throw new UsageError(e.message);
+    throw e;
   });
   progress.done();
   const bytes = writeParts(out, exportSnapshotParts(snapshot, format));

@@ -3,6 +3,7 @@
 
 import type { LabDefinition } from '../lab';
 import { parseConfig } from './config';
+import { scoreMixingConvergence } from './convergence';
 import { runHeadless } from './headless';
 import { memoryEstimate } from './memory';
 import { scoreMixingSnapshotSpec } from './snapshot-spec';
@@ -23,6 +24,7 @@ export const scoreMixingLab: LabDefinition<ScoreMixingConfig> = {
   runHeadless,
   memoryEstimate,
   snapshotSpec: scoreMixingSnapshotSpec,
+  convergence: scoreMixingConvergence,
   selfTest: (gpu, options) => import('./selftest').then((m) => m.selfTest(gpu, options)),
   // Browser only: the dynamic import keeps the page (three, d3, DOM) out of the Node bundle (the
   // CLI never calls loadPage).
