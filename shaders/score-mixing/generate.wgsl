@@ -34,6 +34,7 @@ override NOISE: bool = false;
 #include "lib/rng.wgsl"
 #include "lib/denoise.wgsl"
 
+/// tol: the adaptive kernel's tolerance (generate-adaptive.wgsl shares this struct); unused here.
 struct GenerateParams {
   count: u32,
   n1: u32,
@@ -41,6 +42,7 @@ struct GenerateParams {
   seed: u32,
   lambda: f32,
   h: f32,
+  tol: f32,
 }
 
 /// Per grid step k (t_k -> t_{k+1}); float64 on the CPU, rounded once.

@@ -6,7 +6,7 @@
 import { FieldError } from '../io/field-error';
 import type { Snapshot } from '../io/snapshot-types';
 import { checkMemoryBudget, type MemoryBudget } from '../labs/budget';
-import type { ConvergenceRequest, ConvergenceStudy } from '../labs/convergence';
+import { ADAPTIVE, type ConvergenceRequest, type ConvergenceStudy } from '../labs/convergence';
 import type { LabDefinition } from '../labs/lab';
 import { selectBackend, type BackendChoice } from './backend';
 import type { BackendRequest } from './public';
@@ -49,6 +49,7 @@ export function checkConvergenceRequest(study: ConvergenceStudy<unknown>, reques
   checkList(`--${study.axis}`, request.resolutions, study.axis === 'steps');
   if (request.tolerances !== undefined) {
     if (!study.defaultTolerances) throw new FieldError('--tols', request.tolerances.join(','), 'no value: this study has no adaptive integrator');
+    if (!integrators.includes(ADAPTIVE)) throw new FieldError('--tols', request.tolerances.join(','), `no value unless --integrators includes ${ADAPTIVE} (tolerances are for the adaptive integrator only)`);
     checkList('--tols', request.tolerances, false);
     request.tolerances.forEach((v, i) => {
       if (v >= 1) throw new FieldError(`--tols[${i}]`, v, 'a tolerance in (0, 1)');

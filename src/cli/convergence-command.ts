@@ -37,11 +37,17 @@ function summary(snapshot: Snapshot): string {
   const order = snapshot.arrays.order?.data;
   const error = snapshot.arrays.error;
   const k = error ? error.shape[1] : 0;
+  const exp = (v: number | bigint): string => Number(v).toExponential(2);
   const lines = names.map((name, i) => {
-    const errs = error ? Array.from(error.data.subarray(i * k, (i + 1) * k), (e) => Number(e).toExponential(2)).join(' ') : '';
+    const errs = error ? Array.from(error.data.subarray(i * k, (i + 1) * k), exp).join(' ') : '';
     const o = order ? Number(order[i]) : NaN;
     return `  ${name.padEnd(10)} order ${Number.isFinite(o) ? o.toFixed(2) : '  - '}   error ${errs}`;
   });
+  const { adaptive_tol: tol, adaptive_error: aErr, adaptive_evaluations: aEval } = snapshot.arrays;
+  if (tol && aErr && aEval) {
+    const points = Array.from(tol.data, (t, j) => `tol ${exp(t)}: ${exp(aErr.data[j])} in ${Number(aEval.data[j]).toFixed(0)} evaluations`);
+    lines.push(`  ${'adaptive'.padEnd(10)} ${points.join('; ')}`);
+  }
   return lines.join('\n') + '\n';
 }
 

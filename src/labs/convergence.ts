@@ -7,6 +7,9 @@
 import type { Snapshot } from '../io/snapshot-types';
 import type { HeadlessOptions } from './headless-options';
 
+/** The name of a study's adaptive integrator, run over tolerances (--tols) instead of resolutions. */
+export const ADAPTIVE = 'adaptive';
+
 /** The resolution axis of a study: step counts (integers >= 1) or step sizes (> 0). */
 export type ConvergenceAxis = 'steps' | 'h';
 

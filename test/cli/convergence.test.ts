@@ -2,7 +2,7 @@
 // so no shared dist-cli rebuild): the command writes an .npz numpy reads (steps, error,
 // order, evaluations, floor, fit_used, init_T, init_error; meta.json naming the integrators and the
 // reference), a summary row per integrator on stderr, and bad requests exit 2 naming their flag:
-// an unknown integrator, --steps 0 and 2.5, --tols without an adaptive integrator, --h on
+// an unknown integrator, --steps 0 and 2.5, --tols without 'adaptive' or with a bad value, --h on
 // score-mixing, --out .csv.
 
 import { spawnSync } from 'node:child_process';
@@ -82,10 +82,11 @@ describe('flowlab convergence score-mixing (in-process, CPU)', () => {
   });
 
   it.each([
-    [['--integrators', 'exp,euler', '--steps', '4,8'], /^flowlab: --integrators\[1\]: got "euler"; allowed: one of exp, heun, rk4/],
+    [['--integrators', 'exp,euler', '--steps', '4,8'], /^flowlab: --integrators\[1\]: got "euler"; allowed: one of exp, heun, rk4, adaptive/],
     [['--steps', '0,4'], /^flowlab: --steps\[0\]: got 0; allowed: an integer >= 1/],
     [['--steps', '2.5'], /^flowlab: --steps\[0\]: got 2\.5; allowed: an integer >= 1/],
-    [['--steps', '4,8', '--tols', '1e-3'], /^flowlab: --tols: got "0\.001"; allowed: no value: this study has no adaptive integrator/],
+    [['--steps', '4,8', '--tols', '1e-3'], /^flowlab: --tols: got "0\.001"; allowed: no value unless --integrators includes adaptive/],
+    [['--integrators', 'adaptive', '--tols', '1e-3,0'], /^flowlab: --tols\[1\]: got 0; allowed: a finite number > 0/],
     [['--h', '0.1'], /--h does not apply; this study's resolutions are --steps/],
   ])('refuses %j with exit 2, naming the flag', async (flags, message) => {
     const out = join(dir, 'bad.npz');

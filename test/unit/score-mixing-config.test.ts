@@ -97,6 +97,29 @@ describe('parseConfig', () => {
     expect(withField((c) => (c.sampler = 'ODE')).field).toBe('sampler');
   });
 
+  it('integrator "adaptive" with its tol: default 1e-4, range named in errors, ODE only; old configs unchanged', () => {
+    const old = parseConfig(minimal());
+    expect(old.tol).toBe(1e-4);
+    expect(old.integrator).toBe('exp'); // a config without tol runs what it ran before: tol is unused
+    const c = parseConfig({ ...minimal(), integrator: 'adaptive', tol: 1e-6 });
+    expect(c).toMatchObject({ integrator: 'adaptive', tol: 1e-6 });
+    expect(parseConfig(c)).toEqual(c);
+    for (const bad of [1e-9, 0.5, 0, -1e-4, '1e-4', Number.NaN]) {
+      const e = withField((c) => {
+        c.integrator = 'adaptive';
+        c.tol = bad;
+      });
+      expect(e.field).toBe('tol');
+      expect(e.message).toContain('[1e-8, 0.1]');
+    }
+    const sde = withField((c) => {
+      c.sampler = 'sde';
+      c.integrator = 'adaptive';
+    });
+    expect(sde.field).toBe('integrator');
+    expect(sde.message).toMatch(/"adaptive" require sampler "ode"/);
+  });
+
   it('checks times', () => {
     expect(withField((c) => (c.tMin = 2)).field).toBe('tMin');
     expect(withField((c) => (c.T = 0)).field).toBe('T');

@@ -13,7 +13,7 @@ import type { Integrator, ParticlesInput, Sampler, ScoreMixingConfig } from './t
 
 export { MAX_ATOMS, D_MIN, D_MAX };
 
-const TOP_KEYS = ['mu1', 'mu2', 'lambda', 'T', 'tMin', 'steps', 'sampler', 'beta', 'integrator', 'particles', 'record', 'seed'] as const;
+const TOP_KEYS = ['mu1', 'mu2', 'lambda', 'T', 'tMin', 'steps', 'sampler', 'beta', 'integrator', 'tol', 'particles', 'record', 'seed'] as const;
 
 const params = schemaReader('score-mixing', SCORE_MIXING_PARAMS);
 const spec = params.spec;
@@ -73,8 +73,9 @@ export function parseConfig(raw: unknown): ScoreMixingConfig {
   const sampler = scalar('sampler', raw.sampler) as Sampler;
   const integrator = scalar('integrator', raw.integrator) as Integrator;
   if (sampler !== 'ode' && integrator !== 'exp') {
-    throw new FieldError('integrator', integrator, `"exp" when sampler is ${JSON.stringify(sampler)} ("heun" and "rk4" require sampler "ode")`);
+    throw new FieldError('integrator', integrator, `"exp" when sampler is ${JSON.stringify(sampler)} ("heun", "rk4" and "adaptive" require sampler "ode")`);
   }
+  const tol = scalar('tol', raw.tol) as number;
   const beta = scalar('beta', raw.beta) as number;
   const particles = parseParticles(raw.particles, d);
 
@@ -86,7 +87,7 @@ export function parseConfig(raw: unknown): ScoreMixingConfig {
   }
   const seed = scalar('seed', raw.seed) as number;
 
-  return { mu1, mu2, lambda, T, tMin, steps, sampler, beta, integrator, particles, record, seed };
+  return { mu1, mu2, lambda, T, tMin, steps, sampler, beta, integrator, tol, particles, record, seed };
 }
 
 /** Number of particles a (validated) config runs. */
@@ -125,6 +126,7 @@ export function runSetup(c: ScoreMixingConfig): RunSetup {
       beta: c.sampler === 'ode' ? 0 : c.beta,
       integrator: c.integrator,
       seed: c.seed,
+      tol: c.tol,
     },
     x0: initialParticles(d, c.T, c.particles),
     d,

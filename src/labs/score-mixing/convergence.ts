@@ -19,7 +19,7 @@ import type { NdArray, Snapshot } from '../../io/snapshot-types';
 import { APP_VERSION } from '../../io/app-version';
 import { fitLogLogSlope } from '../../math/slope';
 import { parseConfig, particleCount, runSetup } from './config';
-import { DEFAULT_TOLERANCES, runAdaptiveForStudy, type AdaptiveRunner } from './convergence-adaptive';
+import { ADAPTIVE_EVALS_PLAN, DEFAULT_TOLERANCES, runAdaptiveForStudy, type AdaptiveRunner } from './convergence-adaptive';
 import { REFERENCE_RTOL, referenceFlow, rmsDistance, rmsNorm } from './convergence-reference';
 import { STAGES, StudyProgress, finalState, type FixedIntegrator } from './convergence-runs';
 import { sdeCost, sdeStudy } from './convergence-sde';
@@ -67,10 +67,15 @@ export function makeScoreMixingConvergence(adaptive: AdaptiveRunner | null): Con
 export const scoreMixingConvergence = makeScoreMixingConvergence(runAdaptiveForStudy);
 
 /** Particle-atom drift evaluations of a study, for the work cap and the progress plan. */
-function plannedWork(cfg: ScoreMixingConfig, fixed: readonly FixedIntegrator[], steps: readonly number[], count: number, atoms: number): number {
+function plannedWork(cfg: ScoreMixingConfig, fixed: readonly FixedIntegrator[], steps: readonly number[], count: number, atoms: number, adaptiveRuns: number): number {
   const sum = steps.reduce((a, b) => a + b, 0);
-  const runs = fixed.reduce((a, name) => a + STAGES[name] * sum, 0);
+  const runs = fixed.reduce((a, name) => a + STAGES[name] * sum, 0) + adaptiveRuns * ADAPTIVE_EVALS_PLAN;
   return count * atoms * (runs + REFERENCE_EVALS_PLAN) + (cfg.sampler === 'sde' ? sdeCost(cfg, steps, count, atoms) : 0);
+}
+
+/** How many adaptive runs a request makes (one per tolerance when 'adaptive' is asked for). */
+function adaptiveRunCount(request: ConvergenceRequest): number {
+  return request.integrators.includes('adaptive') ? (request.tolerances ?? DEFAULT_TOLERANCES).length : 0;
 }
 
 /** Lab-specific request checks (the generic ones are src/api/convergence.ts's), FieldErrors naming the flag. */
@@ -83,7 +88,7 @@ function checkRequest(cfg: ScoreMixingConfig, request: ConvergenceRequest, optio
     throw new FieldError('--tols', request.tolerances.join(','), 'no value unless --integrators includes adaptive (tolerances are for the adaptive integrator only)');
   }
   const fixed = request.integrators.filter((n): n is FixedIntegrator => n in STAGES);
-  const work = plannedWork(cfg, fixed, request.resolutions, count, atoms);
+  const work = plannedWork(cfg, fixed, request.resolutions, count, atoms, adaptiveRunCount(request));
   const cap = MAX_STUDY_WORK[options.backend];
   if (work > cap) {
     throw new FieldError(
@@ -120,9 +125,10 @@ async function runStudy(
   const { opts, x0, d, count } = runSetup(odeCfg);
   const atoms = opts.mu1.n + opts.mu2.n;
   const steps = request.resolutions;
-  const names = request.integrators;
-  const fixed = names.filter((n): n is FixedIntegrator => n in STAGES);
-  const progress = new StudyProgress(plannedWork(cfg, fixed, steps, count, atoms), options.onProgress);
+  // Rows of error/order/evaluations are the fixed-step integrators; 'adaptive' has its own arrays.
+  const fixed = request.integrators.filter((n): n is FixedIntegrator => n in STAGES);
+  const names: string[] = fixed;
+  const progress = new StudyProgress(plannedWork(cfg, fixed, steps, count, atoms, adaptiveRunCount(request)), options.onProgress);
 
   // Float64 reference, and an estimate of its accuracy from a looser run on a subset.
   const refStart = performance.now();
@@ -143,7 +149,7 @@ async function runStudy(
 
   const runsStart = performance.now();
   const rows = await fixedRuns(odeCfg, names, steps, x0, ref.x, d, count, atoms, options, progress, floorOf);
-  const adaptiveRows = await runAdaptivePoints(adaptive, names, request.tolerances, odeCfg, x0, ref.x, d, options);
+  const adaptiveRows = await runAdaptivePoints(adaptive, request.integrators, request.tolerances, odeCfg, x0, ref.x, d, options, progress, count * atoms * ADAPTIVE_EVALS_PLAN);
   const sde = cfg.sampler === 'sde' ? await sdeStudy(cfg, steps, options, progress, atoms) : null;
   const runsMs = performance.now() - runsStart;
 
@@ -171,6 +177,7 @@ async function runStudy(
     arrays.adaptive_tol = f64([j], adaptiveRows.tol);
     arrays.adaptive_error = f64([j], adaptiveRows.error);
     arrays.adaptive_evaluations = f64([j], adaptiveRows.evaluations);
+    arrays.adaptive_order = f64([1], Float64Array.of(adaptiveRows.order));
   }
   if (sde) {
     arrays.sde_steps = f64([k], Float64Array.from(steps));
@@ -213,7 +220,16 @@ async function runStudy(
         rmsNorm: refNorm,
       },
       fit: { threshold: `error > ${FIT_FACTOR} x floor`, order: '-slope of the least-squares line of log error on log steps', usedSteps: rows.usedSteps },
-      ...(adaptiveRows ? { adaptive: { tolerances: Array.from(adaptiveRows.tol), evaluations: 'mean drift evaluations per particle' } } : {}),
+      ...(adaptiveRows
+        ? {
+            adaptive: {
+              integrator: 'Bogacki-Shampine 3(2) per particle, error control in tau (NUMERICS.md "Adaptive integrator")',
+              tolerances: Array.from(adaptiveRows.tol),
+              evaluations: 'mean drift evaluations per particle, rejected steps included',
+              order: '-slope of the least-squares line of log adaptive_error on log adaptive_evaluations (all points)',
+            },
+          }
+        : {}),
       ...(sde ? { sde: sde.meta } : {}),
       init: {
         error: 'rms over particles of |X(tMin) - Y(tMin)|, X(T) = sqrt(2T) z, Y(T) = a + sqrt(2T) z (same z), a ~ the start measure; float64 flows',
@@ -226,7 +242,7 @@ async function runStudy(
   };
 }
 
-/** The fixed-step runs, their errors, floors and fitted orders (rows of 'adaptive' stay NaN). */
+/** The fixed-step runs (one row per name), their errors, floors and fitted orders. */
 async function fixedRuns(
   odeCfg: ScoreMixingConfig,
   names: readonly string[],
@@ -284,7 +300,9 @@ export async function runAdaptivePoints(
   ref: Float64Array,
   d: number,
   options: HeadlessOptions,
-): Promise<{ tol: Float64Array; error: Float64Array; evaluations: Float64Array } | null> {
+  progress?: StudyProgress,
+  unitsPerRun = 0,
+): Promise<{ tol: Float64Array; error: Float64Array; evaluations: Float64Array; order: number } | null> {
   if (!adaptive || !names.includes('adaptive')) return null;
   const tol = Float64Array.from(tolerances ?? DEFAULT_TOLERANCES);
   const error = new Float64Array(tol.length);
@@ -293,6 +311,9 @@ export async function runAdaptivePoints(
     const r = await adaptive(odeCfg, x0, t, options);
     error[j] = rmsDistance(r.x, ref, d);
     evaluations[j] = r.evaluations;
+    progress?.finish(unitsPerRun);
   }
-  return { tol, error, evaluations };
+  // Work-precision slope: how fast the error falls per drift evaluation spent.
+  const order = -fitLogLogSlope(evaluations, error).slope;
+  return { tol, error, evaluations, order };
 }

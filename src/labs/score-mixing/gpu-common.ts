@@ -23,6 +23,7 @@ export const GenerateParamsLayout = structLayout('GenerateParams', [
   ['seed', 'u32'],
   ['lambda', 'f32'],
   ['h', 'f32'],
+  ['tol', 'f32'],
 ] as const);
 
 export const StepCoefLayout = structLayout('StepCoef', [

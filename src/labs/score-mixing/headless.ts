@@ -5,6 +5,7 @@
 // critical_points (K, d) f64, the stable critical points of Phi_lam for the run's lambda.
 // `resume` records where the last frame sits on the time grid, so a json snapshot reloads into a
 // run that continues exactly (the state is arrays.x[resume.frame] at grid step resume.step).
+// With integrator 'adaptive', meta.adaptive holds the tolerance and the work done (adaptiveMeta).
 
 import type { HeadlessOptions } from '../lab';
 import type { Snapshot } from '../../io/snapshot-types';
@@ -12,6 +13,7 @@ import { APP_VERSION } from '../../io/app-version';
 import { parseConfig, runSetup } from './config';
 import { runReference } from './reference';
 import { runOnGpu } from './simulation';
+import { BOGACKI_SHAMPINE, type AdaptiveStats } from './adaptive';
 import { stableCriticalPoints } from './analysis';
 import type { ScoreMixingConfig } from './types';
 
@@ -25,6 +27,20 @@ export interface ScoreMixingResume {
   frame: number;
 }
 
+/** meta.adaptive: the adaptive integrator's tolerance, pair and work (totals over particles, and means). */
+export function adaptiveMeta(tol: number, count: number, stats: AdaptiveStats): Record<string, number | string> {
+  return {
+    tol,
+    pair: BOGACKI_SHAMPINE.name,
+    acceptedSteps: stats.acceptedSteps,
+    rejectedSteps: stats.rejectedSteps,
+    driftEvaluations: stats.driftEvaluations,
+    lockstepEvaluations: stats.lockstepEvaluations,
+    perParticleMeanAccepted: stats.acceptedSteps / count,
+    perParticleMeanEvaluations: stats.driftEvaluations / count,
+  };
+}
+
 export async function runHeadless(config: ScoreMixingConfig, options: HeadlessOptions): Promise<Snapshot> {
   const wallStart = performance.now();
   const cfg = parseConfig(config);
@@ -36,12 +52,13 @@ export async function runHeadless(config: ScoreMixingConfig, options: HeadlessOp
   let x: Float32Array | Float64Array;
   let steps: number[];
   let gpuTotalMs: number | undefined;
+  let stats: AdaptiveStats | null;
   if (options.gpu) {
     const r = await runOnGpu(options.gpu, opts, x0, cfg.record, options.onProgress);
-    ({ t, x, steps } = r);
+    ({ t, x, steps, stats } = r);
     gpuTotalMs = r.timings.totalMs;
   } else {
-    ({ t, x, steps } = runReference(opts, x0, cfg.record, options.onProgress));
+    ({ t, x, steps, stats } = runReference(opts, x0, cfg.record, options.onProgress));
   }
   const simulationMs = performance.now() - simStart;
 
@@ -75,6 +92,7 @@ export async function runHeadless(config: ScoreMixingConfig, options: HeadlessOp
       frames,
       recordedSteps: steps,
       criticalPoints: critical.map((c) => ({ a: c.a, b: c.b, value: c.value, regime: c.regime })),
+      ...(stats ? { adaptive: adaptiveMeta(cfg.tol, count, stats) } : {}),
       timings: {
         simulationMs,
         ...(gpuTotalMs !== undefined ? { gpuTotalMs } : {}),

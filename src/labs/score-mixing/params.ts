@@ -88,9 +88,23 @@ export const SCORE_MIXING_PARAMS: readonly ParamSpec[] = [
     kind: 'choice',
     key: 'integrator',
     label: 'integrator',
-    options: ['exp', 'heun', 'rk4'],
+    options: ['exp', 'heun', 'rk4', 'adaptive'],
     default: 'exp',
-    help: 'exp: exponential step with the denoiser frozen (first order, ODE and SDE). heun, rk4: in τ, ODE only.',
+    help:
+      'exp: exponential step with the denoiser frozen (first order, ODE and SDE). heun, rk4: in τ, ODE only. ' +
+      'adaptive: Bogacki–Shampine 3(2) substeps with error control inside every step (tolerance tol), ODE only.',
+  },
+  {
+    kind: 'number',
+    key: 'tol',
+    label: 'tol (adaptive)',
+    min: 1e-8,
+    max: 1e-1,
+    default: 1e-4,
+    scale: 'log',
+    help:
+      'Error tolerance of the adaptive integrator: each substep keeps its local error below tol (1 + |x|) per ' +
+      'coordinate. Below ~1e-6 the GPU is limited by float32 rounding and takes many more substeps. Used only when integrator is "adaptive".',
   },
   {
     kind: 'number',
@@ -159,6 +173,7 @@ function base(overrides: Partial<ScoreMixingConfig> & Pick<ScoreMixingConfig, 'm
     sampler: 'ode',
     beta: 1,
     integrator: 'exp',
+    tol: 1e-4,
     particles: { count: 4096, seed: 1 },
     record: 41,
     seed: 0,

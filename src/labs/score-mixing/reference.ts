@@ -1,12 +1,17 @@
 // Float64 CPU reference of the score-mixing lab: the same mixed denoiser, time grid, integrators
 // and counter-based noise as the WGSL kernels (NUMERICS.md, followed literally), so GPU tests can
-// compare step for step, and the lab can run without WebGPU.
+// compare step for step, and the lab can run without WebGPU. Integrator 'adaptive' steps each
+// particle with the embedded pair of adaptive.ts (the twin of generate-adaptive.wgsl).
 
 import { denoiseAt, sqDistToSupport, heatPotential } from '../../math/heat';
 import { OnlineLogSumExp } from '../../math/logsumexp';
 import { INITIAL_STEP, normal, normalsInto, uniformPair } from '../../math/rng';
 import { geometricGrid, recordSteps } from '../../math/timegrid';
+import { ADAPTIVE_WORKGROUP, AdaptiveStepper, BOGACKI_SHAMPINE, emptyStats, type AdaptiveStats } from './adaptive';
 import type { Integrator, Measure, ParticlesInput, Sampler } from './types';
+
+/** Tolerance of the adaptive integrator when the options give none (the config's default). */
+export const DEFAULT_TOL = 1e-4;
 
 export interface SamplerOptions {
   mu1: Measure;
@@ -19,6 +24,8 @@ export interface SamplerOptions {
   beta: number;
   integrator: Integrator;
   seed: number;
+  /** Error tolerance of integrator 'adaptive' (default DEFAULT_TOL); ignored by the others. */
+  tol?: number;
 }
 
 /**
@@ -145,6 +152,10 @@ export class ReferenceSampler {
   private readonly z: Float64Array;
   private readonly stages: Float64Array[];
   private readonly xs: Float64Array;
+  /** Integrator 'adaptive' only: the embedded pair, its tolerance and the work it did. */
+  private readonly adaptive: AdaptiveStepper | null;
+  private readonly tol: number;
+  private readonly work: AdaptiveStats = emptyStats();
 
   constructor(opts: SamplerOptions, x0: Float64Array) {
     checkSameDimension(opts.mu1, opts.mu2);
@@ -155,6 +166,10 @@ export class ReferenceSampler {
       throw new Error(`beta must be finite and >= 0, got ${opts.beta}`);
     }
     if (!Number.isFinite(opts.lambda)) throw new Error(`lambda must be finite, got ${opts.lambda}`);
+    this.tol = opts.tol ?? DEFAULT_TOL;
+    if (opts.integrator === 'adaptive' && !(this.tol > 0 && Number.isFinite(this.tol))) {
+      throw new Error(`tol must be finite and > 0, got ${opts.tol}`);
+    }
     const d = opts.mu1.d;
     if (x0.length % d !== 0) throw new Error(`x0 has length ${x0.length}, not a multiple of d = ${d}`);
     this.opts = opts;
@@ -171,6 +186,13 @@ export class ReferenceSampler {
     this.z = new Float64Array(d);
     this.stages = [0, 1, 2, 3].map(() => new Float64Array(d));
     this.xs = new Float64Array(d);
+    this.adaptive =
+      opts.integrator === 'adaptive'
+        ? new AdaptiveStepper(BOGACKI_SHAMPINE, d, (t, y, out) => {
+            this.mix.into(this.lambda, t, y, 0, out, 0);
+            for (let i = 0; i < d; i++) out[i] = -(y[i] - out[i]) / 2;
+          })
+        : null;
     for (let i = 0; i < this.cur.length; i++) {
       if (!Number.isFinite(this.cur[i])) {
         throw new Error(`initial particle ${Math.floor(i / d)} has a non-finite coordinate (${this.cur[i]})`);
@@ -196,6 +218,11 @@ export class ReferenceSampler {
     return this.kNow >= this.opts.steps;
   }
 
+  /** Work of integrator 'adaptive' so far, summed over particles (null for the fixed-step integrators). */
+  get stats(): AdaptiveStats | null {
+    return this.adaptive ? { ...this.work } : null;
+  }
+
   /** Interactive guidance strength: takes effect from the next step, the grid is unchanged. */
   setLambda(lambda: number): void {
     if (!Number.isFinite(lambda)) throw new Error(`lambda must be finite, got ${lambda}`);
@@ -213,10 +240,18 @@ export class ReferenceSampler {
     const t = this.grid[k];
     const tNext = this.grid[k + 1];
     const { d, count } = this;
+    let groupAttempts = 0;
     for (let p = 0; p < count; p++) {
       const off = p * d;
       if (this.opts.integrator === 'exp') this.expStep(p, off, k, t, tNext);
+      else if (this.adaptive) groupAttempts = Math.max(groupAttempts, this.adaptiveStep(p, off, k));
       else this.rkStep(off, k);
+      // The kernel's workgroups run in lock step until their slowest particle is done.
+      if (this.adaptive && (p % ADAPTIVE_WORKGROUP === ADAPTIVE_WORKGROUP - 1 || p === count - 1)) {
+        const members = (p % ADAPTIVE_WORKGROUP) + 1;
+        this.work.lockstepEvaluations += members * this.adaptive.evaluations(groupAttempts);
+        groupAttempts = 0;
+      }
       for (let i = 0; i < d; i++) {
         if (!Number.isFinite(this.next[off + i])) {
           throw new Error(
@@ -245,6 +280,29 @@ export class ReferenceSampler {
     const sigma = Math.sqrt(2 * tNext * (1 - Math.pow(r, beta)));
     normalsInto(this.opts.seed, p, k, d, z);
     for (let i = 0; i < d; i++) this.next[off + i] = m[i] + contraction * (this.cur[off + i] - m[i]) + sigma * z[i];
+  }
+
+  /**
+   * Adaptive substeps of particle p through interval k (adaptive.ts); returns its trial steps.
+   * Running out of MAX_ATTEMPTS is an error naming the particle, the step and tol.
+   */
+  private adaptiveStep(p: number, off: number, k: number): number {
+    const stepper = this.adaptive as AdaptiveStepper;
+    const { d, xs } = this;
+    for (let i = 0; i < d; i++) xs[i] = this.cur[off + i];
+    const r = stepper.interval(xs, this.grid[k], this.h, this.tol);
+    const attempts = r.accepted + r.rejected;
+    this.work.acceptedSteps += r.accepted;
+    this.work.rejectedSteps += r.rejected;
+    this.work.driftEvaluations += stepper.evaluations(attempts);
+    if (r.capped) {
+      throw new Error(
+        `score-mixing reference: particle ${p} needed more than ${stepper.maxAttempts} adaptive substeps in step ${k} ` +
+          `(t = ${this.grid[k]} -> ${this.grid[k + 1]}, tol = ${this.tol}); raise tol or steps`,
+      );
+    }
+    for (let i = 0; i < d; i++) this.next[off + i] = xs[i];
+    return attempts;
   }
 
   /** f(tau, y) = -(y - m_lam(e^-tau, y))/2 into out: the non-stiff similarity-time drift. */
@@ -286,7 +344,7 @@ export function runReference(
   x0: Float64Array,
   record: number,
   onProgress?: (f: number) => void,
-): { t: Float64Array; x: Float64Array; steps: number[] } {
+): { t: Float64Array; x: Float64Array; steps: number[]; stats: AdaptiveStats | null } {
   const sampler = new ReferenceSampler(opts, x0);
   const steps = recordSteps(opts.steps, record);
   const frameSize = sampler.count * sampler.d;
@@ -305,5 +363,5 @@ export function runReference(
     t[frame] = sampler.grid[kTarget];
     x.set(sampler.x, frame * frameSize);
   });
-  return { t, x, steps };
+  return { t, x, steps, stats: sampler.stats };
 }

@@ -1,6 +1,7 @@
 // GPU orchestration of the score-mixing lab, DOM-free (page, CLI, tests and benchmarks run this
-// same code). Owns the particle buffer and the generation kernel
-// (shaders/score-mixing/generate.wgsl); the float64 twin is ReferenceSampler (reference.ts).
+// same code). Owns the particle buffer and the generation kernel (shaders/score-mixing/generate.wgsl
+// for exp/heun/rk4, generate-adaptive.wgsl for 'adaptive', which also sums its work into a small
+// stats buffer); the float64 twin is ReferenceSampler (reference.ts).
 //
 // Time stepping is deterministic and frame-rate independent: step k always takes t_k to t_{k+1}
 // of the float64 geometric grid, whatever the number of steps per frame or per dispatch. Each
@@ -12,7 +13,7 @@ import type { GpuContext } from '../../gpu/device';
 import { assertStorageFits } from '../../gpu/limits';
 import { ReadbackPool } from '../../gpu/readback';
 import { GpuResources } from '../../gpu/resources';
-import { STORAGE_R, STORAGE_VERTEX, UNIFORM_W } from '../../gpu/usage';
+import { STORAGE_R, STORAGE_RW, STORAGE_VERTEX, UNIFORM_W } from '../../gpu/usage';
 import { StepRangeDispatch } from '../../gpu/step-range';
 import { geometricGrid, recordSteps } from '../../math/timegrid';
 import {
@@ -25,7 +26,8 @@ import {
   packAtoms,
   pipelineCacheFor,
 } from './gpu-common';
-import type { SamplerOptions } from './reference';
+import { DEFAULT_TOL, type SamplerOptions } from './reference';
+import { MAX_ATTEMPTS, type AdaptiveStats } from './adaptive';
 import type { ParticleState } from './types';
 
 export { PotentialField, type FieldPlane } from './field';
@@ -39,7 +41,26 @@ export interface SimulationTuning {
 }
 
 const INTEGRATOR_ID = { exp: 0, heun: 1, rk4: 2 } as const;
-const STAGES = { exp: 1, heun: 2, rk4: 4 } as const;
+/** Drift evaluations per step for the dispatch budget; adaptive: a typical 1 + 3 x 5 trial steps. */
+const STAGES = { exp: 1, heun: 2, rk4: 4, adaptive: 16 } as const;
+/** u32 words of the adaptive kernel's stats buffer (generate-adaptive.wgsl). */
+const STATS_WORDS = 10;
+
+/** The adaptive kernel's work (AdaptiveStats, summed over particles) and its failures. */
+export interface GpuAdaptiveStats extends AdaptiveStats {
+  /** Particles given up after MAX_ATTEMPTS trial steps in one interval (set to NaN). */
+  cappedParticles: number;
+  /** The lowest-numbered of them, when any. */
+  firstCapped?: number;
+}
+
+/** The failure message of a particle that ran out of trial steps (GPU and page alike). */
+export function cappedMessage(particle: number, tol: number): string {
+  return (
+    `particle ${particle} needed more than ${MAX_ATTEMPTS} adaptive substeps in one step (tol = ${tol}): ` +
+    'raise tol (float32 rounding limits the GPU near 1e-6) or steps'
+  );
+}
 /**
  * Particle-atom evaluations per dispatch: about 10 ms on a discrete GPU, far from browser
  * watchdogs (~2 s) while keeping per-dispatch overhead negligible.
@@ -70,6 +91,8 @@ export class ScoreMixingSimulation {
     d: number,
     count: number,
     grid: Float64Array,
+    /** The adaptive kernel's stats buffer (null for the fixed-step integrators). */
+    private readonly statsBuffer: GPUBuffer | null,
   ) {
     this.particles = particles;
     this.d = d;
@@ -97,7 +120,10 @@ export class ScoreMixingSimulation {
     if (opts.sampler === 'sde' && opts.integrator !== 'exp') {
       throw new Error(`integrator '${opts.integrator}' is ODE-only; the SDE sampler needs integrator 'exp'`);
     }
-    if (!(opts.integrator in INTEGRATOR_ID)) throw new Error(`unknown integrator '${opts.integrator}'`);
+    if (!(opts.integrator in STAGES)) throw new Error(`unknown integrator '${opts.integrator}'`);
+    const adaptive = opts.integrator === 'adaptive';
+    const tol = opts.tol ?? DEFAULT_TOL;
+    if (adaptive && !(Number.isFinite(tol) && tol > 0)) throw new Error(`tol must be finite and > 0, got ${opts.tol}`);
     const beta = opts.sampler === 'ode' ? 0 : opts.beta;
     if (!(Number.isFinite(beta) && beta >= 0)) throw new Error(`beta must be finite and >= 0, got ${opts.beta}`);
     if (!Number.isFinite(opts.lambda)) throw new Error(`lambda must be finite, got ${opts.lambda}`);
@@ -123,18 +149,21 @@ export class ScoreMixingSimulation {
     const stepsPerDispatch =
       tuning.stepsPerDispatch ?? Math.max(1, Math.min(MAX_STEPS_PER_DISPATCH, Math.floor(DISPATCH_BUDGET / perStep)));
 
-    const pipeline = await pipelineCacheFor(device).compute('score-mixing/generate.wgsl', 'main', {
-      D: d,
-      WG: wg,
-      INTEGRATOR: INTEGRATOR_ID[opts.integrator],
-      NOISE: beta > 0 ? 1 : 0,
-    });
+    const pipeline =
+      opts.integrator === 'adaptive'
+        ? await pipelineCacheFor(device).compute('score-mixing/generate-adaptive.wgsl', 'main', { D: d, WG: wg, MAX_ATTEMPTS })
+        : await pipelineCacheFor(device).compute('score-mixing/generate.wgsl', 'main', {
+            D: d,
+            WG: wg,
+            INTEGRATOR: INTEGRATOR_ID[opts.integrator],
+            NOISE: beta > 0 ? 1 : 0,
+          });
 
     const res = new GpuResources(device, 'ScoreMixingSimulation');
     try {
       const h = Math.log(opts.T / opts.tMin) / K;
       const atoms = packAtoms(mu1, mu2);
-      const paramValues = { count, n1: mu1.n, n2: mu2.n, seed: opts.seed >>> 0, lambda: opts.lambda, h };
+      const paramValues = { count, n1: mu1.n, n2: mu2.n, seed: opts.seed >>> 0, lambda: opts.lambda, h, tol: adaptive ? tol : 0 };
       const params = res.buffer('params', GenerateParamsLayout.size, UNIFORM_W, new Uint8Array(GenerateParamsLayout.pack(paramValues)));
       const coefs = res.buffer('stepCoefs', K * StepCoefLayout.size, STORAGE_R, stepCoefficients(grid, h, beta));
       const stepper = new StepRangeDispatch(res, K, stepsPerDispatch, 'ScoreMixingSimulation.generate', 'generate');
@@ -148,6 +177,8 @@ export class ScoreMixingSimulation {
         particles,
         stepper.status,
       ];
+      const statsBuffer = adaptive ? res.buffer('adaptiveStats', 4 * STATS_WORDS, STORAGE_RW) : null;
+      if (statsBuffer) entries.push(statsBuffer);
       const bindGroup = device.createBindGroup({
         label: 'ScoreMixingSimulation.bindGroup',
         layout: pipeline.getBindGroupLayout(0),
@@ -155,7 +186,7 @@ export class ScoreMixingSimulation {
       });
       stepper.attach(pipeline, bindGroup, workgroups);
       const readback = new ReadbackPool(device, 'ScoreMixingSimulation.readback');
-      return new ScoreMixingSimulation(device, res, readback, stepper, params, paramValues, particles, d, count, grid);
+      return new ScoreMixingSimulation(device, res, readback, stepper, params, paramValues, particles, d, count, grid, statsBuffer);
     } catch (e) {
       res.dispose();
       throw e;
@@ -220,9 +251,41 @@ export class ScoreMixingSimulation {
    * Whether every coordinate is finite after all submitted work. Runs a zero-step dispatch of the
    * generation kernel (its epilogue counts non-finite particles) and reads the 8-byte status.
    */
-  async checkFinite(): Promise<{ ok: boolean; firstBad?: number }> {
+  async checkFinite(): Promise<{ ok: boolean; firstBad?: number; reason?: string }> {
     this.assertLive();
-    return this.stepper.checkFinite(this.device, this.readback);
+    const r = await this.stepper.checkFinite(this.device, this.readback);
+    if (r.ok || !this.statsBuffer) return r;
+    // A particle the adaptive kernel gave up is NaN too: say why instead of "non-finite".
+    const stats = await this.readStats();
+    return stats?.firstCapped !== undefined ? { ...r, reason: cappedMessage(stats.firstCapped, this.paramValues.tol as number) } : r;
+  }
+
+  /**
+   * The adaptive kernel's work since create() or resetStats(), after all submitted work; null for
+   * the fixed-step integrators. Resolves asynchronously (never await it in a frame loop).
+   */
+  async readStats(): Promise<GpuAdaptiveStats | null> {
+    this.assertLive();
+    if (!this.statsBuffer) return null;
+    const w = new Uint32Array(await this.readback.read(this.statsBuffer, 0, 4 * STATS_WORDS));
+    const sum = (i: number): number => w[i] + 2 ** 32 * w[i + 1];
+    return {
+      acceptedSteps: sum(0),
+      rejectedSteps: sum(2),
+      driftEvaluations: sum(4),
+      lockstepEvaluations: sum(6),
+      cappedParticles: w[8],
+      ...(w[8] > 0 ? { firstCapped: 0xffffffff - w[9] } : {}),
+    };
+  }
+
+  /** Zeroes the adaptive kernel's stats (takes effect in submission order). */
+  resetStats(): void {
+    this.assertLive();
+    if (!this.statsBuffer) return;
+    const encoder = this.device.createCommandEncoder({ label: 'ScoreMixingSimulation.resetStats' });
+    encoder.clearBuffer(this.statsBuffer);
+    this.device.queue.submit([encoder.finish()]);
   }
 
   /** Continues from `state` (device-lost recovery, json reloads): uploads x and sets k. */
@@ -289,7 +352,7 @@ export async function runOnGpu(
   x0: Float64Array,
   record: number,
   onProgress?: (f: number) => void,
-): Promise<{ t: Float64Array; x: Float32Array; steps: number[]; timings: { totalMs: number } }> {
+): Promise<{ t: Float64Array; x: Float32Array; steps: number[]; timings: { totalMs: number }; stats: GpuAdaptiveStats | null }> {
   const start = performance.now();
   const steps = recordSteps(opts.steps, record);
   const sim = await ScoreMixingSimulation.create(gpu, opts, x0);
@@ -331,11 +394,14 @@ export async function runOnGpu(
     const finite = await sim.checkFinite();
     if (!finite.ok) {
       throw new Error(
-        `score-mixing GPU run: particle ${finite.firstBad} became non-finite (lambda = ${opts.lambda}, ` +
-          `steps = ${opts.steps}); try more steps or a smaller lambda`,
+        finite.reason
+          ? `score-mixing GPU run: ${finite.reason}`
+          : `score-mixing GPU run: particle ${finite.firstBad} became non-finite (lambda = ${opts.lambda}, ` +
+              `steps = ${opts.steps}); try more steps or a smaller lambda`,
       );
     }
-    return { t, x, steps, timings: { totalMs: performance.now() - start } };
+    const stats = await sim.readStats();
+    return { t, x, steps, timings: { totalMs: performance.now() - start }, stats };
   } finally {
     pool.dispose();
     sim.dispose();

@@ -10,7 +10,7 @@ export interface PointSetInput {
 export type ParticlesInput = { count: number; seed: number } | { points: number[][] };
 
 export type Sampler = 'ode' | 'sde';
-export type Integrator = 'exp' | 'heun' | 'rk4';
+export type Integrator = 'exp' | 'heun' | 'rk4' | 'adaptive';
 
 export interface ScoreMixingConfig {
   mu1: PointSetInput;
@@ -23,6 +23,8 @@ export interface ScoreMixingConfig {
   /** SDE family parameter: dX = (1+beta) s dr + sqrt(2 beta) dW. Ignored by the ODE (beta = 0). */
   beta: number;
   integrator: Integrator;
+  /** Error tolerance of integrator 'adaptive' (substeps per grid step); ignored by the others. */
+  tol: number;
   particles: ParticlesInput;
   /** Frames saved, evenly spaced in tau = -log t, first and last included. */
   record: number;

@@ -279,9 +279,10 @@ export class GpuRun {
     const t = this.sim.t;
     this.sim
       .checkFinite()
-      .then((r: { ok: boolean; firstBad?: number }) => {
+      .then((r: { ok: boolean; firstBad?: number; reason?: string }) => {
         if (this.disposed || r.ok || this.halted) return;
-        this.halt(`particle ${r.firstBad ?? '?'} became non-finite at t = ${t.toPrecision(4)} (step ${k})`);
+        // The adaptive kernel marks a particle it gave up on as NaN: its reason says so.
+        this.halt(`${r.reason ?? `particle ${r.firstBad ?? '?'} became non-finite`} at t = ${t.toPrecision(4)} (step ${k})`);
       })
       .catch(() => undefined)
       .finally(() => {
