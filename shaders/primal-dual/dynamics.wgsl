@@ -15,7 +15,11 @@
 //   v = d (v - hs F);  z += h/2 v
 // with the Cayley solve (I + k^2 A A^T) q = rhs done as U diag(1/(1 + k^2 sigma^2)) U^T rhs
 // (A A^T = U diag(sigma^2) U^T from the host, float64 then rounded). INTEGRATOR 1: classical RK4
-// on (z, v). Per-step constants (d, k, hs, stage coefficients) come in float64-rounded `coefs`.
+// on (z, v). INTEGRATOR 2 (suzuki4): SUBSTEPS = 5 rotation substeps of lengths p h, p h,
+// (1 - 4p) h (backwards), p h, p h, p = 1/(4 - 4^(1/3)): Suzuki's symmetric fourth-order
+// composition, each substep the rotation step above with its own constants. Per-(sub)step
+// constants (d, k, hs, drift, stage coefficients) come in float64-rounded `coefs`, SUBSTEPS
+// entries per grid step (step k's substep j at k * SUBSTEPS + j; t_k, s(t_k) at k * SUBSTEPS).
 //
 // Diagnostics: after every step the energy identity's right-hand side dE/dt is evaluated at the
 // new time and integrated by the trapezoid rule (Kahan-summed) into the state; at the end of the
@@ -30,8 +34,10 @@
 override N: u32 = 4u;
 override M: u32 = 2u;
 override WG: u32 = 64u;
-/// 0: rotation-exact step, 1: RK4.
+/// 0: rotation-exact step, 1: RK4, 2: suzuki4 (SUBSTEPS rotation substeps).
 override INTEGRATOR: u32 = 0u;
+/// StepCoef entries per grid step: the rotation substeps (1 for rotation and RK4, 5 for suzuki4).
+override SUBSTEPS: u32 = 1u;
 /// 0: quartic, 1: Hölder-3/2, 2: exp, 3: quadratic.
 override OBJECTIVE: u32 = 0u;
 
@@ -49,7 +55,8 @@ struct PdParams {
   cG: f32,
 }
 
-/// Per grid point k (float64 on the CPU, rounded once); entry K holds t = T for the diagnostics.
+/// Per grid point k and rotation substep (float64 on the CPU, rounded once); the last entry holds
+/// t = T for the diagnostics. drift is the (sub)step's half length (negative when it runs backwards).
 struct StepCoef {
   t: f32,
   s: f32,
@@ -59,6 +66,7 @@ struct StepCoef {
   aMid: f32,
   wMid: f32,
   sMid: f32,
+  drift: f32,
 }
 
 @group(0) @binding(0) var<uniform> params: PdParams;
@@ -256,7 +264,7 @@ fn cayley(k: f32) {
 }
 
 fn rotationStep(cf: StepCoef) {
-  let hh = 0.5 * params.h;
+  let hh = cf.drift;
   for (var i = 0u; i < N; i++) {
     kahanE(i, hh * vx[i]);
   }
@@ -443,12 +451,14 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
   let range = cursor;
   let hh = 0.5 * params.h;
   for (var k = range.x; k < range.y; k++) {
-    let c0 = coefs[k];
-    let c1 = coefs[k + 1u];
-    if (INTEGRATOR == 0u) {
-      rotationStep(c0);
-    } else {
+    let c0 = coefs[k * SUBSTEPS];
+    let c1 = coefs[(k + 1u) * SUBSTEPS];
+    if (INTEGRATOR == 1u) {
       rk4Step(c0, c1);
+    } else {
+      for (var j = 0u; j < SUBSTEPS; j++) {
+        rotationStep(coefs[k * SUBSTEPS + j]);
+      }
     }
     let d = diagnostics(c1.t, c1.s);
     let y = hh * (rate + d.rate) - icomp;
@@ -457,7 +467,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
     integral = tsum;
     rate = d.rate;
   }
-  let cEnd = coefs[range.y];
+  let cEnd = coefs[range.y * SUBSTEPS];
   let d = diagnostics(cEnd.t, cEnd.s);
   if (i < count) {
     var bad = false;

@@ -58,10 +58,11 @@ sweep options (also --config, --preset, --set, --backend, --max-memory, --quiet)
                       join the shards with flowlab merge (options: --out, --max-memory, --quiet)
 
 convergence options (also --config, --preset, --set, --backend, --max-memory, --quiet):
-  --integrators a,b   the integrators compared (score-mixing: exp, heun, rk4, ...; primal-dual:
-                      rotation, rk4, ...)
+  --integrators a,b   the integrators compared (score-mixing: exp, heun, rk4, adaptive;
+                      primal-dual: rotation, rk4, suzuki4)
   --steps 4,8,16      step counts (score-mixing)      --h 0.02,0.01   step sizes (primal-dual)
-  --tols 1e-3,1e-4    tolerances of the adaptive integrator, when the study has one
+  --tols 1e-3,1e-4    tolerances of the adaptive integrator (score-mixing's 'adaptive'), run over
+                      these instead of --steps
 
 environment:
   FLOWLAB_BACKEND     auto (default: GPU, else SwiftShader if installed, else float64 CPU reference),

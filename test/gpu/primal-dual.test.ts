@@ -1,12 +1,18 @@
 // shaders/primal-dual/dynamics.wgsl through PrimalDualSimulation / runPrimalDualOnGpu against
 // the float64 PrimalDualReference on random small problems: every objective kind, alpha = 3
-// exactly (theta = 1/2), theta at both ends of the window [1/(alpha-1), 1/2], p > 0, both
-// integrators. Plus struct layouts, Q(t) and the identity defect on the GPU, the stepping
-// mechanics (chunking, restore), blow-up detection and leaks.
+// exactly (theta = 1/2), theta at both ends of the window [1/(alpha-1), 1/2], p > 0, all three
+// integrators (rotation, rk4, suzuki4). Plus struct layouts, Q(t) and the identity defect on the
+// GPU, the stepping mechanics (chunking, restore), blow-up detection and leaks, and suzuki4's
+// target in float32: G and ||Ax - b|| within 1% of the float64 Dormand–Prince reference up to
+// t = 40 at the default h = 0.02 (test/unit/primal-dual-step.test.ts has the float64 twin).
 
 import { describe, expect, it } from 'vitest';
 import { shaderSource } from '../../src/gpu/shaders';
 import { problemFromInput } from '../../src/labs/primal-dual/kkt';
+import { parseConfig } from '../../src/labs/primal-dual/config';
+import { primalDualConvergence } from '../../src/labs/primal-dual/convergence';
+import { trackingError } from '../../src/labs/primal-dual/fine-reference';
+import { PRIMAL_DUAL_PRESETS } from '../../src/labs/primal-dual/params';
 import {
   PrimalDualReference,
   initialStates,
@@ -63,6 +69,8 @@ const CASES: Case[] = [
   { name: 'quadratic, alpha 5, theta 0.3, p 1, rotation', kind: 'quadratic', n: 6, m: 3, alpha: 5, theta: 0.3, p: 1, integrator: 'rotation', h: 0.01, steps: 300 },
   { name: 'quartic, alpha 4, theta 1/3, rk4', kind: 'quartic', n: 4, m: 3, alpha: 4, theta: 1 / 3, p: 0, integrator: 'rk4', h: 0.01, steps: 300 },
   { name: 'exp, alpha 3, theta 1/2, p 0, rk4', kind: 'exp', n: 6, m: 4, alpha: 3, theta: 0.5, p: 0, integrator: 'rk4', h: 0.01, steps: 200 },
+  { name: 'quartic 5x3, alpha 3, theta 1/2, suzuki4', kind: 'quartic', n: 5, m: 3, alpha: 3, theta: 0.5, p: 0, integrator: 'suzuki4', h: 0.02, steps: 300 },
+  { name: 'holder, alpha 5, theta 1/3, p 1, suzuki4', kind: 'holder', n: 4, m: 2, alpha: 5, theta: 1 / 3, p: 1, integrator: 'suzuki4', h: 0.01, steps: 200 },
 ];
 
 const COUNT = 96;
@@ -149,9 +157,9 @@ describe.skipIf(!env.gpu)(`dynamics.wgsl on ${env.note}`, () => {
     expect(defect).toBeLessThan(2e-3);
   });
 
-  gpuIt(env, 'chunked encodes and restoreState reproduce one straight run bit for bit; segments match the reference', async (gpu) => {
+  for (const integrator of ['rotation', 'suzuki4'] as const) gpuIt(env, `${integrator}: chunked encodes and restoreState reproduce one straight run bit for bit; segments match the reference`, async (gpu) => {
     const prob = randomProblem('quartic', 4, 2, 99);
-    const params: DynamicsParams = { alpha: 4, theta: 0.4, beta: 1, p: 0, t0: 1, T: 3, h: 0.02, integrator: 'rotation' };
+    const params: DynamicsParams = { alpha: 4, theta: 0.4, beta: 1, p: 0, t0: 1, T: 3, h: 0.02, integrator };
     const init = initialStates(prob, { count: 70, seed: 2, spread: 0.5 });
     const a = await PrimalDualSimulation.create(gpu, prob, params, init);
     a.step(1000);
@@ -200,5 +208,55 @@ describe.skipIf(!env.gpu)(`dynamics.wgsl on ${env.note}`, () => {
     sim.dispose();
     expect(env.liveBuffers()).toEqual([]);
     expect(() => sim.step(1)).toThrow(/disposed/);
+  });
+
+  gpuIt(env, 'suzuki4 past its stability edge: the blow-up is detected and named, runPrimalDualOnGpu refuses', async (gpu) => {
+    // h = 3 from a cloud of spread 1: the quartic force's own (slow) stiffness, h^2 f'' >> 1, is
+    // beyond any explicit kick (suzuki4 survives h ~1.1-1.6 on such problems, the rotation step ~0.5-1).
+    const prob = randomProblem('quartic', 5, 3, 1);
+    const params: DynamicsParams = { alpha: 3, theta: 0.5, beta: 1, p: 0, t0: 1, T: 400, h: 3, integrator: 'suzuki4' };
+    const init = initialStates(prob, { count: 8, seed: 1, spread: 1 });
+    const sim = await PrimalDualSimulation.create(gpu, prob, params, init);
+    sim.step(sim.K);
+    const finite = await sim.checkFinite();
+    sim.dispose();
+    expect(finite.ok).toBe(false);
+    expect(finite.firstBad).toBeGreaterThanOrEqual(0);
+    expect(finite.firstBad).toBeLessThan(8);
+    expect(() => runPrimalDualReference(prob, params, init, 2)).toThrow(/non-finite/);
+    await expect(runPrimalDualOnGpu(gpu, prob, params, init, 2)).rejects.toThrow(/non-finite \(integrator suzuki4/);
+  });
+
+  gpuIt(env, 'the convergence study on the GPU: the float64 study\'s errors above the float32 floor, orders 2, 4, 4', async (gpu) => {
+    const config = parseConfig({ ...structuredClone(PRIMAL_DUAL_PRESETS[0].config), initial: { count: 4, seed: 1, spread: 1 } });
+    const request = { integrators: ['rotation', 'rk4', 'suzuki4'], resolutions: [0.04, 0.02, 0.01, 0.005] };
+    const onGpu = await primalDualConvergence.run(config, request, { gpu, backend: 'webgpu-swiftshader' });
+    const onCpu = await primalDualConvergence.run(config, request, { gpu: null, backend: 'cpu-float64' });
+    const e32 = Array.from(onGpu.arrays.error.data);
+    const e64 = Array.from(onCpu.arrays.error.data);
+    const fitted = Array.from(onGpu.arrays.fit_used.data);
+    const floor = Array.from(onGpu.arrays.floor.data);
+    console.log(`GPU study: errors ${e32.map((e) => e.toExponential(2)).join(' ')}; fit_used ${fitted.join('')}; floor ${floor.map((f) => f.toExponential(1)).join(' ')}; orders ${Array.from(onGpu.arrays.order.data, (o) => o.toFixed(2)).join(', ')}`);
+    expect(onGpu.meta.precision).toBe('float32');
+    e32.forEach((e, i) => expect(Math.abs(e - e64[i]), `entry ${i}`).toBeLessThanOrEqual(0.05 * e64[i] + floor[i]));
+    const order = Array.from(onGpu.arrays.order.data);
+    expect(order[0]).toBeGreaterThanOrEqual(1.8);
+    expect(order[1]).toBeGreaterThanOrEqual(3.6);
+    expect(order[2]).toBeGreaterThanOrEqual(3.6);
+  });
+
+  gpuIt(env, 'suzuki4 in float32: G and ||Ax - b|| within 1% (envelope) of the float64 reference up to t = 40 at h = 0.02', async (gpu) => {
+    // Random 3 x 5 quartic (seed 1, the worst of the unit test's three), alpha 3, zero data, 61 frames.
+    const prob = randomProblem('quartic', 5, 3, 1);
+    const params: DynamicsParams = { alpha: 3, theta: 0.5, beta: 1, p: 0, t0: 1, T: 40, h: 0.02, integrator: 'suzuki4' };
+    const init = initialStates(prob, {});
+    const got = await runPrimalDualOnGpu(gpu, prob, params, init, 61);
+    const r = trackingError(prob, params, init, got, 0);
+    const r64 = trackingError(prob, params, init, runPrimalDualReference(prob, params, init, 61), 0);
+    console.log(
+      `suzuki4, h 0.02, t <= 40, float32: G ${r.gapPointwise.toExponential(1)} (envelope ${r.gapEnvelope.toExponential(1)}), ` +
+        `||Ax-b|| ${r.feasibilityPointwise.toExponential(1)} (envelope ${r.feasibilityEnvelope.toExponential(1)}); float64 envelope ${r64.gapEnvelope.toExponential(1)}, ${r64.feasibilityEnvelope.toExponential(1)}`,
+    );
+    expect(Math.max(r.gapEnvelope, r.feasibilityEnvelope)).toBeLessThan(0.01);
   });
 });

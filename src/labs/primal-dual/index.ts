@@ -4,6 +4,7 @@
 
 import type { LabDefinition } from '../lab';
 import { parseConfig } from './config';
+import { primalDualConvergence } from './convergence';
 import { runHeadless } from './headless';
 import { memoryEstimate } from './memory';
 import { primalDualSnapshotSpec } from './snapshot-spec';
@@ -24,6 +25,7 @@ export const primalDualLab: LabDefinition<PrimalDualConfig> = {
   runHeadless,
   memoryEstimate,
   snapshotSpec: primalDualSnapshotSpec,
+  convergence: primalDualConvergence,
   selfTest: (gpu, options) => import('./selftest').then((m) => m.selfTest(gpu, options)),
   // Browser only: the dynamic import keeps the page (view/: three, d3, DOM) out of the Node
   // bundle (the CLI never calls loadPage).

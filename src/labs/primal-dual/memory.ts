@@ -4,8 +4,9 @@
 //   recorded  the snapshot: t (F); x, lambda, Q (F, N, n | m) and the five diagnostics (F, N) in
 //             float64 (the CPU path's dtype; the GPU's float32 is half); x_star, lambda_star
 //   host      the initial states and the reference's copies (2 x 2N(n + m) f64), its per-trajectory
-//             energy terms (3N f64), the GPU path's packed upload (4 N S), step constants (32 (K+1)),
-//             and its 4 frame readbacks in flight: the copies and their unpacked arrays
+//             energy terms (3N f64), the GPU path's packed upload (4 N S), step constants (one
+//             36-byte StepCoef per grid point, 5 per step for suzuki4), and its 4 frame readbacks
+//             in flight: the copies and their unpacked arrays
 //   gpu       state and diagnostics (4 N (S + 5 + m)), step constants, 4 staging pairs
 //   output    the encoding of the recorded arrays: --out's format, or on the page the largest
 //             format its export menu offers (budget.ts exportBytes)
@@ -22,6 +23,7 @@ import { trailLengthFor } from '../shared/trails';
 import { encodedLargestArray, estimateFrom, exportBytes, type EstimateOptions, type MemoryEstimate, type RecordedSize } from '../budget';
 import { dimensionsOf, dynamicsParams, trajectoryCount } from './config';
 import { timeGrid } from './reference';
+import { PdStepCoefLayout, stepCoefEntries } from './simulation';
 import { CPU_PAGE_MAX_TRAJECTORIES } from './snapshot-spec';
 import type { PrimalDualConfig } from './types';
 
@@ -38,6 +40,7 @@ export function memoryEstimate(config: PrimalDualConfig, options: EstimateOption
   const { n, m } = dimensionsOf(config);
   const F = config.record;
   const { K } = timeGrid(dynamicsParams(config));
+  const coefBytes = PdStepCoefLayout.size * stepCoefEntries(config.integrator, K).entries;
   const S = 3 * (n + m) + 4;
   const D = 5 + m;
   const countField = 'count' in config.initial ? 'initial.count' : 'initial';
@@ -47,13 +50,13 @@ export function memoryEstimate(config: PrimalDualConfig, options: EstimateOption
   // The csv export is the trajectory: t and x, one row per frame and trajectory.
   const recorded: RecordedSize = { bytes: 8 * recordedValues, values: recordedValues, arrays: 11, csvRows: F * N, csvValues: F * N * n };
   const inFlight = FRAMES_IN_FLIGHT * 4 * N * (S + D + 2 * (n + m) + D);
-  const host = 2 * 8 * N * 2 * (n + m) + 8 * 3 * N + 4 * N * S + 32 * (K + 1) + 16 * F + inFlight;
-  const gpu = 4 * N * (S + D) + 32 * (K + 1) + FRAMES_IN_FLIGHT * 4 * N * (S + D) + 4 * (n * n + 2 * m * n + 4 * (n + m));
+  const host = 2 * 8 * N * 2 * (n + m) + 8 * 3 * N + 4 * N * S + coefBytes + 16 * F + inFlight;
+  const gpu = 4 * N * (S + D) + coefBytes + FRAMES_IN_FLIGHT * 4 * N * (S + D) + 4 * (n * n + 2 * m * n + 4 * (n + m));
   let page = 0;
   if (options.page) {
     const diagHistory = 4 * F * N * D;
     const cpuFrames = 8 * F * Math.min(N, CPU_PAGE_MAX_TRAJECTORIES) * (n + 2 * m + 5);
-    const perRun = 4 * N * (S + D) + 32 * (K + 1) + 2 * diagHistory + 4 * F * N * 5 + 2 * 4 * N * S + cpuFrames;
+    const perRun = 4 * N * (S + D) + coefBytes + 2 * diagHistory + 4 * F * N * 5 + 2 * 4 * N * S + cpuFrames;
     // The exported run's trajectory buffer, an export's staging chunk and the unpacked frames
     // (f64 on the CPU fallback, whose runs each keep their frames on the host).
     const trajectory = 4 * F * N * S + Math.min(EXPORT_CHUNK, 4 * F * N * (S + D)) + 8 * F * N * (n + 2 * m + 5);

@@ -100,16 +100,19 @@ export const PRIMAL_DUAL_PARAMS: readonly ParamSpec[] = [
     scale: 'log',
     unit: 'time',
     help:
-      'Largest time step: the grid has K = ceil((T − t₀)/h) uniform steps. The rotation step is stable for any h ' +
-      '(second order); RK4 needs h θ t s(t) σ_max(A) below ~2.8 up to T.',
+      'Largest time step: the grid has K = ceil((T − t₀)/h) uniform steps. The rotation step and suzuki4 are stable for any ' +
+      'gyration speed h θ t s(t) σ_max(A); RK4 needs it below ~2.8 up to T.',
   },
   {
     kind: 'choice',
     key: 'integrator',
     label: 'integrator',
-    options: ['rotation', 'rk4'],
+    options: ['rotation', 'rk4', 'suzuki4'],
     default: 'rotation',
-    help: 'rotation: Cayley rotation of the gyration term, exact for any h (second order). rk4: classical RK4 (explicit).',
+    help:
+      'rotation: Cayley rotation of the gyration term, stable for any gyration speed (second order, one force per step). ' +
+      'rk4: classical RK4 (explicit, 4 forces per step). suzuki4: five rotation substeps in Suzuki\'s symmetric composition ' +
+      '(fourth order, 5 forces per step; stable up to about twice the h of the rotation step).',
   },
   {
     kind: 'number',

@@ -1,5 +1,5 @@
 // Float64 CPU reference of the primal-dual lab: the same error coordinates, rotation-exact step,
-// RK4, time grid, frames and diagnostics as shaders/primal-dual/dynamics.wgsl (NUMERICS.md,
+// its fourth-order composition suzuki4, RK4, time grid, frames and diagnostics as shaders/primal-dual/dynamics.wgsl (NUMERICS.md,
 // followed literally), so the GPU test can compare them, and the lab runs without WebGPU.
 //
 // API:
@@ -7,6 +7,9 @@
 //                                     objective, A A^T = U diag(sigma^2) U^T
 //   checkDynamicsParams(params, allowOutsideWindow?)       throws naming the field
 //   timeGrid(params): {K, h}; gridTime(params, grid, k); recordStepsLog(t0, T, K, record)
+//   rotationSubsteps(integrator), substepCoefs(params, t, h): the rotation (sub)steps of one step
+//     and their float64 constants (the GPU's StepCoef table is built from the same function)
+//   evaluationsPerStep(integrator); dynamicsRhs(prob, params): y' on y = (e, l, vx, vl)
 //   initialStates(prob, initial: InitialInput): InitialStates
 //   diagnosticsAt(prob, params, t, state...): Diagnostics  one trajectory at time t
 //   class PrimalDualReference: step(), k, t, done, state (e, l, vx, vl), frame()
@@ -16,7 +19,7 @@ import { matMul, matTVec, matVec, symmetricEigen, transpose } from '../../math/l
 import { INITIAL_STEP, normal } from '../../math/rng';
 import { solveKkt, type KktPoint } from './kkt';
 import { bregman, errorObjective, gradDiff, reverseBregman, type ErrorObjective } from './objectives';
-import type { DynamicsParams, InitialInput, InitialStates, PrimalDualFrames, Problem } from './types';
+import { INTEGRATORS, type DynamicsParams, type Integrator, type InitialInput, type InitialStates, type PrimalDualFrames, type Problem } from './types';
 
 export interface PrimalDualProblem {
   problem: Problem;
@@ -55,7 +58,7 @@ export function checkDynamicsParams(p: DynamicsParams, allowOutsideWindow = fals
   need(Number.isFinite(p.t0) && p.t0 > 0, 't0', p.t0, 't0 > 0');
   need(Number.isFinite(p.T) && p.T > p.t0, 'T', p.T, `T > t0 = ${p.t0}`);
   need(Number.isFinite(p.h) && p.h > 0 && p.h <= p.T - p.t0, 'h', p.h, `0 < h <= T - t0 = ${p.T - p.t0}`);
-  if (p.integrator !== 'rotation' && p.integrator !== 'rk4') throw new Error(`integrator = ${JSON.stringify(p.integrator)} is not one of rotation, rk4`);
+  if (!INTEGRATORS.includes(p.integrator)) throw new Error(`integrator = ${JSON.stringify(p.integrator)} is not one of ${INTEGRATORS.join(', ')}`);
   if (!allowOutsideWindow) {
     const [lo, hi] = thetaWindow(p.alpha);
     need(p.theta >= lo * (1 - 1e-12) && p.theta <= hi, 'theta', p.theta, `energy window 1/(alpha-1) = ${lo} <= theta <= 1/2; set allowOutsideWindow to override`);
@@ -68,6 +71,56 @@ export function checkDynamicsParams(p: DynamicsParams, allowOutsideWindow = fals
 export function timeGrid(params: Pick<DynamicsParams, 't0' | 'T' | 'h'>): { K: number; h: number } {
   const K = Math.max(1, Math.ceil((params.T - params.t0) / params.h - 1e-9));
   return { K, h: (params.T - params.t0) / K };
+}
+
+/**
+ * Suzuki's fractal composition S(p h) S(p h) S((1 - 4p) h) S(p h) S(p h), p = 1/(4 - 4^(1/3)), of a
+ * symmetric second-order step S is symmetric and fourth order; its longest substep is 0.66 h
+ * (backwards), so it stays stable at larger h than S itself (NUMERICS.md "suzuki4"; Yoshida's
+ * triple jump, substeps 1.35 h and -1.70 h, was measured to lose half of S's stable range).
+ */
+export const SUZUKI_P = 1 / (4 - Math.cbrt(4));
+
+/** Fractions of h of the rotation substeps one step of `integrator` takes, in order (rk4: none). */
+export function rotationSubsteps(integrator: Integrator): readonly number[] {
+  if (integrator === 'suzuki4') return [SUZUKI_P, SUZUKI_P, 1 - 4 * SUZUKI_P, SUZUKI_P, SUZUKI_P];
+  return integrator === 'rotation' ? [1] : [];
+}
+
+/** Force evaluations per step and trajectory (the studies' cost measure). */
+export function evaluationsPerStep(integrator: Integrator): number {
+  return integrator === 'rk4' ? 4 : rotationSubsteps(integrator).length;
+}
+
+/** The float64 constants of one rotation (sub)step of signed length H starting at time tStart. */
+export interface RotationCoefs {
+  /** Midpoint time tStart + H/2, where the non-autonomous coefficients are frozen. */
+  tm: number;
+  /** exp(-alpha H/(2 tm)): half the damping (> 1 for the backward middle substep of suzuki4). */
+  damp: number;
+  /** Cayley parameter H theta tm s(tm)/2. */
+  kRot: number;
+  /** Half kick (H/2) s(tm). */
+  hs: number;
+  /** Half drift H/2. */
+  drift: number;
+}
+
+export function rotationCoefs(params: Pick<DynamicsParams, 'alpha' | 'theta' | 'p'>, tStart: number, H: number): RotationCoefs {
+  const tm = tStart + H / 2;
+  const s = Math.pow(tm, params.p);
+  return { tm, damp: Math.exp((-params.alpha * H) / (2 * tm)), kRot: (H * params.theta * tm * s) / 2, hs: (H / 2) * s, drift: H / 2 };
+}
+
+/** The rotation substeps' constants of the step from t of length h (one entry per substep). */
+export function substepCoefs(params: Pick<DynamicsParams, 'alpha' | 'theta' | 'p' | 'integrator'>, t: number, h: number): RotationCoefs[] {
+  const out: RotationCoefs[] = [];
+  let at = 0;
+  for (const w of rotationSubsteps(params.integrator)) {
+    out.push(rotationCoefs(params, t + at * h, w * h));
+    at += w;
+  }
+  return out;
 }
 
 export function gridTime(params: Pick<DynamicsParams, 't0' | 'T'>, grid: { K: number; h: number }, k: number): number {
@@ -229,6 +282,7 @@ export class PrimalDualReference {
   private kNow = 0;
   private readonly s: Scratch;
   private readonly stages: Float64Array[];
+  private readonly rhs: (t: number, y: Float64Array, out: Float64Array) => void;
 
   constructor(
     readonly prob: PrimalDualProblem,
@@ -250,7 +304,8 @@ export class PrimalDualReference {
     this.integral = new Float64Array(this.count);
     this.rate = new Float64Array(this.count);
     this.s = new Scratch(n, m);
-    this.stages = Array.from({ length: 9 }, () => new Float64Array(2 * (n + m)));
+    this.stages = Array.from({ length: 6 }, () => new Float64Array(2 * (n + m)));
+    this.rhs = dynamicsRhs(prob, params);
     for (let i = 0; i < this.count; i++) {
       const d = this.diag(i, params.t0);
       this.E0[i] = d.energy;
@@ -287,10 +342,11 @@ export class PrimalDualReference {
     const k = this.kNow;
     const t = gridTime(this.params, this, k);
     const tEnd = gridTime(this.params, this, k + 1);
+    const substeps = substepCoefs(this.params, t, this.h);
     for (let i = 0; i < this.count; i++) {
       const [e, l, vx, vl] = this.views(i);
-      if (this.params.integrator === 'rotation') this.rotationStep(t, e, l, vx, vl);
-      else this.rk4Step(t, e, l, vx, vl);
+      if (this.params.integrator === 'rk4') this.rk4Step(t, e, l, vx, vl);
+      else for (const c of substeps) this.rotationStep(c, e, l, vx, vl);
       const d = diagnosticsAt(this.prob, this.params, tEnd, e, l, vx, vl);
       if (!Number.isFinite(d.energy)) {
         throw new Error(`primal-dual reference: trajectory ${i} became non-finite at step ${k} (t = ${t}); try a smaller h`);
@@ -302,30 +358,26 @@ export class PrimalDualReference {
   }
 
   /**
-   * The rotation-exact step in error coordinates (NUMERICS.md "Rotation step"), in the
-   * symmetric order damp-kick / rotate / kick-damp, which makes it second order.
+   * One rotation (sub)step in error coordinates (NUMERICS.md "Rotation step"), in the symmetric
+   * order damp-kick / rotate / kick-damp, which makes it second order; `c` from rotationCoefs
+   * (its length may be negative: the middle substep of suzuki4).
    */
-  private rotationStep(t: number, e: Float64Array, l: Float64Array, vx: Float64Array, vl: Float64Array): void {
-    const { n, m, h, s: sc } = this;
+  private rotationStep(c: RotationCoefs, e: Float64Array, l: Float64Array, vx: Float64Array, vl: Float64Array): void {
+    const { n, m, s: sc } = this;
     const { A } = this.prob.problem;
-    const { alpha, theta, beta, p } = this.params;
-    const tm = t + h / 2;
-    const s = Math.pow(tm, p);
-    const kr = (h * theta * tm * s) / 2;
-    const d = Math.exp((-alpha * h) / (2 * tm));
-    const hs = (h / 2) * s;
-    for (let i = 0; i < n; i++) e[i] += (h / 2) * vx[i];
-    for (let i = 0; i < m; i++) l[i] += (h / 2) * vl[i];
-    force(this.prob, beta, e, l, sc);
+    const { damp: d, hs, kRot, drift } = c;
+    for (let i = 0; i < n; i++) e[i] += drift * vx[i];
+    for (let i = 0; i < m; i++) l[i] += drift * vl[i];
+    force(this.prob, this.params.beta, e, l, sc);
     for (let i = 0; i < n; i++) vx[i] = d * vx[i] - hs * sc.Fx[i];
     for (let i = 0; i < m; i++) vl[i] = d * vl[i] - hs * sc.Fl[i];
-    cayley(A, m, n, this.prob.U, this.prob.sigma2, kr, vx, vl, sc);
+    cayley(A, m, n, this.prob.U, this.prob.sigma2, kRot, vx, vl, sc);
     // Second half: kick, then damp (symmetric; see NUMERICS.md "Rotation step" on the first-order D K R D K order).
     const dhs = d * hs;
     for (let i = 0; i < n; i++) vx[i] = d * vx[i] - dhs * sc.Fx[i];
     for (let i = 0; i < m; i++) vl[i] = d * vl[i] - dhs * sc.Fl[i];
-    for (let i = 0; i < n; i++) e[i] += (h / 2) * vx[i];
-    for (let i = 0; i < m; i++) l[i] += (h / 2) * vl[i];
+    for (let i = 0; i < n; i++) e[i] += drift * vx[i];
+    for (let i = 0; i < m; i++) l[i] += drift * vl[i];
   }
 
   /** Classical RK4 on y = (e, l, vx, vl), stage times t, t + h/2, t + h. */
@@ -350,12 +402,19 @@ export class PrimalDualReference {
     vx.set(y.subarray(n + m, 2 * n + m));
     vl.set(y.subarray(2 * n + m, N));
   }
+}
 
-  /** y' = (vx, vl, -a vx - w A^T vl - s Fx, -a vl + w A vx - s Fl), a = alpha/t, w = theta t s. */
-  private rhs(t: number, y: Float64Array, out: Float64Array): void {
-    const { n, m, s: sc } = this;
-    const { A } = this.prob.problem;
-    const { alpha, theta, beta, p } = this.params;
+/**
+ * The right-hand side of the system on y = (e, l, vx, vl) (2(n + m) entries):
+ * y' = (vx, vl, -a vx - w A^T vl - s Fx, -a vl + w A vx - s Fl), a = alpha/t, w = theta t s(t).
+ * RK4 and the adaptive float64 reference (fine-reference.ts) both integrate exactly this.
+ */
+export function dynamicsRhs(prob: PrimalDualProblem, params: DynamicsParams): (t: number, y: Float64Array, out: Float64Array) => void {
+  const { n, m } = prob;
+  const { A } = prob.problem;
+  const { alpha, theta, beta, p } = params;
+  const sc = new Scratch(n, m);
+  return (t, y, out) => {
     const s = Math.pow(t, p);
     const a = alpha / t;
     const w = theta * t * s;
@@ -363,14 +422,14 @@ export class PrimalDualReference {
     const l = y.subarray(n, n + m);
     const vx = y.subarray(n + m, 2 * n + m);
     const vl = y.subarray(2 * n + m);
-    force(this.prob, beta, e, l, sc);
+    force(prob, beta, e, l, sc);
     matTVec(A, m, n, vl, sc.tmpN);
     matVec(A, m, n, vx, sc.tmpM);
     for (let i = 0; i < n; i++) out[i] = vx[i];
     for (let i = 0; i < m; i++) out[n + i] = vl[i];
     for (let i = 0; i < n; i++) out[n + m + i] = -a * vx[i] - w * sc.tmpN[i] - s * sc.Fx[i];
     for (let i = 0; i < m; i++) out[2 * n + m + i] = -a * vl[i] + w * sc.tmpM[i] - s * sc.Fl[i];
-  }
+  };
 }
 
 /**

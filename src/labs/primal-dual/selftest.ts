@@ -1,8 +1,8 @@
 // The primal-dual lab's numerics self-test on the user's adapter (src/labs/selftest.ts):
 // dynamics.wgsl through runPrimalDualOnGpu against runPrimalDualReference on two presets shrunk to
-// 150 steps (the quartic test instance and the Hölder objective, rotation integrator), every
+// 150 steps (the quartic test instance with each integrator, the Hölder objective with rotation), every
 // recorded array compared with the tolerances of test/gpu/primal-dual.test.ts (tolerances.ts,
-// shared with it). Both steppers (INTEGRATOR = 0 rotation, 1 RK4) are checked.
+// shared with it). All three steppers (INTEGRATOR = 0 rotation, 1 RK4, 2 suzuki4) are checked.
 
 import type { GpuContext } from '../../gpu/device';
 import { applyPerturbation, timedCheck, worse, worstRatio, type KernelCheck, type SelfTestOptions } from '../selftest';
@@ -18,6 +18,7 @@ const CASES = [
   { preset: 'test-instance', integrator: 'rotation', h: 0.02 },
   { preset: 'holder', integrator: 'rotation', h: 0.01 },
   { preset: 'test-instance', integrator: 'rk4', h: 0.02 },
+  { preset: 'test-instance', integrator: 'suzuki4', h: 0.02 },
 ] as const;
 const STEPS = 150;
 
@@ -27,7 +28,7 @@ export async function selfTest(gpu: GpuContext, options?: SelfTestOptions): Prom
     {
       lab: LAB,
       kernel,
-      size: `${CASES.length} runs (quartic, Hölder; quartic with RK4; n 4, m 2) x ${COUNT} trajectories x ${STEPS} steps, rotation and RK4`,
+      size: `${CASES.length} runs (quartic, Hölder; quartic with RK4 and suzuki4; n 4, m 2) x ${COUNT} trajectories x ${STEPS} steps, rotation, RK4 and suzuki4`,
       tolerance: `state ${STATE_TOL} abs; E, gap, f - f* 1e-4 rel + 1e-6 (f32 rounding over K steps, test/gpu/primal-dual)`,
     },
     async () => {

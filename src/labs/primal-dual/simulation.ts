@@ -41,10 +41,13 @@ import {
   diagnosticsAt,
   gridTime,
   recordStepsLog,
+  rotationCoefs,
+  rotationSubsteps,
+  substepCoefs,
   timeGrid,
   type PrimalDualProblem,
 } from './reference';
-import type { DynamicsParams, InitialStates, PrimalDualFrames } from './types';
+import type { DynamicsParams, InitialStates, Integrator, PrimalDualFrames } from './types';
 
 export const PdParamsLayout = structLayout('PdParams', [
   ['count', 'u32'],
@@ -66,10 +69,20 @@ export const PdStepCoefLayout = structLayout('StepCoef', [
   ['aMid', 'f32'],
   ['wMid', 'f32'],
   ['sMid', 'f32'],
+  ['drift', 'f32'],
 ] as const);
 
+/**
+ * StepCoef entries of a run: `substeps` per grid step (rotation 1, suzuki4 5, rk4 1) and one for
+ * t = T; step k's substep j is entry k * substeps + j, and grid point k's t, s(t) are in entry k * substeps.
+ */
+export function stepCoefEntries(integrator: Integrator, K: number): { substeps: number; entries: number } {
+  const substeps = Math.max(1, rotationSubsteps(integrator).length);
+  return { substeps, entries: substeps * K + 1 };
+}
+
 export const DEFAULT_WORKGROUP = 64;
-const INTEGRATOR_ID = { rotation: 0, rk4: 1 } as const;
+const INTEGRATOR_ID = { rotation: 0, rk4: 1, suzuki4: 2 } as const;
 const OBJECTIVE_ID = { quartic: 0, holder: 1, exp: 2, quadratic: 3 } as const;
 /** Rough flops per trajectory-step (for sizing dispatches): ~10 ms on a discrete GPU per dispatch. */
 const DISPATCH_BUDGET = 2 ** 31;
@@ -172,9 +185,10 @@ export class PrimalDualSimulation {
     checkWorkgroupSize(device, wg);
     const stride = stateStride(n, m);
     assertStorageFits(device, 'initial.count', count, 4 * stride);
-    assertStorageFits(device, 'T / h (steps)', K + 1, PdStepCoefLayout.size);
+    const table = stepCoefEntries(params.integrator, K);
+    assertStorageFits(device, 'T / h (steps)', table.entries, PdStepCoefLayout.size);
     const workgroups = dispatchGrid(device, 'initial.count', count, wg);
-    const perStep = Math.ceil(count / wg) * wg * (12 * n * m + 30 * n) * (params.integrator === 'rk4' ? 4 : 1.5);
+    const perStep = Math.ceil(count / wg) * wg * (12 * n * m + 30 * n) * (params.integrator === 'rk4' ? 4 : 1.5 * table.substeps);
     const stepsPerDispatch =
       tuning.stepsPerDispatch ?? Math.max(1, Math.min(MAX_STEPS_PER_DISPATCH, Math.floor(DISPATCH_BUDGET / perStep)));
     const pipeline = await pipelineCacheFor(device).compute('primal-dual/dynamics.wgsl', 'main', {
@@ -182,6 +196,7 @@ export class PrimalDualSimulation {
       M: m,
       WG: wg,
       INTEGRATOR: INTEGRATOR_ID[params.integrator],
+      SUBSTEPS: table.substeps,
       OBJECTIVE: OBJECTIVE_ID[prob.problem.objective.kind],
     });
 
@@ -200,7 +215,7 @@ export class PrimalDualSimulation {
       });
       const uniforms = res.buffer('params', PdParamsLayout.size, UNIFORM_W, new Uint8Array(paramBytes));
       const problem = res.buffer('problem', 4 * problemLength(n, m), STORAGE_R, packProblem(prob));
-      const coefs = res.buffer('stepCoefs', (K + 1) * PdStepCoefLayout.size, STORAGE_R, stepCoefficients(params, K, h));
+      const coefs = res.buffer('stepCoefs', table.entries * PdStepCoefLayout.size, STORAGE_R, stepCoefficients(params, K, h));
       const stepper = new StepRangeDispatch(res, K, stepsPerDispatch, 'PrimalDualSimulation.dynamics', 'dynamics');
       const state = res.buffer('state', 4 * count * stride, STORAGE_RW, packInitial(prob, params, init));
       const diagnostics = res.buffer('diagnostics', 4 * count * (5 + m), STORAGE_RW);
@@ -370,25 +385,37 @@ function packInitial(prob: PrimalDualProblem, params: DynamicsParams, init: Init
   return out;
 }
 
-/** Grid points k = 0..K: t, s(t) and the step constants of step k (float64, rounded once). */
+/**
+ * The StepCoef table (stepCoefEntries): for grid point k, t_k and s(t_k); for each rotation
+ * substep j of step k its damp, kRot, hs and drift from substepCoefs (the reference's own float64
+ * constants); RK4's midpoint a, w, s. Float64, rounded once.
+ */
 function stepCoefficients(params: DynamicsParams, K: number, h: number): Uint8Array {
   const { alpha, theta, p } = params;
-  const out = new Uint8Array((K + 1) * PdStepCoefLayout.size);
+  const { substeps, entries } = stepCoefEntries(params.integrator, K);
+  const out = new Uint8Array(entries * PdStepCoefLayout.size);
   for (let k = 0; k <= K; k++) {
     const t = gridTime(params, { K, h }, k);
     const tm = t + h / 2;
     const sm = Math.pow(tm, p);
-    const entry = PdStepCoefLayout.pack({
-      t,
-      s: Math.pow(t, p),
-      damp: Math.exp((-alpha * h) / (2 * tm)),
-      kRot: (h * theta * tm * sm) / 2,
-      hs: (h / 2) * sm,
-      aMid: alpha / tm,
-      wMid: theta * tm * sm,
-      sMid: sm,
-    });
-    out.set(new Uint8Array(entry), k * PdStepCoefLayout.size);
+    // rk4 has no rotation substeps: its entry carries the single full-step rotation constants (unused).
+    const subs = params.integrator === 'rk4' ? [rotationCoefs(params, t, h)] : substepCoefs(params, t, h);
+    const count = k === K ? 1 : substeps;
+    for (let j = 0; j < count; j++) {
+      const c = subs[j];
+      const entry = PdStepCoefLayout.pack({
+        t,
+        s: Math.pow(t, p),
+        damp: c.damp,
+        kRot: c.kRot,
+        hs: c.hs,
+        aMid: alpha / tm,
+        wMid: theta * tm * sm,
+        sMid: sm,
+        drift: c.drift,
+      });
+      out.set(new Uint8Array(entry), (k * substeps + j) * PdStepCoefLayout.size);
+    }
   }
   return out;
 }

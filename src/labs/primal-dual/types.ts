@@ -24,7 +24,13 @@ export interface ObjectiveInput {
   Q?: number[][];
 }
 
-export type Integrator = 'rotation' | 'rk4';
+/**
+ * rotation: the symmetric Cayley rotation step (2nd order); rk4: classical RK4; suzuki4: Suzuki's
+ * five-stage composition of the rotation step (4th order, NUMERICS.md "suzuki4").
+ */
+export type Integrator = 'rotation' | 'rk4' | 'suzuki4';
+
+export const INTEGRATORS: readonly Integrator[] = ['rotation', 'rk4', 'suzuki4'];
 
 export type InitialInput =
   | { x?: number[]; lambda?: number[]; dx?: number[]; dlambda?: number[] }
