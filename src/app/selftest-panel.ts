@@ -2,7 +2,7 @@
 // (src/labs/selftest.ts runLabSelfTests, the code `flowlab selftest` and runSelfTest run) on the
 // page's own GPU device, with the frame loop held so the run pauses and resumes afterwards exactly
 // where it was; shows each kernel's max error / tolerance and pass / FAIL in a dialog, and the
-// outcome as a HUD badge ("self-test ✓ 11/11", "self-test ✗ 2 failed", details in its title).
+// outcome as a HUD badge ("self-test ✓ 12/12", "self-test ✗ 2 failed", details in its title).
 
 import type { GpuContext } from '../gpu/device';
 import { formatRatio, runLabSelfTests, selfTestSummary, type KernelCheck } from '../labs/selftest';

@@ -119,7 +119,7 @@ export async function runLabSelfTests<G>(
   return checks;
 }
 
-/** One line for a badge or a summary: "self-test ✓ 11/11" or "self-test ✗ 2 failed". */
+/** One line for a badge or a summary: "self-test ✓ 12/12" or "self-test ✗ 2 failed". */
 export function selfTestSummary(checks: readonly KernelCheck[]): string {
   const failed = checks.filter((c) => !c.pass).length;
   return failed === 0 ? `self-test ✓ ${checks.length}/${checks.length}` : `self-test ✗ ${failed} failed`;

@@ -55,7 +55,7 @@ describe.skipIf(skip)('self-test button', () => {
 
     await page.evaluate(() => window.__flowlab!.setSelfTestRequest({}));
     const badge = await runSelfTest(page, null);
-    expect(badge).toBe('self-test ✓ 11/11');
+    expect(badge).toBe('self-test ✓ 12/12');
     const rows = await tableRows(page);
     expect(rows.map((r) => r.kernel)).toContain('transformer/attention-forward');
     expect(rows.map((r) => r.kernel)).toContain('transformer/readout-risk');

@@ -24,6 +24,7 @@ describe.skipIf(!env.gpu)(`self-test on ${env.note}`, () => {
     expect(checks.map((c) => c.kernel)).toEqual([
       'score-mixing/mixed-score',
       'score-mixing/generate',
+      'score-mixing/generate-adaptive',
       'score-mixing/field',
       'primal-dual/dynamics',
       'transformer/attention-forward',

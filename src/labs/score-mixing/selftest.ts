@@ -3,6 +3,8 @@
 // of test/gpu/score-mixing-*.test.ts (error-model.ts, shared with those tests):
 //   mixed-score.wgsl  evaluateMixedScore vs heat.ts denoise / mixedDenoise, per query
 //   generate.wgsl     ScoreMixingSimulation vs ReferenceSampler, SEGMENT steps from the same state
+//   generate-adaptive.wgsl  the same with integrator 'adaptive', plus the band where the two paths may
+//                     accept different substeps (8 tol (1 + max|x|), test/gpu/score-mixing-adaptive)
 //   field.wgsl        PotentialField vs heatPotential / sqDistToSupport, per pixel
 
 import type { GpuContext } from '../../gpu/device';
@@ -10,6 +12,7 @@ import { applyPerturbation, selfTestRandom, timedCheck, worse, type KernelCheck,
 import {
   SEGMENT,
   SEG_MAX,
+  SEG_FRACTION,
   SEG_TOL,
   denoiseErrorBound,
   fieldPixelExpectation,
@@ -151,6 +154,63 @@ async function generateCheck(gpu: GpuContext, options?: SelfTestOptions): Promis
   );
 }
 
+const ADAPTIVE_TOL = 1e-3;
+
+async function adaptiveCheck(gpu: GpuContext, options?: SelfTestOptions): Promise<KernelCheck> {
+  const kernel = `${LAB}/generate-adaptive`;
+  const steps = 10;
+  return timedCheck(
+    {
+      lab: LAB,
+      kernel,
+      size: `${GENERATE_COUNT} particles, d 2, ${steps} steps, tol ${ADAPTIVE_TOL}`,
+      tolerance: `per ${SEGMENT}-step segment: ${SEG_TOL} + 8 tol (1 + max|x|) for 99% of particles, ${SEG_MAX} + that for all (test/gpu/score-mixing-adaptive)`,
+    },
+    async () => {
+      const rand = selfTestRandom(300);
+      const opts: SamplerOptions = {
+        mu1: randomMeasure(rand, 2, 5),
+        mu2: randomMeasure(rand, 2, 7),
+        lambda: 2.5,
+        T: 1,
+        tMin: 1e-3,
+        steps,
+        integrator: 'adaptive',
+        tol: ADAPTIVE_TOL,
+        sampler: 'ode',
+        beta: 0,
+        seed: 0,
+      };
+      const x0 = initialParticles(2, opts.T, { count: GENERATE_COUNT, seed: 57 });
+      const sim = await ScoreMixingSimulation.create(gpu, opts, x0);
+      const errors: number[] = [];
+      let band = 0;
+      try {
+        const ref = new ReferenceSampler(opts, x0);
+        while (!sim.done) {
+          ref.x.set((await sim.readState()).x);
+          sim.step(SEGMENT);
+          for (let s = 0; s < SEGMENT && !ref.done; s++) ref.step();
+          let big = 0;
+          for (const v of ref.x) big = Math.max(big, Math.abs(v));
+          band = Math.max(band, 8 * ADAPTIVE_TOL * (1 + big));
+          const got = (await sim.readState()).x;
+          if (sim.done) applyPerturbation(options, kernel, got, SEG_MAX + band);
+          for (let p = 0; p < GENERATE_COUNT; p++) {
+            const e = Math.max(Math.abs(got[2 * p] - ref.x[2 * p]), Math.abs(got[2 * p + 1] - ref.x[2 * p + 1]));
+            errors.push(Number.isNaN(e) ? Infinity : e);
+          }
+        }
+      } finally {
+        sim.dispose();
+      }
+      errors.sort((a, b) => a - b);
+      const allowed = Math.floor(SEG_FRACTION * errors.length);
+      return Math.max(errors[errors.length - 1 - allowed] / (SEG_TOL + band), errors[errors.length - 1] / (SEG_MAX + band));
+    },
+  );
+}
+
 async function fieldCheck(gpu: GpuContext, options?: SelfTestOptions): Promise<KernelCheck> {
   const kernel = `${LAB}/field`;
   const [W, H] = [16, 12];
@@ -197,5 +257,5 @@ async function fieldCheck(gpu: GpuContext, options?: SelfTestOptions): Promise<K
 
 /** Every compute kernel of the lab against the float64 reference (render shaders excluded). */
 export async function selfTest(gpu: GpuContext, options?: SelfTestOptions): Promise<KernelCheck[]> {
-  return [await mixedScoreCheck(gpu, options), await generateCheck(gpu, options), await fieldCheck(gpu, options)];
+  return [await mixedScoreCheck(gpu, options), await generateCheck(gpu, options), await adaptiveCheck(gpu, options), await fieldCheck(gpu, options)];
 }
