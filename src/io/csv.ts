@@ -1,5 +1,7 @@
 // Trajectory .csv in long format: one row per (frame, particle), header
 //   frame,t,particle,x0,x1,...,x{d-1}
+// A compared run (src/labs/compare.ts: x of shape (batches, frames, particles, d)) adds the batch
+// and its value of the compared parameter in front: batch,<key>,frame,t,particle,x0,...
 // Token trajectories through depth (depthCsvChunks): one row per (recorded frame, sequence, token),
 //   frame,layer,depth,sequence,token,x0,...,x{d-1}
 // Grid maps (gridCsvChunks): one row per grid point.
@@ -24,34 +26,47 @@ export function formatF64(v: number): string {
   return String(v);
 }
 
+/** The batches of a compared run: the compared key and its value per batch (meta.compare). */
+export interface CsvBatches {
+  key: string;
+  values: readonly number[];
+}
+
 /**
- * CSV text of a trajectory: `t` (frames) and `x` (frames, particles, d), yielded one frame at a
- * time so a large run never needs one giant string (JS strings top out near 512 MB).
+ * CSV text of a trajectory: `t` (frames) and `x` (frames, particles, d) — or, with `batches`,
+ * x (batches, frames, particles, d) —, yielded one frame at a time so a large run never needs one
+ * giant string (JS strings top out near 512 MB).
  */
-export function* trajectoryCsvChunks(t: NdArray, x: NdArray): Generator<string> {
+export function* trajectoryCsvChunks(t: NdArray, x: NdArray, batches?: CsvBatches): Generator<string> {
   if (t.shape.length !== 1) throw new Error(`csv export: t must be 1-D (frames), got shape [${t.shape}]`);
-  if (x.shape.length !== 3) throw new Error(`csv export: x must be (frames, particles, d), got shape [${x.shape}]`);
-  const [frames, count, d] = x.shape;
+  const rank = batches ? 4 : 3;
+  if (x.shape.length !== rank) throw new Error(`csv export: x must be (${batches ? 'batches, ' : ''}frames, particles, d), got shape [${x.shape}]`);
+  const [nb, frames, count, d] = batches ? x.shape : [1, ...x.shape];
+  if (batches && nb !== batches.values.length) throw new Error(`csv export: x has ${nb} batches but meta.compare names ${batches.values.length}`);
   if (frames !== t.shape[0]) throw new Error(`csv export: x has ${frames} frames but t has ${t.shape[0]}`);
   const fmt = x.dtype === 'f32' ? formatF32 : formatF64;
-  yield ['frame', 't', 'particle', ...Array.from({ length: d }, (_, j) => `x${j}`)].join(',') + '\n';
+  const head = batches ? ['batch', batches.key] : [];
+  yield [...head, 'frame', 't', 'particle', ...Array.from({ length: d }, (_, j) => `x${j}`)].join(',') + '\n';
   const xs = x.data;
-  for (let f = 0; f < frames; f++) {
-    const prefix = `${f},${formatF64(t.data[f])},`;
-    const lines: string[] = new Array(count);
-    for (let i = 0; i < count; i++) {
-      let line = prefix + i;
-      const base = (f * count + i) * d;
-      for (let j = 0; j < d; j++) line += ',' + fmt(xs[base + j]);
-      lines[i] = line;
+  for (let b = 0; b < nb; b++) {
+    const batchPrefix = batches ? `${b},${formatF64(batches.values[b])},` : '';
+    for (let f = 0; f < frames; f++) {
+      const prefix = `${batchPrefix}${f},${formatF64(t.data[f])},`;
+      const lines: string[] = new Array(count);
+      for (let i = 0; i < count; i++) {
+        let line = prefix + i;
+        const base = ((b * frames + f) * count + i) * d;
+        for (let j = 0; j < d; j++) line += ',' + fmt(xs[base + j]);
+        lines[i] = line;
+      }
+      if (count > 0) yield lines.join('\n') + '\n';
     }
-    if (count > 0) yield lines.join('\n') + '\n';
   }
 }
 
 /** The whole CSV as one string (small runs, tests). */
-export function trajectoryCsv(t: NdArray, x: NdArray): string {
-  return [...trajectoryCsvChunks(t, x)].join('');
+export function trajectoryCsv(t: NdArray, x: NdArray, batches?: CsvBatches): string {
+  return [...trajectoryCsvChunks(t, x, batches)].join('');
 }
 
 /**

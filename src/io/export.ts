@@ -3,7 +3,7 @@
 // and the page passes them to `new Blob(parts)`, so big runs never need one giant string.
 
 import { encodeNpz } from './npz';
-import { depthCsvChunks, gridCsvChunks, trajectoryCsvChunks } from './csv';
+import { depthCsvChunks, gridCsvChunks, trajectoryCsvChunks, type CsvBatches } from './csv';
 import { snapshotJsonChunks } from './snapshot-json';
 import type { Snapshot } from './snapshot-types';
 
@@ -57,7 +57,7 @@ export function exportSnapshotParts(s: Snapshot, format: ExportFormat): Uint8Arr
       return encodeText(snapshotJsonChunks(s));
     case 'csv': {
       const { t, x, x1, x2 } = s.arrays;
-      if (t && x) return encodeText(trajectoryCsvChunks(t, x));
+      if (t && x) return encodeText(trajectoryCsvChunks(t, x, csvBatches(s.meta.compare)));
       // States recorded through depth (the transformer lab): recognised by shape, not by lab.
       const { depth, tokens, layer } = s.arrays;
       if (depth && tokens && depth.shape.length === 1 && tokens.shape.length === 4) return encodeText(depthCsvChunks(depth, tokens, layer));
@@ -66,6 +66,13 @@ export function exportSnapshotParts(s: Snapshot, format: ExportFormat): Uint8Arr
       throw new Error(`csv export needs arrays "t" and "x" (a trajectory), "depth" and a rank-4 "tokens" (states through depth) or "x1" and "x2" (a grid map); this snapshot has ${Object.keys(s.arrays).join(', ') || 'none'}`);
     }
   }
+}
+
+/** meta.compare of a compared run (src/labs/compare.ts) as the csv writer's batches; else undefined. */
+function csvBatches(compare: unknown): CsvBatches | undefined {
+  if (typeof compare !== 'object' || compare === null) return undefined;
+  const { key, values } = compare as { key?: unknown; values?: unknown };
+  return typeof key === 'string' && Array.isArray(values) && values.every((v) => typeof v === 'number') ? { key, values: values as number[] } : undefined;
 }
 
 /** The file as one byte array (small snapshots, tests). */

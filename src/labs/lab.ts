@@ -4,6 +4,7 @@
 import type { GpuContext } from '../gpu/device';
 import type { Snapshot } from '../io/snapshot-types';
 import type { EstimateOptions, MemoryEstimate } from './budget';
+import type { CompareSupport } from './compare';
 import type { ConvergenceStudy } from './convergence';
 import type { HeadlessOptions } from './headless-options';
 import type { ParamSpec } from './schema';
@@ -48,6 +49,8 @@ export interface LabDefinition<Config = unknown> {
    * options.perturb names a kernel whose output is perturbed so that its check fails.
    */
   selfTest(gpu: GpuContext, options?: SelfTestOptions): Promise<KernelCheck[]>;
+  /** Compare mode (config.compare, src/labs/compare.ts): the parameters the lab runs side by side in one dispatch. */
+  compare?: CompareSupport;
   /** The lab's convergence study (`flowlab convergence <lab>`, runConvergence), when it has one. */
   convergence?: ConvergenceStudy<Config>;
   /** Browser only; loaded lazily so Node bundles never pull in three or d3. */
