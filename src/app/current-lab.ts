@@ -10,6 +10,8 @@ import { checkMemoryBudget } from '../labs/budget';
 import { describeError } from './notices';
 import { pageMemoryBudget } from './memory-budget';
 import { ParamPanel } from './panel';
+import { CompareControl } from './compare-control';
+import type { CompareConfig } from '../labs/compare';
 import type { AnyLab, AnyPage, ShellParts } from './shell-parts';
 import { encodeUrlState, setPath } from './url-state';
 
@@ -25,6 +27,8 @@ export class CurrentLab {
   page: AnyPage | null = null;
   config: unknown = null;
   private panel: ParamPanel | null = null;
+  /** The compare control under the panel, for labs with a compare mode. */
+  private compare: CompareControl | null = null;
   private chain: Promise<unknown> = Promise.resolve();
   private pendingPanel: unknown = null;
   private openSeq = 0;
@@ -70,6 +74,8 @@ export class CurrentLab {
     this.page = null;
     this.panel?.dispose();
     this.panel = null;
+    this.compare?.dispose();
+    this.compare = null;
     layout.overlay.replaceChildren();
     layout.charts.replaceChildren();
     layout.labControls.replaceChildren();
@@ -119,7 +125,11 @@ export class CurrentLab {
     this.page = page;
     this.config = parsed;
     this.panel = new ParamPanel(layout.panel, 'Parameters', lab.params, (key, value) => this.onPanel(key, value));
-    this.panel.setValues(parsed);
+    if (lab.compare) {
+      this.compare = new CompareControl(lab.compare.keys, lab.params, (c) => this.onCompare(c));
+      layout.panel.append(this.compare.el);
+    }
+    this.showValues(parsed);
     controls.setPresets(
       lab.presets.map((p) => ({ id: p.id, title: p.title, description: p.description })),
       this.matchingPreset(),
@@ -145,6 +155,20 @@ export class CurrentLab {
     });
   }
 
+  /** The compare control's proposal: the current config with config.compare replaced (or removed). */
+  private onCompare(compare: CompareConfig | undefined): void {
+    const next = clone(this.config) as Record<string, unknown>;
+    if (compare) next.compare = compare;
+    else delete next.compare;
+    void this.applyConfig(next);
+  }
+
+  /** The panel and the compare control show `config`. */
+  private showValues(config: unknown): void {
+    this.panel?.setValues(config);
+    this.compare?.setValues(config);
+  }
+
   /**
    * Validate and apply a config. On a rejected value the previous config stays, the panel shows
    * it again, and a notice names the field, the value and the allowed range.
@@ -164,11 +188,12 @@ export class CurrentLab {
       await loop.hold(() => page.setConfig(parsed));
     } catch (e) {
       notices.error(e, 'Rejected (kept the previous value)', { key: 'config-rejected' });
-      this.panel?.setValues(this.config);
+      this.showValues(this.config);
       return false;
     }
     this.config = parsed;
     this.panel?.setValues(this.pendingPanel ?? parsed);
+    this.compare?.setValues(parsed);
     controls.showPreset(this.matchingPreset());
     this.shell.halt.clear();
     if (!options.fromHistory) {
@@ -188,7 +213,7 @@ export class CurrentLab {
       notices.error(e, 'Rejected', { key: 'config-rejected' });
       return;
     }
-    this.panel?.setValues(this.config);
+    this.showValues(this.config);
     controls.showPreset(this.matchingPreset());
     url.replace(encodeUrlState(this.lab, this.config));
     loop.invalidate();
@@ -197,7 +222,7 @@ export class CurrentLab {
   /** A snapshot was restored with `config` (already parsed): panel, preset and a new history entry follow it. */
   adoptRestored(config: unknown): void {
     this.config = config;
-    this.panel?.setValues(config);
+    this.showValues(config);
     this.shell.controls.showPreset(this.matchingPreset());
     this.shell.url.push(encodeUrlState(this.lab, config));
   }

@@ -62,3 +62,14 @@ describe('csv of a compared run', () => {
     expect(() => trajectoryCsv(t, x, { key: 'alpha', values: [3] })).toThrow(/2 batches but meta.compare names 1/);
   });
 });
+
+describe("the shell's compare values field", () => {
+  it('splits on commas, spaces and semicolons; numbers as numbers, anything else kept as text for the config check to name', async () => {
+    const { parseCompareValues } = await import('../../src/app/compare-control');
+    expect(parseCompareValues('4, 8 1e-2;0.5')).toEqual([4, 8, 0.01, 0.5]);
+    expect(parseCompareValues(' -3 , +2.5 ')).toEqual([-3, 2.5]);
+    expect(parseCompareValues('4, 0x10, abc')).toEqual([4, '0x10', 'abc']);
+    expect(parseCompareValues('')).toEqual([]);
+    expect(parseCompareValues('4,,8')).toEqual([4, 8]);
+  });
+});
