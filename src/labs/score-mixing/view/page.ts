@@ -6,6 +6,8 @@
 // (view/run-gpu.ts), the potential field is recomputed through FieldLayer's single in-flight request.
 // The export (snapshot) is the trajectory recorded so far, read back only then; status() counts
 // steps and sums up the distance chart (the rate at which particles reach their critical points).
+// The Convergence panel under the charts (view/convergence-panel.ts) runs the lab's convergence
+// study on demand, outside the frame loop; the page tells it each new config (staleness).
 
 import type { GpuContext } from '../../../gpu/device';
 import { GpuProfiler } from '../../../gpu/profiler';
@@ -17,6 +19,8 @@ import { trailLengthFor } from '../../shared/view/particle-scene';
 import { nearestCriticalDistances, stableCriticalPoints, type CriticalPoint } from '../analysis';
 import { DistanceChart, MIN_FIT_SAMPLES, summarise } from './charts/distance';
 import { LambdaChart } from './charts/lambda';
+import { scoreMixingConvergence } from '../convergence';
+import { ConvergencePanel } from './convergence-panel';
 import { parseConfig, particleCount, runSetup } from '../config';
 import type { Measure, ParticleState, ScoreMixingConfig } from '../types';
 import { Display, type PageModel } from './display';
@@ -35,6 +39,8 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
   private profiler: GpuProfiler | null = null;
   private readonly distChart: DistanceChart;
   private readonly lambdaChart: LambdaChart;
+  /** The convergence study under the charts (view/convergence-panel.ts), run by its own button. */
+  private readonly convergence: ConvergencePanel;
   private haltedReason: string | undefined;
   /** Why the run is on its backend (meta.backendNote of the export). */
   private backendNote = '';
@@ -61,6 +67,7 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
     this.setProfiler(gpu);
     this.distChart = new DistanceChart(host.charts);
     this.lambdaChart = new LambdaChart(host.charts, (l) => void this.pickLambda(l));
+    this.convergence = new ConvergencePanel(host.charts, scoreMixingConvergence, { host, gpu: () => this.gpu, backendNote: () => this.backendNote });
   }
 
   async init(): Promise<void> {
@@ -161,6 +168,7 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
     return [
       { name: 'distance-to-limit', svg: this.distChart.svgText() },
       { name: 'lambda-critical-points', svg: this.lambdaChart.svgText() },
+      ...this.convergence.chartSvgs(),
     ];
   }
 
@@ -186,6 +194,7 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
     this.profiler = null;
     this.distChart.dispose();
     this.lambdaChart.dispose();
+    this.convergence.dispose();
   }
 
   /** A profiler on the (new) device, shared by the frame encoder and the field layer. */
@@ -247,6 +256,7 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
     this.haltedReason = undefined;
     this.backendNote = next instanceof GpuRun ? `WebGPU on the page (${this.gpu?.isSoftware ? 'software' : 'hardware'} adapter)` : note;
     this.display.showRun(cfg, d, sameD, note, state?.t ?? cfg.T);
+    this.convergence.setConfig(cfg);
     if (note) this.host.notify({ level: 'info', text: note });
     this.distChart.reset(cfg.T, cfg.tMin);
     this.lambdaChart.update(mu1, mu2, this.display.xAxis, cfg.lambda);
@@ -266,6 +276,7 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
     const m = this.model!;
     this.run!.setLambda(cfg.lambda);
     this.model = { ...m, config: cfg, cps: this.criticalPoints(m.mu1, m.mu2, cfg.lambda) };
+    this.convergence.setConfig(cfg);
     this.distChart.reset(cfg.T, cfg.tMin);
     if (cfg.lambda > this.lambdaChart.range) this.lambdaChart.update(m.mu1, m.mu2, this.display.xAxis, cfg.lambda);
     else this.lambdaChart.setLambda(cfg.lambda);
@@ -318,9 +329,13 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
   /**
    * The lab's key metric in one sentence: how fast the sampled particles approach their nearest
    * stable critical point (the fitted log-log slope of the distance chart; theory: 1/2), or the
-   * latest median distance while too few small-t samples are in.
+   * latest median distance while too few small-t samples are in. While a convergence study
+   * runs: its progress.
    */
   summary(): string | undefined {
+    // While a convergence study runs, its progress is what the user waits for.
+    const study = this.convergence.progressSentence();
+    if (study) return study;
     const chart = this.distChart;
     const last = chart.latest;
     if (!last || !(this.model && this.model.cps.length > 0)) return undefined;
