@@ -61,7 +61,7 @@ describe.skipIf(skip)('self-test button', () => {
     expect(rows.map((r) => r.kernel)).toContain('transformer/readout-risk');
     expect(rows.map((r) => r.kernel)).toContain('bilevel/sincos');
     expect(rows.map((r) => r.kernel)).toContain('score-mixing/mixed-score');
-    expect(rows).toHaveLength(11);
+    expect(rows).toHaveLength(12);
     for (const r of rows) {
       expect(r.pass, r.kernel).toBe('true');
       expect(Number(r.cells[3]), `${r.kernel} ratio`).toBeLessThanOrEqual(1);
