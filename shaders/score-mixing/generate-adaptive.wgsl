@@ -48,7 +48,11 @@
 // cleared them) are 64-bit sums as (lo, hi) u32 pairs: accepted steps [0,1], rejected [2,3], each
 // particle's drift evaluations [4,5], lock-step evaluations [6,7]. Idle invocations in the last
 // workgroup integrate a clamped copy of the last particle, never store and count nothing.
-// Blow-up detection (status) is the fixed-step kernel's.
+// Blow-up detection (status) and compare mode (B batches of N particles, lambda per batch from
+// `lambdas`, a measure skipped only when every batch's coefficient is 0) are the fixed-step
+// kernel's. Each particle's path depends only on its own state and lambda, so a batch's particles
+// take exactly the substeps of a single run; only the lock-step count can differ (a workgroup that
+// straddles two batches runs until the slower one's particles are done).
 
 override D: u32 = 2u;
 override WG: u32 = 64u;
@@ -62,7 +66,8 @@ struct GenerateParams {
   n1: u32,
   n2: u32,
   seed: u32,
-  lambda: f32,
+  batchSize: u32,
+  batches: u32,
   h: f32,
   tol: f32,
 }
@@ -85,7 +90,9 @@ struct StepCoef {
 @group(0) @binding(4) var<storage, read> cursor: vec2u;
 @group(0) @binding(5) var<storage, read_write> particles: array<f32>;
 @group(0) @binding(6) var<storage, read_write> status: array<atomic<u32>, 2>;
-@group(0) @binding(7) var<storage, read_write> stats: array<atomic<u32>, 10>;
+/// lambda of each batch (compare mode; one entry without it).
+@group(0) @binding(7) var<storage, read> lambdas: array<f32>;
+@group(0) @binding(8) var<storage, read_write> stats: array<atomic<u32>, 10>;
 
 #include "lib/finite.wgsl"
 
@@ -102,9 +109,29 @@ const LANDING: f32 = 1.01;
 /// -1/(q + 1) for the embedded order q = 2.
 const EXPONENT: f32 = -0.33333334;
 
+/// m_lam = lambda m1 + (1 - lambda) m2 with a per-particle lambda; use1/use2 must be uniform (the
+/// denoisers hold barriers): false only when the coefficient is 0 in every batch.
+fn batchMean(y: array<f32, MAXD>, lambda: f32, use1: bool, use2: bool, t: f32, lid: u32) -> array<f32, MAXD> {
+  var m: array<f32, MAXD>;
+  if (use1) {
+    let r1 = denoise(y, 0u, params.n1, t, lid);
+    for (var c = 0u; c < D; c++) {
+      m[c] = lambda * r1.mean[c];
+    }
+  }
+  if (use2) {
+    let r2 = denoise(y, params.n1, params.n2, t, lid);
+    let mu = 1.0 - lambda;
+    for (var c = 0u; c < D; c++) {
+      m[c] += mu * r2.mean[c];
+    }
+  }
+  return m;
+}
+
 /// f(tau, y) = -(y - m_lam(t, y))/2 at stage time t = e^-tau.
-fn drift(y: array<f32, MAXD>, t: f32, lid: u32) -> array<f32, MAXD> {
-  let m = mixedMean(y, params.n1, params.n2, params.lambda, t, lid);
+fn drift(y: array<f32, MAXD>, t: f32, lid: u32, lambda: f32, use1: bool, use2: bool) -> array<f32, MAXD> {
+  let m = batchMean(y, lambda, use1, use2, t, lid);
   var f: array<f32, MAXD>;
   for (var c = 0u; c < D; c++) {
     f[c] = -0.5 * (y[c] - m[c]);
@@ -142,6 +169,13 @@ fn main(
   for (var c = 0u; c < D; c++) {
     x[c] = particles[src * D + c];
   }
+  let lam = lambdas[src / params.batchSize];
+  var use1 = false;
+  var use2 = false;
+  for (var b = 0u; b < params.batches; b++) {
+    use1 = use1 || lambdas[b] != 0.0;
+    use2 = use2 || lambdas[b] != 1.0;
+  }
   let H = params.h;
   let tol = params.tol;
   var accepted = 0u;
@@ -152,7 +186,7 @@ fn main(
   let range = cursor;
   for (var k = range.x; k < range.y; k++) {
     let tK = coefs[k].t;
-    var k1 = drift(x, tK, lid);
+    var k1 = drift(x, tK, lid, lam, use1, use2);
     var s = 0.0;
     var h = H;
     var busy = true;
@@ -180,13 +214,13 @@ fn main(
       let rest = H - s;
       let landing = h * LANDING >= rest;
       let hs = select(h, rest, landing);
-      let k2 = drift(axpy(x, 0.5 * hs, k1), tK * exp(-(s + 0.5 * hs)), lid);
-      let k3 = drift(axpy(x, 0.75 * hs, k2), tK * exp(-(s + 0.75 * hs)), lid);
+      let k2 = drift(axpy(x, 0.5 * hs, k1), tK * exp(-(s + 0.5 * hs)), lid, lam, use1, use2);
+      let k3 = drift(axpy(x, 0.75 * hs, k2), tK * exp(-(s + 0.75 * hs)), lid, lam, use1, use2);
       var xn: array<f32, MAXD>;
       for (var c = 0u; c < D; c++) {
         xn[c] = x[c] + hs * ((2.0 / 9.0) * k1[c] + (1.0 / 3.0) * k2[c] + (4.0 / 9.0) * k3[c]);
       }
-      let k4 = drift(xn, tK * exp(-(s + hs)), lid);
+      let k4 = drift(xn, tK * exp(-(s + hs)), lid, lam, use1, use2);
 
       var err = 0.0;
       var bad = false;

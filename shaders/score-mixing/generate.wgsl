@@ -19,6 +19,16 @@
 // uniform, so the step loop and the barriers inside it stay in uniform control flow. Idle
 // invocations in the last workgroup integrate a clamped copy of the last particle and never store.
 //
+// Compare mode (src/labs/compare.ts): the buffer holds B batches of N particles, batch b at
+// particles [b N, (b + 1) N), all starting from the same X(T); particle i uses lambda =
+// lambdas[i / N] (binding 7, B entries; B = 1 without compare). The noise is keyed by the index
+// within the batch (i mod N), so batch b's particle j draws what a single run's particle j draws,
+// and every particle's arithmetic is that of a single run of its batch's lambda. The one wrinkle is
+// mixedMean's skip of a measure whose coefficient is 0: that branch holds barriers, so it must be
+// uniform; a measure is skipped only when its coefficient is 0 in every batch (use1/use2, from a
+// loop over the read-only lambdas: uniform). Including a measure with coefficient 0 adds 0 * m1
+// (a finite mean), which leaves the result bit-identical (lib/denoise.wgsl's mixedMean says so too).
+//
 // Blow-up detection: after the range, each particle with a non-finite coordinate (exponent bits
 // all ones: inf or NaN; x != x may be folded away by fast-math compilers) increments status[0],
 // and status[1] keeps max(0xFFFFFFFF - index), i.e. the first bad particle, 0 meaning none. The
@@ -34,13 +44,15 @@ override NOISE: bool = false;
 #include "lib/rng.wgsl"
 #include "lib/denoise.wgsl"
 
-/// tol: the adaptive kernel's tolerance (generate-adaptive.wgsl shares this struct); unused here.
+/// count: all particles (batches x batchSize); tol: the adaptive kernel's tolerance
+/// (generate-adaptive.wgsl shares this struct), unused here.
 struct GenerateParams {
   count: u32,
   n1: u32,
   n2: u32,
   seed: u32,
-  lambda: f32,
+  batchSize: u32,
+  batches: u32,
   h: f32,
   tol: f32,
 }
@@ -63,12 +75,34 @@ struct StepCoef {
 @group(0) @binding(4) var<storage, read> cursor: vec2u;
 @group(0) @binding(5) var<storage, read_write> particles: array<f32>;
 @group(0) @binding(6) var<storage, read_write> status: array<atomic<u32>, 2>;
+/// lambda of each batch (compare mode; one entry without it).
+@group(0) @binding(7) var<storage, read> lambdas: array<f32>;
 
 #include "lib/finite.wgsl"
 
+/// m_lam = lambda m1 + (1 - lambda) m2 with a per-particle lambda; use1/use2 must be uniform (the
+/// denoisers hold barriers): false only when the coefficient is 0 in every batch.
+fn batchMean(y: array<f32, MAXD>, lambda: f32, use1: bool, use2: bool, t: f32, lid: u32) -> array<f32, MAXD> {
+  var m: array<f32, MAXD>;
+  if (use1) {
+    let r1 = denoise(y, 0u, params.n1, t, lid);
+    for (var c = 0u; c < D; c++) {
+      m[c] = lambda * r1.mean[c];
+    }
+  }
+  if (use2) {
+    let r2 = denoise(y, params.n1, params.n2, t, lid);
+    let mu = 1.0 - lambda;
+    for (var c = 0u; c < D; c++) {
+      m[c] += mu * r2.mean[c];
+    }
+  }
+  return m;
+}
+
 /// f(tau, y) = -(y - m_lam(t, y))/2 at stage time t = e^-tau.
-fn drift(y: array<f32, MAXD>, t: f32, lid: u32) -> array<f32, MAXD> {
-  let m = mixedMean(y, params.n1, params.n2, params.lambda, t, lid);
+fn drift(y: array<f32, MAXD>, t: f32, lid: u32, lambda: f32, use1: bool, use2: bool) -> array<f32, MAXD> {
+  let m = batchMean(y, lambda, use1, use2, t, lid);
   var f: array<f32, MAXD>;
   for (var c = 0u; c < D; c++) {
     f[c] = -0.5 * (y[c] - m[c]);
@@ -98,16 +132,25 @@ fn main(
   for (var c = 0u; c < D; c++) {
     x[c] = particles[src * D + c];
   }
+  // This particle's batch and its index within the batch (what keys its noise).
+  let lam = lambdas[src / params.batchSize];
+  let own = src % params.batchSize;
+  var use1 = false;
+  var use2 = false;
+  for (var b = 0u; b < params.batches; b++) {
+    use1 = use1 || lambdas[b] != 0.0;
+    use2 = use2 || lambdas[b] != 1.0;
+  }
   let h = params.h;
   let range = cursor;
   for (var k = range.x; k < range.y; k++) {
     let cf = coefs[k];
     if (INTEGRATOR == 0u) {
-      let m = mixedMean(x, params.n1, params.n2, params.lambda, cf.t, lid);
+      let m = batchMean(x, lam, use1, use2, cf.t, lid);
       var z: array<f32, MAXD>;
       if (NOISE) {
         for (var c = 0u; c < D; c += 2u) {
-          let pair = normalPair(params.seed, src, k, c / 2u);
+          let pair = normalPair(params.seed, own, k, c / 2u);
           z[c] = pair.x;
           if (c + 1u < D) {
             z[c + 1u] = pair.y;
@@ -118,16 +161,16 @@ fn main(
         x[c] = m[c] + cf.contraction * (x[c] - m[c]) + cf.sigma * z[c];
       }
     } else if (INTEGRATOR == 1u) {
-      let k1 = drift(x, cf.t, lid);
-      let k2 = drift(axpy(x, h, k1), cf.tNext, lid);
+      let k1 = drift(x, cf.t, lid, lam, use1, use2);
+      let k2 = drift(axpy(x, h, k1), cf.tNext, lid, lam, use1, use2);
       for (var c = 0u; c < D; c++) {
         x[c] += (h / 2.0) * (k1[c] + k2[c]);
       }
     } else {
-      let k1 = drift(x, cf.t, lid);
-      let k2 = drift(axpy(x, h / 2.0, k1), cf.tHalf, lid);
-      let k3 = drift(axpy(x, h / 2.0, k2), cf.tHalf, lid);
-      let k4 = drift(axpy(x, h, k3), cf.tNext, lid);
+      let k1 = drift(x, cf.t, lid, lam, use1, use2);
+      let k2 = drift(axpy(x, h / 2.0, k1), cf.tHalf, lid, lam, use1, use2);
+      let k3 = drift(axpy(x, h / 2.0, k2), cf.tHalf, lid, lam, use1, use2);
+      let k4 = drift(axpy(x, h, k3), cf.tNext, lid, lam, use1, use2);
       for (var c = 0u; c < D; c++) {
         x[c] += (h / 6.0) * (k1[c] + 2.0 * k2[c] + 2.0 * k3[c] + k4[c]);
       }

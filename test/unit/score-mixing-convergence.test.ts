@@ -266,6 +266,11 @@ describe('requests refused naming their flag', () => {
     await expect(run({ integrators: ['exp'], resolutions: [200000] })).rejects.toThrow(/^--steps\[0\]: got 200000; allowed: an integer in \[1, 100000\]/);
   });
 
+  it('a compared config (config.compare) is refused, naming compare: a study measures one dynamics', async () => {
+    const compared = parseConfig({ ...MIXTURE, compare: { key: 'lambda', values: [2] } });
+    await expect(scoreMixingConvergence.run(compared, { integrators: ['exp'], resolutions: [4] }, CPU)).rejects.toThrow(/^compare: .*absent: a convergence study runs one value of lambda/);
+  });
+
   it('a study over the work cap fails fast, naming --steps and the drivers', async () => {
     const big = { ...MIXTURE, particles: { count: 1_000_000, seed: 1 } };
     const start = performance.now();

@@ -8,12 +8,16 @@ import { isRecord, integerField, rejectUnknownKeys, schemaReader } from '../conf
 import { FieldError, describeAllowed } from '../schema';
 import { MAX_PARTICLES, SCORE_MIXING_PARAMS } from './params';
 import { toMeasure } from './measures';
+import { batchValues, parseCompare } from '../compare';
 import { initialParticles, type SamplerOptions } from './reference';
 import type { Integrator, ParticlesInput, Sampler, ScoreMixingConfig } from './types';
 
 export { MAX_ATOMS, D_MIN, D_MAX };
 
-const TOP_KEYS = ['mu1', 'mu2', 'lambda', 'T', 'tMin', 'steps', 'sampler', 'beta', 'integrator', 'tol', 'particles', 'record', 'seed'] as const;
+const TOP_KEYS = ['mu1', 'mu2', 'lambda', 'T', 'tMin', 'steps', 'sampler', 'beta', 'integrator', 'tol', 'particles', 'record', 'seed', 'compare'] as const;
+
+/** The parameters compare mode runs side by side (lambda: mixture of experts vs guidance). */
+export const SCORE_MIXING_COMPARE_KEYS = ['lambda'] as const;
 
 const params = schemaReader('score-mixing', SCORE_MIXING_PARAMS);
 const spec = params.spec;
@@ -86,8 +90,15 @@ export function parseConfig(raw: unknown): ScoreMixingConfig {
     record = integerField('record', raw.record, 2, steps + 1, `an integer in [2, steps + 1] = [2, ${steps + 1}] (steps = ${steps})`);
   }
   const seed = scalar('seed', raw.seed) as number;
+  const compare = parseCompare(raw.compare, SCORE_MIXING_COMPARE_KEYS, params, () => lambda);
 
-  return { mu1, mu2, lambda, T, tMin, steps, sampler, beta, integrator, tol, particles, record, seed };
+  // compare only when given, so a config without it (and its snapshots' meta) is unchanged.
+  return { mu1, mu2, lambda, T, tMin, steps, sampler, beta, integrator, tol, particles, record, seed, ...(compare ? { compare } : {}) };
+}
+
+/** lambda of each batch: the config's own first, then compare.values (one value without compare). */
+export function batchLambdas(c: ScoreMixingConfig): number[] {
+  return batchValues(c.lambda, c.compare);
 }
 
 /** Number of particles a (validated) config runs. */

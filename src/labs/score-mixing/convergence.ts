@@ -118,6 +118,11 @@ async function runStudy(
 ): Promise<Snapshot> {
   const wallStart = performance.now();
   const cfg = parseConfig(config);
+  // A study measures one dynamics; compared lambdas are a sweep of studies (flowlab sweep does not
+  // run studies, so say what to do instead of silently studying batch 0 only).
+  if (cfg.compare) {
+    throw new FieldError('compare', cfg.compare, `absent: a convergence study runs one value of ${cfg.compare.key} (drop compare, or run one study per value with --set ${cfg.compare.key}=...)`);
+  }
   // The ODE integrators run the config's probability-flow ODE, also for an SDE config.
   const odeCfg: ScoreMixingConfig = { ...cfg, sampler: 'ode', integrator: 'exp', record: 2 };
   // Checked before anything is drawn or allocated, so an oversized study fails at once.

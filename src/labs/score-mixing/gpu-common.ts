@@ -16,12 +16,14 @@ export const MAX_D = 8;
 /** Default @workgroup_size: one invocation per particle/pixel, atoms tiled per workgroup. */
 export const DEFAULT_WORKGROUP = 64;
 
+/** count: all particles (batches x batchSize); lambda is per batch, in a storage array (compare mode). */
 export const GenerateParamsLayout = structLayout('GenerateParams', [
   ['count', 'u32'],
   ['n1', 'u32'],
   ['n2', 'u32'],
   ['seed', 'u32'],
-  ['lambda', 'f32'],
+  ['batchSize', 'u32'],
+  ['batches', 'u32'],
   ['h', 'f32'],
   ['tol', 'f32'],
 ] as const);

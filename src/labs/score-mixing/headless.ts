@@ -6,11 +6,16 @@
 // `resume` records where the last frame sits on the time grid, so a json snapshot reloads into a
 // run that continues exactly (the state is arrays.x[resume.frame] at grid step resume.step).
 // With integrator 'adaptive', meta.adaptive holds the tolerance and the work done (adaptiveMeta).
+// Compare mode (config.compare, compare-run.ts): x is (B, frames, particles, d), critical_points
+// (B, Kmax, d) NaN-padded with critical_counts (B) i32, meta.compare = { key, values } and
+// meta.criticalPoints one list per batch; without compare the snapshot is exactly as above.
 
 import type { HeadlessOptions } from '../lab';
 import type { Snapshot } from '../../io/snapshot-types';
 import { APP_VERSION } from '../../io/app-version';
-import { parseConfig, runSetup } from './config';
+import { batchLambdas, parseConfig, runSetup } from './config';
+import { compareMeta } from '../compare';
+import { batchCriticalPoints, runReferenceBatches, toBatchMajor } from './compare-run';
 import { runReference } from './reference';
 import { runOnGpu } from './simulation';
 import { BOGACKI_SHAMPINE, type AdaptiveStats } from './adaptive';
@@ -53,31 +58,43 @@ export async function runHeadless(config: ScoreMixingConfig, options: HeadlessOp
   let steps: number[];
   let gpuTotalMs: number | undefined;
   let stats: AdaptiveStats | null;
+  const lambdas = batchLambdas(cfg);
+  const B = lambdas.length;
   if (options.gpu) {
-    const r = await runOnGpu(options.gpu, opts, x0, cfg.record, options.onProgress);
-    ({ t, x, steps, stats } = r);
+    const r = await runOnGpu(options.gpu, opts, x0, cfg.record, options.onProgress, lambdas);
+    ({ t, steps, stats } = r);
+    x = toBatchMajor(r.x, t.length, B, count * d);
     gpuTotalMs = r.timings.totalMs;
+  } else if (cfg.compare) {
+    ({ t, x, steps, stats } = runReferenceBatches(opts, x0, cfg.record, lambdas, options.onProgress));
   } else {
     ({ t, x, steps, stats } = runReference(opts, x0, cfg.record, options.onProgress));
   }
   const simulationMs = performance.now() - simStart;
 
   const cpStart = performance.now();
-  const critical = stableCriticalPoints(mu1, mu2, cfg.lambda);
+  const critical = cfg.compare ? [] : stableCriticalPoints(mu1, mu2, cfg.lambda);
   const cp = new Float64Array(critical.length * d);
   critical.forEach((c, k) => cp.set(c.x.subarray(0, d), k * d));
+  const batchCps = cfg.compare ? batchCriticalPoints(mu1, mu2, lambdas, d) : null;
   const criticalPointsMs = performance.now() - cpStart;
   options.onProgress?.(1);
 
   const frames = t.length;
+  const cpMeta = (cps: typeof critical): Record<string, unknown>[] => cps.map((c) => ({ a: c.a, b: c.b, value: c.value, regime: c.regime }));
   const resume: ScoreMixingResume = { step: steps[frames - 1], t: t[frames - 1], frame: frames - 1 };
   return {
     lab: LAB_ID,
     config: cfg,
     arrays: {
       t: { dtype: 'f64', shape: [frames], data: t },
-      x: { dtype: x instanceof Float32Array ? 'f32' : 'f64', shape: [frames, count, d], data: x },
-      critical_points: { dtype: 'f64', shape: [critical.length, d], data: cp },
+      x: { dtype: x instanceof Float32Array ? 'f32' : 'f64', shape: batchCps ? [B, frames, count, d] : [frames, count, d], data: x },
+      ...(batchCps
+        ? {
+            critical_points: { dtype: 'f64', shape: [B, batchCps.kmax, d], data: batchCps.points },
+            critical_counts: { dtype: 'i32', shape: [B], data: batchCps.counts },
+          }
+        : { critical_points: { dtype: 'f64', shape: [critical.length, d], data: cp } }),
     },
     // lab and config are added to meta.json by the exporter (snapshotMeta), not repeated here.
     meta: {
@@ -91,8 +108,9 @@ export async function runHeadless(config: ScoreMixingConfig, options: HeadlessOp
       particles: count,
       frames,
       recordedSteps: steps,
-      criticalPoints: critical.map((c) => ({ a: c.a, b: c.b, value: c.value, regime: c.regime })),
-      ...(stats ? { adaptive: adaptiveMeta(cfg.tol, count, stats) } : {}),
+      criticalPoints: batchCps ? batchCps.perBatch.map(cpMeta) : cpMeta(critical),
+      ...(cfg.compare ? { compare: compareMeta(cfg.lambda, cfg.compare) } : {}),
+      ...(stats ? { adaptive: adaptiveMeta(cfg.tol, B * count, stats) } : {}),
       timings: {
         simulationMs,
         ...(gpuTotalMs !== undefined ? { gpuTotalMs } : {}),

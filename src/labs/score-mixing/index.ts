@@ -2,7 +2,7 @@
 // from t = T down to tMin, and the stable critical points of Phi_lam they converge to.
 
 import type { LabDefinition } from '../lab';
-import { parseConfig } from './config';
+import { SCORE_MIXING_COMPARE_KEYS, parseConfig } from './config';
 import { scoreMixingConvergence } from './convergence';
 import { runHeadless } from './headless';
 import { memoryEstimate } from './memory';
@@ -24,6 +24,8 @@ export const scoreMixingLab: LabDefinition<ScoreMixingConfig> = {
   runHeadless,
   memoryEstimate,
   snapshotSpec: scoreMixingSnapshotSpec,
+  // lambda side by side in one dispatch (a per-batch lambda in the generation kernels).
+  compare: { keys: SCORE_MIXING_COMPARE_KEYS },
   convergence: scoreMixingConvergence,
   selfTest: (gpu, options) => import('./selftest').then((m) => m.selfTest(gpu, options)),
   // Browser only: the dynamic import keeps the page (three, d3, DOM) out of the Node bundle (the

@@ -14,10 +14,15 @@
 //             their staging buffers and host copies at export ((R + 2) frames each, with the
 //             current state); on the CPU fallback the (R + 1) float64 frames of at most
 //             CPU_PAGE_MAX_PARTICLES particles
-// Drivers: record, particles.count (or particles.points), mu1.points (d), steps.
+// Compare mode (config.compare): B batches of N particles. Every particle state above counts B
+// times (one GPU buffer of B N particles, B N recorded per frame, B sets of critical points), except
+// the CPU path's one-batch-at-a-time stepping arrays; the CPU path also holds the B per-batch
+// recordings before it joins them (a second copy of x).
+// Drivers: record, particles.count (or particles.points), mu1.points (d), steps, compare.values.
 
 import { trailLengthFor } from '../shared/trails';
 import { encodedLargestArray, estimateFrom, exportBytes, type EstimateOptions, type MemoryEstimate, type RecordedSize } from '../budget';
+import { batchCount } from '../compare';
 import { dimensionOf, particleCount } from './config';
 import { CPU_PAGE_MAX_PARTICLES } from './snapshot-spec';
 import type { ScoreMixingConfig } from './types';
@@ -39,28 +44,31 @@ export function memoryEstimate(config: ScoreMixingConfig, options: EstimateOptio
   const countField = 'points' in config.particles ? 'particles.points' : 'particles.count';
   const n1 = config.mu1.points.length;
   const n2 = config.mu2.points.length;
-  const state = N * d;
-  const cps = Math.min(n1 * n2, MAX_COUNTED_CRITICAL_POINTS) * d;
+  const B = batchCount(config.compare);
+  const batch = N * d;
+  const state = B * batch;
+  const cps = B * Math.min(n1 * n2, MAX_COUNTED_CRITICAL_POINTS) * d;
 
-  const recordedValues = R + R * state + cps;
-  const recorded: RecordedSize = { bytes: 8 * recordedValues, values: recordedValues, arrays: 3, csvRows: R * N, csvValues: R * state };
+  const recordedValues = R + R * state + cps + (B > 1 ? B : 0);
+  const recorded: RecordedSize = { bytes: 8 * recordedValues, values: recordedValues, arrays: B > 1 ? 4 : 3, csvRows: R * N * B, csvValues: R * state };
   const atoms = 4 * (n1 + n2) * (d + 1);
-  const host = 8 * 3 * state + 16 * (K + 1) + 16 * R + 4 * state + 32 * K + FRAMES_IN_FLIGHT * 4 * state;
+  const joined = B > 1 ? 8 * R * state : 0;
+  const host = 8 * 3 * batch + joined + 16 * (K + 1) + 16 * R + 4 * state + 32 * K + FRAMES_IN_FLIGHT * 4 * state;
   const gpu = 4 * state + 32 * K + FRAMES_IN_FLIGHT * 4 * state + atoms;
-  const trajectory = 4 * (R + 1) * state + 2 * 4 * (R + 2) * state + 8 * (R + 1) * Math.min(N, CPU_PAGE_MAX_PARTICLES) * d;
+  const trajectory = 4 * (R + 1) * state + 2 * 4 * (R + 2) * state + 8 * (R + 1) * B * Math.min(N, CPU_PAGE_MAX_PARTICLES) * d;
   const page = options.page
-    ? 16 * (1 + trailLengthFor(N)) * N + PAGE_HISTORY_SLOTS * Math.min(N, PAGE_SAMPLE_PARTICLES) * d * 4 * 2 + 8 * state + 2 * 4 * state + trajectory
+    ? B * (16 * (1 + trailLengthFor(N)) * N + PAGE_HISTORY_SLOTS * Math.min(N, PAGE_SAMPLE_PARTICLES) * d * 4 * 2) + 8 * state + 2 * 4 * state + trajectory
     : 0;
-  const driversRecorded = ['record', countField, 'mu1.points'];
+  const driversRecorded = ['record', countField, 'mu1.points', ...(B > 1 ? ['compare.values'] : [])];
   return estimateFrom(
     [
       { name: 'recorded', bytes: recorded.bytes, drivers: driversRecorded },
       { name: 'host', bytes: host, drivers: [countField, 'mu1.points', 'steps'] },
       { name: 'gpu', bytes: gpu, drivers: [countField, 'mu1.points', 'steps'] },
       { name: 'output', bytes: exportBytes(options, recorded), drivers: driversRecorded },
-      { name: 'page', bytes: page, drivers: ['record', countField, 'mu1.points'] },
+      { name: 'page', bytes: page, drivers: driversRecorded },
     ],
-    { record: R, [countField]: N, 'mu1.points': `${n1} atoms in ${d} dimensions`, steps: K },
+    { record: R, [countField]: N, 'mu1.points': `${n1} atoms in ${d} dimensions`, steps: K, ...(B > 1 ? { 'compare.values': `${B - 1} values (${B} batches)` } : {}) },
     Math.max(R * state, encodedLargestArray(options.output, recorded)),
   );
 }

@@ -8,6 +8,11 @@
 // dispatch integrates a range of steps in registers; its range reaches the kernel through
 // copyBufferToBuffer from a constant index table, so many dispatches can be encoded into one
 // command encoder before anything is submitted (no awaits anywhere on the stepping path).
+//
+// Compare mode (src/labs/compare.ts): `lambdas` of create() gives one lambda per batch; the buffer
+// then holds B = lambdas.length batches of the N = x0.length / d particles, each starting from x0,
+// stepped together by the same dispatches (lambda per batch from a storage array, noise keyed by
+// the index within the batch: NUMERICS.md "Compare mode"). `count` is all B N particles.
 
 import type { GpuContext } from '../../gpu/device';
 import { assertStorageFits } from '../../gpu/limits';
@@ -54,10 +59,17 @@ export interface GpuAdaptiveStats extends AdaptiveStats {
   firstCapped?: number;
 }
 
+/** Names particle `index` of a buffer of `batchSize`-particle batches: "particle 3" or "particle 3 of batch 1 (lambda = 2.5)". */
+export function particleName(index: number, batchSize: number, lambdas: readonly number[]): string {
+  if (lambdas.length <= 1) return `particle ${index}`;
+  const b = Math.floor(index / batchSize);
+  return `particle ${index % batchSize} of batch ${b} (lambda = ${lambdas[b]})`;
+}
+
 /** The failure message of a particle that ran out of trial steps (GPU and page alike). */
-export function cappedMessage(particle: number, tol: number): string {
+export function cappedMessage(particle: number | string, tol: number): string {
   return (
-    `particle ${particle} needed more than ${MAX_ATTEMPTS} adaptive substeps in one step (tol = ${tol}): ` +
+    `${typeof particle === 'number' ? `particle ${particle}` : particle} needed more than ${MAX_ATTEMPTS} adaptive substeps in one step (tol = ${tol}): ` +
     'raise tol (float32 rounding limits the GPU near 1e-6) or steps'
   );
 }
@@ -72,10 +84,15 @@ const MAX_STEPS_PER_DISPATCH = 64;
 const PARTICLE_USAGE = STORAGE_VERTEX;
 
 export class ScoreMixingSimulation {
-  /** array<f32>, count*d row-major (the buffer may be padded past count*d*4 bytes). */
+  /** array<f32>, count*d row-major (the buffer may be padded past count*d*4 bytes); batch b at rows [b batchSize, (b + 1) batchSize). */
   readonly particles: GPUBuffer;
   readonly d: number;
+  /** All particles: batches x batchSize. */
   readonly count: number;
+  /** Particles per batch (the config's count). */
+  readonly batchSize: number;
+  /** lambda of each batch (compare mode; [opts.lambda] without it). */
+  readonly lambdas: number[];
   /** t_0 = T > ... > t_K = tMin, float64. */
   readonly grid: Float64Array;
   private disposed = false;
@@ -85,7 +102,6 @@ export class ScoreMixingSimulation {
     private readonly res: GpuResources,
     private readonly readback: ReadbackPool,
     private readonly stepper: StepRangeDispatch,
-    private readonly paramsBuffer: GPUBuffer,
     private readonly paramValues: Parameters<typeof GenerateParamsLayout.pack>[0],
     particles: GPUBuffer,
     d: number,
@@ -93,11 +109,20 @@ export class ScoreMixingSimulation {
     grid: Float64Array,
     /** The adaptive kernel's stats buffer (null for the fixed-step integrators). */
     private readonly statsBuffer: GPUBuffer | null,
+    private readonly lambdaBuffer: GPUBuffer,
+    lambdas: number[],
   ) {
     this.particles = particles;
     this.d = d;
     this.count = count;
     this.grid = grid;
+    this.lambdas = lambdas;
+    this.batchSize = count / lambdas.length;
+  }
+
+  /** Number of batches (1 without compare mode). */
+  get batches(): number {
+    return this.lambdas.length;
   }
 
   get stepsPerDispatch(): number {
@@ -107,12 +132,14 @@ export class ScoreMixingSimulation {
   /**
    * Validates the options like ReferenceSampler does, checks every size against the device
    * (GpuLimitError names the field), compiles the specialised kernel and uploads x0 (count*d).
+   * `lambdas` (compare mode): one lambda per batch, each batch starting from x0; default [opts.lambda].
    */
   static async create(
     gpu: GpuContext,
     opts: SamplerOptions,
     x0: Float64Array,
     tuning: SimulationTuning = {},
+    lambdas: readonly number[] = [opts.lambda],
   ): Promise<ScoreMixingSimulation> {
     const { device } = gpu;
     const { mu1, mu2 } = opts;
@@ -127,11 +154,14 @@ export class ScoreMixingSimulation {
     const beta = opts.sampler === 'ode' ? 0 : opts.beta;
     if (!(Number.isFinite(beta) && beta >= 0)) throw new Error(`beta must be finite and >= 0, got ${opts.beta}`);
     if (!Number.isFinite(opts.lambda)) throw new Error(`lambda must be finite, got ${opts.lambda}`);
+    if (lambdas.length < 1 || !lambdas.every(Number.isFinite)) throw new Error(`lambdas must be 1 or more finite values, got [${lambdas.join(', ')}]`);
+    const B = lambdas.length;
     const d = mu1.d;
     if (x0.length === 0 || x0.length % d !== 0) {
       throw new Error(`x0 has length ${x0.length}, expected a positive multiple of d = ${d}`);
     }
-    const count = x0.length / d;
+    const batchSize = x0.length / d;
+    const count = B * batchSize;
     for (let i = 0; i < x0.length; i++) {
       if (!Number.isFinite(x0[i])) {
         throw new Error(`initial particle ${Math.floor(i / d)} has a non-finite coordinate (${x0[i]})`);
@@ -163,11 +193,14 @@ export class ScoreMixingSimulation {
     try {
       const h = Math.log(opts.T / opts.tMin) / K;
       const atoms = packAtoms(mu1, mu2);
-      const paramValues = { count, n1: mu1.n, n2: mu2.n, seed: opts.seed >>> 0, lambda: opts.lambda, h, tol: adaptive ? tol : 0 };
+      const paramValues = { count, n1: mu1.n, n2: mu2.n, seed: opts.seed >>> 0, batchSize, batches: B, h, tol: adaptive ? tol : 0 };
       const params = res.buffer('params', GenerateParamsLayout.size, UNIFORM_W, new Uint8Array(GenerateParamsLayout.pack(paramValues)));
       const coefs = res.buffer('stepCoefs', K * StepCoefLayout.size, STORAGE_R, stepCoefficients(grid, h, beta));
       const stepper = new StepRangeDispatch(res, K, stepsPerDispatch, 'ScoreMixingSimulation.generate', 'generate');
-      const particles = res.buffer('particles', 4 * count * d, PARTICLE_USAGE, new Float32Array(x0));
+      const initial = new Float32Array(count * d);
+      for (let b = 0; b < B; b++) initial.set(x0, b * x0.length);
+      const particles = res.buffer('particles', 4 * count * d, PARTICLE_USAGE, initial);
+      const lambdaBuffer = res.buffer('lambdas', 4 * B, STORAGE_R, Float32Array.from(lambdas));
       const entries = [
         res.buffer('atomPoints', atoms.points.byteLength, STORAGE_R, atoms.points),
         res.buffer('atomLogW', atoms.logW.byteLength, STORAGE_R, atoms.logW),
@@ -176,6 +209,7 @@ export class ScoreMixingSimulation {
         stepper.cursor,
         particles,
         stepper.status,
+        lambdaBuffer,
       ];
       const statsBuffer = adaptive ? res.buffer('adaptiveStats', 4 * STATS_WORDS, STORAGE_RW) : null;
       if (statsBuffer) entries.push(statsBuffer);
@@ -186,7 +220,7 @@ export class ScoreMixingSimulation {
       });
       stepper.attach(pipeline, bindGroup, workgroups);
       const readback = new ReadbackPool(device, 'ScoreMixingSimulation.readback');
-      return new ScoreMixingSimulation(device, res, readback, stepper, params, paramValues, particles, d, count, grid, statsBuffer);
+      return new ScoreMixingSimulation(device, res, readback, stepper, paramValues, particles, d, count, grid, statsBuffer, lambdaBuffer, [...lambdas]);
     } catch (e) {
       res.dispose();
       throw e;
@@ -231,12 +265,13 @@ export class ScoreMixingSimulation {
     this.device.queue.submit([encoder.finish()]);
   }
 
-  /** Live guidance strength: applies to every step submitted after this call. */
-  setLambda(lambda: number): void {
+  /** Live guidance strength of one batch (default 0, the config's own): applies to every step submitted after this call. */
+  setLambda(lambda: number, batch = 0): void {
     this.assertLive();
     if (!Number.isFinite(lambda)) throw new Error(`lambda must be finite, got ${lambda}`);
-    this.paramValues.lambda = lambda;
-    this.device.queue.writeBuffer(this.paramsBuffer, 0, GenerateParamsLayout.pack(this.paramValues));
+    if (!(Number.isInteger(batch) && batch >= 0 && batch < this.lambdas.length)) throw new Error(`batch ${batch} is outside 0..${this.lambdas.length - 1}`);
+    this.lambdas[batch] = lambda;
+    this.device.queue.writeBuffer(this.lambdaBuffer, 4 * batch, new Float32Array([lambda]));
   }
 
   /** Positions after all submitted work; resolves asynchronously (never await it in a frame loop). */
@@ -254,10 +289,17 @@ export class ScoreMixingSimulation {
   async checkFinite(): Promise<{ ok: boolean; firstBad?: number; reason?: string }> {
     this.assertLive();
     const r = await this.stepper.checkFinite(this.device, this.readback);
-    if (r.ok || !this.statsBuffer) return r;
+    if (r.ok) return r;
     // A particle the adaptive kernel gave up is NaN too: say why instead of "non-finite".
-    const stats = await this.readStats();
-    return stats?.firstCapped !== undefined ? { ...r, reason: cappedMessage(stats.firstCapped, this.paramValues.tol as number) } : r;
+    const stats = this.statsBuffer ? await this.readStats() : null;
+    if (stats?.firstCapped !== undefined) return { ...r, reason: cappedMessage(this.particleName(stats.firstCapped), this.paramValues.tol as number) };
+    // Compared batches: name the batch and its lambda.
+    return this.batches > 1 && r.firstBad !== undefined ? { ...r, reason: `${this.particleName(r.firstBad)} became non-finite` } : r;
+  }
+
+  /** "particle 3", or "particle 3 of batch 1 (lambda = 2.5)" in compare mode, for a buffer index. */
+  particleName(index: number): string {
+    return particleName(index, this.batchSize, this.lambdas);
   }
 
   /**
@@ -288,7 +330,7 @@ export class ScoreMixingSimulation {
     this.device.queue.submit([encoder.finish()]);
   }
 
-  /** Continues from `state` (device-lost recovery, json reloads): uploads x and sets k. */
+  /** Continues from `state` (device-lost recovery, json reloads): uploads x (all batches, count*d) and sets k. */
   restoreState(state: ParticleState): void {
     this.assertLive();
     if (state.d !== this.d) throw new Error(`state.d = ${state.d}, expected ${this.d}`);
@@ -344,7 +386,8 @@ function stepCoefficients(grid: Float64Array, h: number, beta: number): Uint8Arr
 /**
  * Runs the whole schedule on the GPU and keeps the frames at recordSteps(steps, record), like
  * runReference. Frame readbacks are pipelined (up to 4 in flight) so the GPU never waits for the
- * CPU; a non-finite particle at the end throws, naming it.
+ * CPU; a non-finite particle at the end throws, naming it. With `lambdas` (compare mode) every
+ * frame holds all batches: x is (frames, batches, N, d) row-major.
  */
 export async function runOnGpu(
   gpu: GpuContext,
@@ -352,10 +395,11 @@ export async function runOnGpu(
   x0: Float64Array,
   record: number,
   onProgress?: (f: number) => void,
+  lambdas?: readonly number[],
 ): Promise<{ t: Float64Array; x: Float32Array; steps: number[]; timings: { totalMs: number }; stats: GpuAdaptiveStats | null }> {
   const start = performance.now();
   const steps = recordSteps(opts.steps, record);
-  const sim = await ScoreMixingSimulation.create(gpu, opts, x0);
+  const sim = await ScoreMixingSimulation.create(gpu, opts, x0, {}, lambdas);
   const pool = new ReadbackPool(gpu.device, 'runOnGpu.readback', 4);
   try {
     const frameFloats = sim.count * sim.d;

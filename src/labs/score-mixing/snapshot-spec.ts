@@ -12,9 +12,13 @@
 // (t_k = T (tMin/T)^(k/steps), in [tMin, T]), frame in [0, frames - 1] with arrays.t[frame] that
 // same time (x[frame] is the state at resume.step); with resume_state, resume is required, frame
 // absent, and the run continues from resume_state at resume.step.
+// Compare mode (config.compare, compare-run.ts): B = 1 + compare.values.length batches lead x
+// (batches, frames, particles, d) and resume_state (batches, particles, d); critical_points is
+// (batches, points, d) padded with NaN (not checked finite) beside critical_counts (batches) i32.
 
 import { geometricGrid } from '../../math/timegrid';
-import type { ResumeField, SnapshotSpec } from '../snapshot-spec';
+import type { DimSpec, ResumeField, SnapshotSpec } from '../snapshot-spec';
+import { batchCount } from '../compare';
 import { dimensionOf, particleCount } from './config';
 import type { ScoreMixingConfig } from './types';
 
@@ -28,6 +32,12 @@ export function scoreMixingSnapshotSpec(cfg: ScoreMixingConfig): SnapshotSpec {
   const d = dimensionOf(cfg);
   const count = particleCount(cfg);
   const reduced = Math.min(count, CPU_PAGE_MAX_PARTICLES);
+  const B = batchCount(cfg.compare);
+  // The leading batch axis of a compared run (none without compare).
+  const lead = <D extends string | number>(dims: readonly D[]): (D | 'batches')[] => (cfg.compare ? ['batches', ...dims] : [...dims]);
+  const batchesDim: Record<string, DimSpec> = cfg.compare
+    ? { batches: { values: [B], what: `= ${B} (1 + compare.values.length: ${cfg.compare.key} = ${[cfg.lambda, ...cfg.compare.values].join(', ')})` } }
+    : {};
   return {
     dims: {
       frames: { min: 1, max: cfg.record, what: `in [1, ${cfg.record}] (config record = ${cfg.record})` },
@@ -35,13 +45,15 @@ export function scoreMixingSnapshotSpec(cfg: ScoreMixingConfig): SnapshotSpec {
         values: [count, reduced],
         what: reduced === count ? `= ${count} (the config's particles)` : `= ${count} (the config's particles) or ${reduced} (the page's CPU fallback)`,
       },
-      points: { min: 0, what: '>= 0' },
+      points: { min: cfg.compare ? 1 : 0, what: cfg.compare ? '>= 1 (the most critical points of a batch, NaN-padded)' : '>= 0' },
+      ...batchesDim,
     },
     arrays: {
       t: { dtypes: ['f64'], shape: ['frames'], axes: ['frames'], required: true, finite: true },
-      x: { dtypes: ['f32', 'f64'], shape: ['frames', 'particles', d], axes: ['frames', 'particles', 'd'], required: true, finite: true },
-      critical_points: { dtypes: ['f64'], shape: ['points', d], axes: ['points', 'd'], finite: true },
-      resume_state: { dtypes: ['f32', 'f64'], shape: ['particles', d], axes: ['particles', 'd'], finite: true },
+      x: { dtypes: ['f32', 'f64'], shape: lead(['frames', 'particles', d]), axes: lead(['frames', 'particles', 'd']), required: true, finite: true },
+      critical_points: { dtypes: ['f64'], shape: lead(['points', d]), axes: lead(['points', 'd']), finite: !cfg.compare },
+      ...(cfg.compare ? { critical_counts: { dtypes: ['i32'], shape: ['batches'], axes: ['batches'] } } : {}),
+      resume_state: { dtypes: ['f32', 'f64'], shape: lead(['particles', d]), axes: lead(['particles', 'd']), finite: true },
     },
     resume: (dims, arrays) => {
       const hasState = Object.prototype.hasOwnProperty.call(arrays, 'resume_state');

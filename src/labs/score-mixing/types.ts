@@ -1,6 +1,8 @@
 // Config and state types of the score-mixing lab. The config field names are a public contract
 // (CLI config files, snapshots' meta.json, URL state).
 
+import type { CompareConfig } from '../compare';
+
 export interface PointSetInput {
   points: number[][];
   /** Optional positive weights; normalised to sum 1. Omitted: uniform. */
@@ -30,6 +32,8 @@ export interface ScoreMixingConfig {
   record: number;
   /** Seed of the SDE noise. */
   seed: number;
+  /** Compare mode (src/labs/compare.ts): lambda at several values side by side; absent: one run. */
+  compare?: CompareConfig;
 }
 
 /** A validated, flattened empirical measure (n atoms in R^d, weights summing to 1); lives in src/math. */

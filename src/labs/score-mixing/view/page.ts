@@ -30,6 +30,7 @@ import { savePointSet, withAtomEdit, withImportedSet } from './point-sets';
 import { CpuRun, CPU_MAX_PARTICLES, type CpuSample, type RecordedFrames } from './run-cpu';
 import { GpuRun, type SampleResult } from './run-gpu';
 import { buildSnapshot, readResume } from './snapshot';
+import { refuseCompareOnPage } from './compare';
 
 export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
   private model: PageModel | null = null;
@@ -79,6 +80,7 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
   async setConfig(config: ScoreMixingConfig): Promise<void> {
     // Validate first: a FieldError leaves everything as it was.
     const cfg = parseConfig(config);
+    refuseCompareOnPage(cfg);
     this.host.checkMemory(cfg); // the page's memory budget, before anything is allocated
     const prev = this.model?.config;
     if (prev && JSON.stringify(prev) === JSON.stringify(cfg)) return;
@@ -157,6 +159,7 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
 
   async restore(snapshot: Snapshot): Promise<void> {
     const { config: cfg, state, recorded } = readResume(snapshot);
+    refuseCompareOnPage(cfg);
     if (state && this.gpu && this.display.hasScene && state.count !== particleCount(cfg)) {
       throw new FieldError('arrays.x.shape', `[${snapshot.arrays.x.shape.join(', ')}]`, `${particleCount(cfg)} particles on the GPU: this snapshot holds the ${state.count} particles of the page's CPU fallback, which continue only there`);
     }
