@@ -21,6 +21,12 @@
 // constants (d, k, hs, drift, stage coefficients) come in float64-rounded `coefs`, SUBSTEPS
 // entries per grid step (step k's substep j at k * SUBSTEPS + j; t_k, s(t_k) at k * SUBSTEPS).
 //
+// Compare mode (src/labs/primal-dual/batches.ts): the buffers hold B batches of params.perBatch
+// trajectories, all stepped by the same dispatches; trajectory i belongs to batch
+// floor(i / perBatch), whose parameters (alpha, theta, beta, p and the derived xi, cG) are entry
+// `b` of `batch` and whose step constants are the StepCoef entries [b coefStride, (b + 1) coefStride).
+// The time grid, and so the step range, is shared; B = 1 without compare mode.
+//
 // Diagnostics: after every step the energy identity's right-hand side dE/dt is evaluated at the
 // new time and integrated by the trapezoid rule (Kahan-summed) into the state; at the end of the
 // dispatch each trajectory writes E, G, ||A e||, f - f*, the defect E - E(t0) - integral and
@@ -46,7 +52,13 @@ const MAXM = 16u;
 
 struct PdParams {
   count: u32,
+  perBatch: u32,
+  coefStride: u32,
   h: f32,
+}
+
+/// One batch's dynamics parameters; xi = theta (alpha - 1) - 1, cG = 1 - 2 theta - theta p.
+struct PdBatch {
   alpha: f32,
   theta: f32,
   beta: f32,
@@ -80,6 +92,8 @@ struct StepCoef {
 /// Per trajectory: E | G | ||A e|| | f - f* | defect | Q (M).
 @group(0) @binding(5) var<storage, read_write> diag: array<f32>;
 @group(0) @binding(6) var<storage, read_write> status: array<atomic<u32>, 2>;
+/// Per batch (B entries).
+@group(0) @binding(7) var<storage, read> batch: array<PdBatch>;
 
 #include "lib/finite.wgsl"
 
@@ -102,6 +116,8 @@ var<private> cl: array<f32, MAXM>;
 var<private> fx: array<f32, MAXN>;
 var<private> fl: array<f32, MAXM>;
 var<private> ae: array<f32, MAXM>;
+// This invocation's batch parameters.
+var<private> bp: PdBatch;
 
 /// e^u - 1, accurate for small |u| (series below 1/2; the tail is < 3e-9 relative).
 fn expm1f(u: f32) -> f32 {
@@ -188,7 +204,7 @@ fn force(ee: array<f32, MAXN>, ll: array<f32, MAXM>) {
     }
     ae[i] = s;
     fl[i] = -s;
-    tmp[i] = ll[i] + params.beta * s;
+    tmp[i] = ll[i] + bp.beta * s;
   }
   for (var j = 0u; j < N; j++) {
     var g = 0.0;
@@ -321,9 +337,9 @@ fn accel(ye: array<f32, MAXN>, yl: array<f32, MAXM>, ux: array<f32, MAXN>, ul: a
 
 fn rk4Step(c0: StepCoef, c1: StepCoef) {
   let h = params.h;
-  let th = params.theta;
+  let th = bp.theta;
   // Stage coefficients: a = alpha/t, w = theta t s, s at t_k, t_k + h/2, t_{k+1}.
-  let a = array<f32, 3>(params.alpha / c0.t, c0.aMid, params.alpha / c1.t);
+  let a = array<f32, 3>(bp.alpha / c0.t, c0.aMid, bp.alpha / c1.t);
   let w = array<f32, 3>(th * c0.t * c0.s, c0.wMid, th * c1.t * c1.s);
   let s = array<f32, 3>(c0.s, c0.sMid, c1.s);
   let cstage = array<f32, 4>(0.0, 0.5, 0.5, 1.0);
@@ -388,7 +404,7 @@ struct Diag {
 
 /// Diagnostics of the private state at time t (scaling s = t^p).
 fn diagnostics(t: f32, s: f32) -> Diag {
-  let th = params.theta;
+  let th = bp.theta;
   var r2 = 0.0;
   var lae = 0.0;
   for (var i = 0u; i < M; i++) {
@@ -402,7 +418,7 @@ fn diagnostics(t: f32, s: f32) -> Diag {
   }
   let D = bregman(e, false);
   let Dr = bregman(e, true);
-  let G = D + 0.5 * params.beta * r2;
+  let G = D + 0.5 * bp.beta * r2;
   var w2 = 0.0;
   var z2 = 0.0;
   var v2 = 0.0;
@@ -419,11 +435,11 @@ fn diagnostics(t: f32, s: f32) -> Diag {
     v2 += vl[i] * vl[i];
   }
   var out: Diag;
-  out.energy = th * th * t * t * s * G + 0.5 * w2 + 0.5 * params.xi * z2;
+  out.energy = th * th * t * t * s * G + 0.5 * w2 + 0.5 * bp.xi * z2;
   out.gap = G;
   out.res2 = r2;
   out.objective = D - lae;
-  out.rate = -th * t * s * (params.cG * G + Dr + 0.5 * params.beta * r2) - params.xi * th * t * v2;
+  out.rate = -th * t * s * (bp.cG * G + Dr + 0.5 * bp.beta * r2) - bp.xi * th * t * v2;
   return out;
 }
 
@@ -432,6 +448,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
   let i = (wg.y * groups.x + wg.x) * WG + lid;
   let count = params.count;
   let src = min(i, count - 1u);
+  bp = batch[src / params.perBatch];
+  let cb = (src / params.perBatch) * params.coefStride;
   let base = src * stride();
   for (var j = 0u; j < N; j++) {
     e[j] = state[base + j];
@@ -451,13 +469,13 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
   let range = cursor;
   let hh = 0.5 * params.h;
   for (var k = range.x; k < range.y; k++) {
-    let c0 = coefs[k * SUBSTEPS];
-    let c1 = coefs[(k + 1u) * SUBSTEPS];
+    let c0 = coefs[cb + k * SUBSTEPS];
+    let c1 = coefs[cb + (k + 1u) * SUBSTEPS];
     if (INTEGRATOR == 1u) {
       rk4Step(c0, c1);
     } else {
       for (var j = 0u; j < SUBSTEPS; j++) {
-        rotationStep(coefs[k * SUBSTEPS + j]);
+        rotationStep(coefs[cb + k * SUBSTEPS + j]);
       }
     }
     let d = diagnostics(c1.t, c1.s);
@@ -467,7 +485,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
     integral = tsum;
     rate = d.rate;
   }
-  let cEnd = coefs[range.y * SUBSTEPS];
+  let cEnd = coefs[cb + range.y * SUBSTEPS];
   let d = diagnostics(cEnd.t, cEnd.s);
   if (i < count) {
     var bad = false;
@@ -486,7 +504,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
     state[aux + 1u] = integral;
     state[aux + 2u] = icomp;
     state[aux + 3u] = rate;
-    let th = params.theta;
+    let th = bp.theta;
     let dbase = i * dstride();
     diag[dbase] = d.energy;
     diag[dbase + 1u] = d.gap;

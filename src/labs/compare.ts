@@ -31,9 +31,12 @@ export interface CompareSupport {
 
 /**
  * config.compare, checked: undefined when absent; else the key one of `keys`, 1 to
- * MAX_COMPARE_VALUES values each valid for the key's parameter (schema range), distinct from each
- * other and from `own`, the config's value of the key. FieldErrors name compare.key or
- * compare.values[i].
+ * MAX_COMPARE_VALUES values each valid for the key's parameter (schema range) and distinct from
+ * each other. A value equal to `own` (the config's value of the key) is left out, and compare is
+ * undefined when nothing else is left: batch 0 always runs the own value, so listing it is
+ * redundant, not an error — and moving the key (panel, --set, a link) onto a compared value keeps
+ * working (alpha 3 -> 4 with values [4, 8] runs 4 and 8). FieldErrors name compare.key or
+ * compare.values[i] (the index in the given list).
  */
 export function parseCompare(raw: unknown, keys: readonly string[], schema: SchemaReader, ownOf: (key: string) => number): CompareConfig | undefined {
   if (raw === undefined) return undefined;
@@ -42,27 +45,27 @@ export function parseCompare(raw: unknown, keys: readonly string[], schema: Sche
   if (typeof raw.key !== 'string' || !keys.includes(raw.key)) throw new FieldError('compare.key', raw.key, `one of ${keys.map((k) => JSON.stringify(k)).join(', ')}`);
   const key = raw.key;
   const { values } = raw;
-  if (!Array.isArray(values) || values.length < 1 || values.length > MAX_COMPARE_VALUES) {
-    throw new FieldError('compare.values', values, `an array of 1 to ${MAX_COMPARE_VALUES} values of ${key}`);
+  if (!Array.isArray(values) || values.length < 1 || values.length > MAX_COMPARE_VALUES + 1) {
+    throw new FieldError('compare.values', values, `an array of 1 to ${MAX_COMPARE_VALUES} values of ${key} (besides the config's own)`);
   }
   const own = ownOf(key);
-  const seen = new Set<number>([own]);
-  return {
-    key,
-    values: values.map((v, i) => {
-      const field = `compare.values[${i}]`;
-      let x: number;
-      try {
-        x = schema.number(key, v, true);
-      } catch (e) {
-        if (e instanceof FieldError) throw new FieldError(field, v, e.allowed);
-        throw e;
-      }
-      if (seen.has(x)) throw new FieldError(field, v, `a value of ${key} distinct from the others and from the config's ${key} = ${own}`);
-      seen.add(x);
-      return x;
-    }),
-  };
+  const seen = new Set<number>();
+  const kept: number[] = [];
+  values.forEach((v, i) => {
+    const field = `compare.values[${i}]`;
+    let x: number;
+    try {
+      x = schema.number(key, v, true);
+    } catch (e) {
+      if (e instanceof FieldError) throw new FieldError(field, v, e.allowed);
+      throw e;
+    }
+    if (seen.has(x)) throw new FieldError(field, v, `a value of ${key} not listed before`);
+    seen.add(x);
+    if (x !== own) kept.push(x);
+  });
+  if (kept.length > MAX_COMPARE_VALUES) throw new FieldError('compare.values', values, `at most ${MAX_COMPARE_VALUES} values of ${key} besides the config's own (${key} = ${own})`);
+  return kept.length === 0 ? undefined : { key, values: kept };
 }
 
 /** The batches' values of the compared key: the config's own first. */

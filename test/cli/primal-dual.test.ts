@@ -1,7 +1,8 @@
 // `flowlab run primal-dual` through the built CLI: a small run (16 trajectories, T = 20) on the GPU
 // path (WebGPU, SwiftShader included; skipped without an adapter unless CI is set) and on the float64
-// CPU path, each written as .npz and read by numpy (the shape of every array), and bad configs
-// refused with field-named messages (exit code 2, no output file).
+// CPU path, each written as .npz and read by numpy (the shape of every array), a compared run
+// (config.compare: the batch axis in front, meta.compare, its csv with batch and alpha columns) on
+// both paths, and bad configs refused with field-named messages (exit code 2, no output file).
 
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -130,19 +131,68 @@ describe('flowlab run primal-dual', () => {
   });
 
   it('--preset and --set; allowOutsideWindow lets theta leave the window; .json reruns identically', () => {
+    // With compare alphas [4, 8] and alpha set to 4, the config's own value leaves the compared
+    // list: batches 4 and 8. The preset itself compares nothing.
     const json = join(dir, 'pd.json');
     const r = flowlab(
-      ['run', 'primal-dual', '--preset', 'test-instance', '--set', 'alpha=4', '--set', 'theta=0.3', '--set', 'allowOutsideWindow=true', '--set', 'T=5', '--set', 'record=4', '--out', json],
+      ['run', 'primal-dual', '--preset', 'test-instance', '--set', 'compare={"key":"alpha","values":[4,8]}', '--set', 'alpha=4', '--set', 'theta=0.3', '--set', 'allowOutsideWindow=true', '--set', 'T=5', '--set', 'record=4', '--out', json],
       { FLOWLAB_BACKEND: 'cpu' },
     );
     expect(r.code, r.stderr).toBe(0);
     const snap = parseSnapshotJson(readFileSync(json, 'utf8'));
-    expect(snap.config).toMatchObject({ alpha: 4, theta: 0.3, allowOutsideWindow: true, T: 5, initial: { count: 128, seed: 1, spread: 1 } });
-    expect(snap.arrays.x.shape).toEqual([4, 128, 4]);
+    expect(snap.config).toMatchObject({ alpha: 4, theta: 0.3, allowOutsideWindow: true, T: 5, initial: { count: 128, seed: 1, spread: 1 }, compare: { key: 'alpha', values: [8] } });
+    expect(snap.arrays.x.shape).toEqual([2, 4, 128, 4]);
+    // allowOutsideWindow: the compared alpha keeps the config's theta.
+    expect(snap.meta.batches).toEqual([
+      { alpha: 4, theta: 0.3, p: 0, beta: 1 },
+      { alpha: 8, theta: 0.3, p: 0, beta: 1 },
+    ]);
     expect((snap.meta as { insideWindow: boolean }).insideWindow).toBe(false);
     const again = join(dir, 'pd-again.json');
     expect(flowlab(['run', 'primal-dual', '--config', json, '--out', again], { FLOWLAB_BACKEND: 'cpu' }).code).toBe(0);
     expect(Array.from(parseSnapshotJson(readFileSync(again, 'utf8')).arrays.x.data)).toEqual(Array.from(snap.arrays.x.data));
+  });
+});
+
+describe('flowlab run primal-dual with config.compare', () => {
+  const compared = { ...small, T: 5, record: 4, compare: { key: 'beta', values: [0, 4] } };
+  for (const backend of ['gpu', 'cpu'] as const) {
+    it(`FLOWLAB_BACKEND=${backend}: every per-run array with the batch axis, t and the KKT point shared; csv rows per batch`, (ctx) => {
+      const out = join(dir, `cmp-${backend}.npz`);
+      const r = flowlab(['run', 'primal-dual', '--config', writeConfig(`cmp-${backend}.json`, compared), '--out', out], { FLOWLAB_BACKEND: backend });
+      if (backend === 'gpu' && gpuMissing(r)) ctx.skip();
+      expect(r.code, r.stderr).toBe(0);
+      const { arrays, meta } = decodeNpz(readFileSync(out));
+      const shapes = Object.fromEntries(Object.entries(arrays).map(([k, a]) => [k, a.shape]));
+      expect(shapes).toEqual({
+        t: [4],
+        x: [3, 4, 16, 4],
+        lambda: [3, 4, 16, 2],
+        energy: [3, 4, 16],
+        gap: [3, 4, 16],
+        feasibility: [3, 4, 16],
+        objective: [3, 4, 16],
+        defect: [3, 4, 16],
+        Q: [3, 4, 16, 2],
+        x_star: [4],
+        lambda_star: [2],
+      });
+      expect((meta as { compare: unknown }).compare).toEqual({ key: 'beta', values: [1, 0, 4] });
+      const csv = join(dir, `cmp-${backend}.csv`);
+      expect(flowlab(['run', 'primal-dual', '--config', writeConfig(`cmp-${backend}.json`, compared), '--out', csv], { FLOWLAB_BACKEND: backend }).code).toBe(0);
+      const rows = readFileSync(csv, 'utf8').trim().split('\n');
+      expect(rows[0]).toBe('batch,beta,frame,t,particle,x0,x1,x2,x3');
+      expect(rows.length).toBe(1 + 3 * 4 * 16);
+      expect(rows[1 + 2 * 4 * 16].startsWith('2,4,0,1,0,')).toBe(true);
+    });
+  }
+
+  it('a compared value outside its window is refused naming compare.values[i] (exit 2, no output)', () => {
+    const out = join(dir, 'cmp-bad.npz');
+    const r = flowlab(['run', 'primal-dual', '--config', writeConfig('cmp-bad.json', { ...compared, compare: { key: 'theta', values: [0.45, 0.2] } }), '--out', out], { FLOWLAB_BACKEND: 'cpu' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/compare\.values\[1\]: got 0\.2; allowed: a theta in the energy window/);
+    expect(existsSync(out)).toBe(false);
   });
 });
 
@@ -162,6 +212,7 @@ describe('bad primal-dual configs exit 2 naming the field, value and allowed ran
     ['infeasible', (c) => ((c.A = [[1, 2, 3, 4], [2, 4, 6, 8]]), (c.b = [1, 3])), /b: got \[1,3\]; allowed: .*infeasible/],
     ['T <= t0', (c) => (c.T = 1), /T: got 1; allowed: a number in \(t0, 100000\] with t0 = 1/],
     ['unknown key', (c) => (c.gamma = 1), /gamma: got 1; allowed: no such field/],
+    ['compare key', (c) => (c.compare = { key: 'h', values: [0.1] }), /compare\.key: got "h"; allowed: one of "alpha", "theta", "beta", "p"/],
   ];
   for (const [name, patch, message] of cases) {
     it(name, () => {

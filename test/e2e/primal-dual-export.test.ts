@@ -3,7 +3,10 @@
 // .npz, .json and .csv; runLab runs the same config in Node (on the Node WebGPU adapter when there
 // is one, test/gpu/harness.ts, else on the float64 CPU reference). The exports must hold every
 // array of runLab's snapshot with the same name, dtype and shape, every meta key of it, values
-// within float32 noise, and one csv row per frame and trajectory.
+// within float32 noise, and one csv row per frame and trajectory. The page opens comparing alpha 3
+// with 4 and 8 (config.compare of the default): one batched run, so every per-run array has the
+// batch axis (3, frames, trajectories, ...), meta.compare and meta.batches name the batches, and
+// the csv has batch and alpha columns.
 //
 // Error model (test/gpu/primal-dual.test.ts): a GPU run differs from the float64 reference by at
 // most STATE_TOL = 1e-4 in x, lambda, ||Ax - b|| and Q, DIAG_REL = 1e-4 relative (+ 1e-6) in E,
@@ -30,6 +33,7 @@ const node = skip === null ? await acquireTestGpu() : null;
 const SMALL = '?v=1&lab=primal-dual&initial.count=16&initial.spread=0.5&initial.seed=2&T=3&h=0.02&record=9';
 const FRAMES = 9;
 const COUNT = 16;
+const BATCHES = 3;
 
 const STATE_TOL = 1e-4;
 const DIAG_REL = 1e-4;
@@ -76,11 +80,14 @@ describe.skipIf(skip !== null)('primal-dual page export = runLab of the same con
     await expect.poll(() => page.evaluate(() => window.__flowlab!.summary() ?? ''), { timeout: HANG_MS }).toMatch(/^t = 3\.00:/);
     const s = await page.evaluate(() => window.__flowlab!.status()!);
     expect(s).toMatchObject({ step: 100, steps: 100, done: true, unit: 'step' });
-    expect(await page.evaluate(() => window.__flowlab!.summary())).toMatch(/^t = 3\.00: median gap \S+, t²-weighted gap \S+ \(max over \[t\/2, t\]\), 16 trajectories$/);
+    expect(await page.evaluate(() => window.__flowlab!.summary())).toMatch(
+      /^t = 3\.00: median gap \S+, t²-weighted gap \S+ \(max over \[t\/2, t\]\), 16 trajectories; compared with α = 4, α = 8 in the charts$/,
+    );
     config = await page.evaluate(() => window.__flowlab!.config());
     factor = node?.gpu ? 2 : 1;
     want = await runLab('primal-dual', config, { backend: node?.gpu ? 'gpu' : 'cpu' });
     expect(want.meta.trajectories).toBe(COUNT);
+    expect(want.meta.compare).toEqual({ key: 'alpha', values: [3, 4, 8] });
     console.log(`page vs runLab on ${String(want.meta.backend)} (${String(want.meta.adapter)}): tolerances x ${factor}`);
   });
 
@@ -94,7 +101,7 @@ describe.skipIf(skip !== null)('primal-dual page export = runLab of the same con
       expect(g.dtype, `${what}: ${name} dtype`).toBe(dtype);
       expect(g.shape, `${what}: ${name} shape`).toEqual(w.shape);
     }
-    expect(got.x.shape).toEqual([FRAMES, COUNT, 4]);
+    expect(got.x.shape).toEqual([BATCHES, FRAMES, COUNT, 4]);
     expect(Array.from(got.t.data)).toEqual(Array.from(want.arrays.t.data));
     // The float64 KKT solve runs in Chromium's and Node's JavaScript engines, whose Math functions
     // may differ in the last bits: equal to 1e-12.
@@ -123,7 +130,7 @@ describe.skipIf(skip !== null)('primal-dual page export = runLab of the same con
     expectSameArrays(arrays, 'npz');
     const m = meta as Record<string, unknown>;
     for (const key of Object.keys(want.meta)) expect(m, `npz meta.${key}`).toHaveProperty(key);
-    for (const key of ['n', 'm', 'trajectories', 'frames', 'steps', 'hUsed', 'recordedSteps', 'seed', 'sigmaMax', 'thetaWindow', 'pMax', 'xi', 'insideWindow']) {
+    for (const key of ['n', 'm', 'trajectories', 'frames', 'steps', 'hUsed', 'recordedSteps', 'seed', 'sigmaMax', 'thetaWindow', 'pMax', 'xi', 'insideWindow', 'compare', 'batches']) {
       expect(m[key], `meta.${key}`).toEqual(want.meta[key]);
     }
     expect(Object.keys(m.kkt as object).sort()).toEqual(Object.keys(want.meta.kkt as object).sort());
@@ -138,11 +145,11 @@ describe.skipIf(skip !== null)('primal-dual page export = runLab of the same con
     const snap = parseSnapshotJson(file.toString('utf8'));
     expectSameArrays(snap.arrays, 'json');
     for (const key of Object.keys(want.meta)) expect(snap.meta, `json meta.${key}`).toHaveProperty(key);
-    expect(snap.arrays.resume_state.shape[1]).toBe(COUNT);
+    expect(snap.arrays.resume_state.shape.slice(0, 2)).toEqual([BATCHES, COUNT]);
     expect(snap.resume).toMatchObject({ step: 100, t: 3 });
 
-    // The import continues at step 100 from resume_state; the frames before it come from the file
-    // (the new runs' trajectory buffers never held them), the last one is recorded again.
+    // The import continues at step 100 from resume_state (every batch); the frames before it come
+    // from the file (the new run's trajectory buffers never held them), the last one is recorded again.
     await page.evaluate(() => window.__flowlab!.reset());
     await waitForStatus(page, 's.step === 0');
     const path = join(mkdtempSync(join(tmpdir(), 'flowlab-pd-export-')), 'run.json');
@@ -159,15 +166,15 @@ describe.skipIf(skip !== null)('primal-dual page export = runLab of the same con
     expect(errors).toEqual([]);
   });
 
-  it('.csv: one row per frame and trajectory, x as exported', async () => {
+  it('.csv: one row per batch, frame and trajectory, with the batch and its alpha, x as exported', async () => {
     const lines = (await download(page, 'export-csv')).toString('utf8').trimEnd().split('\n');
-    expect(lines[0]).toBe('frame,t,particle,x0,x1,x2,x3');
-    expect(lines.length - 1).toBe(FRAMES * COUNT);
+    expect(lines[0]).toBe('batch,alpha,frame,t,particle,x0,x1,x2,x3');
+    expect(lines.length - 1).toBe(BATCHES * FRAMES * COUNT);
     const last = lines.at(-1)!.split(',').map(Number);
-    expect(last.slice(0, 3)).toEqual([FRAMES - 1, 3, COUNT - 1]);
+    expect(last.slice(0, 5)).toEqual([BATCHES - 1, 8, FRAMES - 1, 3, COUNT - 1]);
     const x = want.arrays.x.data;
-    const at = ((FRAMES - 1) * COUNT + COUNT - 1) * 4;
-    for (let j = 0; j < 4; j++) expect(Math.abs(last[3 + j] - x[at + j])).toBeLessThanOrEqual(factor * STATE_TOL);
+    const at = (((BATCHES - 1) * FRAMES + FRAMES - 1) * COUNT + COUNT - 1) * 4;
+    for (let j = 0; j < 4; j++) expect(Math.abs(last[5 + j] - x[at + j])).toBeLessThanOrEqual(factor * STATE_TOL);
     expect(errors).toEqual([]);
   });
 });

@@ -1,6 +1,8 @@
 // The primal-dual page in headless Chromium (SwiftShader WebGPU): loads from URL state without
-// console errors, draws trajectories and the KKT point, fills the charts (several alphas), the
-// alpha slider changes the charts, the panel draws theta's and p's admissible windows on their
+// console errors, draws trajectories and the KKT point, fills the charts (the default compares
+// alpha 3 with 4 and 8 in one batched run: one series per batch, overlaid, with a legend), the
+// alpha slider changes the charts, the shell's compare control runs beta side by side (the URL
+// carries config.compare, the legend names each beta) and turns compare off, the panel draws theta's and p's admissible windows on their
 // sliders (warning outside), a speed off the list snaps, the A/b editor refuses a rank-deficient
 // A naming it and keeps the previous A, the npz export holds x, lambda, energy and meta.json, the
 // editor's "import JSON" replaces A, b and objective (and names the field of a bad file), and a
@@ -59,8 +61,8 @@ async function download(page: Page, testid: string): Promise<string> {
   return dl.path();
 }
 
-/** data-last of the feasibility chart's series, by alpha (waits for every recorded frame). */
-async function feasibilitySeries(page: Page, frames = 21): Promise<Record<string, number>> {
+/** data-last of the feasibility chart's series, by `attr` (alpha, or value: the compared key's) (waits for every recorded frame). */
+async function feasibilitySeries(page: Page, frames = 21, attr = 'alpha'): Promise<Record<string, number>> {
   await page.waitForFunction(
     (f) => {
       const svg = window.__flowlab!.charts().find((c) => c.name === 'feasibility')?.svg ?? '';
@@ -71,8 +73,14 @@ async function feasibilitySeries(page: Page, frames = 21): Promise<Record<string
   );
   const svg = await page.evaluate(() => window.__flowlab!.charts().find((c) => c.name === 'feasibility')!.svg);
   const out: Record<string, number> = {};
-  for (const m of svg.matchAll(/data-last="([^"]*)"[^>]*data-alpha="([^"]*)"[^>]*data-quantity="feas"/g)) out[m[2]] = Number(m[1]);
+  const re = new RegExp(`data-last="([^"]*)"[^>]*data-${attr}="([^"]*)"[^>]*data-quantity="feas"`, 'g');
+  for (const m of svg.matchAll(re)) out[m[2]] = Number(m[1]);
   return out;
+}
+
+/** The legend lines of a chart (its notes), as rendered in its SVG. */
+async function chartText(page: Page, name: string): Promise<string> {
+  return page.evaluate((n) => window.__flowlab!.charts().find((c) => c.name === n)?.svg ?? '', name);
 }
 
 describe.skipIf(skip !== null)('primal-dual page on WebGPU (SwiftShader)', () => {
@@ -85,15 +93,22 @@ describe.skipIf(skip !== null)('primal-dual page on WebGPU (SwiftShader)', () =>
     ({ page, errors } = await openPage(context, shared.server.url + SMALL));
   });
 
-  it('loads from URL state on WebGPU, runs, and fills the charts for every compared alpha', async () => {
+  it('loads from URL state on WebGPU, runs, and fills the charts for every compared alpha, with a legend', async () => {
     expect(await page.evaluate(() => window.__flowlab!.lab())).toBe('primal-dual');
     expect(await page.evaluate(() => window.__flowlab!.backend())).toMatch(/^webgpu/);
     expect(await page.evaluate(() => window.__flowlab!.status())).toMatchObject({ step: 0, steps: 950, done: false });
     await runToEnd(page);
     const last = await feasibilitySeries(page);
-    // alpha = 3 (the config) plus the default comparisons 4 and 8.
+    // alpha = 3 (the config) plus the default comparisons 4 and 8 (config.compare of the default preset).
     expect(Object.keys(last).sort()).toEqual(['3', '4', '8']);
     for (const v of Object.values(last)) expect(v).toBeGreaterThan(0);
+    expect(await page.evaluate(() => window.__flowlab!.config())).toMatchObject({ compare: { key: 'alpha', values: [4, 8] } });
+    for (const chart of ['gap', 'feasibility', 'objective', 'envelopes', 'energy', 'Q']) {
+      const svg = await chartText(page, chart);
+      for (const text of ['α = 3 (config)', 'α = 4', 'α = 8']) expect(svg, `${chart} legend`).toContain(text);
+    }
+    // The compared alphas differ: overlaid series, not copies of one run.
+    expect(new Set(Object.values(last)).size).toBe(3);
     const shot = decodePng(await page.locator('[data-testid=main-canvas]').screenshot({ path: SHOTS ? `${SHOTS}/pd-canvas.png` : undefined }));
     expect(lumaVariance(shot)).toBeGreaterThan(5);
     if (SHOTS) await page.screenshot({ path: `${SHOTS}/pd-page.png`, fullPage: true });
@@ -106,13 +121,14 @@ describe.skipIf(skip !== null)('primal-dual page on WebGPU (SwiftShader)', () =>
   it('the alpha slider changes the charts and the theta window', async () => {
     const before = await feasibilitySeries(page);
     expect(await page.evaluate(() => window.__flowlab!.setParam('alpha', 6))).toBe(true);
-    // theta = 1/2 stays inside [1/5, 1/2]; the primary series is now alpha = 6.
+    // theta = 1/2 stays inside [1/5, 1/2]; batch 0 is now alpha = 6, compared with 4 and 8 (config.compare).
     await expect.poll(() => page.locator('[data-control=theta-window-text]').textContent()).toContain('α = 6');
     await runToEnd(page);
     const after = await feasibilitySeries(page);
-    expect(Object.keys(after).sort()).toEqual(['3', '4', '6', '8']);
+    expect(Object.keys(after).sort()).toEqual(['4', '6', '8']);
     expect(after['6']).toBeGreaterThan(0);
-    expect(after['3']).toBeCloseTo(before['3'], 5); // same problem and initial states
+    expect(after['4']).toBeCloseTo(before['4'], 5); // same problem and initial states
+    expect(await chartText(page, 'feasibility')).toContain('α = 6 (config)');
     expect(errors).toEqual([]);
   });
 
@@ -144,7 +160,9 @@ describe.skipIf(skip !== null)('primal-dual page on WebGPU (SwiftShader)', () =>
     expect(meta.lab).toBe('primal-dual');
     expect(meta.config.alpha).toBe(6);
     const header = new TextDecoder().decode(members['x.npy'].subarray(0, 128));
-    expect(header).toMatch(/'shape': \(21, 16, 4\)/);
+    // The batch axis of compare mode: alpha 6 (the config), 4 and 8.
+    expect(header).toMatch(/'shape': \(3, 21, 16, 4\)/);
+    expect(meta.compare).toEqual({ key: 'alpha', values: [6, 4, 8] });
     expect(errors).toEqual([]);
   });
 
@@ -232,6 +250,26 @@ describe.skipIf(skip !== null)('primal-dual page on WebGPU (SwiftShader)', () =>
     await page.evaluate(() => window.__flowlab!.step());
     await waitForStatus(page, 's.step === 6');
     expect(await page.evaluate(() => window.__flowlab!.status()!.t)).toBeGreaterThan(saved.t);
+    expect(errors).toEqual([]);
+  });
+
+  it('the shell\'s compare control: beta side by side in the URL and the charts, then off', async () => {
+    await page.selectOption('.compare-key', 'beta');
+    await page.fill('.compare-values', '0, 4');
+    await page.click('.compare-apply');
+    await page.waitForFunction(() => (window.__flowlab!.config() as { compare?: { key: string } }).compare?.key === 'beta');
+    expect(new URL(page.url()).searchParams.get('compare')).toMatch(/^~/);
+    await runToEnd(page);
+    const byBeta = await feasibilitySeries(page, 21, 'value');
+    expect(Object.keys(byBeta).sort()).toEqual(['0', '1', '4']);
+    const svg = await chartText(page, 'feasibility');
+    for (const text of ['β = 1 (config)', 'β = 0', 'β = 4']) expect(svg).toContain(text);
+    // Off: one run (the config's alpha = 6), no legend.
+    await page.selectOption('.compare-key', '');
+    await page.waitForFunction(() => (window.__flowlab!.config() as { compare?: unknown }).compare === undefined);
+    await runToEnd(page);
+    expect(Object.keys(await feasibilitySeries(page))).toEqual(['6']);
+    expect(await chartText(page, 'feasibility')).not.toContain('(config)');
     expect(errors).toEqual([]);
   });
 

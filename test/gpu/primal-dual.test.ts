@@ -5,6 +5,10 @@
 // GPU, the stepping mechanics (chunking, restore), blow-up detection and leaks, and suzuki4's
 // target in float32: G and ||Ax - b|| within 1% of the float64 Dormand–Prince reference up to
 // t = 40 at the default h = 0.02 (test/unit/primal-dual-step.test.ts has the float64 twin).
+// Compare mode: one batched run (B x N trajectories, per-batch PdBatch and StepCoef blocks, one
+// dispatch per step range) equals B separate single runs bit for bit — each trajectory reads the
+// same float32 constants and does the same arithmetic in either — and each batch matches the
+// float64 reference of its parameters; a blow-up is named with its batch and value.
 
 import { describe, expect, it } from 'vitest';
 import { shaderSource } from '../../src/gpu/shaders';
@@ -20,7 +24,9 @@ import {
   runPrimalDualReference,
   type PrimalDualProblem,
 } from '../../src/labs/primal-dual/reference';
-import { PdParamsLayout, PdStepCoefLayout, PrimalDualSimulation, runPrimalDualOnGpu } from '../../src/labs/primal-dual/simulation';
+import { PdBatchLayout, PdParamsLayout, PdStepCoefLayout, PrimalDualSimulation, runPrimalDualOnGpu } from '../../src/labs/primal-dual/simulation';
+import { batchParams, trajectoryName } from '../../src/labs/primal-dual/batches';
+import { batchFrames } from '../../src/labs/primal-dual/reference';
 import { STATE_TOL, dynamicsComparisons } from '../../src/labs/primal-dual/tolerances';
 import type { DynamicsParams, Integrator, ObjectiveInput, ObjectiveKind } from '../../src/labs/primal-dual/types';
 import { acquireTestGpu, gpuIt, testRandom } from './harness';
@@ -105,7 +111,7 @@ function maxErr(a: ArrayLike<number>, b: ArrayLike<number>, tol: (i: number) => 
 }
 
 describe('primal-dual struct layouts', () => {
-  for (const layout of [PdParamsLayout, PdStepCoefLayout]) {
+  for (const layout of [PdParamsLayout, PdBatchLayout, PdStepCoefLayout]) {
     it(`${layout.name} in primal-dual/dynamics.wgsl is the layout the host packs`, () => {
       expect(shaderSource('primal-dual/dynamics.wgsl')).toContain(layout.wgsl());
     });
@@ -137,6 +143,55 @@ describe.skipIf(!env.gpu)(`dynamics.wgsl on ${env.note}`, () => {
       }
       console.log(`${c.name} (${c.n}x${c.m}, ${want.steps.at(-1)} steps): max |gpu - ref|: ${lines.join(', ')}`);
     });
+  });
+
+  const COMPARE_CASES = [
+    { key: 'alpha', values: [3, 6], integrator: 'rotation' },
+    { key: 'theta', values: [1 / 3, 0.5], integrator: 'rk4' },
+    { key: 'beta', values: [0, 4], integrator: 'suzuki4' },
+    { key: 'p', values: [0.25, 0.5], integrator: 'rotation' },
+  ] as const;
+  COMPARE_CASES.forEach((c, ci) => {
+    gpuIt(env, `compare ${c.key} (${c.integrator}): one batched run equals separate single runs bit for bit, each batch its reference`, async (gpu) => {
+      const prob = randomProblem('quartic', 4, 2, 300 + ci);
+      // 70 trajectories per batch: batches straddle workgroups of 64.
+      const init = initialStates(prob, { count: 70, seed: 11 + ci, spread: 0.5 });
+      const base: DynamicsParams = { alpha: 4, theta: 0.4, beta: 1, p: 0, t0: 1, T: 2.5, h: 0.02, integrator: c.integrator };
+      const batches = batchParams(base, { key: c.key, values: [...c.values] }, false);
+      const all = await runPrimalDualOnGpu(gpu, prob, batches, init, 3, undefined, {}, c.key);
+      expect(all.batches).toBe(3);
+      for (const [b, params] of batches.entries()) {
+        const one = await runPrimalDualOnGpu(gpu, prob, params, init, 3);
+        const got = batchFrames(all, b);
+        for (const key of ['x', 'lambda', 'energy', 'gap', 'feasibility', 'objective', 'defect', 'Q'] as const) {
+          expect(Array.from(got[key]), `batch ${b} ${key}`).toEqual(Array.from(one[key]));
+        }
+        const want = runPrimalDualReference(prob, params, init, 3);
+        for (const [name, a, w, tol] of dynamicsComparisons(got, want)) {
+          expect(maxErr(a, w, tol).ratio, `batch ${b} ${name} vs reference`).toBeLessThanOrEqual(1);
+        }
+      }
+    });
+  });
+
+  gpuIt(env, 'compare mode: a non-finite trajectory is named with its batch and value; dispose frees the batch buffers', async (gpu) => {
+    const prob = randomProblem('quartic', 4, 2, 8);
+    const base: DynamicsParams = { alpha: 4, theta: 0.4, beta: 1, p: 0, t0: 1, T: 2, h: 0.1, integrator: 'rotation' };
+    const batches = batchParams(base, { key: 'beta', values: [2, 5] }, false);
+    const sim = await PrimalDualSimulation.create(gpu, prob, batches, initialStates(prob, { count: 10, seed: 1, spread: 1 }));
+    expect(sim.count).toBe(30);
+    expect(sim.perBatch).toBe(10);
+    sim.step(2);
+    const s = await sim.readState();
+    const raw = Float32Array.from(s.raw);
+    raw[sim.stateStride * 23 + 2] = NaN;
+    sim.restoreState({ step: s.step, raw });
+    sim.step(1);
+    const r = await sim.checkFinite();
+    expect(r).toEqual({ ok: false, firstBad: 23 });
+    expect(trajectoryName(r.firstBad!, sim.perBatch, 'beta', sim.batchParams)).toBe('trajectory 3 of batch 2 (beta = 5)');
+    sim.dispose();
+    expect(env.liveBuffers()).toEqual([]);
   });
 
   gpuIt(env, 'alpha 3, theta 1/2: Q(t) stays flat and the identity defect small on the GPU', async (gpu) => {

@@ -37,6 +37,15 @@ describe('config.compare', () => {
     expect(compareMeta(3, undefined)).toBeNull();
   });
 
+  it("leaves the config's own value out (batch 0 runs it), and compare out when nothing else is left", () => {
+    expect(parse({ key: 'alpha', values: [3, 4] })).toEqual({ key: 'alpha', values: [4] });
+    expect(parse({ key: 'alpha', values: [4, 3, 8] })).toEqual({ key: 'alpha', values: [4, 8] });
+    expect(parse({ key: 'alpha', values: [3] })).toBeUndefined();
+    // The cap counts the values besides the own one.
+    const eight = [3, ...Array.from({ length: MAX_COMPARE_VALUES }, (_, i) => 4 + i)];
+    expect(parse({ key: 'alpha', values: eight })!.values).toHaveLength(MAX_COMPARE_VALUES);
+  });
+
   it('refuses, naming the field: not an object, unknown keys, a key the lab cannot batch, bad or repeated values', () => {
     expect(fieldOf(() => parse([1]))).toBe('compare');
     expect(fieldOf(() => parse({ key: 'alpha', values: [4], extra: 1 }))).toBe('compare.extra');
@@ -47,7 +56,6 @@ describe('config.compare', () => {
     expect(fieldOf(() => parse({ key: 'alpha', values: [4, 2] }))).toBe('compare.values[1]');
     expect(fieldOf(() => parse({ key: 'alpha', values: [4, '5'] }))).toBe('compare.values[1]');
     expect(fieldOf(() => parse({ key: 'alpha', values: [4, 4] }))).toBe('compare.values[1]');
-    expect(fieldOf(() => parse({ key: 'alpha', values: [3] }))).toBe('compare.values[0]');
     expect(() => parse({ key: 'alpha', values: [2] })).toThrow(/compare\.values\[0\]: got 2; allowed: a number in \[3, 1000\]/);
   });
 });

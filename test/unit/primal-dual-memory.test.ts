@@ -1,5 +1,6 @@
-// primal-dual's memoryEstimate (memory.ts) against what a run allocates, and the issue's case:
-// 1,048,576 trajectories (in range) with the most frames the recorded-values cap allows (18).
+// primal-dual's memoryEstimate (memory.ts) against what a run allocates (the presets' runs compare
+// three alphas, so the bounds cover the batch axis), and the issue's case: 1,048,576 trajectories
+// (in range) with the most frames the recorded-values cap allows (18), one run.
 //
 // Measured peak RSS of `flowlab run primal-dual` with 1,048,576 trajectories, record 18, T = 1.2,
 // h = 0.01 (/usr/bin/time -v; 23.5 GiB machine, SwiftShader for the GPU path):
@@ -15,7 +16,8 @@ import { fieldError } from '../support/field-errors';
 const GiB = 2 ** 30;
 const budget = (gib: number): MemoryBudget => ({ bytes: gib * GiB, source: 'test', raise: 'raise it in the test' });
 const base = () => structuredClone(lab.presets[0].config) as unknown as Record<string, unknown>;
-const million = () => ({ ...base(), initial: { count: 1_048_576, seed: 1, spread: 1 }, T: 1.2, h: 0.01, record: 18 });
+// One run, as measured (the presets compare three alphas: three times the recorded values, over the cap).
+const million = () => ({ ...base(), compare: undefined, initial: { count: 1_048_576, seed: 1, spread: 1 }, T: 1.2, h: 0.01, record: 18 });
 
 describe('primal-dual memory estimate', () => {
   it('bounds the recorded frames and every encoding of a CPU run (300 trajectories, 11 frames)', async () => {
@@ -31,6 +33,13 @@ describe('primal-dual memory estimate', () => {
     const fine = lab.memoryEstimate(lab.parseConfig({ ...base(), T: 100, h: 1e-5 }));
     expect(fine.parts.gpu - coarse.parts.gpu).toBeGreaterThan(32 * (99 / 1e-5 - 99 / 0.01) - 1);
     expect(fine.values.h).toMatch(/K = 9900000 steps/);
+  });
+
+  it('compare mode multiplies the recorded values and the buffers by the batches', () => {
+    const one = lab.memoryEstimate(lab.parseConfig({ ...base(), compare: undefined, initial: { count: 1000, seed: 1, spread: 1 } }), { page: true });
+    const three = lab.memoryEstimate(lab.parseConfig({ ...base(), compare: { key: 'alpha', values: [4, 8] }, initial: { count: 1000, seed: 1, spread: 1 } }), { page: true });
+    for (const part of ['recorded', 'gpu', 'page'] as const) expect(three.parts[part] / one.parts[part], part).toBeGreaterThan(2.5);
+    expect(three.values.compare).toBe('3 batches');
   });
 
   it('every preset fits the smallest page budget (1 GiB) with the page part counted', () => {
@@ -55,7 +64,7 @@ describe('primal-dual memory estimate', () => {
     expect(err).toBeInstanceOf(MemoryBudgetError);
     expect((err as MemoryBudgetError).field).toBe('record');
     expect((err as MemoryBudgetError).message).toMatch(/^record: 18 \(with initial\.count = 1048576, A = 2 x 4, h = 0\.01 \(K = 20 steps\)\) needs about 7\.\d+ GiB of memory \(output /);
-    // The page holds a diagnostics history per compared alpha on the GPU: far over any page budget.
+    // The page holds the diagnostics history and the trajectory buffer on the GPU: far over any page budget.
     expect(() => checkMemoryBudget(lab, config, budget(4), { page: true })).toThrow(MemoryBudgetError);
   });
 

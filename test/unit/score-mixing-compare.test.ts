@@ -53,7 +53,9 @@ describe('score-mixing config.compare', () => {
     const range = withField((c) => (c.compare.values = [2, 11]));
     expect([range.field, range.value]).toEqual(['compare.values[1]', 11]);
     expect(range.message).toMatch(/\[0, 10\]/);
-    expect(withField((c) => (c.compare.values = [0.5])).field).toBe('compare.values[0]'); // the config's own lambda
+    // The config's own lambda is batch 0 already: left out of the list (compare too when nothing else is left).
+    expect(parseConfig({ ...base(), compare: { key: 'lambda', values: [0.5, 2.5] } }).compare).toEqual({ key: 'lambda', values: [2.5] });
+    expect(parseConfig({ ...base(), compare: { key: 'lambda', values: [0.5] } })).not.toHaveProperty('compare');
     expect(withField((c) => (c.compare.values = [2, 2])).field).toBe('compare.values[1]');
     expect(withField((c) => (c.compare.extra = 1)).field).toBe('compare.extra');
   });
@@ -123,7 +125,7 @@ describe('a compared run on the float64 reference', () => {
 });
 
 describe('flowlab run of a compared config (in-process, CPU)', () => {
-  it('writes the batch axis to the npz and refuses a compared value equal to lambda by field', async () => {
+  it('writes the batch axis to the npz and refuses a compared value out of range by field', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'flowlab-sm-compare-'));
     writeFileSync(join(dir, 'cfg.json'), JSON.stringify(base()));
     let stderr = '';
@@ -133,9 +135,9 @@ describe('flowlab run of a compared config (in-process, CPU)', () => {
     expect(snap.arrays.x.shape).toEqual([3, 3, 6, 2]);
     expect(snap.arrays.critical_counts.shape).toEqual([3]);
     expect(snap.meta.compare).toEqual({ key: 'lambda', values: [0.5, 2.5, 1] });
-    writeFileSync(join(dir, 'bad.json'), JSON.stringify({ ...base(), compare: { key: 'lambda', values: [0.5] } }));
-    expect(await runCli(['run', 'score-mixing', '--config', join(dir, 'bad.json'), '--out', join(dir, 'bad.npz')], io)).not.toBe(0);
-    expect(stderr).toMatch(/compare\.values\[0\]: got 0\.5/);
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify({ ...base(), compare: { key: 'lambda', values: [-1] } }));
+    expect(await runCli(['run', 'score-mixing', '--config', join(dir, 'bad.json'), '--out', join(dir, 'bad.npz')], io)).toBe(2);
+    expect(stderr).toMatch(/compare\.values\[0\]: got -1/);
   });
 });
 

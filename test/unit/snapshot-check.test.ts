@@ -19,7 +19,8 @@ import { buildSnapshot as transformerPageSnapshot } from '../../src/labs/transfo
 
 const SMALL: Record<string, unknown> = {
   'score-mixing': { ...(getLab('score-mixing').defaultConfig() as object), particles: { count: 16, seed: 1 }, steps: 20, record: 5 },
-  'primal-dual': { ...(getLab('primal-dual').defaultConfig() as object), T: 2, h: 0.1, record: 5 },
+  // One run: the resume.alphas cases below are page exports from before compare mode.
+  'primal-dual': { ...(getLab('primal-dual').defaultConfig() as object), compare: undefined, T: 2, h: 0.1, record: 5 },
   transformer: {
     ...(getLab('transformer').defaultConfig() as object),
     sequences: { kind: 'gaussian', count: 3, n: 4, seed: 2, scale: 1 },
@@ -227,7 +228,8 @@ describe("the pages' readResume go through the validator", () => {
       s.arrays.resume_state = { dtype: 'f32', shape: [2, N, 22], data: new Array(2 * N * 22).fill(0) };
       s.resume = { step: 3, t: 1.3, alphas: [3, 8] };
     });
-    expect(primalDualReadResume(parseSnapshotJson(text))).toMatchObject({ step: 3, compare: [8] });
+    // The compared alphas of such an export become config.compare (view/snapshot.ts readResume).
+    expect(primalDualReadResume(parseSnapshotJson(text))).toMatchObject({ step: 3, config: { compare: { key: 'alpha', values: [8] } } });
     const nan = JSON.parse(text);
     nan.arrays.resume_state.data[5] = 'NaN';
     expect(() => primalDualReadResume(parseSnapshotJson(JSON.stringify(nan)))).toThrow(/arrays\.resume_state\.data\[5\]/);

@@ -8,7 +8,8 @@
 //
 // API:
 //   parseConfig(raw): PrimalDualConfig                        throws FieldError
-//   runSetup(config): {prob, params, init, record}            what page and headless runner build
+//   runSetup(config): {prob, params, batches, init, record}   what page and headless runner build
+//   (config.compare: parseCompare of src/labs/compare.ts, each batch's parameters by batches.ts)
 //   problemOf(config): PrimalDualProblem                      KKT point + spectral data
 //   importProblemJson(text, config): PrimalDualConfig         {"A", "b", "objective"} pasted/dropped
 //   withConstraints(config, A, b): PrimalDualConfig           A, b from the page's editor (not validated)
@@ -18,13 +19,15 @@
 import { validateMatrix, validateVector } from '../../io/matrix';
 import { integerField, isRecord, rejectUnknownKeys, schemaReader } from '../config-fields';
 import { checkJsonTree, parseJsonText } from '../../io/input';
+import { batchCount, parseCompare } from '../compare';
 import { FieldError } from '../schema';
+import { PRIMAL_DUAL_COMPARE_KEYS, batchParams } from './batches';
 import { KktError, MAX_N, problemFromInput } from './kkt';
 import { MAX_RECORDED_VALUES, MAX_STEPS, PRIMAL_DUAL_PARAMS, pInWindow, pMax, thetaInWindow, thetaWindow } from './params';
 import { checkDynamicsParams, initialStates, preparePrimalDualProblem, timeGrid, type PrimalDualProblem } from './reference';
 import type { DynamicsParams, InitialInput, InitialStates, Integrator, ObjectiveInput, ObjectiveKind, PrimalDualConfig } from './types';
 
-const TOP_KEYS = ['objective', 'A', 'b', 'alpha', 'theta', 'beta', 'p', 't0', 'T', 'h', 'integrator', 'initial', 'record', 'allowOutsideWindow'] as const;
+const TOP_KEYS = ['objective', 'A', 'b', 'alpha', 'theta', 'beta', 'p', 't0', 'T', 'h', 'integrator', 'initial', 'record', 'allowOutsideWindow', 'compare'] as const;
 const OBJECTIVE_KINDS: readonly ObjectiveKind[] = ['quartic', 'holder', 'exp', 'quadratic'];
 /** Fields each objective kind takes; the first `required` of them must be given. */
 const OBJECTIVE_FIELDS: Record<ObjectiveKind, { keys: readonly string[]; required: readonly string[] }> = {
@@ -190,21 +193,29 @@ function parseWithProblem(raw: unknown): { config: PrimalDualConfig; prob: Prima
   const integrator = schema.scalar('integrator', raw.integrator) as Integrator;
   const initial = parseInitial(raw.initial, n, m);
 
+  const own: Record<string, number> = { alpha, theta, beta, p };
+  const compare = parseCompare(raw.compare, PRIMAL_DUAL_COMPARE_KEYS, schema, (key) => own[key]);
+  const base: DynamicsParams = { alpha, theta, beta, p, t0, T, h, integrator };
+  const batches = batchParams(base, compare, allowOutsideWindow);
+
   const record = integerField('record', raw.record ?? schema.spec('record').default, 2, schema.spec('record').max, `an integer in [2, ${schema.spec('record').max}]`);
-  const count = 'count' in initial ? initial.count : 1;
+  // Every batch records every trajectory: B x count trajectories in all.
+  const count = ('count' in initial ? initial.count : 1) * batchCount(compare);
   if (record * count * (n + 2 * m + 6) > MAX_RECORDED_VALUES) {
+    const who = compare ? `${count} trajectories (${batchCount(compare)} batches)` : `${count} trajectories`;
     throw new FieldError(
       'record',
       raw.record ?? record,
-      `record x trajectories x (n + 2m + 6) <= ${MAX_RECORDED_VALUES} recorded values; with ${count} trajectories, ` +
+      `record x trajectories x (n + 2m + 6) <= ${MAX_RECORDED_VALUES} recorded values; with ${who}, ` +
         `at most ${Math.floor(MAX_RECORDED_VALUES / (count * (n + 2 * m + 6)))} frames`,
     );
   }
 
   const prob = solveProblem(A, b, objective);
   const config: PrimalDualConfig = { objective, A, b, alpha, theta, beta, p, t0, T, h, integrator, initial, record, allowOutsideWindow };
+  if (compare) config.compare = compare;
   try {
-    checkDynamicsParams(dynamicsParams(config), allowOutsideWindow);
+    for (const params of batches) checkDynamicsParams(params, allowOutsideWindow);
   } catch (e) {
     // Unreachable when the checks above agree with the reference's; kept as a named refusal.
     throw new FieldError('config', (e as Error).message, 'parameters accepted by the integrator');
@@ -212,7 +223,8 @@ function parseWithProblem(raw: unknown): { config: PrimalDualConfig; prob: Prima
   return { config, prob };
 }
 
-/** The dynamics parameters of a validated config. */
+
+/** The dynamics parameters of a validated config (its own: batch 0 in compare mode). */
 export function dynamicsParams(c: PrimalDualConfig): DynamicsParams {
   return { alpha: c.alpha, theta: c.theta, beta: c.beta, p: c.p ?? 0, t0: c.t0 ?? 1, T: c.T, h: c.h, integrator: c.integrator };
 }
@@ -236,15 +248,35 @@ export function problemOf(raw: unknown): PrimalDualProblem {
 export interface RunSetup {
   config: PrimalDualConfig;
   prob: PrimalDualProblem;
+  /** The config's own parameters (batch 0). */
   params: DynamicsParams;
+  /** Every batch's parameters (batches.ts), [params] without compare mode. */
+  batches: DynamicsParams[];
+  /** The compared key, null without compare mode. */
+  compareKey: string | null;
+  /** The initial states of one batch (every batch starts from them). */
   init: InitialStates;
   record: number;
+}
+
+/** The parameters of every batch of a validated config. */
+export function batchesOf(c: PrimalDualConfig): DynamicsParams[] {
+  return batchParams(dynamicsParams(c), c.compare, c.allowOutsideWindow ?? false);
 }
 
 /** Validates `raw` and builds everything a run needs. */
 export function runSetup(raw: unknown): RunSetup {
   const { config, prob } = parseWithProblem(raw);
-  return { config, prob, params: dynamicsParams(config), init: initialStates(prob, config.initial), record: config.record };
+  const params = dynamicsParams(config);
+  return {
+    config,
+    prob,
+    params,
+    batches: batchesOf(config),
+    compareKey: config.compare?.key ?? null,
+    init: initialStates(prob, config.initial),
+    record: config.record,
+  };
 }
 
 /**

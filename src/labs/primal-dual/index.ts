@@ -3,6 +3,7 @@
 // E(t), the theta window [1/(alpha-1), 1/2] and the O(1/t^2) / o(1/t^2) rates.
 
 import type { LabDefinition } from '../lab';
+import { PRIMAL_DUAL_COMPARE_KEYS } from './batches';
 import { parseConfig } from './config';
 import { primalDualConvergence } from './convergence';
 import { runHeadless } from './headless';
@@ -25,6 +26,7 @@ export const primalDualLab: LabDefinition<PrimalDualConfig> = {
   runHeadless,
   memoryEstimate,
   snapshotSpec: primalDualSnapshotSpec,
+  compare: { keys: PRIMAL_DUAL_COMPARE_KEYS },
   convergence: primalDualConvergence,
   selfTest: (gpu, options) => import('./selftest').then((m) => m.selfTest(gpu, options)),
   // Browser only: the dynamic import keeps the page (view/: three, d3, DOM) out of the Node

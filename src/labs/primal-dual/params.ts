@@ -225,7 +225,8 @@ const TEST_C = [1, -0.5, 0.3, 2];
 /**
  * The presets' common config. T = 50 with h = 0.02 is K = 2450 steps, a run of seconds on a GPU at
  * a few dozen steps per frame, with the gyration phase per step (theta t sigma_max(A) h, about 1.3
- * at T) as at the former T = 100, h = 0.01 (9900 steps).
+ * at T) as at the former T = 100, h = 0.01 (9900 steps). No preset compares (config.compare): a
+ * preset's `flowlab run` output keeps its shape; the page's Compare control adds alphas.
  */
 function base(overrides: Partial<PrimalDualConfig> = {}): PrimalDualConfig {
   return {

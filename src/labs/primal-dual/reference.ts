@@ -13,7 +13,8 @@
 //   initialStates(prob, initial: InitialInput): InitialStates
 //   diagnosticsAt(prob, params, t, state...): Diagnostics  one trajectory at time t
 //   class PrimalDualReference: step(), k, t, done, state (e, l, vx, vl), frame()
-//   runPrimalDualReference(prob, params, initial, record, onProgress?): PrimalDualFrames<Float64Array>
+//   runPrimalDualReference(prob, params | batches, initial, record, onProgress?): PrimalDualFrames<Float64Array>
+//     (compare mode: one run per batch from the same initial states, batch-major frames; batchFrames)
 
 import { matMul, matTVec, matVec, symmetricEigen, transpose } from '../../math/linalg';
 import { INITIAL_STEP, normal } from '../../math/rng';
@@ -472,7 +473,7 @@ export function cayley(
   for (let i = 0; i < n; i++) vx[i] = r1[i] - k * vx[i];
 }
 
-/** Empty frame arrays for F frames of count trajectories. */
+/** Empty frame arrays for `batches` x F frames x count trajectories (batch-major, types.ts). */
 export function allocFrames<F extends Float64Array | Float32Array>(
   make: (len: number) => F,
   count: number,
@@ -480,41 +481,84 @@ export function allocFrames<F extends Float64Array | Float32Array>(
   m: number,
   steps: number[],
   t: Float64Array,
+  batches = 1,
 ): PrimalDualFrames<F> {
-  const F = steps.length;
+  const cells = batches * steps.length * count;
   return {
+    batches,
     count,
     n,
     m,
     steps,
     t,
-    x: make(F * count * n),
-    lambda: make(F * count * m),
-    energy: make(F * count),
-    gap: make(F * count),
-    feasibility: make(F * count),
-    objective: make(F * count),
-    defect: make(F * count),
-    Q: make(F * count * m),
+    x: make(cells * n),
+    lambda: make(cells * m),
+    energy: make(cells),
+    gap: make(cells),
+    feasibility: make(cells),
+    objective: make(cells),
+    defect: make(cells),
+    Q: make(cells * m),
+  };
+}
+
+/** The frame arrays of one batch (views into `frames`: batch b is a contiguous block). */
+export function batchFrames<F extends Float64Array | Float32Array>(frames: PrimalDualFrames<F>, b: number): PrimalDualFrames<F> {
+  const cells = frames.t.length * frames.count;
+  const { n, m } = frames;
+  const at = (a: F, w: number): F => a.subarray(b * cells * w, (b + 1) * cells * w) as F;
+  return {
+    ...frames,
+    batches: 1,
+    x: at(frames.x, n),
+    lambda: at(frames.lambda, m),
+    energy: at(frames.energy, 1),
+    gap: at(frames.gap, 1),
+    feasibility: at(frames.feasibility, 1),
+    objective: at(frames.objective, 1),
+    defect: at(frames.defect, 1),
+    Q: at(frames.Q, m),
   };
 }
 
 /**
- * Runs [t0, T] and keeps `record` frames at recordStepsLog(...). onProgress gets the fraction
- * done, at most ~100 times.
+ * Runs [t0, T] and keeps `record` frames at recordStepsLog(...): one run per entry of `params`
+ * (compare mode's batches, all from the same initial states), in batch-major frames. onProgress
+ * gets the fraction done, at most ~100 times per batch.
  */
 export function runPrimalDualReference(
   prob: PrimalDualProblem,
-  params: DynamicsParams,
+  params: DynamicsParams | readonly DynamicsParams[],
   initial: InitialStates,
   record: number,
   onProgress?: (f: number) => void,
 ): PrimalDualFrames<Float64Array> {
+  const list = Array.isArray(params) ? (params as readonly DynamicsParams[]) : [params as DynamicsParams];
+  const first = list[0];
+  const grid = timeGrid(first);
+  const steps = recordStepsLog(first.t0, first.T, grid.K, record);
+  const t = Float64Array.from(steps, (k) => gridTime(first, grid, k));
+  const out = allocFrames((len) => new Float64Array(len), initial.count, prob.n, prob.m, steps, t, list.length);
+  list.forEach((p, b) => {
+    if (p.t0 !== first.t0 || p.T !== first.T || p.h !== first.h || p.integrator !== first.integrator) {
+      throw new Error(`primal-dual reference: batch ${b} has another time grid or integrator than batch 0`);
+    }
+    try {
+      runBatch(prob, p, initial, batchFrames(out, b), onProgress && ((f) => onProgress((b + f) / list.length)));
+    } catch (e) {
+      if (list.length === 1) throw e;
+      // Name the batch: which of the compared runs blew up.
+      throw new Error(`${(e as Error).message} [batch ${b}: alpha = ${p.alpha}, theta = ${p.theta}, p = ${p.p}, beta = ${p.beta}]`);
+    }
+  });
+  return out;
+}
+
+/** One batch's run into `out` (its frames, preallocated). */
+function runBatch(prob: PrimalDualProblem, params: DynamicsParams, initial: InitialStates, out: PrimalDualFrames<Float64Array>, onProgress?: (f: number) => void): void {
   const sim = new PrimalDualReference(prob, params, initial);
-  const steps = recordStepsLog(params.t0, params.T, sim.K, record);
-  const t = Float64Array.from(steps, (k) => gridTime(params, sim, k));
   const { n, m, count } = sim;
-  const out = allocFrames((len) => new Float64Array(len), count, n, m, steps, t);
+  const { steps, t } = out;
   const Q = new Float64Array(m);
   let lastPercent = -1;
   steps.forEach((target, f) => {
@@ -539,5 +583,4 @@ export function runPrimalDualReference(
       out.defect[at] = d.energy - sim.E0[i] - sim.integral[i];
     }
   });
-  return out;
 }

@@ -3,15 +3,17 @@
 // shaders/primal-dual/dynamics.wgsl; the float64 twin is PrimalDualReference (reference.ts).
 //
 // API:
-//   PrimalDualSimulation.create(gpu, prob, params, init, tuning?)   prob from
-//       preparePrimalDualProblem, params checked by checkDynamicsParams, init from initialStates
+//   PrimalDualSimulation.create(gpu, prob, params | batches, init, tuning?)   prob from
+//       preparePrimalDualProblem, params checked by checkDynamicsParams, init from initialStates;
+//       compare mode: one DynamicsParams per batch (same grid and integrator), every batch
+//       starting from `init`, all batches in the same buffers and dispatches (count = B x init.count)
 //   sim.encodeSteps(encoder, n, timestampWrites?) / sim.step(n)     never await
 //   sim.readState(): PrimalDualState (error coordinates, f32)        sim.restoreState(state)
 //   sim.readDiagnostics(): PrimalDualDiagnostics at the current time
 //   sim.checkFinite(): {ok, firstBad?};  sim.dispose()
 //   sim.state / sim.diagnostics: the GPUBuffers (layouts below), e.g. for a renderer
-//   runPrimalDualOnGpu(gpu, prob, params, init, record, onProgress?): the same frames as
-//       runPrimalDualReference, in f32, plus timings
+//   runPrimalDualOnGpu(gpu, prob, params | batches, init, record, onProgress?): the same frames
+//       as runPrimalDualReference (batch-major), in f32, plus timings
 //   writeFrame(prob, frames, j, stateRaw, diagRaw): frame j from copies of state + diagnostics
 //       (the CLI's streamed readbacks and the page's GPU-resident trajectory buffers alike)
 //
@@ -20,10 +22,11 @@
 // reaches the kernel through copyBufferToBuffer from a constant index table, so many dispatches
 // can be encoded into one command encoder before anything is submitted.
 //
-// Buffer layouts (f32, per trajectory i):
+// Buffer layouts (f32, per trajectory i of all B x perBatch; batch b = floor(i / perBatch)):
 //   state[i * stateStride ..]: e (n) | l (m) | vx (n) | vl (m) | ce (n) | cl (m) | E0 | I | Ic | rate
 //     (ce, cl: Kahan compensations of e, l; I, Ic: integral of dE/dt and its compensation)
 //   diagnostics[i * diagStride ..]: E | G | ||Ax - b|| | f - f* | defect | Q (m)
+//   stepCoefs: B blocks of stepCoefEntries(...).entries StepCoef each; batch: B PdBatch entries
 
 import type { GpuContext } from '../../gpu/device';
 import { checkWorkgroupSize, dispatchGrid } from '../../gpu/dispatch';
@@ -34,6 +37,7 @@ import { GpuResources } from '../../gpu/resources';
 import { StepRangeDispatch } from '../../gpu/step-range';
 import { structLayout } from '../../gpu/struct-layout';
 import { STORAGE_R, STORAGE_RW, UNIFORM_W } from '../../gpu/usage';
+import { trajectoryName } from './batches';
 import { MAX_N } from './kkt';
 import {
   allocFrames,
@@ -51,7 +55,13 @@ import type { DynamicsParams, InitialStates, Integrator, PrimalDualFrames } from
 
 export const PdParamsLayout = structLayout('PdParams', [
   ['count', 'u32'],
+  ['perBatch', 'u32'],
+  ['coefStride', 'u32'],
   ['h', 'f32'],
+] as const);
+
+/** One batch's parameters (storage array `batch`, one entry per batch). */
+export const PdBatchLayout = structLayout('PdBatch', [
   ['alpha', 'f32'],
   ['theta', 'f32'],
   ['beta', 'f32'],
@@ -123,7 +133,10 @@ export interface PrimalDualDiagnostics {
 export class PrimalDualSimulation {
   readonly n: number;
   readonly m: number;
+  /** All trajectories: batches x perBatch. */
   readonly count: number;
+  /** Trajectories per batch (the initial states' count). */
+  readonly perBatch: number;
   readonly K: number;
   readonly h: number;
   readonly stateStride: number;
@@ -139,14 +152,16 @@ export class PrimalDualSimulation {
     private readonly readback: ReadbackPool,
     private readonly stepper: StepRangeDispatch,
     readonly prob: PrimalDualProblem,
-    readonly params: DynamicsParams,
-    sizes: { count: number; K: number; h: number },
+    /** Every batch's parameters (one entry without compare mode). */
+    readonly batchParams: readonly DynamicsParams[],
+    sizes: { count: number; perBatch: number; K: number; h: number },
     state: GPUBuffer,
     diagnostics: GPUBuffer,
   ) {
     this.n = prob.n;
     this.m = prob.m;
     this.count = sizes.count;
+    this.perBatch = sizes.perBatch;
     this.K = sizes.K;
     this.h = sizes.h;
     this.stateStride = stateStride(prob.n, prob.m);
@@ -159,17 +174,20 @@ export class PrimalDualSimulation {
    * Checks the parameters (like the reference) and every size against the device (GpuLimitError
    * names the field), compiles the specialised kernel and uploads the initial states with E(t0)
    * and dE/dt(t0) computed in float64. Writes the t0 diagnostics (a zero-step dispatch).
+   * `params` may list one entry per batch (compare mode): each batch starts from `init`.
    */
   static async create(
     gpu: GpuContext,
     prob: PrimalDualProblem,
-    params: DynamicsParams,
+    params: DynamicsParams | readonly DynamicsParams[],
     init: InitialStates,
     tuning: PrimalDualTuning = {},
     allowOutsideWindow = true,
   ): Promise<PrimalDualSimulation> {
     const { device } = gpu;
-    checkDynamicsParams(params, allowOutsideWindow);
+    const batches = batchList(params);
+    params = batches[0];
+    for (const b of batches) checkDynamicsParams(b, allowOutsideWindow);
     const { n, m } = prob;
     if (n > MAX_N || m >= n) throw new GpuLimitError('A', n, MAX_N, 'the kernel is specialised for 1 <= m < n <= 16');
     if (prob.problem.objective.kind === 'exp') {
@@ -180,13 +198,14 @@ export class PrimalDualSimulation {
       throw new Error(`initial states: expected count x n = ${init.count} x ${n} and count x m entries`);
     }
     const { K, h } = timeGrid(params);
-    const count = init.count;
+    const B = batches.length;
+    const count = B * init.count;
     const wg = tuning.workgroupSize ?? DEFAULT_WORKGROUP;
     checkWorkgroupSize(device, wg);
     const stride = stateStride(n, m);
-    assertStorageFits(device, 'initial.count', count, 4 * stride);
+    assertStorageFits(device, B > 1 ? 'initial.count (x compared batches)' : 'initial.count', count, 4 * stride);
     const table = stepCoefEntries(params.integrator, K);
-    assertStorageFits(device, 'T / h (steps)', table.entries, PdStepCoefLayout.size);
+    assertStorageFits(device, B > 1 ? 'T / h (steps, x compared batches)' : 'T / h (steps)', B * table.entries, PdStepCoefLayout.size);
     const workgroups = dispatchGrid(device, 'initial.count', count, wg);
     const perStep = Math.ceil(count / wg) * wg * (12 * n * m + 30 * n) * (params.integrator === 'rk4' ? 4 : 1.5 * table.substeps);
     const stepsPerDispatch =
@@ -202,24 +221,24 @@ export class PrimalDualSimulation {
 
     const res = new GpuResources(device, 'PrimalDualSimulation');
     try {
-      const { alpha, theta, beta, p } = params;
-      const paramBytes = PdParamsLayout.pack({
-        count,
-        h,
-        alpha,
-        theta,
-        beta,
-        p,
-        xi: theta * (alpha - 1) - 1,
-        cG: 1 - 2 * theta - theta * p,
-      });
+      const paramBytes = PdParamsLayout.pack({ count, perBatch: init.count, coefStride: table.entries, h });
       const uniforms = res.buffer('params', PdParamsLayout.size, UNIFORM_W, new Uint8Array(paramBytes));
       const problem = res.buffer('problem', 4 * problemLength(n, m), STORAGE_R, packProblem(prob));
-      const coefs = res.buffer('stepCoefs', table.entries * PdStepCoefLayout.size, STORAGE_R, stepCoefficients(params, K, h));
+      const coefBytes = table.entries * PdStepCoefLayout.size;
+      const coefData = new Uint8Array(B * coefBytes);
+      const batchData = new Uint8Array(B * PdBatchLayout.size);
+      const stateData = new Float32Array(count * stride);
+      batches.forEach((bp, b) => {
+        coefData.set(stepCoefficients(bp, K, h), b * coefBytes);
+        batchData.set(new Uint8Array(PdBatchLayout.pack(batchEntry(bp))), b * PdBatchLayout.size);
+        stateData.set(packInitial(prob, bp, init), b * init.count * stride);
+      });
+      const coefs = res.buffer('stepCoefs', B * coefBytes, STORAGE_R, coefData);
+      const batchBuffer = res.buffer('batches', B * PdBatchLayout.size, STORAGE_R, batchData);
       const stepper = new StepRangeDispatch(res, K, stepsPerDispatch, 'PrimalDualSimulation.dynamics', 'dynamics');
-      const state = res.buffer('state', 4 * count * stride, STORAGE_RW, packInitial(prob, params, init));
+      const state = res.buffer('state', 4 * count * stride, STORAGE_RW, stateData);
       const diagnostics = res.buffer('diagnostics', 4 * count * (5 + m), STORAGE_RW);
-      const entries = [uniforms, problem, coefs, stepper.cursor, state, diagnostics, stepper.status];
+      const entries = [uniforms, problem, coefs, stepper.cursor, state, diagnostics, stepper.status, batchBuffer];
       const bindGroup = device.createBindGroup({
         label: 'PrimalDualSimulation.bindGroup',
         layout: pipeline.getBindGroupLayout(0),
@@ -233,8 +252,8 @@ export class PrimalDualSimulation {
         readback,
         stepper,
         prob,
-        params,
-        { count, K, h },
+        batches,
+        { count, perBatch: init.count, K, h },
         state,
         diagnostics,
       );
@@ -244,6 +263,16 @@ export class PrimalDualSimulation {
       res.dispose();
       throw e;
     }
+  }
+
+  /** The config's own parameters (batch 0). */
+  get params(): DynamicsParams {
+    return this.batchParams[0];
+  }
+
+  /** Number of batches (1 without compare mode). */
+  get batches(): number {
+    return this.batchParams.length;
   }
 
   /** Index of the current grid time (counting steps encoded so far). */
@@ -333,6 +362,24 @@ export class PrimalDualSimulation {
   private assertLive(): void {
     if (this.disposed) throw new Error('PrimalDualSimulation is disposed');
   }
+}
+
+/** One entry per batch, all on the same grid with the same integrator. */
+function batchList(params: DynamicsParams | readonly DynamicsParams[]): readonly DynamicsParams[] {
+  const list = Array.isArray(params) ? (params as readonly DynamicsParams[]) : [params as DynamicsParams];
+  if (list.length < 1) throw new Error('primal-dual: at least one batch of parameters');
+  const [first] = list;
+  list.forEach((p, b) => {
+    if (p.t0 !== first.t0 || p.T !== first.T || p.h !== first.h || p.integrator !== first.integrator) {
+      throw new Error(`primal-dual: batch ${b} has another time grid or integrator than batch 0 (compare mode batches share them)`);
+    }
+  });
+  return list;
+}
+
+/** A batch's PdBatch entry (xi and cG in float64, rounded once). */
+function batchEntry(p: DynamicsParams): Record<(typeof PdBatchLayout.offsets extends Record<infer K, number> ? K : never), number> {
+  return { alpha: p.alpha, theta: p.theta, beta: p.beta, p: p.p, xi: p.theta * (p.alpha - 1) - 1, cG: 1 - 2 * p.theta - p.theta * p.p };
 }
 
 export function stateStride(n: number, m: number): number {
@@ -446,8 +493,9 @@ function unpackDiagnostics(raw: Float32Array, count: number, m: number): Omit<Pr
 
 /**
  * Frame `frame` of `out` from raw copies of a simulation's state and diagnostics buffers (the
- * layouts at the top of this file), all `out.count` trajectories: x = x* + e and lambda =
- * lambda* + l added in float64, then rounded to out's type. The one unpacking of recorded frames:
+ * layouts at the top of this file), all out.batches x out.count trajectories: x = x* + e and
+ * lambda = lambda* + l added in float64, then rounded to out's type; trajectory i of batch b goes
+ * to out's batch-major cell (b, frame, i). The one unpacking of recorded frames:
  * runPrimalDualOnGpu (CLI) and the page's trajectory buffers (view/run-gpu.ts) both use it.
  */
 export function writeFrame<F extends Float32Array | Float64Array>(
@@ -457,16 +505,18 @@ export function writeFrame<F extends Float32Array | Float64Array>(
   stateRaw: Float32Array,
   diagRaw: Float32Array,
 ): void {
-  const { count, n, m } = out;
+  const { count, n, m, batches } = out;
+  const F = out.t.length;
   const S = stateStride(n, m);
   const D = 5 + m;
   const { x: xs, lambda: ls } = prob.kkt;
-  for (let i = 0; i < count; i++) {
-    const at = frame * count + i;
-    const b = i * S;
-    for (let j = 0; j < n; j++) out.x[at * n + j] = xs[j] + stateRaw[b + j];
-    for (let j = 0; j < m; j++) out.lambda[at * m + j] = ls[j] + stateRaw[b + n + j];
-    const d = i * D;
+  for (let g = 0; g < batches * count; g++) {
+    const b = Math.floor(g / count);
+    const at = (b * F + frame) * count + (g - b * count);
+    const s0 = g * S;
+    for (let j = 0; j < n; j++) out.x[at * n + j] = xs[j] + stateRaw[s0 + j];
+    for (let j = 0; j < m; j++) out.lambda[at * m + j] = ls[j] + stateRaw[s0 + n + j];
+    const d = g * D;
     out.energy[at] = diagRaw[d];
     out.gap[at] = diagRaw[d + 1];
     out.feasibility[at] = diagRaw[d + 2];
@@ -478,26 +528,30 @@ export function writeFrame<F extends Float32Array | Float64Array>(
 
 /**
  * Runs [t0, T] on the GPU and keeps `record` frames at recordStepsLog(...), like
- * runPrimalDualReference (x = x* + e and lambda = lambda* + l added in float64, then rounded).
- * Readbacks are pipelined; a non-finite trajectory at the end throws, naming it.
+ * runPrimalDualReference (x = x* + e and lambda = lambda* + l added in float64, then rounded):
+ * every batch of `params` (compare mode) in the same buffers and dispatches, frames batch-major.
+ * Readbacks are pipelined; a non-finite trajectory at the end throws, naming it (and its batch,
+ * with the compared key's value, when `compareKey` is given).
  */
 export async function runPrimalDualOnGpu(
   gpu: GpuContext,
   prob: PrimalDualProblem,
-  params: DynamicsParams,
+  params: DynamicsParams | readonly DynamicsParams[],
   init: InitialStates,
   record: number,
   onProgress?: (f: number) => void,
   tuning: PrimalDualTuning = {},
+  compareKey: string | null = null,
 ): Promise<PrimalDualFrames<Float32Array> & { timings: { totalMs: number } }> {
   const start = performance.now();
   const sim = await PrimalDualSimulation.create(gpu, prob, params, init, tuning);
   const pool = new ReadbackPool(gpu.device, 'runPrimalDualOnGpu.readback', 8);
   try {
-    const { n, m, count, K } = sim;
-    const steps = recordStepsLog(params.t0, params.T, K, record);
-    const t = Float64Array.from(steps, (k) => gridTime(params, sim, k));
-    const out = allocFrames((len) => new Float32Array(len), count, n, m, steps, t);
+    const { n, m, count, K, perBatch } = sim;
+    const first = sim.params;
+    const steps = recordStepsLog(first.t0, first.T, K, record);
+    const t = Float64Array.from(steps, (k) => gridTime(first, sim, k));
+    const out = allocFrames((len) => new Float32Array(len), perBatch, n, m, steps, t, sim.batches);
     const stateBytes = 4 * count * sim.stateStride;
     const diagBytes = 4 * count * sim.diagStride;
     const inFlight = new Set<Promise<void>>();
@@ -532,10 +586,8 @@ export async function runPrimalDualOnGpu(
     await Promise.all(inFlight);
     const finite = await sim.checkFinite();
     if (!finite.ok) {
-      throw new Error(
-        `primal-dual GPU run: trajectory ${finite.firstBad} became non-finite (integrator ${params.integrator}, h = ${sim.h}); ` +
-          `try a smaller h or the rotation integrator`,
-      );
+      const who = finite.firstBad === undefined ? 'a trajectory' : trajectoryName(finite.firstBad, perBatch, compareKey, sim.batchParams);
+      throw new Error(`primal-dual GPU run: ${who} became non-finite (integrator ${first.integrator}, h = ${sim.h}); try a smaller h or the rotation integrator`);
     }
     return { ...out, timings: { totalMs: performance.now() - start } };
   } finally {

@@ -11,6 +11,10 @@
 //   initial    {x?, lambda?, dx?, dlambda?} (missing parts zero) or {count, seed, spread}
 //   record     frames, evenly spaced in log t, first and last included
 //   allowOutsideWindow  accept theta outside [1/(alpha-1), 1/2] or p outside [0, (1-2theta)/theta]
+//   compare    {key: 'alpha' | 'theta' | 'beta' | 'p', values} (optional, src/labs/compare.ts): the
+//              config run at several values of one parameter side by side (batches.ts)
+
+import type { CompareConfig } from '../compare';
 
 export type ObjectiveKind = 'quartic' | 'holder' | 'exp' | 'quadratic';
 
@@ -51,6 +55,8 @@ export interface PrimalDualConfig {
   initial: InitialInput;
   record: number;
   allowOutsideWindow?: boolean;
+  /** Compare mode: batch 0 the config's own value of `key`, batch b values[b - 1] (batches.ts). */
+  compare?: CompareConfig;
 }
 
 /** A resolved objective: flat float64 data, dimension n. */
@@ -97,8 +103,14 @@ export interface InitialStates {
   vl: Float64Array;
 }
 
-/** Recorded frames of a run: F frames x count trajectories (x n or m), row-major. */
+/**
+ * Recorded frames of a run: B batches x F frames x count trajectories (x n or m), row-major, so
+ * batch b's frames are one contiguous block (B = 1 without compare mode: F x count x ...).
+ */
 export interface PrimalDualFrames<F extends Float64Array | Float32Array = Float64Array | Float32Array> {
+  /** Batches (compare mode; 1 without it). */
+  batches: number;
+  /** Trajectories per batch. */
   count: number;
   n: number;
   m: number;
@@ -106,11 +118,11 @@ export interface PrimalDualFrames<F extends Float64Array | Float32Array = Float6
   steps: number[];
   /** F recorded times. */
   t: Float64Array;
-  /** F x count x n: x = x* + e. */
+  /** (B x) F x count x n: x = x* + e. */
   x: F;
-  /** F x count x m. */
+  /** (B x) F x count x m. */
   lambda: F;
-  /** F x count: E(t). */
+  /** (B x) F x count: E(t). */
   energy: F;
   /** F x count: G = D_f(x, x*) + beta/2 ||Ax - b||^2. */
   gap: F;

@@ -1,11 +1,10 @@
 // Lab-specific controls of the primal-dual page in host.controls: the coordinate plane of the
-// picture (any two of x_0..x_{n-1}, lambda_0..lambda_{m-1}), the comparison alphas, the theta
-// window gauge (the admissible [1/(alpha-1), 1/2] drawn on a theta axis with the current theta,
-// and a warning outside it), and read-outs (KKT point and residual, gyration frequency, identity
-// defect, Q). The theta slider itself is the shell's panel (params.ts); the gauge mirrors it.
+// picture (any two of x_0..x_{n-1}, lambda_0..lambda_{m-1}), the theta window gauge (the
+// admissible [1/(alpha-1), 1/2] of every batch's alpha drawn on a theta axis with the current
+// theta, and a warning outside it), and read-outs (KKT point and residual, gyration frequency,
+// identity defect, Q). The theta slider itself is the shell's panel (params.ts); the gauge mirrors
+// it. Which values run side by side is the shell's compare control (config.compare), not this.
 // Plain DOM; every element carries a data-control name for tests.
-
-import { COMPARE_ALPHA_RANGE, MAX_COMPARED_RUNS } from '../snapshot-spec';
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text = ''): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
@@ -16,22 +15,6 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string,
 
 export interface ControlHandlers {
   axes(ax: number, ay: number): void;
-  compare(alphas: number[]): void;
-}
-
-/** "3, 4, 8" -> [3, 4, 8]; throws naming the bad entry. */
-export function parseAlphaList(text: string): number[] {
-  const parts = text.split(/[\s,;]+/).filter((s) => s !== '');
-  const out: number[] = [];
-  for (const s of parts) {
-    const v = Number(s);
-    const [lo, hi] = COMPARE_ALPHA_RANGE;
-    if (!Number.isFinite(v) || v < lo || v > hi) throw new Error(`compare α: "${s}" is not a number in [${lo}, ${hi}]`);
-    if (!out.includes(v)) out.push(v);
-  }
-  // The snapshot spec accepts as many runs (resume.alphas, arrays.resume_state).
-  if (out.length > MAX_COMPARED_RUNS - 1) throw new Error(`compare α: at most ${MAX_COMPARED_RUNS - 1} extra values`);
-  return out;
 }
 
 const GAUGE_W = 300;
@@ -42,13 +25,12 @@ export class Controls {
   readonly root: HTMLDivElement;
   private readonly axX: HTMLSelectElement;
   private readonly axY: HTMLSelectElement;
-  private readonly compareInput: HTMLInputElement;
   private readonly gauge: SVGSVGElement;
   private readonly windowText: HTMLDivElement;
   private readonly readout: HTMLDivElement;
   private readonly note: HTMLDivElement;
 
-  constructor(parent: HTMLElement, h: ControlHandlers, compareDefault: string) {
+  constructor(parent: HTMLElement, h: ControlHandlers) {
     this.root = el('div', { class: 'primal-dual-controls' });
     this.root.style.cssText = 'display:flex;flex-direction:column;gap:5px;font:12px system-ui,sans-serif;max-width:min(460px,100%);min-width:0';
 
@@ -59,21 +41,6 @@ export class Controls {
     this.axX.addEventListener('change', onAxes);
     this.axY.addEventListener('change', onAxes);
     axisRow.append(el('span', {}, 'plane: horizontal '), this.axX, el('span', {}, ' vertical '), this.axY);
-
-    const cmpRow = el('div');
-    this.compareInput = el('input', { type: 'text', value: compareDefault, 'data-control': 'compare-alphas', 'aria-label': 'compare alpha values' });
-    this.compareInput.style.width = '110px';
-    const apply = () => {
-      try {
-        h.compare(parseAlphaList(this.compareInput.value));
-        this.compareInput.style.outline = '';
-      } catch (e) {
-        this.compareInput.style.outline = '2px solid #d33';
-        this.setNote((e as Error).message);
-      }
-    };
-    this.compareInput.addEventListener('change', apply);
-    cmpRow.append(el('span', {}, 'compare α: '), this.compareInput, el('span', {}, ' (same initial states; θ per α: yours if inside its window, else the nearest end)'));
 
     this.gauge = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
     this.gauge.setAttribute('width', String(GAUGE_W));
@@ -87,7 +54,7 @@ export class Controls {
     this.readout.style.cssText = 'font:11px monospace;white-space:pre;line-height:1.35;max-width:100%;overflow-x:auto';
     this.note = el('div', { 'data-control': 'note' });
     this.note.style.color = '#c60';
-    this.root.append(axisRow, cmpRow, this.gauge, this.windowText, this.readout, this.note);
+    this.root.append(axisRow, this.gauge, this.windowText, this.readout, this.note);
     parent.appendChild(this.root);
   }
 

@@ -1,9 +1,10 @@
-// What the primal-dual page shows of its runs: the picture of the chosen coordinate plane (any two
-// of x_i, lambda_j; three.js from the primary GPU run's state buffer through the projector, or a
-// Canvas 2D picture of the CPU run's trail), the SVG overlay (axes, KKT point, label) and the lab
-// controls (plane, compared alphas, theta-window gauge, read-outs, notes). It owns the view state
-// (plane axes, screen map, CPU trail, whether the projector must refill its trails) and reads the
-// runs and the device from the page (page.ts), which owns those and the LabPage contract.
+// What the primal-dual page shows of its run: the picture of the chosen coordinate plane (any two
+// of x_i, lambda_j) for batch 0, the config's own (three.js from the GPU run's state buffer through
+// the projector, or a Canvas 2D picture of the CPU run's trail), the SVG overlay (axes, KKT point,
+// label naming the compared values) and the lab controls (plane, theta-window gauge of every
+// batch's alpha, read-outs, notes). It owns the view state (plane axes, screen map, CPU trail,
+// whether the projector must refill its trails) and reads the run and the device from the page
+// (page.ts), which owns those and the LabPage contract.
 
 import type { GpuContext } from '../../../gpu/device';
 import type { ViewHost } from '../../lab';
@@ -21,8 +22,6 @@ import { isConserved, type PageModel } from './runs';
 export interface DisplaySource {
   model(): PageModel | null;
   gpu(): GpuContext | null;
-  /** The compared alphas were edited (already parsed). */
-  compare(alphas: number[]): void;
 }
 
 export class Display {
@@ -41,22 +40,16 @@ export class Display {
   constructor(
     private readonly host: ViewHost,
     private readonly source: DisplaySource,
-    compareDefault: string,
   ) {
     this.overlay = new Overlay(host.overlay);
-    this.controls = new Controls(
-      host.controls,
-      {
-        axes: (ax, ay) => {
-          this.ax = ax;
-          this.ay = ay;
-          this.restarted();
-          this.relayout();
-        },
-        compare: (alphas) => source.compare(alphas),
+    this.controls = new Controls(host.controls, {
+      axes: (ax, ay) => {
+        this.ax = ax;
+        this.ay = ay;
+        this.restarted();
+        this.relayout();
       },
-      compareDefault,
-    );
+    });
     this.resizeObserver = typeof ResizeObserver !== 'undefined' ? new ResizeObserver(() => this.relayout()) : null;
     this.resizeObserver?.observe(host.canvas);
   }
@@ -81,9 +74,9 @@ export class Display {
     return this.scene !== null;
   }
 
-  /** A new set of runs: the projector's buffers, the controls for its n, m and alphas, the layout. */
+  /** A new run: the projector's buffers, the controls for its n, m and batches' alphas, the layout. */
   showModel(model: PageModel, sameShape: boolean): void {
-    const { setup, runs, projector, infos } = model;
+    const { setup, run, projector, infos } = model;
     const { n, m } = setup.prob;
     this.restarted();
     if (!sameShape) {
@@ -91,11 +84,13 @@ export class Display {
       this.ay = 1;
     }
     if (projector && this.scene) {
-      this.scene.setParticleBuffers(projector.positions, projector.trail, runs[0].count, projector.trailLength);
-      this.scene.setPointSize(runs[0].count > 20_000 ? 2 : 3.5);
+      this.scene.setParticleBuffers(projector.positions, projector.trail, run.count, projector.trailLength);
+      this.scene.setPointSize(run.count > 20_000 ? 2 : 3.5);
     }
     this.controls.configure(n, m, this.ax, this.ay);
-    this.controls.showTheta(setup.params.theta, infos.map((info, i) => ({ alpha: info.alpha, colour: alphaColour(i) })));
+    // One window per distinct alpha (a beta, theta or p comparison shares the config's alpha).
+    const windows = infos.map((info, i) => ({ alpha: info.alpha, colour: alphaColour(i) })).filter((w, i, all) => all.findIndex((o) => o.alpha === w.alpha) === i);
+    this.controls.showTheta(setup.params.theta, windows);
     this.controls.setNote(model.note);
   }
 
@@ -113,7 +108,7 @@ export class Display {
     timestampWrites?: (name: string) => GPUComputePassTimestampWrites | undefined,
   ): void {
     if ((stepped > 0 || this.needFill) && model.projector) {
-      const sim = (model.runs[0] as GpuPdRun).sim;
+      const sim = (model.run as GpuPdRun).sim;
       model.projector.encode(encoder, sim.state, { d: sim.stateStride, axisX: this.ax, axisY: this.ay, timeY: 0, fillAll: this.needFill }, timestampWrites?.('project'));
       this.needFill = false;
     }
@@ -182,10 +177,11 @@ export class Display {
   private drawOverlay(model: PageModel): void {
     if (!this.map) return;
     const z = this.zStar(model);
-    const r = model.runs[0];
+    const r = model.run;
     const backend = r instanceof GpuPdRun ? (this.source.gpu()?.isSoftware ? 'WebGPU (software)' : 'WebGPU') : 'CPU float64';
     const c = model.setup.config;
-    const label = `α = ${c.alpha}, θ = ${c.theta.toPrecision(4)}, β = ${c.beta} · ${r.count} trajectories · ${backend} · m = ${model.setup.prob.m}, n = ${model.setup.prob.n}`;
+    const compared = model.infos.length > 1 ? ` · compared: ${model.infos.slice(1).map((i) => i.label).join('; ')} (charts)` : '';
+    const label = `α = ${c.alpha}, θ = ${c.theta.toPrecision(4)}, β = ${c.beta} · ${r.count} trajectories · ${backend} · m = ${model.setup.prob.m}, n = ${model.setup.prob.n}${compared}`;
     this.overlay.draw(this.map, this.axisNames(model), [z[this.ax], z[this.ay]], label);
   }
 
@@ -209,7 +205,7 @@ export class Display {
     const model = this.source.model();
     if (!model) return;
     const { prob, params } = model.setup;
-    const r = model.runs[0];
+    const r = model.run;
     const t = r.t;
     const s = Math.pow(t, params.p);
     const w = params.theta * t * s * prob.sigmaMax;
@@ -230,7 +226,7 @@ export class Display {
   draw(): void {
     const model = this.source.model();
     if (!model) return;
-    const r = model.runs[0];
+    const r = model.run;
     if (this.scene && r instanceof GpuPdRun && model.projector) {
       this.scene.setTrailHead(model.projector.head, model.projector.filled);
       this.scene.render();

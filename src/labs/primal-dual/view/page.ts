@@ -1,5 +1,5 @@
-// The primal-dual page: owns the runs of the current config (runs.ts: one per compared alpha, GPU
-// or CPU), the GPU profiler, the A/b editor and the charts, and implements LabPage for the app
+// The primal-dual page: owns the run of the current config (runs.ts: every batch of config.compare
+// in one run, GPU or CPU), the GPU profiler, the A/b editor and the charts, and implements LabPage for the app
 // shell: config, frame, reset, status, restore, device loss. What is drawn — the picture of the
 // chosen plane, the overlay with the KKT point, the lab controls and read-outs — is the Display's
 // (display.ts); the export is built in snapshot.ts. frame() never awaits: GPU work is encoded and
@@ -19,10 +19,10 @@ import { Display } from './display';
 import { MatrixEditor } from './matrix-editor';
 import { CpuPdRun } from './run-cpu';
 import { GpuPdRun } from './run-gpu';
-import { concatStates, continueModelAt, createModel, disposeModel, readStates, type PageModel } from './runs';
+import { continueModelAt, createModel, disposeModel, readState, type PageModel } from './runs';
 import { pageSnapshot, readResume } from './snapshot';
 
-/** CPU stepping budget per frame, ms (all runs together). */
+/** CPU stepping budget per frame, ms (all batches together). */
 const CPU_BUDGET_MS = 14;
 
 export class PrimalDualPage implements LabPage<PrimalDualConfig> {
@@ -31,13 +31,12 @@ export class PrimalDualPage implements LabPage<PrimalDualConfig> {
   private readonly display: Display;
   private readonly editor: MatrixEditor;
   private readonly charts: PrimalDualCharts;
-  private compare: number[] = [3, 4, 8];
   private haltedReason: string | undefined;
   private frameCount = 0;
-  /** The config of the last runs built (rebuilt after a device loss). */
+  /** The config of the last run built (rebuilt after a device loss). */
   private lastConfig: PrimalDualConfig | null = null;
-  /** The last finite states of all GPU runs, for device-loss recovery. */
-  private lastGood: { step: number; raws: Float32Array[] } | null = null;
+  /** The last finite state of the GPU run (every batch), for device-loss recovery. */
+  private lastGood: { step: number; raw: Float32Array } | null = null;
   /** Step of the last save started (one per step reached while idle). */
   private savedStep = -1;
   private saving = false;
@@ -51,18 +50,7 @@ export class PrimalDualPage implements LabPage<PrimalDualConfig> {
     private gpu: GpuContext | null,
   ) {
     this.setProfiler(gpu);
-    this.display = new Display(
-      host,
-      {
-        model: () => this.model,
-        gpu: () => this.gpu,
-        compare: (alphas) => {
-          this.compare = alphas;
-          if (this.model) void this.build(this.model.setup.config).catch((e) => this.host.notify({ level: 'error', text: (e as Error).message }));
-        },
-      },
-      this.compare.join(', '),
-    );
+    this.display = new Display(host, { model: () => this.model, gpu: () => this.gpu });
     this.editor = new MatrixEditor(host.controls, {
       apply: (A, b) => void this.applyConstraints(A, b),
       importJson: (file) => void this.importJson(file),
@@ -90,37 +78,31 @@ export class PrimalDualPage implements LabPage<PrimalDualConfig> {
     this.host.canvas.dataset.frame = String(this.frameCount);
     const todo = this.haltedReason ? 0 : steps;
     let n = 0;
-    const primary = model.runs[0];
-    if (primary instanceof GpuPdRun && this.gpu) {
+    const run = model.run;
+    if (run instanceof GpuPdRun && this.gpu) {
       const encoder = this.gpu.device.createCommandEncoder({ label: 'PrimalDualView.frameEncoder' });
       const profiler = this.profiler;
       profiler?.beginFrame();
       const tw = profiler ? (name: string) => profiler.timestampWrites(name) : undefined;
-      model.runs.forEach((r, i) => {
-        const did = (r as GpuPdRun).encode(encoder, todo, tw);
-        if (i === 0) n = did;
-      });
+      // One dispatch per step range advances every batch.
+      n = run.encode(encoder, todo, tw);
       this.display.encodeProjection(encoder, model, n, tw);
       profiler?.resolve(encoder);
       this.gpu.device.queue.submit([encoder.finish()]);
-      for (const r of model.runs) (r as GpuPdRun).submitted();
+      run.submitted();
       profiler?.submitted();
       if (model.shadow) {
-        model.shadow.advance(primary.k - model.shadow.k);
+        model.shadow.advance(run.k - model.shadow.k);
         this.charts.addShadow(model.shadow.take());
       }
       // Every 60 frames while running, and once when the run stops advancing (paused, done): a
       // device loss continues from the last saved state.
-      if (primary.k !== this.savedStep && ((n > 0 && this.frameCount % 60 === 0) || n === 0)) this.save(model);
-    } else {
-      const cpu = model.runs as CpuPdRun[];
-      n = cpu[0].advance(todo, CPU_BUDGET_MS / cpu.length);
-      for (let i = 1; i < cpu.length; i++) cpu[i].advance(cpu[0].k - cpu[i].k);
-      cpu.forEach((r, i) => {
-        this.charts.add(i, r.take());
-        if (r.halted && r.haltReason) this.halt(r.haltReason);
-      });
-      this.display.followCpu(cpu[0], n);
+      if (run.k !== this.savedStep && ((n > 0 && this.frameCount % 60 === 0) || n === 0)) this.save(model);
+    } else if (run instanceof CpuPdRun) {
+      n = run.advance(todo, CPU_BUDGET_MS);
+      this.charts.add(run.take());
+      if (run.halted && run.haltReason) this.halt(run.haltReason);
+      this.display.followCpu(run, n);
     }
     this.charts.render();
     if (n > 0 || this.frameCount % 15 === 0) this.display.updateReadout();
@@ -132,12 +114,12 @@ export class PrimalDualPage implements LabPage<PrimalDualConfig> {
   }
 
   status(): RunStatus {
-    const r = this.model?.runs[0];
+    const r = this.model?.run;
     return {
       step: r?.k ?? 0,
       steps: r?.K ?? 0,
       t: r?.t ?? 0,
-      done: this.model ? this.model.runs.every((x) => x.done || x.halted) : false,
+      done: r ? r.done || r.halted : false,
       haltedReason: this.haltedReason,
       passMs: r instanceof GpuPdRun ? this.profiler?.passMs() : undefined,
       savedStep: r instanceof GpuPdRun ? (this.lastGood?.step ?? 0) : r?.k,
@@ -148,8 +130,11 @@ export class PrimalDualPage implements LabPage<PrimalDualConfig> {
   /** The status sentence: the charts' key metric and how many trajectories it is over. */
   summary(): string | undefined {
     const s = this.charts.summary();
-    const count = this.model?.runs[0].count;
-    return s && count ? `${s}, ${count} trajector${count === 1 ? 'y' : 'ies'}` : s;
+    const count = this.model?.run.count;
+    // The metric is the config's own batch; the compared ones are in the charts.
+    const others = this.model?.infos.slice(1).map((i) => i.label) ?? [];
+    const compared = others.length ? `; compared with ${others.join(', ')} in the charts` : '';
+    return s && count ? `${s}, ${count} trajector${count === 1 ? 'y' : 'ies'}${compared}` : s;
   }
 
   async snapshot(): Promise<Snapshot> {
@@ -159,16 +144,9 @@ export class PrimalDualPage implements LabPage<PrimalDualConfig> {
 
   async restore(snapshot: Snapshot): Promise<void> {
     // The one validator first (view/snapshot.ts readResume): nothing changes when it refuses.
-    const { config: cfg, step, compare, raws, recorded } = readResume(snapshot);
-    const previous = this.compare;
-    if (compare) this.compare = compare;
-    try {
-      await this.build(cfg);
-    } catch (e) {
-      this.compare = previous;
-      throw e;
-    }
-    if (step > 0) this.continueAt(step, raws, recorded);
+    const { config: cfg, step, raw, recorded } = readResume(snapshot);
+    await this.build(cfg);
+    if (step > 0) this.continueAt(step, raw, recorded);
     this.host.configChanged(cfg);
   }
 
@@ -188,7 +166,7 @@ export class PrimalDualPage implements LabPage<PrimalDualConfig> {
     const cfg = this.lastConfig;
     if (!cfg) return;
     await this.build(cfg);
-    if (last && last.step > 0) this.continueAt(last.step, gpu ? concatStates(last.raws) : null);
+    if (last && last.step > 0) this.continueAt(last.step, gpu ? last.raw : null);
   }
 
   dispose(): void {
@@ -221,22 +199,28 @@ export class PrimalDualPage implements LabPage<PrimalDualConfig> {
     return job;
   }
 
-  /** New runs for cfg; on failure the previous ones stay. */
+  /** A new run for cfg (all its batches); on failure the previous one stays. */
   private async buildNow(cfg: PrimalDualConfig): Promise<void> {
     const setupStart = performance.now();
     const setup = runSetup(cfg);
     const setupMs = performance.now() - setupStart;
     const { params } = setup;
-    const model = await createModel(this.display.hasScene ? this.gpu : null, setup, this.compare, {
-      frames: (r, f) => {
-        const i = this.model?.runs.indexOf(r) ?? -1;
-        if (i >= 0) this.charts.add(i, f);
+    let built: PageModel | null = null;
+    const model = await createModel(
+      this.display.hasScene ? this.gpu : null,
+      setup,
+      {
+        // Only the current model's run reaches the charts (an older one may still deliver reads).
+        frames: (f) => {
+          if (built && this.model === built) this.charts.add(f);
+        },
+        halted: (reason) => {
+          if (built && this.model === built) this.halt(reason);
+        },
       },
-      halted: (r, reason) => {
-        if (this.model?.runs[0] === r) this.halt(reason);
-        else if (this.model?.runs.includes(r)) this.host.notify({ level: 'warn', text: reason });
-      },
-    }, setupMs);
+      setupMs,
+    );
+    built = model;
     if (this.disposed) {
       disposeModel(model);
       return;
@@ -252,29 +236,27 @@ export class PrimalDualPage implements LabPage<PrimalDualConfig> {
     this.display.showModel(model, !!sameShape);
     this.editor.set(setup.config.A, setup.config.b);
     this.editor.clearError();
-    this.charts.reset(model.infos, params.t0, params.T, model.runs[0] instanceof GpuPdRun);
+    this.charts.reset(model.infos, params.t0, params.T, model.run instanceof GpuPdRun);
     this.display.relayout();
     this.display.updateReadout();
   }
 
-  /** After a build: continue all runs at grid step `step` (GPU: from saved raw states and, on an import, its frames). */
-  private continueAt(step: number, raws: Float32Array | null, recorded: PrimalDualFrames | null = null): void {
+  /** After a build: continue the run at grid step `step` (GPU: from a saved raw state and, on an import, its frames). */
+  private continueAt(step: number, raw: Float32Array | null, recorded: PrimalDualFrames | null = null): void {
     const model = this.model;
     if (!model) return;
-    continueModelAt(model, step, raws, recorded);
+    continueModelAt(model, step, raw, recorded);
     this.display.restarted();
   }
 
-  /** Periodic copy of the states, for device-loss recovery (never awaited by the frame). */
+  /** Periodic copy of the state (every batch), for device-loss recovery (never awaited by the frame). */
   private save(model: PageModel): void {
     if (this.saving) return;
     this.saving = true;
-    this.savedStep = model.runs[0].k;
-    readStates(model)
-      .then((rs) => {
-        if (this.model === model && rs.every((r) => r.step === rs[0].step && r.raw.every(Number.isFinite))) {
-          this.lastGood = { step: rs[0].step, raws: rs.map((r) => r.raw) };
-        }
+    this.savedStep = model.run.k;
+    readState(model)
+      .then((r) => {
+        if (this.model === model && r.raw.every(Number.isFinite)) this.lastGood = { step: r.step, raw: r.raw };
       })
       .catch(() => undefined)
       .finally(() => {

@@ -1,10 +1,10 @@
 // Colour roles of the primal-dual page, from the shared palette (src/labs/shared/view/palette.ts):
-// the compared alphas are categorical series (primary first), shared by the theta-window gauge and
-// the charts; the KKT point is marked in a colour of its own role on the picture.
+// the batches of compare mode are categorical series (the config's own first), shared by the
+// theta-window gauge and the charts; the KKT point is marked in a colour of its own role on the picture.
 
 import { OKABE_ITO, seriesColour } from '../../shared/view/palette';
 
-/** Colour of compared alpha number i (0: the config's alpha). */
+/** Colour of batch i (0: the config's own value). */
 export function alphaColour(i: number): string {
   return seriesColour(i);
 }

@@ -1,8 +1,9 @@
-// One alpha's run on the GPU as the page drives it. The steps of a frame are encoded into the
-// page's command encoder, split at the recorded steps (recordStepsLog of the config's `record`,
-// the CLI's schedule): at each one the diagnostics buffer and, for the run that is exported (the
-// config's alpha), the whole state buffer are copied into slot j of GPU-resident trajectory
-// buffers, for every trajectory. Nothing of the states is read back until an export: history()
+// The page's run on the GPU: every batch of the config (compare mode, batches.ts) in one
+// PrimalDualSimulation, so all compared values advance in the same dispatches. The steps of a
+// frame are encoded into the page's command encoder, split at the recorded steps (recordStepsLog
+// of the config's `record`, the CLI's schedule): at each one the diagnostics buffer and the whole
+// state buffer are copied into slot j of GPU-resident trajectory buffers, for every trajectory of
+// every batch. Nothing of the states is read back until an export: history()
 // then reads the slots filled so far (in chunks) and unpacks them with writeFrame, the same
 // unpacking runPrimalDualOnGpu (the CLI) uses, so the export's frames are the CLI's.
 // Newly filled diagnostics slots are read back for the charts through a ReadbackPool with one read
@@ -11,14 +12,16 @@
 // submit (submitted()) and consumed by their promises.
 //
 // Blow-up: a diagnostics frame with a non-finite entry, or a failed simulation.checkFinite()
-// (every `checkEvery` frames), halts the run (no more steps) with a reason naming the trajectory.
+// (every `checkEvery` frames), halts the run (no more steps) with a reason naming the trajectory
+// and, in compare mode, its batch and the batch's value of the compared key.
 
 import type { GpuContext } from '../../../gpu/device';
 import { ReadbackPool } from '../../../gpu/readback';
 import { GpuResources } from '../../../gpu/resources';
 import { BufferUsage } from '../../../gpu/usage';
 import { GpuLimitError } from '../../../gpu/limits';
-import { allocFrames, recordStepsLog, gridTime, type PrimalDualProblem } from '../reference';
+import { trajectoryName } from '../batches';
+import { allocFrames, batchFrames, recordStepsLog, gridTime, type PrimalDualProblem } from '../reference';
 import { PrimalDualSimulation, writeFrame } from '../simulation';
 import type { DynamicsParams, InitialStates, PrimalDualFrames } from '../types';
 
@@ -27,11 +30,16 @@ const READ_BUDGET = 1 << 20;
 /** Bytes of trajectory buffer read back at once by an export (one staging buffer of this size). */
 const EXPORT_CHUNK = 64 << 20;
 
-/** Diagnostics of all trajectories at one recorded frame (f32 from the GPU, f64 from the CPU). */
+/**
+ * Diagnostics of all trajectories at one recorded frame (f32 from the GPU, f64 from the CPU):
+ * `batches` x `count` trajectories, batch b at [b count, (b + 1) count) of every array.
+ */
 export interface DiagFrame {
   slot: number;
   k: number;
   t: number;
+  batches: number;
+  /** Trajectories per batch. */
   count: number;
   m: number;
   energy: ArrayLike<number>;
@@ -39,7 +47,7 @@ export interface DiagFrame {
   feasibility: ArrayLike<number>;
   objective: ArrayLike<number>;
   defect: ArrayLike<number>;
-  /** count x m */
+  /** (batches x count) x m */
   Q: ArrayLike<number>;
 }
 
@@ -59,8 +67,7 @@ export class GpuPdRun {
   private readonly pool: ReadbackPool;
   private readonly res: GpuResources;
   private readonly diagHist: GPUBuffer;
-  /** null: a compared run, which records no states. */
-  private readonly stateHist: GPUBuffer | null;
+  private readonly stateHist: GPUBuffer;
   /**
    * Slots before a restore (json import, device loss) that this run's buffers never held: their
    * frames come from the imported snapshot (`frames`), or are NaN (a device loss lost them).
@@ -83,17 +90,15 @@ export class GpuPdRun {
   private constructor(
     readonly gpu: GpuContext,
     readonly sim: PrimalDualSimulation,
-    readonly alpha: number,
-    readonly theta: number,
-    /** Whether the states are recorded (the exported run) or only the diagnostics (compared runs). */
-    readonly recordsStates: boolean,
+    /** The compared key (null without compare mode), for naming a batch. */
+    readonly compareKey: string | null,
     record: number,
     private readonly events: RunEvents,
   ) {
     this.steps = recordStepsLog(sim.params.t0, sim.params.T, sim.K, record);
     this.times = Float64Array.from(this.steps, (k) => gridTime(sim.params, sim, k));
     this.diagBytes = 4 * sim.count * sim.diagStride;
-    this.stateBytes = recordsStates ? 4 * sim.count * sim.stateStride : 0;
+    this.stateBytes = 4 * sim.count * sim.stateStride;
     const F = this.steps.length;
     const maxBytes = gpu.device.limits.maxBufferSize;
     const slotBytes = Math.max(this.diagBytes, this.stateBytes);
@@ -104,30 +109,35 @@ export class GpuPdRun {
     this.pool = new ReadbackPool(gpu.device, 'PrimalDualView.diagReadback', 1);
     this.res = new GpuResources(gpu.device, 'PrimalDualView');
     this.diagHist = this.res.buffer('diagHistory', F * this.diagBytes, HISTORY_USAGE);
-    this.stateHist = recordsStates ? this.res.buffer('stateHistory', F * this.stateBytes, HISTORY_USAGE) : null;
+    this.stateHist = this.res.buffer('stateHistory', F * this.stateBytes, HISTORY_USAGE);
     this.readSlots = Math.max(1, Math.min(this.steps.length, Math.floor(READ_BUDGET / this.diagBytes)));
   }
 
+  /** One batched run of `batches` (compare mode; one entry without it), each from `init`. */
   static async create(
     gpu: GpuContext,
     prob: PrimalDualProblem,
-    params: DynamicsParams,
+    batches: readonly DynamicsParams[],
+    compareKey: string | null,
     init: InitialStates,
     record: number,
-    recordsStates: boolean,
     events: RunEvents,
   ): Promise<GpuPdRun> {
-    const sim = await PrimalDualSimulation.create(gpu, prob, params, init);
+    const sim = await PrimalDualSimulation.create(gpu, prob, batches, init);
     try {
-      return new GpuPdRun(gpu, sim, params.alpha, params.theta, recordsStates, record, events);
+      return new GpuPdRun(gpu, sim, compareKey, record, events);
     } catch (e) {
       sim.dispose();
       throw e;
     }
   }
 
+  /** Trajectories per batch. */
   get count(): number {
-    return this.sim.count;
+    return this.sim.perBatch;
+  }
+  get batches(): number {
+    return this.sim.batches;
   }
   get k(): number {
     return this.sim.k;
@@ -158,7 +168,7 @@ export class GpuPdRun {
       while (this.nextSlot < this.steps.length && this.steps[this.nextSlot] === sim.k) {
         const j = this.nextSlot++;
         encoder.copyBufferToBuffer(sim.diagnostics, 0, this.diagHist, j * this.diagBytes, this.diagBytes);
-        if (this.stateHist) encoder.copyBufferToBuffer(sim.state, 0, this.stateHist, j * this.stateBytes, this.stateBytes);
+        encoder.copyBufferToBuffer(sim.state, 0, this.stateHist, j * this.stateBytes, this.stateBytes);
       }
       if (todo <= 0 || sim.done) break;
       const target = this.nextSlot < this.steps.length ? this.steps[this.nextSlot] : sim.K;
@@ -189,7 +199,7 @@ export class GpuPdRun {
     if (!pending) return null;
     this.readSlot = from + want;
     const generation = this.generation;
-    const { count, m, diagStride: S } = this.sim;
+    const { count, perBatch, batches, m, diagStride: S } = this.sim;
     return () => {
       pending
         .then((bytes) => {
@@ -197,13 +207,13 @@ export class GpuPdRun {
           const out: DiagFrame[] = [];
           for (let j = 0; j < want; j++) {
             const raw = new Float32Array(bytes, j * this.diagBytes, count * S);
-            out.push(unpackDiag(raw, count, m, from + j, this.steps[from + j], this.times[from + j]));
+            out.push(unpackDiag(raw, batches, perBatch, m, from + j, this.steps[from + j], this.times[from + j]));
           }
           this.events.frames(out);
           for (const f of out) {
             const bad = firstNonFinite(f.energy);
             if (bad >= 0) {
-              this.halt(`trajectory ${bad} became non-finite by t = ${f.t.toPrecision(4)} (α = ${this.alpha})`);
+              this.halt(`${this.name(bad)} became non-finite by t = ${f.t.toPrecision(4)}`);
               break;
             }
           }
@@ -219,12 +229,17 @@ export class GpuPdRun {
     this.sim
       .checkFinite()
       .then((r) => {
-        if (!r.ok && !this.disposed) this.halt(`trajectory ${r.firstBad ?? '?'} became non-finite by t = ${t.toPrecision(4)} (α = ${this.alpha})`);
+        if (!r.ok && !this.disposed) this.halt(`${r.firstBad === undefined ? 'a trajectory' : this.name(r.firstBad)} became non-finite by t = ${t.toPrecision(4)}`);
       })
       .catch(() => undefined)
       .finally(() => {
         this.checking = false;
       });
+  }
+
+  /** "trajectory 3", or "trajectory 3 of batch 1 (alpha = 4)" in compare mode. */
+  private name(index: number): string {
+    return trajectoryName(index, this.sim.perBatch, this.compareKey, this.sim.batchParams);
   }
 
   private halt(reason: string): void {
@@ -249,42 +264,45 @@ export class GpuPdRun {
     let j = 0;
     while (j < this.steps.length && this.steps[j] < state.step) j++;
     this.nextSlot = this.readSlot = j;
-    this.before = { slots: j, frames: recorded && recorded.count === this.count && recorded.t.length >= j ? recorded : null };
+    const fits = recorded && recorded.count === this.count && recorded.batches === this.batches && recorded.t.length >= j;
+    this.before = { slots: j, frames: fits ? recorded : null };
     this.halted = false;
   }
 
-  /** Frames before the last restore: copied from the imported snapshot, or NaN. */
+  /** Frames before the last restore: copied from the imported snapshot (batch by batch), or NaN. */
   private writeBefore(out: PrimalDualFrames<Float32Array>, F: number): void {
     const slots = Math.min(this.before.slots, F);
     const src = this.before.frames;
     const { count, n, m } = out;
     const widths = { x: n, lambda: m, Q: m, energy: 1, gap: 1, feasibility: 1, objective: 1, defect: 1 } as const;
-    for (const key of Object.keys(widths) as (keyof typeof widths)[]) {
-      const len = slots * count * widths[key];
-      if (src) out[key].set(src[key].subarray(0, len));
-      else out[key].fill(NaN, 0, len);
+    for (let b = 0; b < out.batches; b++) {
+      const to = batchFrames(out, b);
+      const from = src ? batchFrames(src, b) : null;
+      for (const key of Object.keys(widths) as (keyof typeof widths)[]) {
+        const len = slots * count * widths[key];
+        if (from) to[key].set(from[key].subarray(0, len));
+        else to[key].fill(NaN, 0, len);
+      }
     }
   }
 
   /**
-   * Every frame recorded so far, all trajectories, as runPrimalDualOnGpu returns them (awaits
-   * readbacks: export only; the run must record its states).
+   * Every frame recorded so far, all trajectories of every batch, as runPrimalDualOnGpu returns
+   * them (batch-major; awaits readbacks: export only).
    */
   async history(): Promise<PrimalDualFrames<Float32Array>> {
-    if (!this.stateHist) throw new Error(`primal-dual: the run at alpha = ${this.alpha} records diagnostics only`);
     const F = this.nextSlot;
-    const { count, n, m, prob } = this.sim;
-    const out = allocFrames((len) => new Float32Array(len), count, n, m, this.steps.slice(0, F), this.times.slice(0, F));
+    const { perBatch, batches, n, m, prob } = this.sim;
+    const out = allocFrames((len) => new Float32Array(len), perBatch, n, m, this.steps.slice(0, F), this.times.slice(0, F), batches);
     // A pool of its own: the charts' reads keep going, and its staging buffers go with it.
     const pool = new ReadbackPool(this.gpu.device, 'PrimalDualView.exportReadback', 2);
-    const stateHist = this.stateHist;
     this.writeBefore(out, F);
     try {
       const chunk = Math.max(1, Math.floor(EXPORT_CHUNK / (this.stateBytes + this.diagBytes)));
       for (let from = Math.min(this.before.slots, F); from < F; from += chunk) {
         const k = Math.min(chunk, F - from);
         const [sb, db] = await Promise.all([
-          pool.read(stateHist, from * this.stateBytes, k * this.stateBytes),
+          pool.read(this.stateHist, from * this.stateBytes, k * this.stateBytes),
           pool.read(this.diagHist, from * this.diagBytes, k * this.diagBytes),
         ]);
         for (let j = 0; j < k; j++) {
@@ -307,10 +325,11 @@ export class GpuPdRun {
   }
 }
 
-function unpackDiag(raw: Float32Array, count: number, m: number, slot: number, k: number, t: number): DiagFrame {
+function unpackDiag(raw: Float32Array, batches: number, perBatch: number, m: number, slot: number, k: number, t: number): DiagFrame {
   const S = 5 + m;
-  const pick = (j: number) => Float32Array.from({ length: count }, (_, i) => raw[i * S + j]);
-  const Q = new Float32Array(count * m);
-  for (let i = 0; i < count; i++) Q.set(raw.subarray(i * S + 5, i * S + 5 + m), i * m);
-  return { slot, k, t, count, m, energy: pick(0), gap: pick(1), feasibility: pick(2), objective: pick(3), defect: pick(4), Q };
+  const all = batches * perBatch;
+  const pick = (j: number) => Float32Array.from({ length: all }, (_, i) => raw[i * S + j]);
+  const Q = new Float32Array(all * m);
+  for (let i = 0; i < all; i++) Q.set(raw.subarray(i * S + 5, i * S + 5 + m), i * m);
+  return { slot, k, t, batches, count: perBatch, m, energy: pick(0), gap: pick(1), feasibility: pick(2), objective: pick(3), defect: pick(4), Q };
 }

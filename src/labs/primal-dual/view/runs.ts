@@ -1,19 +1,18 @@
-// The runs of one config as the page holds them (PageModel): one run per compared alpha on the
-// same initial states (the config's alpha first; theta and p of the others moved into their
-// windows by paramsForAlpha), GPU runs (run-gpu.ts) with the float64 shadow of trajectory 0 and
-// the projector that feeds the picture, or CPU runs (run-cpu.ts) without WebGPU. The first run
-// (the config's alpha) records the states of every trajectory for the export; the compared runs
-// record their diagnostics only. Creating,
-// disposing, and continuing all runs at a step (snapshot restore, device-loss recovery) live here;
-// the page (page.ts) decides when.
+// The run of one config as the page holds it (PageModel): every batch of the config (compare mode,
+// config.compare: batches.ts decides each batch's parameters) in ONE run on the same initial
+// states — on the GPU one batched simulation (run-gpu.ts) with the float64 shadow of trajectory 0
+// of batch 0 and the projector that feeds the picture (batch 0's trajectories), or on the CPU
+// (run-cpu.ts) one float64 reference per batch without WebGPU. Creating, disposing, and
+// continuing the run at a step (snapshot restore, device-loss recovery) live here; the page
+// (page.ts) decides when.
 
 import type { GpuContext } from '../../../gpu/device';
 import { ParticleProjector } from '../../shared/view/particle-projector';
 import { trailLengthFor } from '../../shared/view/particle-scene';
+import { batchLabel, keyValue } from '../batches';
 import type { RunSetup } from '../config';
-import { thetaWindow } from '../reference';
 import type { DynamicsParams, PrimalDualFrames } from '../types';
-import type { RunInfo } from './charts/diagnostics';
+import type { BatchInfo } from './charts/diagnostics';
 import { CPU_MAX_TRAJECTORIES, CpuPdRun, firstTrajectories } from './run-cpu';
 import { GpuPdRun, type DiagFrame } from './run-gpu';
 
@@ -21,27 +20,18 @@ export type Run = GpuPdRun | CpuPdRun;
 
 export interface PageModel {
   setup: RunSetup;
-  runs: Run[];
-  /** float64 twin of trajectory 0 of the primary GPU run (measured float32 noise). */
+  /** All batches in one run. */
+  run: Run;
+  /** float64 twin of trajectory 0 of batch 0 of the GPU run (measured float32 noise). */
   shadow: CpuPdRun | null;
   projector: ParticleProjector | null;
-  infos: RunInfo[];
-  /** What the page says about this set of runs (CPU fallback), or ''. */
+  /** One per batch, batch 0 the config's own. */
+  infos: BatchInfo[];
+  /** What the page says about this run (CPU fallback), or ''. */
   note: string;
-  /** When the runs were built (performance.now()) and how long runSetup took (KKT solve), ms. */
+  /** When the run was built (performance.now()) and how long runSetup took (KKT solve), ms. */
   builtAt: number;
   setupMs: number;
-}
-
-/** theta for a compared alpha: the chosen one if inside [1/(alpha-1), 1/2], else the nearest end; p clamped likewise. */
-export function paramsForAlpha(base: DynamicsParams, alpha: number): { params: DynamicsParams; note: string } {
-  if (alpha === base.alpha) return { params: base, note: `α = ${alpha}: θ = ${base.theta.toPrecision(4)} (chosen)` };
-  const [lo, hi] = thetaWindow(alpha);
-  const theta = Math.min(hi, Math.max(lo, base.theta));
-  const pMax = (1 - 2 * theta) / theta;
-  const p = Math.min(base.p, Math.max(0, pMax));
-  const moved = theta !== base.theta ? ` (window end; chosen θ outside [${lo.toPrecision(3)}, 0.5])` : '';
-  return { params: { ...base, alpha, theta, p }, note: `α = ${alpha}: θ = ${theta.toPrecision(4)}${moved}${p !== base.p ? `, p = ${p.toPrecision(3)}` : ''}` };
 }
 
 /** The boundary case xi = 0, p = (1 - 2 theta)/theta, where Q(t) is conserved. */
@@ -50,93 +40,78 @@ export function isConserved(p: DynamicsParams): boolean {
   return Math.abs(xi) < 1e-12 && Math.abs(p.p - (1 - 2 * p.theta) / p.theta) < 1e-12;
 }
 
-/** What a GPU run tells the page, naming the run. */
+/** What the GPU run tells the page. */
 export interface ModelEvents {
-  frames(run: GpuPdRun, frames: DiagFrame[]): void;
-  halted(run: GpuPdRun, reason: string): void;
+  frames(frames: DiagFrame[]): void;
+  halted(reason: string): void;
+}
+
+/** The legend and chart attributes of every batch of `setup`. */
+export function batchInfos(setup: RunSetup): BatchInfo[] {
+  const key = setup.compareKey;
+  return setup.batches.map((p, b) => ({
+    label: batchLabel(key, setup.batches, b),
+    alpha: p.alpha,
+    theta: p.theta,
+    value: keyValue(p, key ?? 'alpha'),
+    conserved: isConserved(p),
+  }));
 }
 
 /**
- * The runs of `setup` for the config's alpha and `compare`: on the GPU when `gpu` is given (the
- * page has a scene to draw them), else the float64 reference with at most CPU_MAX_TRAJECTORIES.
- * On failure everything created so far is disposed and the error is thrown.
+ * The run of `setup` (all its batches): on the GPU when `gpu` is given (the page has a scene to
+ * draw it), else the float64 reference with at most CPU_MAX_TRAJECTORIES per batch. On failure
+ * everything created so far is disposed and the error is thrown.
  */
-export async function createModel(
-  gpu: GpuContext | null,
-  setup: RunSetup,
-  compare: readonly number[],
-  events: ModelEvents,
-  setupMs = 0,
-): Promise<PageModel> {
-  const { prob, params, record } = setup;
+export async function createModel(gpu: GpuContext | null, setup: RunSetup, events: ModelEvents, setupMs = 0): Promise<PageModel> {
+  const { prob, params, record, batches, compareKey } = setup;
   const { n, m } = prob;
-  const alphas = [params.alpha, ...compare.filter((a) => a !== params.alpha)];
-  const per = alphas.map((a) => paramsForAlpha(params, a));
-  const runs: Run[] = [];
+  let run: Run | null = null;
   let shadow: CpuPdRun | null = null;
   let projector: ParticleProjector | null = null;
   let note = '';
   try {
     if (gpu) {
-      for (const [i, p] of per.entries()) {
-        const r: GpuPdRun = await GpuPdRun.create(gpu, prob, p.params, setup.init, record, i === 0, {
-          frames: (f) => events.frames(r, f),
-          halted: (reason) => events.halted(r, reason),
-        });
-        runs.push(r);
-      }
-      shadow = new CpuPdRun(prob, params, firstTrajectories(setup.init, n, m, 1), record);
-      projector = new ParticleProjector(gpu.device, runs[0].count, trailLengthFor(runs[0].count), 'PrimalDualView');
+      run = await GpuPdRun.create(gpu, prob, batches, compareKey, setup.init, record, events);
+      shadow = new CpuPdRun(prob, [params], firstTrajectories(setup.init, n, m, 1), record);
+      // The picture draws batch 0 (the config's own): the first perBatch trajectories of the state buffer.
+      projector = new ParticleProjector(gpu.device, run.count, trailLengthFor(run.count), 'PrimalDualView');
     } else {
       const init = firstTrajectories(setup.init, n, m, CPU_MAX_TRAJECTORIES);
       note =
         setup.init.count > init.count
-          ? `No WebGPU: running the float64 CPU reference with ${init.count} of ${setup.init.count} trajectories.`
+          ? `No WebGPU: running the float64 CPU reference with ${init.count} of ${setup.init.count} trajectories${batches.length > 1 ? ' per batch' : ''}.`
           : 'No WebGPU: running the float64 CPU reference.';
-      for (const p of per) runs.push(new CpuPdRun(prob, p.params, init, record));
+      run = new CpuPdRun(prob, batches, init, record, compareKey);
     }
   } catch (e) {
-    for (const r of runs) if (r instanceof GpuPdRun) r.dispose();
+    if (run instanceof GpuPdRun) run.dispose();
     projector?.dispose();
     throw e;
   }
-  const infos: RunInfo[] = per.map((p) => ({ alpha: p.params.alpha, theta: p.params.theta, conserved: isConserved(p.params), note: p.note }));
-  return { setup, runs, shadow, projector, infos, note, builtAt: performance.now(), setupMs };
+  return { setup, run, shadow, projector, infos: batchInfos(setup), note, builtAt: performance.now(), setupMs };
 }
 
-/** Frees the GPU objects of the model's runs and projector. */
+/** Frees the GPU objects of the model's run and projector. */
 export function disposeModel(model: PageModel): void {
-  for (const r of model.runs) if (r instanceof GpuPdRun) r.dispose();
+  if (model.run instanceof GpuPdRun) model.run.dispose();
   model.projector?.dispose();
 }
 
 /**
- * Continue all runs of a fresh model at grid step `step` (GPU: from the runs' raw states,
- * concatenated, with `recorded` the exported run's frames before it from an imported snapshot).
+ * Continue the run of a fresh model at grid step `step` (GPU: from the raw state of all batches,
+ * with `recorded` the frames before it from an imported snapshot).
  */
-export function continueModelAt(model: PageModel, step: number, raws: Float32Array | null, recorded: PrimalDualFrames | null = null): void {
-  if (raws && model.runs[0] instanceof GpuPdRun) {
-    const len = raws.length / model.runs.length;
-    model.runs.forEach((r, i) => (r as GpuPdRun).restore({ step, raw: raws.slice(i * len, (i + 1) * len) }, i === 0 ? recorded : null));
+export function continueModelAt(model: PageModel, step: number, raw: Float32Array | null, recorded: PrimalDualFrames | null = null): void {
+  const { run } = model;
+  if (raw && run instanceof GpuPdRun) {
+    run.restore({ step, raw }, recorded);
     model.shadow?.restoreTo(step);
     model.shadow?.take();
-  } else {
-    for (const r of model.runs) if (r instanceof CpuPdRun) r.restoreTo(step);
-  }
+  } else if (run instanceof CpuPdRun) run.restoreTo(step);
 }
 
-/** The current states of all GPU runs (whole buffers), in run order. */
-export function readStates(model: PageModel): Promise<{ step: number; raw: Float32Array }[]> {
-  return Promise.all(model.runs.map((r) => (r as GpuPdRun).readRaw()));
-}
-
-/** The runs' raw states one after another, as continueModelAt takes them. */
-export function concatStates(raws: readonly Float32Array[]): Float32Array {
-  const all = new Float32Array(raws.reduce((s, r) => s + r.length, 0));
-  let o = 0;
-  for (const r of raws) {
-    all.set(r, o);
-    o += r.length;
-  }
-  return all;
+/** The current state of the GPU run (the whole buffer: every batch). */
+export function readState(model: PageModel): Promise<{ step: number; raw: Float32Array }> {
+  return (model.run as GpuPdRun).readRaw();
 }

@@ -1,11 +1,14 @@
-// The primal-dual charts, fed with recorded diagnostics frames of every compared alpha (median
-// over the trajectories) and, on the GPU, the float64 shadow of trajectory 0:
+// The primal-dual charts, fed with recorded diagnostics frames of every batch (compare mode: one
+// series per compared value, overlaid, each chart with a legend naming the compared key and value,
+// "α = 3 (config)", "α = 4"; median over the batch's trajectories) and, on the GPU, the float64
+// shadow of trajectory 0 of batch 0:
 //   gap G, ||Ax - b||, |f - f*|  log-log, dotted t^-2 references through the last point, and the
 //                                 measured float32 noise |f32 - f64| of trajectory 0 (grey)
 //   envelopes                     t^2-weighted running max over [t/2, t] of ||Ax - b|| (solid)
 //                                 and G (dashed): -> 0 in the strict window, bounded at alpha = 3
 //   E(t)                          with the running identity defect max|E - E0 - int dE/dt| dotted
-//   Q(t)                          ||Q(t) - Q(t0)|| of trajectory 0: conserved at the boundary case
+//   Q(t)                          ||Q(t) - Q(t0)|| of trajectory 0 of each batch: conserved at the
+//                                 boundary case
 // Renders are coalesced: add() marks dirty, render() (from the frame loop) redraws at most every
 // `minMs`.
 
@@ -27,12 +30,16 @@ interface Summary {
   Q0: number[];
 }
 
-export interface RunInfo {
+/** One batch as the charts show it (view/runs.ts batchInfos). */
+export interface BatchInfo {
+  /** Legend text: "α = 3 (config)", "α = 4", "β = 2", ... */
+  label: string;
   alpha: number;
   theta: number;
+  /** The batch's value of the compared key (alpha without compare mode). */
+  value: number;
   /** xi = 0 and p = (1 - 2 theta)/theta: Q is conserved. */
   conserved: boolean;
-  note: string;
 }
 
 function median(v: ArrayLike<number>, f: (x: number) => number = (x) => x): number {
@@ -48,18 +55,21 @@ function maxAbs(v: ArrayLike<number>): number {
   return s;
 }
 
-export function summarise(f: DiagFrame): Summary {
+/** The summary of batch `b` of a frame (its trajectories [b count, (b + 1) count)). */
+export function summarise(f: DiagFrame, b = 0): Summary {
+  const from = b * f.count;
+  const part = (v: ArrayLike<number>): ArrayLike<number> => Array.prototype.slice.call(v, from, from + f.count) as number[];
   return {
     t: f.t,
-    gap: median(f.gap),
-    feas: median(f.feasibility),
-    obj: median(f.objective, Math.abs),
-    energy: median(f.energy),
-    defect: maxAbs(f.defect),
-    gap0: f.gap[0],
-    feas0: f.feasibility[0],
-    obj0: Math.abs(f.objective[0]),
-    Q0: Array.from({ length: f.m }, (_, j) => f.Q[j]),
+    gap: median(part(f.gap)),
+    feas: median(part(f.feasibility)),
+    obj: median(part(f.objective), Math.abs),
+    energy: median(part(f.energy)),
+    defect: maxAbs(part(f.defect)),
+    gap0: f.gap[from],
+    feas0: f.feasibility[from],
+    obj0: Math.abs(f.objective[from]),
+    Q0: Array.from({ length: f.m }, (_, j) => f.Q[from * f.m + j]),
   };
 }
 
@@ -85,7 +95,7 @@ export class PrimalDualCharts {
   private readonly env: LineChart;
   private readonly energy: LineChart;
   private readonly q: LineChart;
-  private runs: RunInfo[] = [];
+  private runs: BatchInfo[] = [];
   private data: Map<number, Summary>[] = [];
   private shadow = new Map<number, Summary>();
   private tMin = 1;
@@ -103,7 +113,7 @@ export class PrimalDualCharts {
     this.q = new LineChart(parent, 'Q', '‖Q(t) − Q(t0)‖, trajectory 0', { xLabel: 't', yLabel: '‖ΔQ‖', x: 'log', y: 'log' });
   }
 
-  reset(runs: RunInfo[], tMin: number, tMax: number, float32: boolean): void {
+  reset(runs: BatchInfo[], tMin: number, tMax: number, float32: boolean): void {
     this.runs = runs;
     this.data = runs.map(() => new Map());
     this.shadow = new Map();
@@ -114,10 +124,11 @@ export class PrimalDualCharts {
     this.render(true);
   }
 
-  add(run: number, frames: readonly DiagFrame[]): void {
-    const d = this.data[run];
-    if (!d) return;
-    for (const f of frames) d.set(f.slot, summarise(f));
+  /** Frames of the run: every batch's summary goes to its series. */
+  add(frames: readonly DiagFrame[]): void {
+    for (const f of frames) {
+      for (let b = 0; b < Math.min(f.batches, this.data.length); b++) this.data[b].set(f.slot, summarise(f, b));
+    }
     this.dirty = true;
   }
 
@@ -147,14 +158,22 @@ export class PrimalDualCharts {
     this.dirty = false;
     this.last = now;
     const sorted = this.data.map((d) => [...d.entries()].sort((a, b) => a[0] - b[0]).map(([, s]) => s));
-    const legend = this.runs.map((r, i) => ({ text: r.note, colour: alphaColour(i) }));
+    // The legend of every chart: one line per batch, in its series colour.
+    const legend = this.runs.length > 1 ? this.runs.map((r, i) => ({ text: r.label, colour: alphaColour(i) })) : [];
+    const attrs = (i: number, quantity: string): Record<string, string | number> => ({
+      batch: i,
+      alpha: this.runs[i].alpha,
+      theta: this.runs[i].theta,
+      value: this.runs[i].value,
+      quantity,
+    });
     const base = { xMin: this.tMin, xMax: this.tMax, empty: 'run to collect samples' };
     const per = (key: 'gap' | 'feas' | 'obj', ref: boolean): LineSeries[] =>
       sorted.map((s, i) => ({
-        label: `α = ${this.runs[i].alpha}`,
+        label: this.runs[i].label,
         colour: alphaColour(i),
         points: s.map((o) => [o.t, o[key]] as [number, number]),
-        data: { alpha: this.runs[i].alpha, theta: this.runs[i].theta, quantity: key },
+        data: attrs(i, key),
         reference: ref ? -2 : undefined,
       }));
     const noise = (key: 'gap0' | 'feas0' | 'obj0'): LineSeries[] => {
@@ -169,40 +188,40 @@ export class PrimalDualCharts {
     const noteRef = { text: 'dotted: t⁻² refs; grey: |f32 − f64|, trajectory 0', colour: '#555' };
     const noteCpu = { text: 'dotted: t⁻² refs (CPU float64 run)', colour: '#555' };
     const n0 = this.float32 ? noteRef : noteCpu;
-    this.gap.update({ ...base, series: [...per('gap', true), ...noise('gap0')], notes: [n0] });
-    this.feas.update({ ...base, series: [...per('feas', true), ...noise('feas0')], notes: [n0] });
-    this.obj.update({ ...base, series: [...per('obj', true), ...noise('obj0')], notes: [n0] });
+    this.gap.update({ ...base, series: [...per('gap', true), ...noise('gap0')], notes: [n0, ...legend] });
+    this.feas.update({ ...base, series: [...per('feas', true), ...noise('feas0')], notes: [n0, ...legend] });
+    this.obj.update({ ...base, series: [...per('obj', true), ...noise('obj0')], notes: [n0, ...legend] });
     const envSeries: LineSeries[] = [];
     sorted.forEach((s, i) => {
-      const a = this.runs[i].alpha;
-      envSeries.push({ label: `t²‖Ax−b‖ α = ${a}`, colour: alphaColour(i), points: envelope(s.map((o) => [o.t, o.feas])), data: { alpha: a, quantity: 'feas-envelope' } });
-      envSeries.push({ label: `t²G α = ${a}`, colour: alphaColour(i), dash: '5 3', width: 1.2, points: envelope(s.map((o) => [o.t, o.gap])), data: { alpha: a, quantity: 'gap-envelope' } });
+      const l = this.runs[i].label;
+      envSeries.push({ label: `t²‖Ax−b‖ ${l}`, colour: alphaColour(i), points: envelope(s.map((o) => [o.t, o.feas])), data: attrs(i, 'feas-envelope') });
+      envSeries.push({ label: `t²G ${l}`, colour: alphaColour(i), dash: '5 3', width: 1.2, points: envelope(s.map((o) => [o.t, o.gap])), data: attrs(i, 'gap-envelope') });
     });
     const nf = noise('feas0')[0];
     if (nf) envSeries.push({ ...nf, label: 't² float32 noise', points: envelope(nf.points) });
     this.env.update({ ...base, series: envSeries, notes: [{ text: 'solid ‖Ax−b‖, dashed G; grey: f32 noise' }, ...legend] });
     const eSeries: LineSeries[] = [];
     sorted.forEach((s, i) => {
-      const a = this.runs[i].alpha;
-      eSeries.push({ label: `E α = ${a}`, colour: alphaColour(i), points: s.map((o) => [o.t, o.energy]), data: { alpha: a, quantity: 'energy' } });
-      eSeries.push({ label: `defect α = ${a}`, colour: alphaColour(i), dash: '1 2', width: 1.2, points: s.map((o) => [o.t, o.defect]), data: { alpha: a, quantity: 'defect' } });
+      const l = this.runs[i].label;
+      eSeries.push({ label: `E ${l}`, colour: alphaColour(i), points: s.map((o) => [o.t, o.energy]), data: attrs(i, 'energy') });
+      eSeries.push({ label: `defect ${l}`, colour: alphaColour(i), dash: '1 2', width: 1.2, points: s.map((o) => [o.t, o.defect]), data: attrs(i, 'defect') });
     });
-    this.energy.update({ ...base, series: eSeries, notes: [{ text: 'solid E(t), dotted max |E − E(t0) − ∫dE/dt|' }] });
+    this.energy.update({ ...base, series: eSeries, notes: [{ text: 'solid E(t), dotted max |E − E(t0) − ∫dE/dt|' }, ...legend] });
     const qSeries: LineSeries[] = sorted.map((s, i) => {
       const q0 = s[0]?.Q0;
       return {
-        label: `α = ${this.runs[i].alpha}`,
+        label: this.runs[i].label,
         colour: alphaColour(i),
         width: this.runs[i].conserved ? 2.2 : 1.2,
         points: s.map((o) => [o.t, q0 ? Math.hypot(...o.Q0.map((v, j) => v - q0[j])) : NaN] as [number, number]),
-        data: { alpha: this.runs[i].alpha, conserved: String(this.runs[i].conserved), quantity: 'Q' },
+        data: { ...attrs(i, 'Q'), conserved: String(this.runs[i].conserved) },
       };
     });
-    const conserved = this.runs.filter((r) => r.conserved).map((r) => `α = ${r.alpha}`);
+    const conserved = this.runs.filter((r) => r.conserved).map((r) => r.label);
     this.q.update({
       ...base,
       series: qSeries,
-      notes: [{ text: conserved.length ? `conserved (ξ = 0): ${conserved.join(', ')} (thick)` : 'no run at the boundary case (ξ = 0, p = (1−2θ)/θ)' }],
+      notes: [{ text: conserved.length ? `conserved (ξ = 0): ${conserved.join(', ')} (thick)` : 'no run at the boundary case (ξ = 0, p = (1−2θ)/θ)' }, ...legend],
     });
   }
 
