@@ -4,7 +4,7 @@
 // is one, test/gpu/harness.ts, else on the float64 CPU reference). The exports must hold every
 // array of runLab's snapshot with the same name, dtype and shape, every meta key of it, values
 // within float32 noise, and one csv row per frame and trajectory. The page opens comparing alpha 3
-// with 4 and 8 (config.compare of the default): one batched run, so every per-run array has the
+// with 4 and 8 (config.compare in the link): one batched run, so every per-run array has the
 // batch axis (3, frames, trajectories, ...), meta.compare and meta.batches name the batches, and
 // the csv has batch and alpha columns.
 //
@@ -30,7 +30,8 @@ const skip = e2eSkipReason();
 const node = skip === null ? await acquireTestGpu() : null;
 
 /** 16 trajectories, t in [1, 3] with h = 0.02 (100 steps), 9 recorded frames. */
-const SMALL = '?v=1&lab=primal-dual&initial.count=16&initial.spread=0.5&initial.seed=2&T=3&h=0.02&record=9';
+// Compared with alpha 4 and 8 (config.compare; the presets compare nothing).
+const SMALL = '?v=1&lab=primal-dual&initial.count=16&initial.spread=0.5&initial.seed=2&T=3&h=0.02&record=9&compare=~eyJrZXkiOiJhbHBoYSIsInZhbHVlcyI6WzQsOF19';
 const FRAMES = 9;
 const COUNT = 16;
 const BATCHES = 3;

@@ -1,5 +1,5 @@
 // The primal-dual page in headless Chromium (SwiftShader WebGPU): loads from URL state without
-// console errors, draws trajectories and the KKT point, fills the charts (the default compares
+// console errors, draws trajectories and the KKT point, fills the charts (the link compares
 // alpha 3 with 4 and 8 in one batched run: one series per batch, overlaid, with a legend), the
 // alpha slider changes the charts, the shell's compare control runs beta side by side (the URL
 // carries config.compare, the legend names each beta) and turns compare off, the panel draws theta's and p's admissible windows on their
@@ -18,7 +18,8 @@ import { decodePng, e2eSkipReason, loseDeviceWhilePaused, loseDeviceWhilePlaying
 const skip = e2eSkipReason();
 
 /** 16 trajectories, t in [1, 20] with h = 0.02 (950 steps), 21 recorded frames. */
-const SMALL = '?v=1&lab=primal-dual&initial.count=16&initial.spread=0.5&initial.seed=1&T=20&h=0.02&record=21';
+// Compared with alpha 4 and 8 (config.compare; the presets compare nothing).
+const SMALL = '?v=1&lab=primal-dual&initial.count=16&initial.spread=0.5&initial.seed=1&T=20&h=0.02&record=21&compare=~eyJrZXkiOiJhbHBoYSIsInZhbHVlcyI6WzQsOF19';
 const SHOTS = process.env.FLOWLAB_E2E_SHOTS;
 
 async function runToEnd(page: Page): Promise<void> {
@@ -99,7 +100,7 @@ describe.skipIf(skip !== null)('primal-dual page on WebGPU (SwiftShader)', () =>
     expect(await page.evaluate(() => window.__flowlab!.status())).toMatchObject({ step: 0, steps: 950, done: false });
     await runToEnd(page);
     const last = await feasibilitySeries(page);
-    // alpha = 3 (the config) plus the default comparisons 4 and 8 (config.compare of the default preset).
+    // alpha = 3 (the config) plus the comparisons 4 and 8 of the link (config.compare).
     expect(Object.keys(last).sort()).toEqual(['3', '4', '8']);
     for (const v of Object.values(last)) expect(v).toBeGreaterThan(0);
     expect(await page.evaluate(() => window.__flowlab!.config())).toMatchObject({ compare: { key: 'alpha', values: [4, 8] } });
