@@ -109,6 +109,35 @@ async function mixedScoreCheck(gpu: GpuContext, options?: SelfTestOptions): Prom
 
 const GENERATE_COUNT = 64;
 
+/**
+ * `opts` from x0 on the GPU, compared every SEGMENT steps with the float64 twin started from the
+ * GPU's state: each particle's largest coordinate error (d = 2) per segment, and the largest |x| of
+ * the reference. `perturb(got)` sees the GPU state of the last segment (the self-test's failure probe).
+ */
+async function segmentErrors(gpu: GpuContext, opts: SamplerOptions, x0: Float64Array, perturb: (got: Float32Array | Float64Array) => void): Promise<{ errors: number[]; maxAbs: number }> {
+  const errors: number[] = [];
+  let maxAbs = 0;
+  const sim = await ScoreMixingSimulation.create(gpu, opts, x0);
+  try {
+    const ref = new ReferenceSampler(opts, x0);
+    while (!sim.done) {
+      ref.x.set((await sim.readState()).x);
+      sim.step(SEGMENT);
+      for (let s = 0; s < SEGMENT && !ref.done; s++) ref.step();
+      for (const v of ref.x) maxAbs = Math.max(maxAbs, Math.abs(v));
+      const got = (await sim.readState()).x;
+      if (sim.done) perturb(got);
+      for (let p = 0; p < GENERATE_COUNT; p++) {
+        const e = Math.max(Math.abs(got[2 * p] - ref.x[2 * p]), Math.abs(got[2 * p + 1] - ref.x[2 * p + 1]));
+        errors.push(Number.isNaN(e) ? Infinity : e);
+      }
+    }
+  } finally {
+    sim.dispose();
+  }
+  return { errors, maxAbs };
+}
+
 async function generateCheck(gpu: GpuContext, options?: SelfTestOptions): Promise<KernelCheck> {
   const kernel = `${LAB}/generate`;
   const steps = 20;
@@ -131,23 +160,10 @@ async function generateCheck(gpu: GpuContext, options?: SelfTestOptions): Promis
       const errors: number[] = [];
       for (const [ri, opts] of runs.entries()) {
         const x0 = initialParticles(2, opts.T, { count: GENERATE_COUNT, seed: 31 + ri });
-        const sim = await ScoreMixingSimulation.create(gpu, opts, x0);
-        try {
-          const ref = new ReferenceSampler(opts, x0);
-          while (!sim.done) {
-            ref.x.set((await sim.readState()).x);
-            sim.step(SEGMENT);
-            for (let s = 0; s < SEGMENT && !ref.done; s++) ref.step();
-            const got = (await sim.readState()).x;
-            if (ri === 0 && sim.done) applyPerturbation(options, kernel, got, SEG_MAX);
-            for (let p = 0; p < GENERATE_COUNT; p++) {
-              const e = Math.max(Math.abs(got[2 * p] - ref.x[2 * p]), Math.abs(got[2 * p + 1] - ref.x[2 * p + 1]));
-              errors.push(Number.isNaN(e) ? Infinity : e);
-            }
-          }
-        } finally {
-          sim.dispose();
-        }
+        const run = await segmentErrors(gpu, opts, x0, (got) => {
+          if (ri === 0) applyPerturbation(options, kernel, got, SEG_MAX);
+        });
+        errors.push(...run.errors);
       }
       return segmentRatio(errors.sort((a, b) => a - b));
     },
@@ -182,28 +198,10 @@ async function adaptiveCheck(gpu: GpuContext, options?: SelfTestOptions): Promis
         seed: 0,
       };
       const x0 = initialParticles(2, opts.T, { count: GENERATE_COUNT, seed: 57 });
-      const sim = await ScoreMixingSimulation.create(gpu, opts, x0);
-      const errors: number[] = [];
-      let band = 0;
-      try {
-        const ref = new ReferenceSampler(opts, x0);
-        while (!sim.done) {
-          ref.x.set((await sim.readState()).x);
-          sim.step(SEGMENT);
-          for (let s = 0; s < SEGMENT && !ref.done; s++) ref.step();
-          let big = 0;
-          for (const v of ref.x) big = Math.max(big, Math.abs(v));
-          band = Math.max(band, 8 * ADAPTIVE_TOL * (1 + big));
-          const got = (await sim.readState()).x;
-          if (sim.done) applyPerturbation(options, kernel, got, SEG_MAX + band);
-          for (let p = 0; p < GENERATE_COUNT; p++) {
-            const e = Math.max(Math.abs(got[2 * p] - ref.x[2 * p]), Math.abs(got[2 * p + 1] - ref.x[2 * p + 1]));
-            errors.push(Number.isNaN(e) ? Infinity : e);
-          }
-        }
-      } finally {
-        sim.dispose();
-      }
+      // The band where the two paths may accept different substeps, each within tol of the flow.
+      const bandOf = (maxAbs: number): number => 8 * ADAPTIVE_TOL * (1 + maxAbs);
+      const { errors, maxAbs } = await segmentErrors(gpu, opts, x0, (got) => applyPerturbation(options, kernel, got, SEG_MAX + bandOf(2)));
+      const band = bandOf(maxAbs);
       errors.sort((a, b) => a - b);
       const allowed = Math.floor(SEG_FRACTION * errors.length);
       return Math.max(errors[errors.length - 1 - allowed] / (SEG_TOL + band), errors[errors.length - 1] / (SEG_MAX + band));
