@@ -16,7 +16,6 @@ import { exportSnapshot } from '../../src/io/export';
 import { parseSnapshotJson } from '../../src/io/snapshot-json';
 import { MAX_COMPARE_VALUES } from '../../src/labs/compare';
 import type { Snapshot } from '../../src/io/snapshot-types';
-import { refuseCompareOnPage } from '../../src/labs/score-mixing/view/compare';
 import { runCli } from '../../src/cli/cli';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -58,12 +57,6 @@ describe('score-mixing config.compare', () => {
     expect(parseConfig({ ...base(), compare: { key: 'lambda', values: [0.5] } })).not.toHaveProperty('compare');
     expect(withField((c) => (c.compare.values = [2, 2])).field).toBe('compare.values[1]');
     expect(withField((c) => (c.compare.extra = 1)).field).toBe('compare.extra');
-  });
-
-  it('the page (which does not draw batches yet) refuses it by name, and takes a single config', () => {
-    expect(() => refuseCompareOnPage(parseConfig(base()))).toThrow(/^compare: .*flowlab run/);
-    const { compare: _, ...plain } = base();
-    expect(() => refuseCompareOnPage(parseConfig(plain))).not.toThrow();
   });
 });
 

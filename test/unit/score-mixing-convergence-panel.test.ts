@@ -245,3 +245,16 @@ describe('chart series from a study snapshot', () => {
     expect(workFrame(s)).toBeNull();
   });
 });
+
+describe('a compared config', () => {
+  it('is studied at its own lambda (batch 0): config.compare is left out of the study config', async () => {
+    const { reduceParticles } = await import('../../src/labs/score-mixing/view/convergence-request');
+    const { parseConfig } = await import('../../src/labs/score-mixing/config');
+    const { defaultScoreMixingConfig } = await import('../../src/labs/score-mixing/params');
+    const cfg = parseConfig({ ...defaultScoreMixingConfig(), compare: { key: 'lambda', values: [2.5] }, particles: { count: 200, seed: 1 } });
+    const study = reduceParticles(cfg, 64);
+    expect(study).not.toHaveProperty('compare');
+    expect(study.lambda).toBe(cfg.lambda);
+    expect(study.particles).toEqual({ count: 64, seed: 1 });
+  });
+});

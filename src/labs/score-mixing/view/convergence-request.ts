@@ -13,6 +13,11 @@ import type { ScoreMixingConfig } from '../types';
 export const GPU_STUDY_PARTICLES = 64;
 /** Particles of a study on the CPU float64 reference (no WebGPU): it runs on the page's main thread. */
 export const CPU_STUDY_PARTICLES = 32;
+function withoutCompare(compared: ScoreMixingConfig): ScoreMixingConfig {
+  const { compare: _compare, ...cfg } = compared;
+  return cfg;
+}
+
 /** Step counts the panel starts with (a factor 2 apart: the fitted order reads off directly). */
 export const DEFAULT_STUDY_STEPS: readonly number[] = [4, 8, 16, 32, 64];
 /** The most step counts, and the largest, the panel accepts (each one is a whole run per integrator). */
@@ -22,8 +27,13 @@ export const MAX_STUDY_STEPS = 4096;
 export const STUDY_CONFIG_FILE = 'score-mixing-convergence-config.json';
 export const STUDY_OUT_FILE = 'conv.npz';
 
-/** The config with at most `max` particles: fewer drawn (count form) or the first `max` given points. */
-export function reduceParticles(cfg: ScoreMixingConfig, max: number): ScoreMixingConfig {
+/**
+ * The config a study runs: at most `max` particles (fewer drawn, or the first `max` given points)
+ * and one lambda, the config's own (a study measures one dynamics: config.compare, the compared
+ * lambdas of the picture, is left out).
+ */
+export function reduceParticles(compared: ScoreMixingConfig, max: number): ScoreMixingConfig {
+  const cfg = compared.compare ? withoutCompare(compared) : compared;
   const p = cfg.particles;
   if ('points' in p) return p.points.length <= max ? cfg : { ...cfg, particles: { points: p.points.slice(0, max) } };
   return p.count <= max ? cfg : { ...cfg, particles: { count: max, seed: p.seed } };

@@ -3,16 +3,19 @@
 // score arrows, critical points, atoms, d = 1 scrub line, label) and the lab controls. It owns the
 // view state (projection, screen map, field grid, scrub t, axes, layer toggles) and reads the model,
 // run and device from the page (view/page.ts), which owns those and the LabPage contract.
+// Compare mode: every batch's particles in its colour (view/batch-colours.ts), every batch's stars,
+// and a legend of the batches under the picture's label.
 
 import type { GpuContext } from '../../../gpu/device';
 import type { GpuProfiler } from '../../../gpu/profiler';
 import type { SizedFile } from '../../../io/input';
 import type { ViewHost } from '../../lab';
 import { CanvasPicture } from '../../shared/view/canvas-picture';
-import { ParticleScene } from '../../shared/view/particle-scene';
+import { ParticleScene, type BatchColours } from '../../shared/view/particle-scene';
 import type { CriticalPoint } from '../analysis';
 import type { Measure, ScoreMixingConfig } from '../types';
 import { cellPolygons, projectedCriticalPoints, scoreArrows } from './analysis';
+import { batchLabel, pictureColour, starColour } from './batch-colours';
 import { channelRange, colourise, contourLevels, contourLines, domainFor, type FieldChannel } from './colormap';
 import { Controls, type LayerToggles } from './controls';
 import { FieldLayer, type FieldGrid } from './field';
@@ -21,12 +24,21 @@ import { Overlay, type AtomEdit, type MeasureId } from './overlay';
 import { CpuRun } from './run-cpu';
 import { GpuRun } from './run-gpu';
 
-/** What the page's config builds: the two measures and their stable critical points. */
+/** What the page's config builds: the two measures and their stable critical points (batch 0's, and every batch's). */
 export interface PageModel {
   config: ScoreMixingConfig;
   mu1: Measure;
   mu2: Measure;
   cps: CriticalPoint[];
+  /** Each batch's lambda (compare mode; [config.lambda] without it). */
+  lambdas: number[];
+  /** Each batch's stable critical points; batchCps[0] is cps. */
+  batchCps: CriticalPoint[][];
+}
+
+/** The picture colours of a run's batches (undefined for a single batch: the usual colours). */
+function batchColours(batches: number, size: number): BatchColours | undefined {
+  return batches > 1 ? { size, colours: Array.from({ length: batches }, (_, b) => pictureColour(b)) } : undefined;
 }
 
 /** What the display reads from the page (which replaces them) and where edits go. */
@@ -123,7 +135,7 @@ export class Display {
   /** A new GPU run: the scene draws its particles and trails straight from the projector's buffers. */
   showGpuRun(run: GpuRun, total: number): void {
     const scene = this.scene!;
-    scene.setParticleBuffers(run.projector.positions, run.projector.trail, run.count, run.projector.trailLength);
+    scene.setParticleBuffers(run.projector.positions, run.projector.trail, run.count, run.projector.trailLength, batchColours(run.batches, run.batchSize));
     scene.setPointSize(total > 200_000 ? 1.5 : total > 20_000 ? 2 : 3);
   }
 
@@ -214,7 +226,7 @@ export class Display {
           ys.push(p.d === 1 ? 0 : mu.points[j * p.d + p.ay]);
         }
       }
-      for (const [x, y] of projectedCriticalPoints(m.cps, p, 0)) {
+      for (const [x, y] of projectedCriticalPoints(m.batchCps.flat(), p, 0)) {
         xs.push(x);
         ys.push(y);
       }
@@ -311,7 +323,10 @@ export class Display {
     const gpu = this.owner.gpu();
     this.overlay.lastY1d = 0;
     this.overlay.drawCells(this.layers.cells && p.d === 2 ? this.safeCells(m) : []);
-    this.overlay.drawCriticalPoints(projectedCriticalPoints(m.cps, p, 0));
+    const compared = m.batchCps.slice(1).map((cps, i) => ({ batch: i + 1, colour: starColour(i + 1), points: projectedCriticalPoints(cps, p, 0) }));
+    this.overlay.drawCriticalPoints(projectedCriticalPoints(m.cps, p, 0), compared);
+    const B = m.lambdas.length;
+    this.overlay.setLegend(B > 1 ? m.lambdas.map((l, b) => ({ text: `${batchLabel(l, b, B)}: ${m.batchCps[b].length} critical pts`, colour: pictureColour(b) })) : []);
     this.overlay.drawAtoms({ mu1: m.config.mu1, mu2: m.config.mu2 }, 0);
     this.drawScrub();
     this.drawArrows();
@@ -319,7 +334,8 @@ export class Display {
     const c = m.config;
     const backend = run instanceof GpuRun ? (gpu?.isSoftware ? 'WebGPU (software)' : 'WebGPU') : 'CPU float64';
     const axes = p.d === 1 ? ' · x vs log t (T top, tMin bottom)' : p.d === 2 ? '' : ` · x[${p.ax}], x[${p.ay}] (slice at centroid)`;
-    this.overlay.setLabel(`d = ${p.d} · λ = ${c.lambda} · ${run?.count ?? 0} particles · ${backend} · ${m.cps.length} critical pts${axes}`);
+    const particles = B > 1 ? `${B} × ${run ? run.count / B : 0} particles` : `${run?.count ?? 0} particles`;
+    this.overlay.setLabel(`d = ${p.d} · λ = ${c.lambda} · ${particles} · ${backend} · ${m.cps.length} critical pts${axes}`);
   }
 
   private safeCells(m: PageModel): [number, number][][] {
@@ -338,7 +354,7 @@ export class Display {
       this.scene.setTrailHead(run.projector.head, run.projector.filled);
       this.scene.render();
     } else if (this.picture && run instanceof CpuRun) {
-      this.picture.draw(run.positions, run.trail);
+      this.picture.draw(run.positions, run.trail, batchColours(run.batches, run.batchSize));
     }
   }
 

@@ -70,6 +70,8 @@ export class Overlay {
   private readonly gScrub: G;
   private readonly gCps: G;
   private readonly gAtoms: G;
+  /** Compare mode: which colour is which batch (under the label). */
+  private readonly gLegend: G;
   private readonly label: Selection<SVGTextElement, unknown, null, undefined>;
   private map: ScreenMap | null = null;
   private projection: Projection | null = null;
@@ -103,6 +105,7 @@ export class Overlay {
     this.gScrub = this.svg.append('g').attr('class', 'scrub');
     this.gCps = this.svg.append('g').attr('class', 'critical-points');
     this.gAtoms = this.svg.append('g').attr('class', 'atoms');
+    this.gLegend = this.svg.append('g').attr('class', 'batch-legend');
     this.label = this.svg.append('text').attr('x', 8).attr('y', 16).attr('fill', '#ddd').attr('font-size', 12).attr('font-family', 'system-ui, sans-serif');
     this.svg.on('pointerdown', (ev: PointerEvent) => this.onBackgroundDown(ev));
     this.svg.on('pointermove', (ev: PointerEvent) => this.onMove(ev));
@@ -213,13 +216,33 @@ export class Overlay {
     this.gScrub.append('text').attr('x', m.width - 6).attr('y', m.sy(y) - 4).attr('text-anchor', 'end').attr('fill', OKABE_ITO.yellow).attr('font-size', 11).text(text);
   }
 
-  /** Critical points already in picture coordinates. */
-  drawCriticalPoints(points: [number, number][]): void {
+  /**
+   * Critical points already in picture coordinates: the run's (batch 0, path.cp, yellow) and, in
+   * compare mode, every other batch's in its colour (path.cp-batch, data-batch; a smaller star, so
+   * a point shared by two batches shows both).
+   */
+  drawCriticalPoints(points: [number, number][], compared: readonly { batch: number; colour: string; points: [number, number][] }[] = []): void {
     const m = this.map;
     this.gCps.selectAll('*').remove();
     if (!m) return;
-    const star = (x: number, y: number) => `M${x - 6},${y}L${x + 6},${y}M${x},${y - 6}L${x},${y + 6}M${x - 4},${y - 4}L${x + 4},${y + 4}M${x - 4},${y + 4}L${x + 4},${y - 4}`;
+    const star = (x: number, y: number, r = 6) => {
+      const q = (2 * r) / 3;
+      return `M${x - r},${y}L${x + r},${y}M${x},${y - r}L${x},${y + r}M${x - q},${y - q}L${x + q},${y + q}M${x - q},${y + q}L${x + q},${y - q}`;
+    };
+    for (const c of compared) {
+      this.gCps
+        .append('g')
+        .selectAll('path')
+        .data(c.points)
+        .join('path')
+        .attr('class', 'cp-batch')
+        .attr('data-batch', c.batch)
+        .attr('d', ([x, y]) => star(m.sx(x), m.sy(y), 4.5))
+        .attr('stroke', c.colour)
+        .attr('stroke-width', 1.8);
+    }
     this.gCps
+      .append('g')
       .selectAll('path')
       .data(points)
       .join('path')
@@ -227,6 +250,16 @@ export class Overlay {
       .attr('d', ([x, y]) => star(m.sx(x), m.sy(y)))
       .attr('stroke', OKABE_ITO.yellow)
       .attr('stroke-width', 2);
+  }
+
+  /** Compare mode: a swatch and a name per batch under the label (none for a single run). */
+  setLegend(entries: readonly { text: string; colour: string }[]): void {
+    this.gLegend.selectAll('*').remove();
+    entries.forEach((e, i) => {
+      const y = 32 + 14 * i;
+      this.gLegend.append('circle').attr('cx', 13).attr('cy', y - 4).attr('r', 4).attr('fill', e.colour);
+      this.gLegend.append('text').attr('class', 'batch-legend-entry').attr('x', 22).attr('y', y).attr('fill', '#ddd').attr('font-size', 11).attr('font-family', 'system-ui, sans-serif').text(e.text);
+    });
   }
 
   /** Atoms of both measures; for d = 1 they sit at picture y = y1d. */

@@ -8,6 +8,12 @@
 // steps and sums up the distance chart (the rate at which particles reach their critical points).
 // The Convergence panel under the charts (view/convergence-panel.ts) runs the lab's convergence
 // study on demand, outside the frame loop; the page tells it each new config (staleness).
+// Compare mode (config.compare over lambda): one run of B batches (batchLambdas: batch 0 the
+// config's lambda), one GPU dispatch per step range for all of them (the CPU fallback: the float64
+// reference per batch); the picture draws every batch in its colour with its stars, the distance
+// chart overlays one series per batch with its slope, the lambda chart marks every batch's lambda,
+// and the export is what `flowlab run` writes for the config (x (B, frames, N, d), ...). A live
+// lambda change moves batch 0 only.
 
 import type { GpuContext } from '../../../gpu/device';
 import { GpuProfiler } from '../../../gpu/profiler';
@@ -17,11 +23,11 @@ import type { LabPage, RunStatus, ViewHost } from '../../lab';
 import { FieldError } from '../../schema';
 import { trailLengthFor } from '../../shared/view/particle-scene';
 import { nearestCriticalDistances, stableCriticalPoints, type CriticalPoint } from '../analysis';
-import { DistanceChart, MIN_FIT_SAMPLES, summarise } from './charts/distance';
+import { DistanceChart, fitShown, summarise } from './charts/distance';
 import { LambdaChart } from './charts/lambda';
 import { scoreMixingConvergence } from '../convergence';
 import { ConvergencePanel } from './convergence-panel';
-import { parseConfig, particleCount, runSetup } from '../config';
+import { batchLambdas, parseConfig, particleCount, runSetup } from '../config';
 import type { Measure, ParticleState, ScoreMixingConfig } from '../types';
 import { Display, type PageModel } from './display';
 import { timeToY } from './geometry';
@@ -30,7 +36,7 @@ import { savePointSet, withAtomEdit, withImportedSet } from './point-sets';
 import { CpuRun, CPU_MAX_PARTICLES, type CpuSample, type RecordedFrames } from './run-cpu';
 import { GpuRun, type SampleResult } from './run-gpu';
 import { buildSnapshot, readResume } from './snapshot';
-import { refuseCompareOnPage } from './compare';
+import { batchLabel, chartColour } from './batch-colours';
 
 export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
   private model: PageModel | null = null;
@@ -80,7 +86,6 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
   async setConfig(config: ScoreMixingConfig): Promise<void> {
     // Validate first: a FieldError leaves everything as it was.
     const cfg = parseConfig(config);
-    refuseCompareOnPage(cfg);
     this.host.checkMemory(cfg); // the page's memory budget, before anything is allocated
     const prev = this.model?.config;
     if (prev && JSON.stringify(prev) === JSON.stringify(cfg)) return;
@@ -140,14 +145,14 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
   /** The trajectory recorded so far (every frame up to the current step) and the current state. */
   async snapshot(): Promise<Snapshot> {
     if (!this.model || !this.run) throw new Error('score-mixing: no run to snapshot yet');
-    const { config, cps } = this.model;
+    const { config, batchCps } = this.model;
     const run = this.run;
     const start = performance.now();
     const { frames, state } = run instanceof GpuRun ? await run.recordedFrames() : { frames: run.recordedFrames(), state: run.state() };
     const readbackMs = performance.now() - start;
     return buildSnapshot({
       config,
-      cps,
+      cps: batchCps,
       frames,
       state,
       backend: run instanceof GpuRun ? (this.gpu?.isSoftware ? 'webgpu-swiftshader' : 'webgpu') : 'cpu-float64',
@@ -159,9 +164,9 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
 
   async restore(snapshot: Snapshot): Promise<void> {
     const { config: cfg, state, recorded } = readResume(snapshot);
-    refuseCompareOnPage(cfg);
-    if (state && this.gpu && this.display.hasScene && state.count !== particleCount(cfg)) {
-      throw new FieldError('arrays.x.shape', `[${snapshot.arrays.x.shape.join(', ')}]`, `${particleCount(cfg)} particles on the GPU: this snapshot holds the ${state.count} particles of the page's CPU fallback, which continue only there`);
+    const B = batchLambdas(cfg).length;
+    if (state && this.gpu && this.display.hasScene && state.count !== B * particleCount(cfg)) {
+      throw new FieldError('arrays.x.shape', `[${snapshot.arrays.x.shape.join(', ')}]`, `${particleCount(cfg)} particles${B > 1 ? ' per batch' : ''} on the GPU: this snapshot holds the ${state.count / B} particles of the page's CPU fallback, which continue only there`);
     }
     await this.build(cfg, state, recorded);
     this.host.configChanged(cfg);
@@ -185,7 +190,9 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
       this.host.notify({ level: 'error', text: 'The GPU device was lost and no new one is available; reload the page to use the CPU fallback.' });
       return;
     }
-    if (this.model) await this.build(this.model.config, last && last.count <= (gpu ? Infinity : CPU_MAX_PARTICLES) ? last : null, null);
+    // Per batch: the CPU fallback continues a state of at most its particle count.
+    const B = this.model?.lambdas.length ?? 1;
+    if (this.model) await this.build(this.model.config, last && last.count / B <= (gpu ? Infinity : CPU_MAX_PARTICLES) ? last : null, null);
   }
 
   dispose(): void {
@@ -222,29 +229,42 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
 
   private async buildNow(cfg: ScoreMixingConfig, state: ParticleState | null, recorded: RecordedFrames | null): Promise<void> {
     const setup = runSetup(cfg);
-    const { opts, d, count: total } = setup;
+    const { opts, d, count } = setup;
     const { mu1, mu2 } = opts;
+    const lambdas = batchLambdas(cfg);
+    const B = lambdas.length;
+    const total = B * count;
     let x0 = setup.x0;
     let note = '';
     let next: GpuRun | CpuRun;
     if (this.gpu && this.display.hasScene) {
-      const gpuRun: GpuRun = await GpuRun.create(this.gpu, opts, x0, trailLengthFor(total), {
-        // Only the current run's samples reach the chart (an old run's reads may still resolve).
-        samples: (s) => {
-          if (this.run === gpuRun) this.onSamples(s);
+      const gpuRun: GpuRun = await GpuRun.create(
+        this.gpu,
+        opts,
+        x0,
+        trailLengthFor(total),
+        {
+          // Only the current run's samples reach the chart (an old run's reads may still resolve).
+          samples: (s) => {
+            if (this.run === gpuRun) this.onSamples(s);
+          },
+          halted: (reason) => this.halt(reason),
         },
-        halted: (reason) => this.halt(reason),
-      }, cfg.record);
+        cfg.record,
+        lambdas,
+      );
       next = gpuRun;
       if (state) await gpuRun.restore(state, recorded);
       this.display.showGpuRun(gpuRun, total);
     } else {
-      if (total > CPU_MAX_PARTICLES) {
+      const batches = B > 1 ? ` in each of ${B} batches (λ = ${lambdas.join(', ')})` : '';
+      if (count > CPU_MAX_PARTICLES) {
         x0 = x0.slice(0, CPU_MAX_PARTICLES * d);
-        note = `No WebGPU: running the float64 CPU reference with ${CPU_MAX_PARTICLES} of ${total} particles.`;
-      } else note = 'No WebGPU: running the float64 CPU reference.';
-      const cpu = new CpuRun(opts, x0, 24, cfg.record);
-      if (state) cpu.restore({ ...state, count: Math.min(state.count, CPU_MAX_PARTICLES), x: state.x.slice(0, CPU_MAX_PARTICLES * d) }, cfg.lambda, recorded);
+        note = `No WebGPU: running the float64 CPU reference with ${CPU_MAX_PARTICLES} of ${count} particles${batches}.`;
+      } else note = `No WebGPU: running the float64 CPU reference${B > 1 ? ` with ${count} particles${batches}` : ''}.`;
+      // The state holds every batch; the run takes each batch's first particles (run-cpu.ts restore).
+      const cpu = new CpuRun(opts, x0, 24, cfg.record, lambdas);
+      if (state) cpu.restore(state, cfg.lambda, recorded);
       next = cpu;
     }
     if (this.disposed) {
@@ -255,15 +275,27 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
     this.run = next;
     old?.dispose();
     const sameD = this.model?.mu1.d === d;
-    this.model = { config: cfg, mu1, mu2, cps: this.criticalPoints(mu1, mu2, cfg.lambda) };
+    const batchCps = lambdas.map((l) => this.criticalPoints(mu1, mu2, l));
+    this.model = { config: cfg, mu1, mu2, cps: batchCps[0], lambdas, batchCps };
     this.haltedReason = undefined;
     this.backendNote = next instanceof GpuRun ? `WebGPU on the page (${this.gpu?.isSoftware ? 'software' : 'hardware'} adapter)` : note;
     this.display.showRun(cfg, d, sameD, note, state?.t ?? cfg.T);
     this.convergence.setConfig(cfg);
     if (note) this.host.notify({ level: 'info', text: note });
-    this.distChart.reset(cfg.T, cfg.tMin);
-    this.lambdaChart.update(mu1, mu2, this.display.xAxis, cfg.lambda);
+    this.resetDistanceChart(cfg, lambdas);
+    this.lambdaChart.update(mu1, mu2, this.display.xAxis, cfg.lambda, this.comparedLambdas(lambdas));
     this.display.relayout(true);
+  }
+
+  /** The distance chart starts over: one series per batch (compare mode), named by its lambda. */
+  private resetDistanceChart(cfg: ScoreMixingConfig, lambdas: readonly number[]): void {
+    const B = lambdas.length;
+    this.distChart.reset(cfg.T, cfg.tMin, B > 1 ? lambdas.map((lambda, b) => ({ label: batchLabel(lambda, b, B), colour: chartColour(b), lambda })) : undefined);
+  }
+
+  /** The lambda chart's marks of the compared batches (1..B-1). */
+  private comparedLambdas(lambdas: readonly number[]): { lambda: number; colour: string; batch: number }[] {
+    return lambdas.slice(1).map((lambda, i) => ({ lambda, colour: chartColour(i + 1), batch: i + 1 }));
   }
 
   private criticalPoints(mu1: Measure, mu2: Measure, lambda: number): CriticalPoint[] {
@@ -278,10 +310,12 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
   private setLambdaLive(cfg: ScoreMixingConfig): void {
     const m = this.model!;
     this.run!.setLambda(cfg.lambda);
-    this.model = { ...m, config: cfg, cps: this.criticalPoints(m.mu1, m.mu2, cfg.lambda) };
+    const cps = this.criticalPoints(m.mu1, m.mu2, cfg.lambda);
+    const lambdas = [cfg.lambda, ...m.lambdas.slice(1)];
+    this.model = { ...m, config: cfg, cps, lambdas, batchCps: [cps, ...m.batchCps.slice(1)] };
     this.convergence.setConfig(cfg);
-    this.distChart.reset(cfg.T, cfg.tMin);
-    if (cfg.lambda > this.lambdaChart.range) this.lambdaChart.update(m.mu1, m.mu2, this.display.xAxis, cfg.lambda);
+    this.resetDistanceChart(cfg, lambdas);
+    if (cfg.lambda > this.lambdaChart.range) this.lambdaChart.update(m.mu1, m.mu2, this.display.xAxis, cfg.lambda, this.comparedLambdas(lambdas));
     else this.lambdaChart.setLambda(cfg.lambda);
     this.display.requestField();
     this.display.redrawOverlay();
@@ -332,8 +366,8 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
   /**
    * The lab's key metric in one sentence: how fast the sampled particles approach their nearest
    * stable critical point (the fitted log-log slope of the distance chart; theory: 1/2), or the
-   * latest median distance while too few small-t samples are in. While a convergence study
-   * runs: its progress.
+   * latest median distance while too few small-t samples are in; compared lambdas: every batch's
+   * slope. While a convergence study runs: its progress.
    */
   summary(): string | undefined {
     // While a convergence study runs, its progress is what the user waits for.
@@ -343,7 +377,12 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
     const last = chart.latest;
     if (!last || !(this.model && this.model.cps.length > 0)) return undefined;
     const fit = chart.fit;
-    if (fit && fit.n >= MIN_FIT_SAMPLES && Number.isFinite(fit.slope)) {
+    const lambdas = this.model.lambdas;
+    if (lambdas.length > 1 && fitShown(fit)) {
+      const slopes = chart.fits.map((f, b) => `${fitShown(f) ? `t^${f.slope.toFixed(2)}` : 'not fitted yet'} at λ = ${lambdas[b]}${b === 0 ? ' (config)' : ''}`);
+      return `distance to the nearest stable critical point falls like ${slopes.join(', ')} (theory t^0.5)`;
+    }
+    if (fitShown(fit)) {
       return `distance to the nearest stable critical point falls like t^${fit.slope.toFixed(2)} (theory t^0.5), fitted on ${fit.n} samples`;
     }
     return `median distance to the nearest stable critical point ${last.median.toPrecision(2)} at t = ${last.t.toExponential(1)}`;
@@ -355,15 +394,22 @@ export class ScoreMixingPage implements LabPage<ScoreMixingConfig> {
     this.host.notify({ level: 'error', text: reason });
   }
 
-  /** History samples of the run (GPU readback or CPU copy), each scheduled step once. */
+  /** History samples of the run (GPU readback or CPU copy), each scheduled step once; each batch's to its series. */
   private onSamples(samples: readonly (SampleResult | CpuSample)[]): void {
     const m = this.model;
-    if (samples.length === 0 || !m || m.cps.length === 0 || this.disposed) return;
-    this.distChart.addAll(
-      samples.map((s) => {
-        const x = s.points instanceof Float64Array ? s.points : Float64Array.from(s.points);
-        return summarise(s.t, Array.from(nearestCriticalDistances(x, s.d, m.cps).distance));
-      }),
-    );
+    if (samples.length === 0 || !m || this.disposed) return;
+    m.batchCps.forEach((cps, b) => {
+      if (cps.length === 0) return;
+      this.distChart.addAll(
+        samples
+          .filter((s) => s.batches === m.batchCps.length)
+          .map((s) => {
+            const per = s.points.length / s.batches;
+            const x = Float64Array.from(s.points.subarray(b * per, (b + 1) * per));
+            return summarise(s.t, Array.from(nearestCriticalDistances(x, s.d, cps).distance));
+          }),
+        b,
+      );
+    });
   }
 }

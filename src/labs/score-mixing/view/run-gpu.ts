@@ -26,6 +26,12 @@
 // back into their slots when they are this config's recorded prefix) or a live lambda change (the
 // trajectory starts over at the current step). A device loss loses the slots with the device: the
 // run that continues from the last good state starts its trajectory there.
+//
+// Compare mode (config.compare): the simulation holds B batches of N particles one after another
+// (one lambda each, stepped by the same dispatches), so a frame slot, the lead frame and every
+// state are (B, N, d) and the trajectory (frames, B, N, d); a history slot holds the first
+// sampleCount particles of every batch, (B, sampleCount, d), copied batch by batch. The projector
+// projects all B N particles; the scene colours them per batch.
 
 import type { GpuContext } from '../../../gpu/device';
 import type { GpuProfiler } from '../../../gpu/profiler';
@@ -48,6 +54,8 @@ export interface SampleResult {
   k: number;
   t: number;
   d: number;
+  /** The first sampled particles of each batch, (batches, sampleCount, d). */
+  batches: number;
   points: Float32Array;
 }
 
@@ -71,7 +79,7 @@ export class GpuRun {
   private disposed = false;
   /** Owns the sample history buffer (destroyed in dispose). */
   private readonly res: GpuResources;
-  /** Slot j holds the sample prefix at grid step schedule.steps[j]. */
+  /** Slot j holds every batch's sample prefix at grid step schedule.steps[j]. */
   private readonly history: GPUBuffer;
   readonly schedule: SampleSchedule;
   private readonly slotBytes: number;
@@ -117,7 +125,7 @@ export class GpuRun {
     this.samples = new ReadbackPool(gpu.device, 'ScoreMixingView.sampleReadback', 1);
     this.lastGood = x0;
     this.schedule = new SampleSchedule(sim.steps);
-    this.slotBytes = sampleCount * sim.d * 4;
+    this.slotBytes = sim.batches * sampleCount * sim.d * 4;
     this.readSlots = Math.max(1, Math.min(this.schedule.size, Math.floor(READ_BUDGET / this.slotBytes)));
     this.res = new GpuResources(gpu.device, 'ScoreMixingView');
     this.history = this.res.buffer('sampleHistory', this.schedule.size * this.slotBytes, HISTORY_USAGE);
@@ -145,12 +153,23 @@ export class GpuRun {
     this.trajectory.next = j + 1;
   }
 
-  /** The scheduled sample of a host-side state (its first sampleCount particles, as f32), or null when its step is not scheduled. */
+  /** The scheduled sample of a host-side state (each batch's first sampleCount particles, as f32), or null when its step is not scheduled. */
   private sampleOf(state: ParticleState): SampleResult | null {
     const j = this.schedule.slotAtOrAfter(state.step);
     if (j >= this.schedule.size || this.schedule.steps[j] !== state.step) return null;
-    const n = this.sampleCount * this.sim.d;
-    return { k: state.step, t: this.sim.grid[state.step], d: this.sim.d, points: Float32Array.from(state.x.subarray(0, n)) };
+    const { d, batches, batchSize } = this.sim;
+    const n = this.sampleCount * d;
+    const points = new Float32Array(batches * n);
+    for (let b = 0; b < batches; b++) points.set(state.x.subarray(b * batchSize * d, b * batchSize * d + n), b * n);
+    return { k: state.step, t: this.sim.grid[state.step], d, batches, points };
+  }
+
+  /** Encodes the copy of every batch's sample prefix into history slot j. */
+  private encodeSample(encoder: GPUCommandEncoder, j: number): void {
+    const { d, batches, batchSize } = this.sim;
+    const bytes = this.sampleCount * d * 4;
+    for (let b = 0; b < batches; b++) encoder.copyBufferToBuffer(this.sim.particles, b * batchSize * d * 4, this.history, j * this.slotBytes + b * bytes, bytes);
+    this.nextSlot = j + 1;
   }
 
   /** Delivers hostSample when its slot is the next one to take and to read (then it is never copied on the GPU). */
@@ -171,13 +190,17 @@ export class GpuRun {
     trailLength: number,
     events: GpuRunEvents,
     record: number,
+    lambdas: readonly number[] = [opts.lambda],
   ): Promise<GpuRun> {
-    const sim = await ScoreMixingSimulation.create(gpu, opts, x0);
+    const sim = await ScoreMixingSimulation.create(gpu, opts, x0, {}, lambdas);
     try {
       const projector = new ParticleProjector(gpu.device, sim.count, trailLength);
-      const state: ParticleState = { step: 0, t: opts.T, d: sim.d, count: sim.count, x: x0 };
+      // Every batch starts from x0.
+      const x = new Float64Array(sim.count * sim.d);
+      for (let b = 0; b < sim.batches; b++) x.set(x0, b * x0.length);
+      const state: ParticleState = { step: 0, t: opts.T, d: sim.d, count: sim.count, x };
       try {
-        return new GpuRun(gpu, sim, projector, Math.min(sim.count, SAMPLE_PARTICLES), state, events, record);
+        return new GpuRun(gpu, sim, projector, Math.min(sim.batchSize, SAMPLE_PARTICLES), state, events, record);
       } catch (e) {
         projector.dispose();
         throw e;
@@ -205,10 +228,7 @@ export class GpuRun {
     for (const op of planStops([this.schedule, this.trajectory.schedule], [this.nextSlot, this.trajectory.next], sim.k, todo).ops) {
       if ('steps' in op) n += sim.encodeSteps(encoder, op.steps, timestampWrites);
       else if (op.of === 1) this.encodeRecord(encoder, op.sample);
-      else {
-        encoder.copyBufferToBuffer(sim.particles, 0, this.history, op.sample * this.slotBytes, this.slotBytes);
-        this.nextSlot = op.sample + 1;
-      }
+      else this.encodeSample(encoder, op.sample);
     }
     if (n > 0 || this.needFill) {
       const args = { d: sim.d, axisX, axisY, timeY: timeY(sim.t), fillAll: this.needFill };
@@ -246,8 +266,8 @@ export class GpuRun {
     if (!pending) return null;
     this.readSlot = from + want;
     const generation = this.generation;
-    const { d } = this.sim;
-    const floats = this.sampleCount * d;
+    const { d, batches } = this.sim;
+    const floats = batches * this.sampleCount * d;
     return () => {
       pending
         .then((bytes) => {
@@ -258,7 +278,7 @@ export class GpuRun {
             const points = new Float32Array(bytes, i * this.slotBytes, floats);
             bad ||= allFinite(points) >= 0;
             const k = this.schedule.steps[from + i];
-            out.push({ k, t: this.sim.grid[k], d, points });
+            out.push({ k, t: this.sim.grid[k], d, batches, points });
           }
           this.delivered = from + want;
           if (bad) this.check();
@@ -299,7 +319,7 @@ export class GpuRun {
         if (this.disposed || this.halted) return;
         const bad = allFinite(s.x);
         if (bad < 0) this.lastGood = s;
-        else this.halt(`particle ${Math.floor(bad / s.d)} became non-finite at t = ${s.t.toPrecision(4)} (step ${s.step})`);
+        else this.halt(`${this.sim.particleName(Math.floor(bad / s.d))} became non-finite at t = ${s.t.toPrecision(4)} (step ${s.step})`);
       })
       .catch(() => undefined)
       .finally(() => {
@@ -325,8 +345,16 @@ export class GpuRun {
   get d(): number {
     return this.sim.d;
   }
+  /** Particles of all batches. */
   get count(): number {
     return this.sim.count;
+  }
+  /** Particles per batch. */
+  get batchSize(): number {
+    return this.sim.batchSize;
+  }
+  get batches(): number {
+    return this.sim.batches;
   }
   get k(): number {
     return this.sim.k;
@@ -338,9 +366,9 @@ export class GpuRun {
     return this.sim.done;
   }
 
-  /** Live guidance strength. The frames so far belong to the old lambda: the trajectory starts over here. */
+  /** Live guidance strength of batch 0 (the config's). The frames so far belong to the old lambda: the trajectory starts over here. */
   setLambda(lambda: number): void {
-    this.sim.setLambda(lambda);
+    this.sim.setLambda(lambda, 0);
     if (this.trajectory.restartAt(this.sim.k)) {
       // The lead is the current state: the particles after every step submitted so far.
       const encoder = this.gpu.device.createCommandEncoder({ label: 'ScoreMixingView.leadEncoder' });

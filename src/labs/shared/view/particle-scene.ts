@@ -8,6 +8,8 @@
 // writes GPU buffers that three reads through storage() nodes. The buffers are ours; they are
 // handed to three by setting the backend's record of the StorageBufferAttribute before first
 // use (three then skips creating its own, see WebGPUAttributeUtils.createAttribute).
+// Compare mode (score-mixing): the buffers may hold several batches of `size` particles one after
+// another; each batch's particles and trails are then drawn in its own colour (BatchColours).
 
 import {
   DataTexture,
@@ -34,6 +36,35 @@ import { float, instanceIndex, select, storage, uint, uniform, vec3, vec4, verte
 import type { Bounds } from './screen-map';
 
 export { trailLengthFor } from '../trails';
+
+/** Consecutive batches of `size` particles, batch b drawn in colours[b] (CSS hex, sRGB). */
+export interface BatchColours {
+  size: number;
+  colours: readonly string[];
+}
+
+/** The usual particle colour (linear RGB) and trail colour. */
+const PARTICLE_RGB: [number, number, number] = [1.0, 0.93, 0.75];
+const TRAIL_RGB: [number, number, number] = [0.55, 0.85, 1.0];
+
+/** A vec3 colour node (select() of two vec3 nodes is one too). */
+type ColourNode = ReturnType<typeof vec3>;
+
+/**
+ * The colour of the instance drawn (instanceIndex): `first` without batches; else colours[b] for
+ * the batch b = floor(instanceIndex / size) (a chain of selects: a few batches at most), batch 0 in
+ * `first` (the usual colour), so a single batch looks as before.
+ */
+function batchColourNode(batches: BatchColours | undefined, first: [number, number, number]): ColourNode {
+  let node = vec3(first[0], first[1], first[2]) as unknown as ColourNode;
+  if (!batches || batches.colours.length <= 1) return node;
+  // Ascending: the last select whose threshold the index passes decides.
+  for (let b = 1; b < batches.colours.length; b++) {
+    const c = new Color(batches.colours[b]); // sRGB hex to the renderer's linear working space
+    node = select(instanceIndex.greaterThanEqual(uint(b * batches.size)), vec3(c.r, c.g, c.b), node) as unknown as ColourNode;
+  }
+  return node;
+}
 
 export class ParticleScene {
   readonly renderer: WebGPURenderer;
@@ -74,8 +105,11 @@ export class ParticleScene {
     this.camera.updateProjectionMatrix();
   }
 
-  /** Bind GPU buffers `positions` (count vec4) and `trail` (trailLength*count vec4) to new draw objects. */
-  setParticleBuffers(positions: GPUBuffer, trail: GPUBuffer, count: number, trailLength: number): void {
+  /**
+   * Bind GPU buffers `positions` (count vec4) and `trail` (trailLength*count vec4) to new draw
+   * objects; `batches`: colour the particles (and their trails) per batch.
+   */
+  setParticleBuffers(positions: GPUBuffer, trail: GPUBuffer, count: number, trailLength: number, batches?: BatchColours): void {
     this.clearParticles();
     this.trailLength = trailLength;
     const backend = this.renderer.backend as unknown as { get(o: object): { buffer?: GPUBuffer } };
@@ -91,7 +125,7 @@ export class ParticleScene {
     // Non-finite particles (w = 0) are moved off screen.
     mat.positionNode = select(p.w.greaterThan(0.5), vec3(p.x, p.y, float(0.1)), vec3(1e9, 1e9, 0));
     mat.sizeNode = this.uPointSize;
-    mat.colorNode = vec4(1.0, 0.93, 0.75, 1.0);
+    mat.colorNode = vec4(batchColourNode(batches, PARTICLE_RGB), 1.0);
     mat.opacityNode = smoothstep(float(0.5), float(0.25), length(uv().sub(0.5))).mul(0.9);
     const sprite = new Sprite(mat);
     sprite.count = count;
@@ -115,7 +149,8 @@ export class ParticleScene {
     const q = tr.element(slot.mul(uint(count)).add(instanceIndex));
     lmat.positionNode = select(q.w.greaterThan(0.5), vec3(q.x, q.y, float(0)), vec3(1e9, 1e9, 0));
     const fade = varying(float(1).sub(float(age).div(float(L - 1))));
-    lmat.colorNode = vec4(0.55, 0.85, 1.0, 1.0);
+    // Compared batches: each trail in its batch's colour (one colour for all without batches).
+    lmat.colorNode = vec4(batches && batches.colours.length > 1 ? batchColourNode(batches, PARTICLE_RGB) : vec3(TRAIL_RGB[0], TRAIL_RGB[1], TRAIL_RGB[2]), 1.0);
     lmat.opacityNode = fade.mul(fade).mul(count > 20_000 ? 0.25 : 0.5);
     const lines = new LineSegments(geom, lmat);
     (lines as unknown as { count: number }).count = count;

@@ -6,8 +6,12 @@
 // from the run's fixed schedule (view/sample-schedule.ts), so their density does not depend on the
 // speed; the fit uses only the samples inside its t-window, states how many, and waits for
 // MIN_FIT_SAMPLES of them before it claims a slope.
+// Compare mode: one series per batch (reset's `batches`: a label "λ = 0.5 (config)" and a colour
+// each), every batch's median and 10-90% band overlaid in its colour with its own fitted slope, and
+// a legend naming each batch with its slope (text.legend-entry, data-* for tests and readers);
+// the individual traces and the single fit label are drawn only for a single batch.
 
-import { axisBottom, axisLeft, line, area, scaleLog } from 'd3';
+import { axisBottom, axisLeft, line, area, scaleLog, type ScaleLogarithmic, type Selection } from 'd3';
 import { fitLogLogSlope, type SlopeFit } from '../../../../math/slope';
 import { CHART_H, CHART_W, MARGIN, createChartSvg, fmt, setChartDescription, svgText, type Svg } from '../../../shared/view/chart-svg';
 import { OKABE_ITO } from '../../../shared/view/palette';
@@ -36,21 +40,38 @@ export function summarise(t: number, distances: number[], traces = 8): DistanceS
   return { t, median: quantile(sorted, 0.5), p10: quantile(sorted, 0.1), p90: quantile(sorted, 0.9), traces: distances.slice(0, traces) };
 }
 
+/** A compared batch as the chart names and colours it. */
+export interface DistanceBatch {
+  label: string;
+  colour: string;
+  lambda: number;
+}
+
+/** One batch's samples (ordered by decreasing t, unique in t) and their fit. */
+interface BatchSeries extends DistanceBatch {
+  samples: DistanceSample[];
+  fit: SlopeFit | null;
+}
+
+/** A fit that may be shown: enough samples in the window and a finite slope. */
+export function fitShown(f: SlopeFit | null): f is SlopeFit {
+  return f !== null && f.n >= MIN_FIT_SAMPLES && Number.isFinite(f.slope);
+}
+
 export class DistanceChart {
   private readonly svg: Svg;
-  private samples: DistanceSample[] = [];
-  fit: SlopeFit | null = null;
+  private series: BatchSeries[] = [];
   private T = 1;
   private tMin = 1e-4;
 
   constructor(parent: HTMLElement) {
     this.svg = createChartSvg(parent, 'distance', 'distance to limit vs t (log-log)');
-    this.render();
+    this.reset(1, 1e-4);
   }
 
-  reset(T: number, tMin: number): void {
-    this.samples = [];
-    this.fit = null;
+  /** Starts over for a run from T to tMin; `batches`: the compared batches (one series each; default one). */
+  reset(T: number, tMin: number, batches: readonly DistanceBatch[] = [{ label: 'median', colour: OKABE_ITO.blue, lambda: NaN }]): void {
+    this.series = batches.map((b) => ({ ...b, samples: [], fit: null }));
     this.T = T;
     this.tMin = tMin;
     this.render();
@@ -60,34 +81,60 @@ export class DistanceChart {
     this.addAll([s]);
   }
 
-  /** Several samples, one render. */
-  addAll(list: readonly DistanceSample[]): void {
-    if (list.length === 0) return;
+  /** Several samples of batch `batch`, one render. */
+  addAll(list: readonly DistanceSample[], batch = 0): void {
+    const series = this.series[batch];
+    if (list.length === 0 || !series) return;
     for (const s of [...list].sort((a, b) => b.t - a.t)) {
       // A resumed or restored run may revisit t: keep the samples ordered and unique in t.
-      this.samples = this.samples.filter((o) => o.t > s.t);
-      this.samples.push(s);
+      series.samples = series.samples.filter((o) => o.t > s.t);
+      series.samples.push(s);
     }
     const tFit = Math.sqrt(this.T * this.tMin);
-    this.fit = fitLogLogSlope(
-      this.samples.map((o) => o.t),
-      this.samples.map((o) => o.median),
+    series.fit = fitLogLogSlope(
+      series.samples.map((o) => o.t),
+      series.samples.map((o) => o.median),
       tFit,
     );
     this.render();
   }
 
+  /** Batch 0's fit (the config's own lambda). */
+  get fit(): SlopeFit | null {
+    return this.series[0]?.fit ?? null;
+  }
+
+  /** Every batch's fit, in batch order. */
+  get fits(): (SlopeFit | null)[] {
+    return this.series.map((s) => s.fit);
+  }
+
+  /** Batch 0's sample count. */
   get count(): number {
-    return this.samples.length;
+    return this.series[0]?.samples.length ?? 0;
   }
 
-  /** The sample at the smallest t so far (the newest of a run going down in t), or null. */
+  /** Batch 0's sample at the smallest t so far (the newest of a run going down in t), or null. */
   get latest(): DistanceSample | null {
-    return this.samples.length > 0 ? this.samples[this.samples.length - 1] : null;
+    const samples = this.series[0]?.samples ?? [];
+    return samples.length > 0 ? samples[samples.length - 1] : null;
   }
 
-  /** The <desc>: samples, the latest median distance, the fitted slope against the theory's 1/2. */
+  /** Batch 0's samples (the single-batch chart). */
+  private get samples(): DistanceSample[] {
+    return this.series[0]?.samples ?? [];
+  }
+
+  /** The <desc>: samples, the latest median distance, the fitted slope against the theory's 1/2 (per batch when compared). */
   private describe(): string {
+    if (this.series.length > 1) {
+      const parts = this.series.map((s) => {
+        const last = s.samples[s.samples.length - 1];
+        if (!last) return `${s.label}: no samples yet`;
+        return `${s.label}: ${s.samples.length} samples, median ${fmt(last.median)} at t = ${fmt(last.t)}, ${fitShown(s.fit) ? `fitted slope ${fmt(s.fit.slope, 3)} over ${s.fit.n} samples` : 'no fitted slope yet'}`;
+      });
+      return `Distance of the particles to their nearest stable critical point against t, log-log, for ${this.series.length} compared runs (theory: slope 0.5): ${parts.join('; ')}.`;
+    }
     const last = this.latest;
     if (!last) return 'Distance of the particles to their nearest stable critical point against t, log-log: no samples yet.';
     const f = this.fit;
@@ -100,7 +147,8 @@ export class DistanceChart {
     svg.selectAll('g.plot').remove();
     const g = svg.append('g').attr('class', 'plot');
     const x = scaleLog().domain([this.tMin, this.T]).range([MARGIN.left, CHART_W - MARGIN.right]);
-    const ys = this.samples.flatMap((s) => [s.p10, s.p90, ...s.traces]).filter((v) => v > 0 && Number.isFinite(v));
+    const compared = this.series.length > 1;
+    const ys = this.series.flatMap((b) => b.samples.flatMap((s) => [s.p10, s.p90, ...(compared ? [] : s.traces)])).filter((v) => v > 0 && Number.isFinite(v));
     const yMin = ys.length ? Math.min(...ys) : 1e-3;
     const yMax = ys.length ? Math.max(...ys) : 10;
     const y = scaleLog()
@@ -115,6 +163,10 @@ export class DistanceChart {
       .attr('text-anchor', 'middle')
       .text('|X − x*|');
     setChartDescription(svg, this.describe());
+    if (compared) {
+      this.renderBatches(g, x, y);
+      return;
+    }
     if (this.samples.length === 0) {
       g.append('text').attr('x', CHART_W / 2).attr('y', CHART_H / 2).attr('text-anchor', 'middle').attr('fill', '#888').text('run to collect samples');
       return;
@@ -167,6 +219,65 @@ export class DistanceChart {
       .attr('data-fit-slope', fitted ? f.slope : '')
       .text(label);
     g.append('text').attr('x', MARGIN.left + 6).attr('y', MARGIN.top + 23).attr('fill', '#555').text('dashed: √t reference, blue: median, band 10–90%');
+  }
+
+  /** Compare mode: every batch's band, median and fit in its colour, and the legend. */
+  private renderBatches(g: Selection<SVGGElement, undefined, null, undefined>, x: ScaleLogarithmic<number, number>, y: ScaleLogarithmic<number, number>): void {
+    const pos = (v: number) => v > 0 && Number.isFinite(v);
+    const tFit = Math.sqrt(this.T * this.tMin);
+    this.series.forEach((s, b) => {
+      if (s.samples.length === 0) return;
+      const band = area<DistanceSample>()
+        .defined((o) => pos(o.p10) && pos(o.p90))
+        .x((o) => x(o.t))
+        .y0((o) => y(o.p10))
+        .y1((o) => y(o.p90));
+      g.append('path').attr('class', 'band').attr('data-batch', b).attr('d', band(s.samples)).attr('fill', s.colour).attr('opacity', 0.1);
+      const med = line<DistanceSample>()
+        .defined((o) => pos(o.median))
+        .x((o) => x(o.t))
+        .y((o) => y(o.median));
+      g.append('path')
+        .attr('class', 'median')
+        .attr('d', med(s.samples))
+        .attr('fill', 'none')
+        .attr('stroke', s.colour)
+        .attr('stroke-width', 2)
+        .attr('data-batch', b)
+        .attr('data-lambda', s.lambda)
+        .attr('data-label', s.label)
+        .attr('data-samples', s.samples.length);
+      if (fitShown(s.fit)) {
+        const f = s.fit;
+        const ts = [Math.max(this.tMin, Math.min(...s.samples.map((o) => o.t))), tFit];
+        const pts = ts.map((t) => [x(t), y(Math.exp(f.intercept) * Math.pow(t, f.slope))] as [number, number]);
+        g.append('path').attr('class', 'fit').attr('data-batch', b).attr('d', line()(pts)).attr('stroke', s.colour).attr('stroke-width', 1.2).attr('stroke-dasharray', '5 2').attr('fill', 'none');
+      }
+    });
+    // The legend: a swatch in the batch's colour, the text in the chart's dark grey (readable on white whatever the colour).
+    const legend = g.append('g').attr('class', 'legend');
+    this.series.forEach((s, b) => {
+      const yRow = MARGIN.top + 8 + 11 * b;
+      const f = s.fit;
+      const shown = fitShown(f);
+      const text = `${s.label}: ${shown ? `slope ${fmt(f.slope, 3)} (n = ${f.n})` : s.samples.length === 0 ? 'no samples yet' : 'fit waiting'}`;
+      legend.append('line').attr('x1', MARGIN.left + 6).attr('x2', MARGIN.left + 20).attr('y1', yRow - 3).attr('y2', yRow - 3).attr('stroke', s.colour).attr('stroke-width', 3);
+      legend
+        .append('text')
+        .attr('class', 'legend-entry')
+        .attr('x', MARGIN.left + 24)
+        .attr('y', yRow)
+        .attr('font-size', 9.5)
+        .attr('fill', '#333')
+        .attr('data-batch', b)
+        .attr('data-lambda', s.lambda)
+        .attr('data-colour', s.colour)
+        .attr('data-samples', s.samples.length)
+        .attr('data-fit-n', f?.n ?? 0)
+        .attr('data-fit-slope', shown ? f.slope : '')
+        .text(text);
+    });
+    g.append('text').attr('x', MARGIN.left + 6).attr('y', CHART_H - MARGIN.bottom - 6).attr('font-size', 9.5).attr('fill', '#555').text('medians, bands 10–90%, dashed: fits (theory 0.5)');
   }
 
   svgText(): string {

@@ -4,6 +4,8 @@
 // (green up: born, red down: dies) at c_ab(lambda) = lambda a + (1 - lambda) b. A vertical line
 // marks the current lambda; clicking the chart picks lambda (onPick).
 // Recomputed only when the atoms, the axis or lambdaMax change; moving lambda only moves the line.
+// Compare mode: the compared batches' lambdas are marked too, each a dashed line in its batch's
+// colour (line.batch-lambda, data-batch), and lambdaMax covers the largest of them.
 
 import { axisBottom, axisLeft, pointer, scaleLinear } from 'd3';
 import { lambdaIntervals, stableCriticalPoints } from '../../analysis';
@@ -16,6 +18,13 @@ interface Dot {
   v: number;
 }
 
+/** A compared batch's lambda (batches 1..B-1) and its colour. */
+export interface ComparedLambda {
+  lambda: number;
+  colour: string;
+  batch: number;
+}
+
 export class LambdaChart {
   private readonly svg: Svg;
   private dots: Dot[] = [];
@@ -24,6 +33,7 @@ export class LambdaChart {
   private lambdaMax = 2;
   private lambda = 0.5;
   private axis = 0;
+  private compared: readonly ComparedLambda[] = [];
   error: string | null = null;
 
   constructor(
@@ -44,11 +54,12 @@ export class LambdaChart {
     return scaleLinear().domain([0, this.lambdaMax]).range([MARGIN.left, CHART_W - MARGIN.right]);
   }
 
-  /** Recompute the diagram for these measures; `axis` is the coordinate drawn vertically. */
-  update(mu1: Measure, mu2: Measure, axis: number, lambda: number): void {
+  /** Recompute the diagram for these measures; `axis` is the coordinate drawn vertically; `compared`: the other batches' lambdas. */
+  update(mu1: Measure, mu2: Measure, axis: number, lambda: number, compared: readonly ComparedLambda[] = []): void {
     this.axis = axis;
     this.lambda = lambda;
-    this.lambdaMax = Math.min(10, Math.max(2, Math.ceil(lambda * 1.25)));
+    this.compared = compared;
+    this.lambdaMax = Math.min(10, Math.max(2, Math.ceil(Math.max(lambda, ...compared.map((c) => c.lambda)) * 1.25)));
     const d = mu1.d;
     const work = mu1.n * mu2.n;
     const samples = work > 4000 ? 24 : work > 400 ? 60 : 160;
@@ -91,7 +102,7 @@ export class LambdaChart {
     const g = svg.append('g').attr('class', 'plot');
     setChartDescription(
       svg,
-      `Stable critical points of Phi_lambda, coordinate ${this.axis}, against lambda: ${this.births.length} births and ${this.deaths.length} deaths of critical points over lambda from 0 to ${fmt(this.lambdaMax)}; current lambda ${fmt(this.lambda)}.${this.error ? ` ${this.error}` : ''}`,
+      `Stable critical points of Phi_lambda, coordinate ${this.axis}, against lambda: ${this.births.length} births and ${this.deaths.length} deaths of critical points over lambda from 0 to ${fmt(this.lambdaMax)}; current lambda ${fmt(this.lambda)}${this.compared.length ? `, compared with ${this.compared.map((c) => fmt(c.lambda)).join(', ')}` : ''}.${this.error ? ` ${this.error}` : ''}`,
     );
     const x = this.xScale();
     const vs = [...this.dots, ...this.births, ...this.deaths].map((p) => p.v).filter(Number.isFinite);
@@ -130,6 +141,19 @@ export class LambdaChart {
     };
     g.selectAll('path.birth').data(this.births).join('path').attr('class', 'birth').attr('d', (p) => tri(p, true)).attr('fill', OKABE_ITO.bluishGreen);
     g.selectAll('path.death').data(this.deaths).join('path').attr('class', 'death').attr('d', (p) => tri(p, false)).attr('fill', OKABE_ITO.vermillion);
+    for (const c of this.compared) {
+      g.append('line')
+        .attr('class', 'batch-lambda')
+        .attr('data-batch', c.batch)
+        .attr('data-lambda', c.lambda)
+        .attr('x1', x(c.lambda))
+        .attr('x2', x(c.lambda))
+        .attr('y1', MARGIN.top)
+        .attr('y2', CHART_H - MARGIN.bottom)
+        .attr('stroke', c.colour)
+        .attr('stroke-dasharray', '4 2')
+        .attr('stroke-width', 1.5);
+    }
     g.append('line')
       .attr('class', 'current')
       .attr('x1', x(this.lambda))
