@@ -1,12 +1,17 @@
 // `npm run bench` (then the primal-dual, transformer and bilevel benches: bench/primal-dual.ts,
-// bench/transformer.ts, bench/bilevel.ts):
-// pairs per second of the mixed-score evaluation (Tweedie means of both measures,
-// m_lam and the mixed score at M particles; one pair = one particle against one atom) by
-//   1. the WGSL kernel (shaders/score-mixing/mixed-score.wgsl) through Dawn,
-//   2. the float64 TypeScript reference (src/math/heat.ts denoise),
-//   3. a vectorised numpy float32 version (bench/numpy_score.py), when python3 + numpy are present,
-// all measured in this one run, and the ratios between them. Defaults: M = 65,536 particles,
-// N = 1,024 atoms per measure, d = 2 (pairs per evaluation = M * 2N).
+// bench/transformer.ts, bench/bilevel.ts); `npm run bench -- --only <line>` runs one line
+// (bench/args.ts lists them; `--only` alone or a bad name lists them and exits 2);
+// `--only mixed-score` runs the four mixed-score lines together.
+// Pairs per second of the mixed-score evaluation (Tweedie means of both measures, m_lam and the
+// mixed score at M particles; one pair = one particle against one atom) by
+//   1. the two-pass WGSL kernel it had until issue 13 (shaders/bench/mixed-score-two-pass.wgsl),
+//   2. today's single-pass exp2 kernel (shaders/score-mixing/mixed-score.wgsl) through Dawn,
+//   3. the float64 TypeScript reference (src/math/heat.ts denoise),
+//   4. a vectorised numpy float32 version (bench/numpy_score.py), when python3 + numpy are present,
+// all measured in this one run; every line prints its ratio to the line measured before it, and
+// the WGSL lines the fraction of the GPU's exp bound (bench/exp-bound.ts; both kernels need one
+// exp per pair) when the GPU is known. Defaults: M = 65,536 particles, N = 1,024 atoms per
+// measure, d = 2 (pairs per evaluation = M * 2N).
 //
 // GPU timing: timestamp queries around a pass of `reps` dispatches when the device has
 // 'timestamp-query', else wall clock from submit to onSubmittedWorkDone. On a software adapter
@@ -27,7 +32,9 @@ import { denoise } from '../src/math/heat';
 import { DEFAULT_WORKGROUP, ScoreParamsLayout, dispatchGrid, packAtoms, pipelineCacheFor } from '../src/labs/score-mixing/gpu-common';
 import { evaluateMixedScore } from '../src/labs/score-mixing/score-kernel';
 import type { Measure } from '../src/labs/score-mixing/types';
+import { BENCH_LINES, type BenchLine, type BenchSelection, parseBenchArgs, runsLine } from './args';
 import { benchBilevel } from './bilevel';
+import { expBoundNote } from './exp-bound';
 import { benchPrimalDual } from './primal-dual';
 import { benchTransformer } from './transformer';
 
@@ -99,11 +106,14 @@ function benchTs(mu1: Measure, mu2: Measure, x: Float64Array, count: number): Ti
   return { pairsPerS: (count * PAIRS_PER_PARTICLE) / s, detail: `${count} particles${count < M ? ' (subset)' : ''}, 1 pass, ${s.toFixed(2)} s`, mLam };
 }
 
-/** WGSL kernel: `reps` dispatches in one compute pass, timed by timestamps or wall clock. */
-async function benchGpu(gpu: GpuContext, mu1: Measure, mu2: Measure, x: Float64Array, reps: number): Promise<Timed> {
+/**
+ * A mixed-score WGSL kernel (`shader`: today's or the bench baseline, same bindings): `reps`
+ * dispatches in one compute pass, timed by timestamps or wall clock.
+ */
+async function benchGpu(gpu: GpuContext, shader: string, mu1: Measure, mu2: Measure, x: Float64Array, reps: number): Promise<Timed> {
   const { device } = gpu;
   const count = x.length / D;
-  const pipeline = await pipelineCacheFor(device).compute('score-mixing/mixed-score.wgsl', 'main', { D, WG: DEFAULT_WORKGROUP });
+  const pipeline = await pipelineCacheFor(device).compute(shader, 'main', { D, WG: DEFAULT_WORKGROUP });
   const grid = dispatchGrid(device, 'points', count, DEFAULT_WORKGROUP);
   const res = new GpuResources(device, 'Bench');
   // Same bindings as score-kernel.ts evaluateMixedScore (which has no timestamp hook).
@@ -192,7 +202,27 @@ function benchNumpy(reps: number): Timed | string {
   };
 }
 
-async function main(): Promise<void> {
+const WGSL_LINES: Partial<Record<BenchLine, { label: string; shader: string }>> = {
+  'mixed-score:two-pass': { label: 'WGSL two-pass (f32)', shader: 'bench/mixed-score-two-pass.wgsl' },
+  'mixed-score:single-pass': { label: 'WGSL 1-pass exp2 (f32)', shader: 'score-mixing/mixed-score.wgsl' },
+};
+
+/** One printed line: rate, ratio to the line measured before it in this run, exp bound, detail. */
+function printLine(label: string, r: Timed | string, prev: { label: string; rate: number } | null, expNote: string | null): void {
+  if (typeof r === 'string') {
+    console.log(`  ${label.padEnd(24)} skipped: ${r}`);
+    return;
+  }
+  const ratio = prev ? `${(r.pairsPerS / prev.rate).toFixed(2)}x ${prev.label}` : 'ratio n/a (first line of this run)';
+  console.log(`  ${label.padEnd(24)} ${fmtRate(r.pairsPerS).padStart(16)}   ${ratio}${expNote ? `; ${expNote}` : ''}   ${r.detail}`);
+}
+
+/** float64 m_lam at the first k particles (the sanity check's expectation). */
+function referenceMLam(mu1: Measure, mu2: Measure, x: Float64Array, k: number): Float64Array {
+  return benchTs(mu1, mu2, x, k).mLam;
+}
+
+async function mixedScoreBench(only: BenchSelection | null): Promise<void> {
   const next = rng(12345);
   const mu1 = makeMeasure(N, D, next);
   const mu2 = makeMeasure(N, D, next);
@@ -200,8 +230,11 @@ async function main(): Promise<void> {
   console.log(`flowlab bench: mixed score, M = ${M} particles, N = ${N} atoms per measure (2 measures), d = ${D}, t = ${T_EVAL}, lambda = ${LAMBDA}`);
   console.log(`pairs per evaluation = M * 2N = ${(M * PAIRS_PER_PARTICLE).toLocaleString('en-US')}`);
 
+  const wantGpu = runsLine(only, 'mixed-score:two-pass') || runsLine(only, 'mixed-score:single-pass');
   let gpu: GpuContext | null = null;
-  if ((env.FLOWLAB_BACKEND ?? '').toLowerCase() !== 'cpu') {
+  if (!wantGpu) {
+    // No WGSL line selected: no adapter needed.
+  } else if ((env.FLOWLAB_BACKEND ?? '').toLowerCase() !== 'cpu') {
     const r = await acquireNodeGpu({ label: 'Bench.device' });
     gpu = r.context;
     console.log(gpu ? `adapter: ${gpu.adapterDescription}${gpu.isSoftware ? ' [software]' : ''} (${r.note}); timestamp-query: ${gpu.hasTimestamps ? 'yes' : 'no'}` : `adapter: none (${r.note})`);
@@ -212,43 +245,48 @@ async function main(): Promise<void> {
   const reps = Number(env.BENCH_REPS ?? (software ? 2 : 20));
   const tsCount = Math.min(M, Number(env.BENCH_TS_M ?? (software ? 2048 : M)));
 
-  const rows: [string, Timed | string][] = [];
-  let gpuResult: Timed | null = null;
-  if (gpu) {
-    gpuResult = await benchGpu(gpu, mu1, mu2, x, reps);
-    rows.push(['WGSL kernel (f32)', gpuResult]);
-  } else rows.push(['WGSL kernel (f32)', 'no WebGPU adapter']);
-  const ts = benchTs(mu1, mu2, x, tsCount);
-  rows.push(['TS reference (f64)', ts]);
-  const np = benchNumpy(software ? 2 : 3);
-  rows.push(['numpy (f32)', np]);
-
-  for (const [name, r] of rows) {
-    console.log(`  ${name.padEnd(20)} ${typeof r === 'string' ? `skipped: ${r}` : `${fmtRate(r.pairsPerS).padStart(16)}   ${r.detail}`}`);
+  let prev: { label: string; rate: number } | null = null;
+  const measured = (label: string, r: Timed | string, expNote: string | null): void => {
+    printLine(label, r, prev, expNote);
+    if (typeof r !== 'string') prev = { label, rate: r.pairsPerS };
+  };
+  for (const line of ['mixed-score:two-pass', 'mixed-score:single-pass'] as const) {
+    if (!runsLine(only, line)) continue;
+    const { label, shader } = WGSL_LINES[line] as { label: string; shader: string };
+    if (!gpu) {
+      measured(label, 'no WebGPU adapter', null);
+      continue;
+    }
+    const r = await benchGpu(gpu, shader, mu1, mu2, x, reps);
+    measured(label, r, expBoundNote(gpu.adapterDescription, r.pairsPerS, 1));
   }
-  const rate = (r: Timed | string | null) => (r && typeof r !== 'string' ? r.pairsPerS : null);
-  const g = rate(gpuResult);
-  const t = rate(ts);
-  const n = rate(np);
-  const ratios: string[] = [];
-  if (g && t) ratios.push(`WGSL / TS = ${(g / t).toFixed(1)}x`);
-  if (g && n) ratios.push(`WGSL / numpy = ${(g / n).toFixed(1)}x`);
-  if (n && t) ratios.push(`numpy / TS = ${(n / t).toFixed(2)}x`);
-  console.log(`ratios: ${ratios.join(', ') || 'n/a'}`);
+  if (runsLine(only, 'mixed-score:ts')) measured('TS reference (f64)', benchTs(mu1, mu2, x, tsCount), null);
+  if (runsLine(only, 'mixed-score:numpy')) measured('numpy (f32)', benchNumpy(software ? 2 : 3), null);
 
-  // Sanity: the kernel agrees with the float64 reference on the first particles.
-  if (gpu) {
-    const k = Math.min(256, tsCount);
+  // Sanity: today's kernel agrees with the float64 reference on the first particles.
+  if (gpu && runsLine(only, 'mixed-score:single-pass')) {
+    const k = Math.min(256, M);
+    const want = referenceMLam(mu1, mu2, x, k);
     const r = await evaluateMixedScore(gpu, mu1, mu2, LAMBDA, T_EVAL, x.subarray(0, k * D));
     let err = 0;
-    for (let i = 0; i < k * D; i++) err = Math.max(err, Math.abs(r.mLam[i] - ts.mLam[i]));
+    for (let i = 0; i < k * D; i++) err = Math.max(err, Math.abs(r.mLam[i] - want[i]));
     console.log(`check: max |m_lam(WGSL) - m_lam(f64)| over ${k} particles = ${err.toExponential(2)}`);
-    gpu.device.destroy();
   }
+  gpu?.device.destroy();
+}
+
+async function main(): Promise<void> {
+  const args = parseBenchArgs(process.argv.slice(2));
+  if (!args.ok) {
+    console.error(args.message);
+    process.exit(2);
+  }
+  const { only } = args;
+  if (BENCH_LINES.some((l) => l.startsWith('mixed-score:') && runsLine(only, l))) await mixedScoreBench(only);
+  if (runsLine(only, 'primal-dual')) await benchPrimalDual();
+  if (runsLine(only, 'transformer')) await benchTransformer();
+  if (runsLine(only, 'bilevel')) await benchBilevel();
 }
 
 await main();
-await benchPrimalDual();
-await benchTransformer();
-await benchBilevel();
 process.exit(0);

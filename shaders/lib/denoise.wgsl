@@ -1,26 +1,31 @@
-// Tiled online log-sum-exp denoiser (Tweedie mean) of one empirical measure, shared by the
-// mixed-score, generation and potential-field kernels. NUMERICS.md "Denoiser" is the definition;
-// src/math/heat.ts (denoiseAt) is its float64 twin.
+// Single-pass tiled online log-sum-exp denoiser (Tweedie mean) of one empirical measure, shared
+// by the mixed-score, generation and potential-field kernels. NUMERICS.md "Denoiser" is the
+// definition; src/math/heat.ts (denoiseAt) is its float64 twin. The previous two-pass version is
+// kept as the benchmark baseline (shaders/bench/lib/denoise-two-pass.wgsl).
 //
 // Algorithm. Every invocation owns one query point x in R^D (a particle or a pixel). The atoms
 // of both measures live in one storage buffer (measure 1 first, then measure 2) with their log
 // weights next to them; a workgroup streams them through workgroup memory TILE_ATOMS at a time,
 // every invocation loading a strided share, so each atom is fetched from global memory once per
-// workgroup instead of once per query. Per tile, pass 1 finds the tile's largest logit
-//   logit_j = log w_j - |x - y_j|^2 / (4t)          (direct form, never expanded)
-// and the smallest squared distance; the running sums are rescaled once by exp(M_old - M_new)
-// (the online log-sum-exp), and pass 2 adds exp(logit_j - M) and exp(logit_j - M) y_j. Pass 2
-// recomputes the D-term distance rather than storing logits: a few FMAs are far cheaper than a
-// second exp per atom (the branch-free per-atom update needs two) and keep registers free.
+// workgroup instead of once per query. While loading, the log weights are turned into base-2
+// log weights (times log2 e), once per atom per workgroup. Each atom is then visited ONCE:
+//   l_j = log2 w_j - |x - y_j|^2 * c,   c = log2(e) / (4t)     (direct form, never expanded)
+// If l_j beats the running maximum M, the running sums are rescaled by exp2(M - l_j) and M = l_j
+// (this happens only at the running records of the logit sequence: ~ln n times in random atom
+// order, so the branch is rare); then exp2(l_j - M) and exp2(l_j - M) y_j are added. One exp2
+// per atom instead of the two-pass version's one exp per atom plus a second distance pass, and
+// log(e) is folded into the one scale c, so no per-atom multiply by log2 e either.
 //
-// Numerics (f32). Subtracting the running maximum keeps every exp argument <= 0, so nothing
-// overflows and the dominant atom always contributes exactly 1; logits reach -1e12 at t = 1e-6
-// and are harmless. The direct form keeps |x - y|^2 accurate to a few ulps of itself (expanding
-// to x.y/(2t) - |y|^2/(4t) cancels catastrophically at small t). The remaining error is the
-// conditioning of the softmax: a relative error e in |x - y_j|^2/(4t) moves p_j by
-// p_j (1 - p_j) e |x - y_j|^2/(4t), which matters only when atoms are nearly tied. log u is
-// formed in the log domain, M + log S - (D/2) log(4 pi t), so -4t log u stays accurate when u
-// underflows. "Minus infinity" is -FLT_MAX: exp(-FLT_MAX - M) is exactly 0 for any finite M.
+// Numerics (f32). Subtracting the running maximum keeps every exp2 argument <= 0, so nothing
+// overflows and the dominant atom contributes exactly 1; logits reach -1e12 at t = 1e-6 and are
+// harmless. The direct form keeps |x - y|^2 accurate to a few ulps of itself (expanding to
+// x.y/(2t) - |y|^2/(4t) cancels catastrophically at small t). The rescale factor multiplies the
+// sum and the weighted sum alike, so its rounding cancels in the mean except for the relative
+// weight of the atoms before and after it; error-model.ts counts the rescales exactly (it walks
+// the atoms in the same order). log u is formed in the log domain, (M + log2 S) ln 2 -
+// (D/2) log(4 pi t), so -4t log u stays accurate when u underflows. "Minus infinity" is
+// -FLT_MAX: exp2(-FLT_MAX - l) is exactly 0 for any finite l, so the first atom's rescale zeroes
+// the (already zero) sums.
 //
 // Contract: callers must call denoise() from uniform control flow with the same (first, n, t)
 // in every invocation of the workgroup (it contains barriers); queries of idle invocations may be
@@ -31,15 +36,17 @@ const MAXD: u32 = 8u;
 const TILE_ATOMS: u32 = 256u;
 const NEG_BIG: f32 = -3.4028234e38;
 const POS_BIG: f32 = 3.4028234e38;
+const LOG2E: f32 = 1.4426950408889634;
+const LN2: f32 = 0.6931471805599453;
 
 /// (n1 + n2) * D coordinates, row-major: measure 1's atoms, then measure 2's.
 @group(0) @binding(0) var<storage, read> atomPoints: array<f32>;
-/// n1 + n2 log weights (log w computed in float64 on the CPU, rounded once).
+/// n1 + n2 natural log weights (log w computed in float64 on the CPU, rounded once).
 @group(0) @binding(1) var<storage, read> atomLogW: array<f32>;
 
-// Sized by the override D: 2 KiB for d = 2, 8 KiB for d = 8 (plus 1 KiB of log weights).
+// Sized by the override D: 2 KiB for d = 2, 8 KiB for d = 8 (plus 1 KiB of log2 weights).
 var<workgroup> tilePoints: array<f32, TILE_ATOMS * D>;
-var<workgroup> tileLogW: array<f32, TILE_ATOMS>;
+var<workgroup> tileLog2W: array<f32, TILE_ATOMS>;
 
 struct Denoised {
   mean: array<f32, MAXD>,
@@ -61,7 +68,7 @@ fn tileDist2(x: array<f32, MAXD>, a: u32) -> f32 {
 
 /// Tweedie mean, log u and squared distance of the measure with atoms first..first+n-1.
 fn denoise(x: array<f32, MAXD>, first: u32, n: u32, t: f32, lid: u32) -> Denoised {
-  let inv4t = 1.0 / (4.0 * t);
+  let scale = LOG2E / (4.0 * t);
   var runMax = NEG_BIG;
   var sum = 0.0;
   var acc: array<f32, MAXD>;
@@ -73,36 +80,34 @@ fn denoise(x: array<f32, MAXD>, first: u32, n: u32, t: f32, lid: u32) -> Denoise
       tilePoints[q] = atomPoints[(first + base) * D + q];
     }
     for (var q = lid; q < cnt; q += WG) {
-      tileLogW[q] = atomLogW[first + base + q];
+      tileLog2W[q] = atomLogW[first + base + q] * LOG2E;
     }
     workgroupBarrier();
-    var tileMax = NEG_BIG;
     for (var a = 0u; a < cnt; a++) {
       let d2 = tileDist2(x, a);
       best = min(best, d2);
-      tileMax = max(tileMax, tileLogW[a] - d2 * inv4t);
-    }
-    let newMax = max(runMax, tileMax);
-    let rescale = exp(runMax - newMax);
-    sum *= rescale;
-    for (var c = 0u; c < D; c++) {
-      acc[c] *= rescale;
-    }
-    for (var a = 0u; a < cnt; a++) {
-      let e = exp(tileLogW[a] - tileDist2(x, a) * inv4t - newMax);
+      let l = tileLog2W[a] - d2 * scale;
+      if (l > runMax) {
+        let rescale = exp2(runMax - l);
+        sum *= rescale;
+        for (var c = 0u; c < D; c++) {
+          acc[c] *= rescale;
+        }
+        runMax = l;
+      }
+      let e = exp2(l - runMax);
       sum += e;
       for (var c = 0u; c < D; c++) {
         acc[c] += e * tilePoints[a * D + c];
       }
     }
-    runMax = newMax;
   }
   var out: Denoised;
   let inv = 1.0 / sum;
   for (var c = 0u; c < D; c++) {
     out.mean[c] = acc[c] * inv;
   }
-  out.logU = runMax + log(sum) - 0.5 * f32(D) * log(4.0 * 3.141592653589793 * t);
+  out.logU = (runMax + log2(sum)) * LN2 - 0.5 * f32(D) * log(4.0 * 3.141592653589793 * t);
   out.dist2 = best;
   return out;
 }

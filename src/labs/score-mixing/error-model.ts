@@ -4,10 +4,20 @@
 //
 // The GPU sees f32-rounded atoms, queries and t, so the expected values are the float64
 // reference (src/math/heat.ts) evaluated at those rounded inputs; what remains is the f32
-// arithmetic of the kernel:
-//  * logit_j = log w_j - |x - y_j|^2/(4t): the D-term distance, the scaling and the subtraction
-//    each round, so |d logit_j| <= eps ((D + 3) L_j + |log w_j|), L_j = |x - y_j|^2/(4t);
-//    exp(logit_j - M) adds the WGSL bound (3 + 2|logit_j - M|) ulp.
+// arithmetic of the kernel (single pass in base 2 since issue 13):
+//  * l_j = log2 w_j - |x - y_j|^2 c with c = log2(e)/(4t): the D-term distance, the f32 constant
+//    log2 e, the division, the scaling and the subtraction each round, and log2 w_j = log w_j *
+//    log2 e rounds twice more; in natural-log units (times ln 2)
+//    |d logit_j| <= eps ((D + 4) L_j + 2|log w_j|), L_j = |x - y_j|^2/(4t). (The two-pass e-base
+//    kernel had one rounding less in each term: D + 3 and |log w_j|.)
+//    exp2(l_j - M) adds the WGSL bound (3 + 2|l_j - M|) ulp, |l_j - M| = log2(e) |logit_j - M|.
+//  * The running maximum grows at the records of the logit sequence (atom order, as the kernel
+//    walks it); each record rescales the partial sums S_old by r = exp2(M_old - l_j), with the
+//    exp2 bound (3 + 2 log2(e) delta) ulp, delta = logit_j - logit_old. That error enters the sum
+//    as S_old r (3 + 2 log2(e) delta) eps and is rescaled with it by every later record; the sum
+//    of those, over the final S, moves log u by that much and the mean by it times the atom
+//    spread (r scales the sum and the weighted sum alike, so it only reweights old against new
+//    atoms). rescaleError() replays the records in float64.
 //  * A logit error moves the softmax: dm = sum_j p_j dlogit_j (y_j - m) and
 //    d log u = sum_j p_j dlogit_j, so the sensitivity is large only where atoms nearly tie
 //    (p_j bounded away from 0 and 1 for two atoms), which is what the small-t and coincident-atom
@@ -67,19 +77,42 @@ export function denoiseErrorBound(m: Measure, t: number, x: ArrayLike<number>): 
   let meanErr = 0;
   let logErr = 0;
   for (let j = 0; j < n; j++) {
-    const dl = EPS * ((d + 3) * L[j] + Math.abs(Math.log(weights[j])) + 3 + 2 * Math.abs(logit[j] - M));
+    const dl = EPS * ((d + 4) * L[j] + 2 * Math.abs(Math.log(weights[j])) + 3 + 2 * Math.LOG2E * Math.abs(logit[j] - M));
     let r = 0;
     for (let i = 0; i < d; i++) r += (points[j * d + i] - mean[i]) ** 2;
     meanErr += p[j] * dl * Math.sqrt(r);
     logErr += p[j] * dl;
   }
   const sumRounding = (8 + 2 * Math.sqrt(n)) * EPS;
+  const rescale = rescaleError(logit);
   const halfLog = (d / 2) * Math.abs(Math.log(4 * Math.PI * t));
   return {
-    mean: SAFETY * (meanErr + sumRounding * ymax * Math.sqrt(d)),
-    logU: SAFETY * (logErr + sumRounding + EPS * (Math.abs(M) + Math.log(S) + halfLog)),
+    mean: SAFETY * (meanErr + (sumRounding + 2 * rescale) * ymax * Math.sqrt(d)),
+    // (M + log2 S) ln 2: the f32 ln 2 and the product round on top of the old e-base terms.
+    logU: SAFETY * (logErr + sumRounding + rescale + EPS * (2 * (Math.abs(M) + Math.log(S)) + halfLog)),
     dist2: SAFETY * (d + 2) * EPS * d2min + 1e-30,
   };
+}
+
+/**
+ * Relative error of the kernel's final sum from its rescales (see the header): replays the
+ * running maximum over the logits in atom order, in float64 and natural-log units.
+ */
+function rescaleError(logit: Float64Array): number {
+  let M = -Infinity;
+  let S = 0;
+  let E = 0;
+  for (const l of logit) {
+    if (l > M) {
+      const delta = l - M;
+      const r = Math.exp(-delta); // 0 at the first atom, where S and E are 0 too
+      if (S > 0) E = E * r + S * r * (3 + 2 * Math.LOG2E * delta) * EPS;
+      S *= r;
+      M = l;
+    }
+    S += Math.exp(l - M);
+  }
+  return E / S;
 }
 
 const norm = (v: ArrayLike<number>): number => {

@@ -1,0 +1,129 @@
+// BENCHMARK BASELINE ONLY (bench/run.ts, via shaders/bench/mixed-score-two-pass.wgsl): the
+// two-pass tiled online log-sum-exp denoiser that shaders/lib/denoise.wgsl was until issue 13,
+// kept verbatim so `npm run bench` measures the old and the new kernel in the same run. No lab
+// kernel includes it. Same bindings, same natural-log weights, same outputs as lib/denoise.wgsl.
+//
+// Algorithm. Every invocation owns one query point x in R^D (a particle or a pixel). The atoms
+// of both measures live in one storage buffer (measure 1 first, then measure 2) with their log
+// weights next to them; a workgroup streams them through workgroup memory TILE_ATOMS at a time,
+// every invocation loading a strided share, so each atom is fetched from global memory once per
+// workgroup instead of once per query. Per tile, pass 1 finds the tile's largest logit
+//   logit_j = log w_j - |x - y_j|^2 / (4t)          (direct form, never expanded)
+// and the smallest squared distance; the running sums are rescaled once by exp(M_old - M_new)
+// (the online log-sum-exp), and pass 2 adds exp(logit_j - M) and exp(logit_j - M) y_j. Pass 2
+// recomputes the D-term distance rather than storing logits: a few FMAs are far cheaper than a
+// second exp per atom (the branch-free per-atom update needs two) and keep registers free.
+//
+// Numerics (f32). Subtracting the running maximum keeps every exp argument <= 0, so nothing
+// overflows and the dominant atom always contributes exactly 1; logits reach -1e12 at t = 1e-6
+// and are harmless. The direct form keeps |x - y|^2 accurate to a few ulps of itself (expanding
+// to x.y/(2t) - |y|^2/(4t) cancels catastrophically at small t). The remaining error is the
+// conditioning of the softmax: a relative error e in |x - y_j|^2/(4t) moves p_j by
+// p_j (1 - p_j) e |x - y_j|^2/(4t), which matters only when atoms are nearly tied. log u is
+// formed in the log domain, M + log S - (D/2) log(4 pi t), so -4t log u stays accurate when u
+// underflows. "Minus infinity" is -FLT_MAX: exp(-FLT_MAX - M) is exactly 0 for any finite M.
+//
+// Contract: callers must call denoise() from uniform control flow with the same (first, n, t)
+// in every invocation of the workgroup (it contains barriers); queries of idle invocations may be
+// anything (they are clamped copies). The including kernel declares `override D: u32` and
+// `override WG: u32` (its @workgroup_size) and must leave bindings 0 and 1 of group 0 to this file.
+
+const MAXD: u32 = 8u;
+const TILE_ATOMS: u32 = 256u;
+const NEG_BIG: f32 = -3.4028234e38;
+const POS_BIG: f32 = 3.4028234e38;
+
+/// (n1 + n2) * D coordinates, row-major: measure 1's atoms, then measure 2's.
+@group(0) @binding(0) var<storage, read> atomPoints: array<f32>;
+/// n1 + n2 log weights (log w computed in float64 on the CPU, rounded once).
+@group(0) @binding(1) var<storage, read> atomLogW: array<f32>;
+
+// Sized by the override D: 2 KiB for d = 2, 8 KiB for d = 8 (plus 1 KiB of log weights).
+var<workgroup> tilePoints: array<f32, TILE_ATOMS * D>;
+var<workgroup> tileLogW: array<f32, TILE_ATOMS>;
+
+struct Denoised {
+  mean: array<f32, MAXD>,
+  /// log u(t, x), normalising constant included.
+  logU: f32,
+  /// min_j |x - y_j|^2 (the t -> 0 limit of -4t log u).
+  dist2: f32,
+}
+
+/// |x - y|^2 for tile atom a, summed in coordinate order like the reference.
+fn tileDist2(x: array<f32, MAXD>, a: u32) -> f32 {
+  var s = 0.0;
+  for (var c = 0u; c < D; c++) {
+    let diff = x[c] - tilePoints[a * D + c];
+    s += diff * diff;
+  }
+  return s;
+}
+
+/// Tweedie mean, log u and squared distance of the measure with atoms first..first+n-1.
+fn denoise(x: array<f32, MAXD>, first: u32, n: u32, t: f32, lid: u32) -> Denoised {
+  let inv4t = 1.0 / (4.0 * t);
+  var runMax = NEG_BIG;
+  var sum = 0.0;
+  var acc: array<f32, MAXD>;
+  var best = POS_BIG;
+  for (var base = 0u; base < n; base += TILE_ATOMS) {
+    let cnt = min(TILE_ATOMS, n - base);
+    workgroupBarrier(); // everyone is done with the previous tile
+    for (var q = lid; q < cnt * D; q += WG) {
+      tilePoints[q] = atomPoints[(first + base) * D + q];
+    }
+    for (var q = lid; q < cnt; q += WG) {
+      tileLogW[q] = atomLogW[first + base + q];
+    }
+    workgroupBarrier();
+    var tileMax = NEG_BIG;
+    for (var a = 0u; a < cnt; a++) {
+      let d2 = tileDist2(x, a);
+      best = min(best, d2);
+      tileMax = max(tileMax, tileLogW[a] - d2 * inv4t);
+    }
+    let newMax = max(runMax, tileMax);
+    let rescale = exp(runMax - newMax);
+    sum *= rescale;
+    for (var c = 0u; c < D; c++) {
+      acc[c] *= rescale;
+    }
+    for (var a = 0u; a < cnt; a++) {
+      let e = exp(tileLogW[a] - tileDist2(x, a) * inv4t - newMax);
+      sum += e;
+      for (var c = 0u; c < D; c++) {
+        acc[c] += e * tilePoints[a * D + c];
+      }
+    }
+    runMax = newMax;
+  }
+  var out: Denoised;
+  let inv = 1.0 / sum;
+  for (var c = 0u; c < D; c++) {
+    out.mean[c] = acc[c] * inv;
+  }
+  out.logU = runMax + log(sum) - 0.5 * f32(D) * log(4.0 * 3.141592653589793 * t);
+  out.dist2 = best;
+  return out;
+}
+
+/// m_lam = lambda m1 + (1 - lambda) m2. A measure whose coefficient is exactly 0 is skipped
+/// (lambda is uniform, so the branch is too); the result is then bit-identical to including it.
+fn mixedMean(x: array<f32, MAXD>, n1: u32, n2: u32, lambda: f32, t: f32, lid: u32) -> array<f32, MAXD> {
+  var m: array<f32, MAXD>;
+  let mu = 1.0 - lambda;
+  if (lambda != 0.0) {
+    let r1 = denoise(x, 0u, n1, t, lid);
+    for (var c = 0u; c < D; c++) {
+      m[c] = lambda * r1.mean[c];
+    }
+  }
+  if (mu != 0.0) {
+    let r2 = denoise(x, n1, n2, t, lid);
+    for (var c = 0u; c < D; c++) {
+      m[c] += mu * r2.mean[c];
+    }
+  }
+  return m;
+}

@@ -1,0 +1,61 @@
+// bench/args.ts (`npm run bench -- --only <line>`) and bench/exp-bound.ts (the GPU exp-bound
+// table): argument errors name the flag and list the lines; GPU names map to the right row, and
+// near-misses (L40, H100 PCIe vs SXM, unknown adapters) are not guessed.
+
+import { describe, expect, it } from 'vitest';
+import { BENCH_LINES, parseBenchArgs, runsLine } from '../../bench/args';
+import { expBoundNote, expPerSecond, gpuExpSpec } from '../../bench/exp-bound';
+
+describe('bench --only', () => {
+  it('no arguments run every line', () => {
+    const a = parseBenchArgs([]);
+    expect(a).toEqual({ ok: true, only: null });
+    for (const l of BENCH_LINES) expect(runsLine(null, l)).toBe(true);
+  });
+
+  it('--only <line> and --only=<line> select exactly that line', () => {
+    expect(parseBenchArgs(['--only', 'mixed-score:single-pass'])).toEqual({ ok: true, only: 'mixed-score:single-pass' });
+    expect(parseBenchArgs(['--only=bilevel'])).toEqual({ ok: true, only: 'bilevel' });
+    expect(BENCH_LINES.filter((l) => runsLine('mixed-score:two-pass', l))).toEqual(['mixed-score:two-pass']);
+    // The group runs the mixed-score lines (old and new kernel in one run) and nothing else.
+    expect(parseBenchArgs(['--only', 'mixed-score'])).toEqual({ ok: true, only: 'mixed-score' });
+    expect(BENCH_LINES.filter((l) => runsLine('mixed-score', l))).toEqual(['mixed-score:two-pass', 'mixed-score:single-pass', 'mixed-score:ts', 'mixed-score:numpy']);
+  });
+
+  it('a missing or unknown line names the flag and lists the lines', () => {
+    for (const argv of [['--only'], ['--only', 'nope'], ['--only='], ['--only', '--only']]) {
+      const a = parseBenchArgs(argv);
+      expect(a.ok, argv.join(' ')).toBe(false);
+      if (a.ok) continue;
+      expect(a.message).toContain('--only');
+      for (const l of BENCH_LINES) expect(a.message).toContain(l);
+    }
+    const bad = parseBenchArgs(['--fast']);
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.message).toMatch(/'--fast'/);
+    const twice = parseBenchArgs(['--only', 'bilevel', '--only', 'transformer']);
+    expect(twice.ok).toBe(false);
+  });
+});
+
+describe('bench exp bound', () => {
+  it('maps the known GPUs by adapter name, most specific first', () => {
+    expect(gpuExpSpec('NVIDIA H100 80GB HBM3')?.name).toBe('H100 SXM');
+    expect(gpuExpSpec('NVIDIA H100 PCIe')?.name).toBe('H100 PCIe');
+    expect(gpuExpSpec('NVIDIA H200')?.name).toBe('H200');
+    expect(gpuExpSpec('NVIDIA A100-SXM4-80GB')?.name).toBe('A100');
+    expect(gpuExpSpec('NVIDIA L4')?.name).toBe('L4');
+    expect(gpuExpSpec('NVIDIA GeForce RTX 4090')?.name).toBe('RTX 4090');
+    // An L40 is not an L4, and software adapters are unknown.
+    expect(gpuExpSpec('NVIDIA L40S')).toBeNull();
+    expect(gpuExpSpec('SwiftShader Device (Subzero)')).toBeNull();
+  });
+
+  it('prints the fraction of SFU throughput x SMs x clock, or says the GPU is unknown', () => {
+    const h100 = gpuExpSpec('NVIDIA H100 80GB HBM3');
+    expect(h100 && expPerSecond(h100)).toBeCloseTo(16 * 132 * 1.98e9, -3);
+    // Half the bound at one exp per pair:
+    expect(expBoundNote('NVIDIA H100 80GB HBM3', (16 * 132 * 1.98e9) / 2, 1)).toMatch(/^exp bound: 50\.0% of H100 SXM/);
+    expect(expBoundNote('llvmpipe', 1e9, 1)).toBe('exp bound: unknown GPU');
+  });
+});
