@@ -12,6 +12,7 @@ export const BENCH_LINES = [
   'mixed-score:single-pass',
   'mixed-score:ts',
   'mixed-score:numpy',
+  'small-t',
   'primal-dual',
   'transformer',
   'bilevel',

@@ -36,6 +36,7 @@ import { BENCH_LINES, type BenchLine, type BenchSelection, parseBenchArgs, runsL
 import { benchBilevel } from './bilevel';
 import { expBoundNote } from './exp-bound';
 import { benchPrimalDual } from './primal-dual';
+import { benchSmallT } from './small-t';
 import { benchTransformer } from './transformer';
 
 const env = process.env;
@@ -283,6 +284,11 @@ async function main(): Promise<void> {
   }
   const { only } = args;
   if (BENCH_LINES.some((l) => l.startsWith('mixed-score:') && runsLine(only, l))) await mixedScoreBench(only);
+  if (runsLine(only, 'small-t')) {
+    const gpu = (env.FLOWLAB_BACKEND ?? '').toLowerCase() === 'cpu' ? null : (await acquireNodeGpu({ label: 'Bench.smallT' })).context;
+    await benchSmallT(gpu);
+    gpu?.device.destroy();
+  }
   if (runsLine(only, 'primal-dual')) await benchPrimalDual();
   if (runsLine(only, 'transformer')) await benchTransformer();
   if (runsLine(only, 'bilevel')) await benchBilevel();

@@ -9,6 +9,7 @@ import {
   ScoreParamsLayout,
   StepCoefLayout,
 } from '../../src/labs/score-mixing/gpu-common';
+import { CulledScoreParamsLayout } from '../../src/labs/score-mixing/culled-score';
 
 describe('score-mixing struct layouts', () => {
   const cases = [
@@ -16,6 +17,7 @@ describe('score-mixing struct layouts', () => {
     ['score-mixing/generate.wgsl', StepCoefLayout],
     ['score-mixing/mixed-score.wgsl', ScoreParamsLayout],
     ['score-mixing/field.wgsl', FieldParamsLayout],
+    ['score-mixing/mixed-score-culled.wgsl', CulledScoreParamsLayout],
   ] as const;
   for (const [path, layout] of cases) {
     it(`${layout.name} in ${path} is the layout the host packs`, () => {
