@@ -59,7 +59,10 @@ export class NtkTracker {
     const { run, latest: p } = this;
     if (!run || !p || this.skip || this.client.busy('lambda') || p.iteration === this.iteration) return;
     if (!(this.every > 0)) return;
-    const last = run.halted || run.iteration >= run.target;
+    // The picture's own iteration decides (not the run's progress): a picture read back after the
+    // run reached its end is not the last one, and sampling it added an extra lambda_min to the
+    // export (seen under load: iterations 0, 8, 12 where the CLI has 0, 12).
+    const last = run.halted || p.iteration >= run.target;
     const due = this.iteration < 0 || Math.floor(p.iteration / this.every) > Math.floor(this.iteration / this.every);
     if (!due && !last) return;
     this.iteration = p.iteration;
