@@ -16,9 +16,17 @@ import type { LabDefinition } from '../../src/labs/lab';
 import type { ParamSpec } from '../../src/labs/schema';
 import { FUZZ_TIMEOUT_MS, Tally, expectCleanPrototypes, fieldErrorOr, fuzzParams, mutatedConfig, trapText, trapValue } from './fuzz';
 
-/** The default config and every preset's: the starting points of mutations. */
+/**
+ * The default config and every preset's: the starting points of mutations; for a lab with a
+ * compare mode also the default comparing its first batchable key at that parameter's largest
+ * value, so mutations, links and --set reach config.compare too (no preset carries it).
+ */
 export function basesOf(lab: LabDefinition<any>): unknown[] {
-  return [lab.defaultConfig(), ...lab.presets.map((p) => structuredClone(p.config))];
+  const bases: unknown[] = [lab.defaultConfig(), ...lab.presets.map((p) => structuredClone(p.config))];
+  const key = lab.compare?.keys[0];
+  const spec = lab.params.find((p) => p.key === key);
+  if (key && spec?.kind === 'number') bases.push({ ...lab.defaultConfig(), compare: { key, values: [spec.max] } });
+  return bases;
 }
 
 /** Top-level keys and schema keys (their parts too): mutations and links reach real checks with them. */
