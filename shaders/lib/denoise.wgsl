@@ -66,50 +66,80 @@ fn tileDist2(x: array<f32, MAXD>, a: u32) -> f32 {
   return s;
 }
 
+/// The online log-sum-exp of one query over the atoms visited so far (base 2, see the header).
+struct LseState {
+  runMax: f32,
+  sum: f32,
+  acc: array<f32, MAXD>,
+  /// min |x - y_j|^2 over the visited atoms.
+  best: f32,
+}
+
+fn lseStart(runMax: f32) -> LseState {
+  var st: LseState;
+  st.runMax = runMax;
+  st.sum = 0.0;
+  st.best = POS_BIG;
+  return st;
+}
+
+/// Every invocation's strided share of loading atoms first+base .. +cnt into the tile memory (the
+/// caller puts the barriers around it).
+fn loadTile(first: u32, base: u32, cnt: u32, lid: u32) {
+  for (var q = lid; q < cnt * D; q += WG) {
+    tilePoints[q] = atomPoints[(first + base) * D + q];
+  }
+  for (var q = lid; q < cnt; q += WG) {
+    tileLog2W[q] = atomLogW[first + base + q] * LOG2E;
+  }
+}
+
+/// Visits the cnt atoms of the loaded tile once each: rescale on a new running max, then add.
+fn accumulateTile(x: array<f32, MAXD>, cnt: u32, scale: f32, st: ptr<function, LseState>) {
+  for (var a = 0u; a < cnt; a++) {
+    let d2 = tileDist2(x, a);
+    (*st).best = min((*st).best, d2);
+    let l = tileLog2W[a] - d2 * scale;
+    if (l > (*st).runMax) {
+      let rescale = exp2((*st).runMax - l);
+      (*st).sum *= rescale;
+      for (var c = 0u; c < D; c++) {
+        (*st).acc[c] *= rescale;
+      }
+      (*st).runMax = l;
+    }
+    let e = exp2(l - (*st).runMax);
+    (*st).sum += e;
+    for (var c = 0u; c < D; c++) {
+      (*st).acc[c] += e * tilePoints[a * D + c];
+    }
+  }
+}
+
+/// Mean, log u (log domain) and nearest squared distance from the final state.
+fn lseFinish(st: LseState, t: f32) -> Denoised {
+  var out: Denoised;
+  let inv = 1.0 / st.sum;
+  for (var c = 0u; c < D; c++) {
+    out.mean[c] = st.acc[c] * inv;
+  }
+  out.logU = (st.runMax + log2(st.sum)) * LN2 - 0.5 * f32(D) * log(4.0 * 3.141592653589793 * t);
+  out.dist2 = st.best;
+  return out;
+}
+
 /// Tweedie mean, log u and squared distance of the measure with atoms first..first+n-1.
 fn denoise(x: array<f32, MAXD>, first: u32, n: u32, t: f32, lid: u32) -> Denoised {
   let scale = LOG2E / (4.0 * t);
-  var runMax = NEG_BIG;
-  var sum = 0.0;
-  var acc: array<f32, MAXD>;
-  var best = POS_BIG;
+  var st = lseStart(NEG_BIG);
   for (var base = 0u; base < n; base += TILE_ATOMS) {
     let cnt = min(TILE_ATOMS, n - base);
     workgroupBarrier(); // everyone is done with the previous tile
-    for (var q = lid; q < cnt * D; q += WG) {
-      tilePoints[q] = atomPoints[(first + base) * D + q];
-    }
-    for (var q = lid; q < cnt; q += WG) {
-      tileLog2W[q] = atomLogW[first + base + q] * LOG2E;
-    }
+    loadTile(first, base, cnt, lid);
     workgroupBarrier();
-    for (var a = 0u; a < cnt; a++) {
-      let d2 = tileDist2(x, a);
-      best = min(best, d2);
-      let l = tileLog2W[a] - d2 * scale;
-      if (l > runMax) {
-        let rescale = exp2(runMax - l);
-        sum *= rescale;
-        for (var c = 0u; c < D; c++) {
-          acc[c] *= rescale;
-        }
-        runMax = l;
-      }
-      let e = exp2(l - runMax);
-      sum += e;
-      for (var c = 0u; c < D; c++) {
-        acc[c] += e * tilePoints[a * D + c];
-      }
-    }
+    accumulateTile(x, cnt, scale, &st);
   }
-  var out: Denoised;
-  let inv = 1.0 / sum;
-  for (var c = 0u; c < D; c++) {
-    out.mean[c] = acc[c] * inv;
-  }
-  out.logU = (runMax + log2(sum)) * LN2 - 0.5 * f32(D) * log(4.0 * 3.141592653589793 * t);
-  out.dist2 = best;
-  return out;
+  return lseFinish(st, t);
 }
 
 /// m_lam = lambda m1 + (1 - lambda) m2. A measure whose coefficient is exactly 0 is skipped

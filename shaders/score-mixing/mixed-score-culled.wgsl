@@ -108,15 +108,13 @@ fn denoiseCulled(x: array<f32, MAXD>, first: u32, n: u32, tile0: u32, t: f32, cu
       bestTile = k;
     }
   }
-  var runMax = tileMaxLogit(x, first, n, bestTile, scale);
-  var sum = 0.0;
-  var acc: array<f32, MAXD>;
+  var st = lseStart(tileMaxLogit(x, first, n, bestTile, scale));
   for (var k = 0u; k < nTiles; k++) {
     *seq += 1u;
     let tile = tile0 + k;
     let bound = tileBound(x, tile, scale);
     workgroupBarrier(); // everyone is done with the previous tile (and the previous flag)
-    if (bound >= runMax - cut) {
+    if (bound >= st.runMax - cut) {
       atomicMax(&keepVote, *seq);
     }
     workgroupBarrier();
@@ -132,36 +130,11 @@ fn denoiseCulled(x: array<f32, MAXD>, first: u32, n: u32, tile0: u32, t: f32, cu
       atomicAdd(&visited[0], 1u);
       atomicAdd(&visited[1], cnt);
     }
-    for (var q = lid; q < cnt * D; q += WG) {
-      tilePoints[q] = atomPoints[(first + base) * D + q];
-    }
-    for (var q = lid; q < cnt; q += WG) {
-      tileLog2W[q] = atomLogW[first + base + q] * LOG2E;
-    }
+    loadTile(first, base, cnt, lid);
     workgroupBarrier();
-    for (var a = 0u; a < cnt; a++) {
-      let l = tileLog2W[a] - tileDist2(x, a) * scale;
-      if (l > runMax) {
-        let rescale = exp2(runMax - l);
-        sum *= rescale;
-        for (var c = 0u; c < D; c++) {
-          acc[c] *= rescale;
-        }
-        runMax = l;
-      }
-      let e = exp2(l - runMax);
-      sum += e;
-      for (var c = 0u; c < D; c++) {
-        acc[c] += e * tilePoints[a * D + c];
-      }
-    }
+    accumulateTile(x, cnt, scale, &st);
   }
-  var out: Denoised;
-  let inv = 1.0 / sum;
-  for (var c = 0u; c < D; c++) {
-    out.mean[c] = acc[c] * inv;
-  }
-  out.logU = (runMax + log2(sum)) * LN2 - 0.5 * f32(D) * log(4.0 * 3.141592653589793 * t);
+  var out = lseFinish(st, t);
   out.dist2 = 0.0; // not tracked here (skipped tiles may hold the nearest atom); no output reads it
   return out;
 }
