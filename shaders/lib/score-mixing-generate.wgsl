@@ -77,3 +77,24 @@ fn axpy(y: array<f32, MAXD>, s: f32, f: array<f32, MAXD>) -> array<f32, MAXD> {
   }
   return out;
 }
+
+/// Particle src's coordinates.
+fn loadParticle(src: u32) -> array<f32, MAXD> {
+  var x: array<f32, MAXD>;
+  for (var c = 0u; c < D; c++) {
+    x[c] = particles[src * D + c];
+  }
+  return x;
+}
+
+/// Whether some batch weighs measure 1 (x) and measure 2 (y): uniform, so a measure is skipped
+/// (with its barriers) only when its coefficient is 0 in every batch.
+fn measuresUsed() -> vec2<bool> {
+  var use1 = false;
+  var use2 = false;
+  for (var b = 0u; b < params.batches; b++) {
+    use1 = use1 || lambdas[b] != 0.0;
+    use2 = use2 || lambdas[b] != 1.0;
+  }
+  return vec2<bool>(use1, use2);
+}

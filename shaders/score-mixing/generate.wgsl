@@ -55,19 +55,13 @@ fn main(
   let i = (wg.y * groups.x + wg.x) * WG + lid;
   let count = params.count;
   let src = min(i, count - 1u);
-  var x: array<f32, MAXD>;
-  for (var c = 0u; c < D; c++) {
-    x[c] = particles[src * D + c];
-  }
+  var x = loadParticle(src);
   // This particle's batch and its index within the batch (what keys its noise).
   let lam = lambdas[src / params.batchSize];
   let own = src % params.batchSize;
-  var use1 = false;
-  var use2 = false;
-  for (var b = 0u; b < params.batches; b++) {
-    use1 = use1 || lambdas[b] != 0.0;
-    use2 = use2 || lambdas[b] != 1.0;
-  }
+  let used = measuresUsed();
+  let use1 = used.x;
+  let use2 = used.y;
   let h = params.h;
   let range = cursor;
   for (var k = range.x; k < range.y; k++) {
