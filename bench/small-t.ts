@@ -4,9 +4,9 @@
 // t = 1e-4 in d = 8: N uniform atoms in [-2, 2]^d (two measures of N/2), M particles ~ N(0, 2I).
 // Prints `small-t: t = .., N = .., M = .., d = ..: dense <ms> ms, culled <ms> ms, speedup <S>x,
 // pairs ratio <P>x, max rel err <E>` where the times are wall clock of one evaluation each
-// (upload, dispatch, readback; the culled one includes its float64 Morton sorts and tiles), after
-// one warm-up evaluation of each kernel; pairs ratio = dense pairs / culled pairs (from the
-// kernel's visited-atom counter); max rel err = max |m_lam(culled) - m_lam(dense)| / diam(atoms).
+// (upload, dispatch, readback; the culled one includes its float64 k-d orders and boxes), after
+// one warm-up evaluation of each kernel; pairs ratio = dense pairs / culled pairs (the (query,
+// atom) pairs the culled kernel computed, from its counter); max rel err = max |m_lam(culled) - m_lam(dense)| / diam(atoms).
 // Environment: BENCH_SMALLT_N (65536), BENCH_SMALLT_M (4096) to shrink it on a slow adapter.
 
 import type { GpuContext } from '../src/gpu/device';
@@ -46,7 +46,7 @@ async function line(gpu: GpuContext, t: number, n: number, m: number, d: number)
   const diam = 4 * Math.sqrt(d);
   let err = 0;
   for (let i = 0; i < m * d; i++) err = Math.max(err, Math.abs(culled.mLam[i] - dense.mLam[i]) / diam);
-  const pairs = culled.denseAtoms / Math.max(1, culled.atomsVisited);
+  const pairs = culled.densePairs / Math.max(1, culled.pairs);
   console.log(
     `small-t: t = ${t}, N = ${n}, M = ${m}, d = ${d}: dense ${denseMs.toFixed(0)} ms, culled ${culledMs.toFixed(0)} ms, ` +
       `speedup ${(denseMs / culledMs).toFixed(2)}x, pairs ratio ${pairs.toFixed(2)}x, max rel err ${err.toExponential(2)}`,

@@ -83,20 +83,20 @@ fn lseStart(runMax: f32) -> LseState {
   return st;
 }
 
-/// Every invocation's strided share of loading atoms first+base .. +cnt into the tile memory (the
+/// Every invocation's strided share of loading atoms src .. src+cnt-1 into tile slots dst.. (the
 /// caller puts the barriers around it).
-fn loadTile(first: u32, base: u32, cnt: u32, lid: u32) {
+fn loadAtoms(src: u32, dst: u32, cnt: u32, lid: u32) {
   for (var q = lid; q < cnt * D; q += WG) {
-    tilePoints[q] = atomPoints[(first + base) * D + q];
+    tilePoints[dst * D + q] = atomPoints[src * D + q];
   }
   for (var q = lid; q < cnt; q += WG) {
-    tileLog2W[q] = atomLogW[first + base + q] * LOG2E;
+    tileLog2W[dst + q] = atomLogW[src + q] * LOG2E;
   }
 }
 
-/// Visits the cnt atoms of the loaded tile once each: rescale on a new running max, then add.
-fn accumulateTile(x: array<f32, MAXD>, cnt: u32, scale: f32, st: ptr<function, LseState>) {
-  for (var a = 0u; a < cnt; a++) {
+/// Visits atoms a0..a1-1 of the loaded tile once each: rescale on a new running max, then add.
+fn accumulateAtoms(x: array<f32, MAXD>, a0: u32, a1: u32, scale: f32, st: ptr<function, LseState>) {
+  for (var a = a0; a < a1; a++) {
     let d2 = tileDist2(x, a);
     (*st).best = min((*st).best, d2);
     let l = tileLog2W[a] - d2 * scale;
@@ -135,9 +135,9 @@ fn denoise(x: array<f32, MAXD>, first: u32, n: u32, t: f32, lid: u32) -> Denoise
   for (var base = 0u; base < n; base += TILE_ATOMS) {
     let cnt = min(TILE_ATOMS, n - base);
     workgroupBarrier(); // everyone is done with the previous tile
-    loadTile(first, base, cnt, lid);
+    loadAtoms(first + base, 0u, cnt, lid);
     workgroupBarrier();
-    accumulateTile(x, cnt, scale, &st);
+    accumulateAtoms(x, 0u, cnt, scale, &st);
   }
   return lseFinish(st, t);
 }

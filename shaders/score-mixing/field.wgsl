@@ -6,16 +6,25 @@
 //   Phi_lam = lambda d1^2 + (1 - lambda) d2^2,  d_i^2 = min_j |x - y_ij|^2  (the t -> 0 limit).
 // Float64 twins: heatPotential, sqDistToSupport (src/math/heat.ts).
 //
-// log u comes from lib/denoise.wgsl in the log domain (running max + log of the rescaled sum),
-// never log(sum exp): at t = 1e-4 the sum underflows for most pixels while -4t log u is an O(1)
-// number. The tiled atom stream is the same as the particle kernels'; pixels beyond W*H run on a
-// clamped pixel so barriers stay uniform, and only the store is masked. Dispatches may be 2-D
-// (workgroup_id.y) when W*H/WG exceeds the per-dimension limit.
+// log u comes from lib/denoise.wgsl's online log-sum-exp in the log domain (running max + log of
+// the rescaled sum), never log(sum exp): at t = 1e-4 the sum underflows for most pixels while
+// -4t log u is an O(1) number. The atoms stream through lib/cull.wgsl's culled loop (issue 13):
+// at small t a pixel only needs the atoms within sqrt(4t ln(1/eps)) of its nearest one, so tiles
+// below eps of the kept mass are skipped (|phi_i - phi_i(dense)| <= 4t n_skipped eps, the bound in
+// cull.wgsl's header); CULL_DIST keeps every tile that could hold the nearest atom, so Phi_lam is
+// exact. One workgroup per BLOCK x BLOCK pixel block (neighbouring pixels keep the same tiles);
+// pixels past the image edge run on a clamped pixel so barriers stay uniform, and only the store
+// is masked. Dispatches may be 2-D (workgroup_id.y) when the blocks exceed the per-dimension limit.
+// Host: src/labs/score-mixing/field.ts (atoms in k-d order, tile and group boxes at binding 5).
 
 override D: u32 = 2u;
+/// BLOCK * BLOCK.
 override WG: u32 = 64u;
+override CULL_DIST: bool = true;
 
-#include "lib/denoise.wgsl"
+#include "lib/cull.wgsl"
+
+const BLOCK: u32 = 8u;
 
 struct FieldParams {
   width: u32,
@@ -28,6 +37,7 @@ struct FieldParams {
   uMax: f32,
   vMin: f32,
   vMax: f32,
+  cut: f32,
   origin0: vec4f,
   origin1: vec4f,
   e1_0: vec4f,
@@ -45,11 +55,17 @@ fn main(
   @builtin(num_workgroups) groups: vec3u,
   @builtin(local_invocation_index) lid: u32,
 ) {
-  let i = (wg.y * groups.x + wg.x) * WG + lid;
-  let pixels = params.width * params.height;
-  let p = min(i, pixels - 1u);
-  let px = p % params.width;
-  let py = p / params.width;
+  let width = params.width;
+  let height = params.height;
+  let blocksX = (width + BLOCK - 1u) / BLOCK;
+  let blocks = blocksX * ((height + BLOCK - 1u) / BLOCK);
+  let block = wg.y * groups.x + wg.x;
+  let b = min(block, blocks - 1u);
+  let bx = (b % blocksX) * BLOCK + lid % BLOCK;
+  let by = (b / blocksX) * BLOCK + lid / BLOCK;
+  let inImage = block < blocks && bx < width && by < height;
+  let px = min(bx, width - 1u);
+  let py = min(by, height - 1u);
   let u = params.uMin + (f32(px) + 0.5) * ((params.uMax - params.uMin) / f32(params.width));
   let v = params.vMin + (f32(py) + 0.5) * ((params.vMax - params.vMin) / f32(params.height));
   let origin = array<vec4f, 2>(params.origin0, params.origin1);
@@ -60,13 +76,14 @@ fn main(
     x[c] = origin[c / 4u][c % 4u] + u * e1[c / 4u][c % 4u] + v * e2[c / 4u][c % 4u];
   }
   let t = params.t;
-  let r1 = denoise(x, 0u, params.n1, t, lid);
-  let r2 = denoise(x, params.n1, params.n2, t, lid);
-  if (i < pixels) {
+  let ranges = cullRanges(params.n1, params.n2);
+  let r1 = denoiseCulled(x, ranges[0], t, params.cut, lid, inImage);
+  let r2 = denoiseCulled(x, ranges[1], t, params.cut, lid, inImage);
+  if (inImage) {
     let lambda = params.lambda;
     let phi1 = -4.0 * t * r1.logU;
     let phi2 = -4.0 * t * r2.logU;
-    field[i] = vec4f(
+    field[py * width + px] = vec4f(
       phi1,
       phi2,
       lambda * phi1 + (1.0 - lambda) * phi2,

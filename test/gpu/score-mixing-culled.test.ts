@@ -2,7 +2,7 @@
 // float64 reference and the dense kernel (mixed-score.wgsl): t in {1e-4, 1e-3, 1e-2, 1}, d in
 // {2, 8}, uniform and clustered atoms (several tiles per measure), queries near atoms, on atoms,
 // on ties, in the box and far away. The tolerance of m_k and log u_k is the dense kernel's f32
-// error model (error-model.ts, on the Morton-sorted measure the kernel walks) plus the stated
+// error model (error-model.ts, on the k-d sorted measure the kernel walks) plus the stated
 // culling bound n eps diam (resp. n eps). The visited-tile counter proves tiles are skipped at
 // small t and that nothing is skipped at t = 1 (the dense fallback).
 
@@ -10,7 +10,8 @@ import { describe, expect } from 'vitest';
 import { denoise } from '../../src/math/heat';
 import { toMeasure } from '../../src/labs/score-mixing/measures';
 import { evaluateMixedScore } from '../../src/labs/score-mixing/score-kernel';
-import { culledMeanBound, evaluateMixedScoreCulled, mortonSorted } from '../../src/labs/score-mixing/culled-score';
+import { evaluateMixedScoreCulled } from '../../src/labs/score-mixing/culled-score';
+import { culledMeanBound, cullSorted } from '../../src/labs/score-mixing/cull-tiles';
 import { denoiseErrorBound, roundMeasure } from '../../src/labs/score-mixing/error-model';
 import type { Measure } from '../../src/labs/score-mixing/types';
 import { acquireTestGpu, gpuIt, testRandom } from './harness';
@@ -61,7 +62,7 @@ function queries(rand: () => number, mu1: Measure, mu2: Measure, t: number, coun
 }
 
 describe.skipIf(!env.gpu)(`mixed-score-culled.wgsl on ${env.note}`, () => {
-  gpuIt(env, 'matches the float64 reference within the f32 model plus the culling bound; t = 1 falls back to dense', async (gpu) => {
+  gpuIt(env, 'matches the float64 reference within the f32 model plus the culling bound; at t = 1 every tile is loaded', async (gpu) => {
     const rand = testRandom(1313);
     const n = 2048; // 8 tiles per measure
     const count = 128; // 2 workgroups
@@ -71,8 +72,8 @@ describe.skipIf(!env.gpu)(`mixed-score-culled.wgsl on ${env.note}`, () => {
       for (const clustered of [false, true]) {
         const mu1 = atoms(rand, d, n, clustered);
         const mu2 = atoms(rand, d, n, clustered);
-        const s1 = roundMeasure(mortonSorted(mu1));
-        const s2 = roundMeasure(mortonSorted(mu2));
+        const s1 = roundMeasure(cullSorted(mu1));
+        const s2 = roundMeasure(cullSorted(mu2));
         for (const t of [1e-4, 1e-3, 1e-2, 1]) {
           const x = queries(rand, mu1, mu2, t, count);
           const culled = await evaluateMixedScoreCulled(gpu, mu1, mu2, lambda, t, x);
@@ -101,12 +102,16 @@ describe.skipIf(!env.gpu)(`mixed-score-culled.wgsl on ${env.note}`, () => {
               worstDense = Math.max(worstDense, denseErr / bound.mean);
             }
           }
-          const fraction = culled.atomsVisited / culled.denseAtoms;
-          lines.push(`d=${d} ${clustered ? 'clustered' : 'uniform  '} t=${t}: visited ${culled.tilesVisited}/${culled.denseTiles} tiles (atoms ${fraction.toFixed(2)}), worst err/tol culled ${worst.toExponential(2)} dense ${worstDense.toExponential(2)}`);
-          expect(culled.denseTiles).toBe(2 * 2 * 8); // 2 workgroups x 16 tiles
+          const loaded = culled.atomsLoaded / culled.denseAtoms;
+          const pairs = culled.pairs / culled.densePairs;
+          lines.push(`d=${d} ${clustered ? 'clustered' : 'uniform  '} t=${t}: loaded ${culled.tilesLoaded}/${culled.denseTiles} tiles (atoms ${loaded.toFixed(2)}, pairs ${pairs.toFixed(2)})${culled.dense ? ' [dense kernel]' : ''}, worst err/tol culled ${worst.toExponential(2)} dense ${worstDense.toExponential(2)}`);
+          expect(culled.denseTiles).toBe(2 * 2 * 32); // 2 workgroups x 64 tiles of 64 atoms
+          expect(culled.pairs).toBeLessThanOrEqual(culled.densePairs);
           if (t === 1) {
-            expect(culled.tilesVisited, `t = 1 falls back to dense (d=${d})`).toBe(culled.denseTiles);
-            expect(culled.atomsVisited).toBe(culled.denseAtoms);
+            // Some queries are 1e3 away (they skip far tiles themselves), but every tile is needed by
+            // a query of each workgroup, so the loads are the dense kernel's.
+            expect(culled.tilesLoaded, `t = 1 loads every tile (d=${d})`).toBe(culled.denseTiles);
+            expect(culled.atomsLoaded).toBe(culled.denseAtoms);
           }
         }
       }
@@ -114,9 +119,9 @@ describe.skipIf(!env.gpu)(`mixed-score-culled.wgsl on ${env.note}`, () => {
     console.log('mixed-score-culled:\n  ' + lines.join('\n  '));
   });
 
-  // 1024 queries (16 workgroups, each a compact Morton group) against 4096 + 1000 atoms: at small t
+  // 1024 queries (16 workgroups, each a compact k-d leaf) against 4096 + 1000 atoms: at small t
   // a workgroup's queries are far from most tiles.
-  gpuIt(env, 'skips half the atoms at t = 1e-4 (a quarter at 1e-3), none at t = 1; agrees with the dense kernel to 1e-5 of the spread, in the caller order', async (gpu) => {
+  gpuIt(env, 'loads under 30% of the atoms and computes under 10% of the pairs at t = 1e-4 (35% and 15% at 1e-3); runs the dense kernel at t = 1; agrees with the dense kernel to 1e-5 of the spread, in the caller order', async (gpu) => {
     const rand = testRandom(77);
     const d = 2;
     const mu1 = atoms(rand, d, 4096, false);
@@ -137,10 +142,18 @@ describe.skipIf(!env.gpu)(`mixed-score-culled.wgsl on ${env.note}`, () => {
       let worst = 0;
       for (let i = 0; i < count * d; i++) worst = Math.max(worst, Math.abs(culled.mLam[i] - dense.mLam[i]) / spread);
       expect(worst, `t=${t}`).toBeLessThan(1e-5);
-      expect(culled.denseTiles).toBe(16 * (16 + 4));
-      if (t < 1) expect(culled.atomsVisited, `t=${t}`).toBeLessThan((t === 1e-4 ? 0.6 : 0.75) * culled.denseAtoms);
-      else expect(culled.atomsVisited).toBe(culled.denseAtoms);
-      lines.push(`t=${t}: atoms visited ${(culled.atomsVisited / culled.denseAtoms).toFixed(3)} of dense, max |m_lam - dense| / spread ${worst.toExponential(2)}`);
+      expect(culled.denseTiles).toBe(16 * (64 + 16));
+      const [loaded, pairs] = t === 1e-4 ? [0.3, 0.1] : [0.35, 0.15];
+      if (t < 1) {
+        expect(culled.dense, `t=${t}`).toBe(false);
+        expect(culled.atomsLoaded, `t=${t}`).toBeLessThan(loaded * culled.denseAtoms);
+        expect(culled.pairs, `t=${t}`).toBeLessThan(pairs * culled.densePairs);
+      } else {
+        // Every query is within the atoms' box: at t = 1 the extents show nothing can be skipped.
+        expect(culled.dense).toBe(true);
+        expect(worst).toBe(0);
+      }
+      lines.push(`t=${t}: atoms loaded ${(culled.atomsLoaded / culled.denseAtoms).toFixed(3)}, pairs ${(culled.pairs / culled.densePairs).toFixed(3)} of dense${culled.dense ? ' [dense kernel]' : ''}, max |m_lam - dense| / spread ${worst.toExponential(2)}`);
     }
     console.log('mixed-score-culled vs dense:\n  ' + lines.join('\n  '));
     await expect(evaluateMixedScoreCulled(gpu, mu1, mu2, 0.5, 1e-4, x, { eps: 0 })).rejects.toThrow(/eps must be in/);

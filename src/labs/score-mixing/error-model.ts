@@ -187,7 +187,9 @@ export function fieldPixelPoint(p: FieldPlaneSpec, d: number, w: number, h: numb
 
 /**
  * The float64 values of field.wgsl's four outputs at pixel (px, py) — phi1, phi2, Phi_lam^t and the
- * limit Phi_lam — and their tolerances, for the f32-rounded measures r1, r2 (atoms in [-2, 2]^d).
+ * limit Phi_lam — and their tolerances, for the f32-rounded measures r1, r2 (atoms in [-2, 2]^d) in
+ * the order the kernel walks them (roundMeasure(cullSorted(mu))) and the culling's eps: skipping
+ * adds at most 4t n eps to phi (shaders/lib/cull.wgsl) and nothing to the exact Phi_lam.
  */
 export function fieldPixelExpectation(
   r1: Measure,
@@ -197,6 +199,7 @@ export function fieldPixelExpectation(
   h: number,
   px: number,
   py: number,
+  cullEps: number,
 ): { want: [number, number, number, number]; tol: [number, number, number, number] } {
   const d = r1.d;
   const { lambda } = plane;
@@ -215,8 +218,8 @@ export function fieldPixelExpectation(
   const b2 = denoiseErrorBound(r2, t32, x);
   // |grad phi_i| = 2|x - m_i| <= 2 (sqrt(d_i^2) + the atom spread at that t): bounded by
   // 2 (sqrt(d^2) + 8) for atoms in [-2, 2]^d.
-  const tol1 = 4 * t32 * b1.logU + 2 * (Math.sqrt(d1) + 8) * dx + SAFETY * EPS * Math.abs(phi1);
-  const tol2 = 4 * t32 * b2.logU + 2 * (Math.sqrt(d2) + 8) * dx + SAFETY * EPS * Math.abs(phi2);
+  const tol1 = 4 * t32 * (b1.logU + r1.n * cullEps) + 2 * (Math.sqrt(d1) + 8) * dx + SAFETY * EPS * Math.abs(phi1);
+  const tol2 = 4 * t32 * (b2.logU + r2.n * cullEps) + 2 * (Math.sqrt(d2) + 8) * dx + SAFETY * EPS * Math.abs(phi2);
   const tolL1 = b1.dist2 + 2 * Math.sqrt(d1) * dx;
   const tolL2 = b2.dist2 + 2 * Math.sqrt(d2) * dx;
   return {

@@ -1,15 +1,18 @@
 // Host side of shaders/score-mixing/field.wgsl: heat-kernel potentials phi1, phi2, Phi_lam^t and
 // the limit Phi_lam on a W x H grid over a 2-D plane x = origin + u e1 + v e2 in R^d. The output
 // buffer (vec4f per pixel, row py = 0 at vMin, pixel centres) feeds a colour-map pass directly;
-// read() is for tests and exports.
+// read() is for tests and exports. The kernel skips atom tiles below eps of a pixel's kept mass
+// (shaders/lib/cull.wgsl): the atoms live on the GPU in k-d order with their tile and group boxes
+// (cull-tiles.ts), one workgroup per 8 x 8 pixel block; eps defaults to 1e-7 / max(n1, n2), so
+// |phi_i - phi_i(dense)| <= 4t n_i eps and Phi_lam is exact. readWork() reports what was skipped.
 
 import type { GpuContext } from '../../gpu/device';
 import { assertStorageFits } from '../../gpu/limits';
 import { ReadbackPool } from '../../gpu/readback';
 import { GpuResources } from '../../gpu/resources';
-import { BufferUsage, STORAGE_R, UNIFORM_W } from '../../gpu/usage';
+import { BufferUsage, STORAGE_R, STORAGE_RW, UNIFORM_W } from '../../gpu/usage';
+import { type CullWork, cullBoxes, cullSorted, cullWork, defaultCullEps } from './cull-tiles';
 import {
-  DEFAULT_WORKGROUP,
   FieldParamsLayout,
   checkMeasures,
   dispatchGrid,
@@ -25,12 +28,19 @@ export type FieldPlane = FieldPlaneSpec;
 /** Written by the kernel, read back (tests, exports) and read by the colour-map pass. */
 const FIELD_USAGE = BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.VERTEX;
 
+/** Pixels per workgroup side (BLOCK in field.wgsl); the workgroup is BLOCK x BLOCK. */
+const BLOCK = 8;
+
 export class PotentialField {
   /** vec4f per pixel (phi1, phi2, Phi_lam^t, Phi_lam), index py * width + px. */
   readonly output: GPUBuffer;
   private atomPoints!: GPUBuffer;
   private atomLogW!: GPUBuffer;
+  private boxes!: GPUBuffer;
+  private readonly counters: GPUBuffer;
   private bindGroup!: GPUBindGroup;
+  /** The culling's eps for the current measures (skipped mass per skipped atom, relative). */
+  eps = 0;
   private n1 = 0;
   private n2 = 0;
   private readonly params: GPUBuffer;
@@ -46,8 +56,10 @@ export class PotentialField {
     readonly height: number,
   ) {
     const pixels = width * height;
-    this.workgroups = dispatchGrid(device, 'field.pixels', pixels, DEFAULT_WORKGROUP);
+    const blocks = Math.ceil(width / BLOCK) * Math.ceil(height / BLOCK);
+    this.workgroups = dispatchGrid(device, 'field.pixels', blocks * BLOCK * BLOCK, BLOCK * BLOCK);
     this.output = res.buffer('output', 16 * pixels, FIELD_USAGE);
+    this.counters = res.buffer('counters', 12, STORAGE_RW | BufferUsage.COPY_DST);
     this.params = res.buffer('params', FieldParamsLayout.size, UNIFORM_W);
   }
 
@@ -60,7 +72,7 @@ export class PotentialField {
     assertStorageFits(device, 'field.pixels', width * height, 16);
     const pipeline = await pipelineCacheFor(device).compute('score-mixing/field.wgsl', 'main', {
       D: mu1.d,
-      WG: DEFAULT_WORKGROUP,
+      WG: BLOCK * BLOCK,
     });
     const res = new GpuResources(device, 'PotentialField');
     try {
@@ -85,20 +97,27 @@ export class PotentialField {
   setMeasures(mu1: Measure, mu2: Measure): void {
     checkMeasures(this.device, mu1, mu2);
     if (mu1.d !== this.d) throw new Error(`setMeasures: measures are in R^${mu1.d}, the field was made for R^${this.d}`);
-    const atoms = packAtoms(mu1, mu2);
-    if (this.atomPoints) this.res.release(this.atomPoints);
-    if (this.atomLogW) this.res.release(this.atomLogW);
+    const atoms = packAtoms(cullSorted(mu1), cullSorted(mu2));
+    const boxes = cullBoxes(atoms.points, atoms.logW, mu1.n, mu2.n, this.d);
+    for (const old of [this.atomPoints, this.atomLogW, this.boxes]) if (old) this.res.release(old);
     this.atomPoints = this.res.buffer('atomPoints', atoms.points.byteLength, STORAGE_R, atoms.points);
     this.atomLogW = this.res.buffer('atomLogW', atoms.logW.byteLength, STORAGE_R, atoms.logW);
+    this.boxes = this.res.buffer('boxes', boxes.byteLength, STORAGE_R, boxes);
     this.n1 = mu1.n;
     this.n2 = mu2.n;
+    this.eps = defaultCullEps(mu1, mu2);
+    const bindings: [number, GPUBuffer][] = [
+      [0, this.atomPoints],
+      [1, this.atomLogW],
+      [2, this.params],
+      [3, this.output],
+      [5, this.boxes],
+      [6, this.counters],
+    ];
     this.bindGroup = this.device.createBindGroup({
       label: 'PotentialField.bindGroup',
       layout: this.pipeline.getBindGroupLayout(0),
-      entries: [this.atomPoints, this.atomLogW, this.params, this.output].map((buffer, binding) => ({
-        binding,
-        resource: { buffer },
-      })),
+      entries: bindings.map(([binding, buffer]) => ({ binding, resource: { buffer } })),
     });
   }
 
@@ -125,6 +144,7 @@ export class PotentialField {
       uMax: p.uMax,
       vMin: p.vMin,
       vMax: p.vMax,
+      cut: Math.log2(1 / this.eps),
       origin0: o.slice(0, 4),
       origin1: o.slice(4),
       e1_0: a.slice(0, 4),
@@ -133,6 +153,7 @@ export class PotentialField {
       e2_1: b.slice(4),
     });
     this.device.queue.writeBuffer(this.params, 0, packed);
+    encoder.clearBuffer(this.counters);
     const pass = encoder.beginComputePass({ label: 'PotentialField.pass' });
     pass.setPipeline(this.pipeline);
     pass.setBindGroup(0, this.bindGroup);
@@ -143,6 +164,12 @@ export class PotentialField {
   /** The last encoded field, width*height*4 floats. */
   async read(): Promise<Float32Array> {
     return new Float32Array(await this.readback.read(this.output, 0, 16 * this.width * this.height));
+  }
+
+  /** The work counters of the last encoded field (tests, the bench). */
+  async readWork(): Promise<CullWork> {
+    const counters = new Uint32Array(await this.readback.read(this.counters, 0, 12));
+    return cullWork(counters, this.workgroups[0] * this.workgroups[1], this.width * this.height, this.n1, this.n2);
   }
 
   dispose(): void {

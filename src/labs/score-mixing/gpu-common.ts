@@ -58,6 +58,7 @@ export const FieldParamsLayout = structLayout('FieldParams', [
   ['uMax', 'f32'],
   ['vMin', 'f32'],
   ['vMax', 'f32'],
+  ['cut', 'f32'],
   ['origin0', 'vec4f'],
   ['origin1', 'vec4f'],
   ['e1_0', 'vec4f'],
