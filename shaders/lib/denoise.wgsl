@@ -128,9 +128,8 @@ fn lseFinish(st: LseState, t: f32) -> Denoised {
   return out;
 }
 
-/// Tweedie mean, log u and squared distance of the measure with atoms first..first+n-1.
-fn denoise(x: array<f32, MAXD>, first: u32, n: u32, t: f32, lid: u32) -> Denoised {
-  let scale = LOG2E / (4.0 * t);
+/// The online log-sum-exp state of x over atoms first..first+n-1 (scale = log2(e) / (4t)).
+fn lseRange(x: array<f32, MAXD>, first: u32, n: u32, scale: f32, lid: u32) -> LseState {
   var st = lseStart(NEG_BIG);
   for (var base = 0u; base < n; base += TILE_ATOMS) {
     let cnt = min(TILE_ATOMS, n - base);
@@ -139,7 +138,12 @@ fn denoise(x: array<f32, MAXD>, first: u32, n: u32, t: f32, lid: u32) -> Denoise
     workgroupBarrier();
     accumulateAtoms(x, 0u, cnt, scale, &st);
   }
-  return lseFinish(st, t);
+  return st;
+}
+
+/// Tweedie mean, log u and squared distance of the measure with atoms first..first+n-1.
+fn denoise(x: array<f32, MAXD>, first: u32, n: u32, t: f32, lid: u32) -> Denoised {
+  return lseFinish(lseRange(x, first, n, LOG2E / (4.0 * t), lid), t);
 }
 
 /// m_lam = lambda m1 + (1 - lambda) m2. A measure whose coefficient is exactly 0 is skipped

@@ -26,6 +26,8 @@ struct CulledScoreParams {
 @group(0) @binding(3) var<storage, read> queries: array<f32>;
 @group(0) @binding(4) var<storage, read_write> result: array<f32>;
 
+#include "lib/mixed-score-store.wgsl"
+
 @compute @workgroup_size(WG)
 fn main(
   @builtin(workgroup_id) wg: vec3u,
@@ -44,18 +46,6 @@ fn main(
   let r1 = denoiseCulled(x, ranges[0], t, params.cut, lid, i < count);
   let r2 = denoiseCulled(x, ranges[1], t, params.cut, lid, i < count);
   if (i < count) {
-    let lambda = params.lambda;
-    let stride = count * D;
-    let inv2t = 1.0 / (2.0 * t);
-    for (var c = 0u; c < D; c++) {
-      let m = lambda * r1.mean[c] + (1.0 - lambda) * r2.mean[c];
-      let at = i * D + c;
-      result[at] = r1.mean[c];
-      result[stride + at] = r2.mean[c];
-      result[2u * stride + at] = m;
-      result[3u * stride + at] = -(x[c] - m) * inv2t;
-    }
-    result[4u * stride + i] = r1.logU;
-    result[4u * stride + count + i] = r2.logU;
+    storeMixedScore(i, count, x, r1, r2, params.lambda, t);
   }
 }

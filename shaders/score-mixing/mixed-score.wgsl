@@ -9,9 +9,9 @@
 // clamped copy of the last query so every barrier is reached in uniform control flow; only the
 // final stores are masked.
 //
-// Output layout (array<f32>, sections of the same buffer so one readback returns everything):
-//   [0, cD) m1 | [cD, 2cD) m2 | [2cD, 3cD) m_lam | [3cD, 4cD) score | [4cD, 4cD+c) log u1 |
-//   [4cD+c, 4cD+2c) log u2        with c = count, each vector section count*D row-major.
+// Output layout: lib/mixed-score-store.wgsl (sections of one buffer, so one readback returns
+// everything). When the queries fill too few workgroups for the GPU, the host runs
+// mixed-score-split.wgsl instead (the atoms split over workgroups, then a merge pass).
 
 override D: u32 = 2u;
 override WG: u32 = 64u;
@@ -30,6 +30,8 @@ struct ScoreParams {
 @group(0) @binding(3) var<storage, read> queries: array<f32>;
 @group(0) @binding(4) var<storage, read_write> result: array<f32>;
 
+#include "lib/mixed-score-store.wgsl"
+
 @compute @workgroup_size(WG)
 fn main(
   @builtin(workgroup_id) wg: vec3u,
@@ -47,18 +49,6 @@ fn main(
   let r1 = denoise(x, 0u, params.n1, t, lid);
   let r2 = denoise(x, params.n1, params.n2, t, lid);
   if (i < count) {
-    let lambda = params.lambda;
-    let stride = count * D;
-    let inv2t = 1.0 / (2.0 * t);
-    for (var c = 0u; c < D; c++) {
-      let m = lambda * r1.mean[c] + (1.0 - lambda) * r2.mean[c];
-      let at = i * D + c;
-      result[at] = r1.mean[c];
-      result[stride + at] = r2.mean[c];
-      result[2u * stride + at] = m;
-      result[3u * stride + at] = -(x[c] - m) * inv2t;
-    }
-    result[4u * stride + i] = r1.logU;
-    result[4u * stride + count + i] = r2.logU;
+    storeMixedScore(i, count, x, r1, r2, params.lambda, t);
   }
 }

@@ -7,6 +7,7 @@ import {
   FieldParamsLayout,
   GenerateParamsLayout,
   ScoreParamsLayout,
+  SplitScoreParamsLayout,
   StepCoefLayout,
 } from '../../src/labs/score-mixing/gpu-common';
 import { CulledScoreParamsLayout } from '../../src/labs/score-mixing/culled-score';
@@ -18,6 +19,7 @@ describe('score-mixing struct layouts', () => {
     ['score-mixing/mixed-score.wgsl', ScoreParamsLayout],
     ['score-mixing/field.wgsl', FieldParamsLayout],
     ['score-mixing/mixed-score-culled.wgsl', CulledScoreParamsLayout],
+    ['score-mixing/mixed-score-split.wgsl', SplitScoreParamsLayout],
   ] as const;
   for (const [path, layout] of cases) {
     it(`${layout.name} in ${path} is the layout the host packs`, () => {

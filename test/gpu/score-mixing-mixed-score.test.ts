@@ -1,14 +1,15 @@
 // shaders/score-mixing/mixed-score.wgsl (and lib/denoise.wgsl) against the float64 reference:
 // m1, m2, m_lam, the mixed score and log u1, log u2 over random configurations with d in
 // {1, 2, 3, 8}, t from 1 down to 1e-6, lambda in {0, 1, 0.3, 3, 7.5}, coincident atoms, queries on
-// atoms, on ties (midpoints) and far away (|x| ~ 1e3), and a measure spanning several tiles.
-// Tolerances: src/labs/score-mixing/error-model.ts (per query, from the softmax's conditioning; shared
+// atoms, on ties (midpoints) and far away (|x| ~ 1e3), and a measure spanning several tiles; the
+// split path (mixed-score-split.wgsl: atom chunks over workgroups, merged per query) at forced and
+// automatic chunk counts, including empty chunks. Tolerances: src/labs/score-mixing/error-model.ts (per query, from the softmax's conditioning; shared
 // with the self-test).
 
-import { describe, expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { denoise } from '../../src/math/heat';
 import { toMeasure } from '../../src/labs/score-mixing/measures';
-import { evaluateMixedScore } from '../../src/labs/score-mixing/score-kernel';
+import { autoSplit, evaluateMixedScore } from '../../src/labs/score-mixing/score-kernel';
 import type { Measure } from '../../src/labs/score-mixing/types';
 import { GpuLimitError } from '../../src/gpu/limits';
 import { mixedScoreRatios, roundMeasure } from '../../src/labs/score-mixing/error-model';
@@ -124,6 +125,57 @@ describe.skipIf(!env.gpu)(`mixed-score.wgsl on ${env.note}`, () => {
       worst = Math.max(worst, Math.abs(r.m1[2 * q] - m[0]), Math.abs(r.m1[2 * q + 1] - m[1]));
     }
     expect(worst).toBeLessThan(4e-5);
+  });
+
+  gpuIt(env, 'the split path (atom chunks merged per query) matches float64 within the model replaying its chunks and merges', async (gpu) => {
+    const rand = testRandom(4321);
+    const worst = { m1: 0, m2: 0, mLam: 0, score: 0, logU1: 0, logU2: 0 };
+    const lines: string[] = [];
+    // n1 = 1500 with split 3 gives chunks of 512: the smaller measure (n2 = 600) has an empty chunk.
+    for (const [d, t, n1, n2, split, lambda] of [[2, 1e-2, 1500, 600, 3, 0.3], [3, 1e-4, 700, 1100, 5, 3], [8, 1, 300, 300, 2, 0.5], [2, 1e-3, 2048, 3000, autoSplit(70, 64, 2048, 3000), 0.5]] as const) {
+      const mu1 = randomMeasure(rand, d, n1, true);
+      const mu2 = randomMeasure(rand, d, n2, false, mu1);
+      const count = 70;
+      const x = queries(rand, mu1, mu2, t, count);
+      const out = await evaluateMixedScore(gpu, mu1, mu2, lambda, t, x, { split });
+      expect(out.split).toBe(split);
+      expect(out.split).toBeGreaterThan(1);
+      const single = await evaluateMixedScore(gpu, mu1, mu2, lambda, t, x, { split: 1 });
+      expect(single.split).toBe(1);
+      const [r1, r2] = [roundMeasure(mu1), roundMeasure(mu2)];
+      const t32 = Math.fround(t);
+      const x32 = Float64Array.from(x, Math.fround);
+      let maxDiff = 0;
+      for (let q = 0; q < count; q++) {
+        const xq = x32.subarray(q * d, (q + 1) * d);
+        const at = (v: Float32Array): Float32Array => v.subarray(q * d, (q + 1) * d);
+        const got = { m1: at(out.m1), m2: at(out.m2), mLam: at(out.mLam), score: at(out.score), logU1: out.logU1[q], logU2: out.logU2[q] };
+        const ratios = mixedScoreRatios(r1, r2, lambda, t32, xq, got, out.chunk);
+        for (const [key, r] of Object.entries(ratios) as [keyof typeof worst, number][]) {
+          const where = `${key} d=${d} t=${t} split=${out.split} chunk=${out.chunk} query ${q} (kind ${q % 10})`;
+          expect(Number.isNaN(r), where).toBe(false);
+          expect(r, where).toBeLessThan(1);
+          worst[key] = Math.max(worst[key], r);
+        }
+        for (let c = 0; c < d; c++) maxDiff = Math.max(maxDiff, Math.abs(out.m1[q * d + c] - single.m1[q * d + c]));
+      }
+      lines.push(`d=${d} t=${t} split=${out.split} chunk=${out.chunk}: max |m1(split) - m1(single)| = ${maxDiff.toExponential(2)}`);
+    }
+    console.log('mixed-score split:\n  ' + lines.join('\n  ') + '\n  worst error / tolerance: ' +
+      Object.entries(worst).map(([k, v]) => `${k} ${v.toExponential(2)}`).join(', '));
+    // Left to itself, the split is autoSplit's on a hardware adapter and 1 on a software one.
+    const mu = randomMeasure(rand, 2, 2048, false);
+    const auto = await evaluateMixedScore(gpu, mu, mu, 0.5, 1, new Float64Array(2));
+    expect(auto.split).toBe(gpu.isSoftware ? 1 : autoSplit(1, 64, 2048, 2048));
+    await expect(evaluateMixedScore(gpu, randomMeasure(rand, 2, 4, false), randomMeasure(rand, 2, 4, false), 1, 1, new Float64Array(2), { split: 0 })).rejects.toThrow(/split must be an integer in \[1, 64\], got 0/);
+  });
+
+  it('autoSplit: one chunk when the query blocks fill the GPU or the measures are small, else enough chunks of >= 1,024 atoms', () => {
+    expect(autoSplit(65536, 64, 1024, 1024)).toBe(1); // 1,024 query blocks
+    expect(autoSplit(4096, 64, 65536, 65536)).toBe(4); // 64 blocks x 2 measures x 4 = 512 workgroups
+    expect(autoSplit(64, 64, 65536, 100)).toBe(64); // capped at MAX_SPLIT
+    expect(autoSplit(64, 64, 1500, 100)).toBe(1); // one chunk of >= 1,024 atoms only
+    expect(autoSplit(64, 64, 2048, 100)).toBe(2);
   });
 
   gpuIt(env, 'sizes beyond the kernels are refused with an error naming the field', async (gpu) => {

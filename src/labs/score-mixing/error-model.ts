@@ -47,8 +47,11 @@ export interface DenoiseErrorBound {
   dist2: number;
 }
 
-/** Error bound of the f32 denoiser of `m` at (t, x), from the float64 softmax at the same inputs. */
-export function denoiseErrorBound(m: Measure, t: number, x: ArrayLike<number>): DenoiseErrorBound {
+/**
+ * Error bound of the f32 denoiser of `m` at (t, x), from the float64 softmax at the same inputs;
+ * `chunk` (atoms per chunk) for mixed-score-split.wgsl, whose chunks are merged in order.
+ */
+export function denoiseErrorBound(m: Measure, t: number, x: ArrayLike<number>, chunk = Infinity): DenoiseErrorBound {
   const { d, n, points, weights } = m;
   const L = new Float64Array(n);
   const logit = new Float64Array(n);
@@ -84,7 +87,7 @@ export function denoiseErrorBound(m: Measure, t: number, x: ArrayLike<number>): 
     logErr += p[j] * dl;
   }
   const sumRounding = (8 + 2 * Math.sqrt(n)) * EPS;
-  const rescale = rescaleError(logit);
+  const rescale = rescaleError(logit, chunk);
   const halfLog = (d / 2) * Math.abs(Math.log(4 * Math.PI * t));
   return {
     mean: SAFETY * (meanErr + (sumRounding + 2 * rescale) * ymax * Math.sqrt(d)),
@@ -94,11 +97,30 @@ export function denoiseErrorBound(m: Measure, t: number, x: ArrayLike<number>): 
   };
 }
 
+/** Running max, sum and absolute rescale error of a replay, natural-log units. */
+interface Replay {
+  M: number;
+  S: number;
+  E: number;
+}
+
 /**
  * Relative error of the kernel's final sum from its rescales (see the header): replays the
- * running maximum over the logits in atom order, in float64 and natural-log units.
+ * running maximum over the logits in atom order, in float64 and natural-log units. With chunks
+ * (mixed-score-split.wgsl) each chunk is replayed from scratch and the chunks are merged in order,
+ * each merge rounding like a rescale of both sums (one exp2 and one multiply each) plus their
+ * addition.
  */
-function rescaleError(logit: Float64Array): number {
+function rescaleError(logit: Float64Array, chunk: number): number {
+  let total: Replay | null = null;
+  for (let lo = 0; lo < logit.length; lo += Math.min(chunk, logit.length)) {
+    const part = replay(logit.subarray(lo, Math.min(logit.length, lo + chunk)));
+    total = total ? mergeReplays(total, part) : part;
+  }
+  return total ? total.E / total.S : 0;
+}
+
+function replay(logit: Float64Array): Replay {
   let M = -Infinity;
   let S = 0;
   let E = 0;
@@ -112,7 +134,19 @@ function rescaleError(logit: Float64Array): number {
     }
     S += Math.exp(l - M);
   }
-  return E / S;
+  return { M, S, E };
+}
+
+function mergeReplays(a: Replay, b: Replay): Replay {
+  const M = Math.max(a.M, b.M);
+  const scaled = (p: Replay): Replay => {
+    const delta = M - p.M;
+    const r = Math.exp(-delta);
+    return { M, S: p.S * r, E: p.E * r + p.S * r * (3 + 2 * Math.LOG2E * delta) * EPS };
+  };
+  const [sa, sb] = [scaled(a), scaled(b)];
+  const S = sa.S + sb.S;
+  return { M, S, E: sa.E + sb.E + S * EPS };
 }
 
 const norm = (v: ArrayLike<number>): number => {
@@ -139,7 +173,7 @@ export type MixedScoreRatios = Record<'m1' | 'm2' | 'mLam' | 'score' | 'logU1' |
  * denoiser bounds, m_lam = lam m1 + (1 - lam) m2 and the score -(x - m_lam)/(2t) with the
  * rounding of that combination on top.
  */
-export function mixedScoreRatios(r1: Measure, r2: Measure, lambda: number, t32: number, xq: ArrayLike<number>, got: MixedScoreQuery): MixedScoreRatios {
+export function mixedScoreRatios(r1: Measure, r2: Measure, lambda: number, t32: number, xq: ArrayLike<number>, got: MixedScoreQuery, chunk = Infinity): MixedScoreRatios {
   const d = r1.d;
   const m1 = new Float64Array(d);
   const m2 = new Float64Array(d);
@@ -147,8 +181,8 @@ export function mixedScoreRatios(r1: Measure, r2: Measure, lambda: number, t32: 
   const logU1 = denoise(r1, t32, xq, m1);
   const logU2 = denoise(r2, t32, xq, m2);
   mixedDenoise(r1, r2, lambda, t32, xq, mLam);
-  const b1 = denoiseErrorBound(r1, t32, xq);
-  const b2 = denoiseErrorBound(r2, t32, xq);
+  const b1 = denoiseErrorBound(r1, t32, xq, chunk);
+  const b2 = denoiseErrorBound(r2, t32, xq, chunk);
   const diff = (a: ArrayLike<number>, b: ArrayLike<number>): number => norm(Array.from({ length: d }, (_, i) => a[i] - b[i]));
   const tolLam =
     Math.abs(lambda) * b1.mean + Math.abs(1 - lambda) * b2.mean +

@@ -47,6 +47,17 @@ export const ScoreParamsLayout = structLayout('ScoreParams', [
   ['t', 'f32'],
 ] as const);
 
+/** Uniform of mixed-score-split.wgsl. */
+export const SplitScoreParamsLayout = structLayout('SplitScoreParams', [
+  ['count', 'u32'],
+  ['n1', 'u32'],
+  ['n2', 'u32'],
+  ['lambda', 'f32'],
+  ['t', 'f32'],
+  ['chunk', 'u32'],
+  ['queryBlocks', 'u32'],
+] as const);
+
 export const FieldParamsLayout = structLayout('FieldParams', [
   ['width', 'u32'],
   ['height', 'u32'],
