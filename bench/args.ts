@@ -13,6 +13,7 @@ export const BENCH_LINES = [
   'mixed-score:ts',
   'mixed-score:numpy',
   'small-t',
+  'field',
   'split',
   'primal-dual',
   'transformer',

@@ -1,0 +1,115 @@
+// `npm run bench -- --only field` (issue 13): the potential field (phi1, phi2, Phi_lam^t, Phi_lam
+// on a W x W pixel grid; src/labs/score-mixing/field.ts) by the dense loop it had before the
+// culling (shaders/bench/field-dense.wgsl) and by today's culled field.wgsl, in one run, at
+// t = 1e-4 (where most tiles are skipped) and at t = 1 (where none is: the cost of the votes).
+// Prints `field: t = .., W x W pixels, N = .., d = 2: dense <ms> ms, culled <ms> ms, speedup <S>x,
+// pairs ratio <P>x, max |phi diff| <E>`; times are wall clock from submit to
+// onSubmittedWorkDone of one field each, after a warm-up of each; pairs from the culled kernel's
+// counter; the phi difference is absolute over the four outputs.
+// Environment: BENCH_FIELD_W (pixels per side; 256, 64 on a software adapter), BENCH_FIELD_N
+// (atoms per measure, 8192).
+
+import type { GpuContext } from '../src/gpu/device';
+import { GpuResources } from '../src/gpu/resources';
+import { BufferUsage, STORAGE_R, UNIFORM_W } from '../src/gpu/usage';
+import { PotentialField, type FieldPlane } from '../src/labs/score-mixing/field';
+import { FieldParamsLayout, packAtoms, pipelineCacheFor } from '../src/labs/score-mixing/gpu-common';
+import type { Measure } from '../src/labs/score-mixing/types';
+import { mulberry32 } from '../src/math/mulberry32';
+
+const D = 2;
+
+function measure(n: number, next: () => number): Measure {
+  const points = Float64Array.from({ length: n * D }, () => -2 + 4 * next());
+  return { d: D, n, points, weights: new Float64Array(n).fill(1 / n) };
+}
+
+function paramsOf(w: number, n: number, plane: FieldPlane, cut: number): ArrayBuffer {
+  const pad = (v: number[]): number[] => [...v, ...new Array<number>(8 - D).fill(0)];
+  const [o, a, b] = [pad(plane.origin), pad(plane.e1), pad(plane.e2)];
+  return FieldParamsLayout.pack({
+    width: w, height: w, n1: n, n2: n, t: plane.t, lambda: plane.lambda, uMin: plane.uMin, uMax: plane.uMax,
+    vMin: plane.vMin, vMax: plane.vMax, cut,
+    origin0: o.slice(0, 4), origin1: o.slice(4), e1_0: a.slice(0, 4), e1_1: a.slice(4), e2_0: b.slice(0, 4), e2_1: b.slice(4),
+  });
+}
+
+/** The `field:` lines on `gpu`. */
+export async function benchField(gpu: GpuContext | null): Promise<void> {
+  if (!gpu) {
+    console.log('field: skipped (no WebGPU adapter)');
+    return;
+  }
+  const { device } = gpu;
+  const w = Number(process.env.BENCH_FIELD_W ?? (gpu.isSoftware ? 64 : 256));
+  const n = Number(process.env.BENCH_FIELD_N ?? 8192);
+  const next = mulberry32(99);
+  const mu1 = measure(n, next);
+  const mu2 = measure(n, next);
+  console.log(`flowlab bench: potential field, adapter ${gpu.adapterDescription}${gpu.isSoftware ? ' [software]' : ''}`);
+  const culled = await PotentialField.create(gpu, mu1, mu2, w, w);
+  const res = new GpuResources(device, 'BenchField');
+  try {
+    // The dense baseline: 64 pixels per workgroup in row order, atoms in the measures' own order.
+    const pipeline = await pipelineCacheFor(device).compute('bench/field-dense.wgsl', 'main', { D, WG: 64 });
+    const atoms = packAtoms(mu1, mu2);
+    const params = res.buffer('params', FieldParamsLayout.size, UNIFORM_W);
+    const out = res.buffer('output', 16 * w * w, BufferUsage.STORAGE | BufferUsage.COPY_SRC);
+    const bindGroup = device.createBindGroup({
+      label: 'BenchField.bindGroup',
+      layout: pipeline.getBindGroupLayout(0),
+      entries: [
+        res.buffer('atomPoints', atoms.points.byteLength, STORAGE_R, atoms.points),
+        res.buffer('atomLogW', atoms.logW.byteLength, STORAGE_R, atoms.logW),
+        params,
+        out,
+      ].map((buffer, binding) => ({ binding, resource: { buffer } })),
+    });
+    const readDense = async (): Promise<Float32Array> => {
+      const staging = res.buffer('staging', 16 * w * w, BufferUsage.MAP_READ | BufferUsage.COPY_DST);
+      const enc = device.createCommandEncoder({ label: 'BenchField.copy' });
+      enc.copyBufferToBuffer(out, 0, staging, 0, 16 * w * w);
+      device.queue.submit([enc.finish()]);
+      await staging.mapAsync(GPUMapMode.READ);
+      const v = new Float32Array(staging.getMappedRange().slice(0));
+      staging.unmap();
+      res.release(staging);
+      return v;
+    };
+    const timed = async (encode: (enc: GPUCommandEncoder) => void): Promise<number> => {
+      const enc = device.createCommandEncoder({ label: 'BenchField.encoder' });
+      encode(enc);
+      const start = performance.now();
+      device.queue.submit([enc.finish()]);
+      await device.queue.onSubmittedWorkDone();
+      return performance.now() - start;
+    };
+    for (const t of [1e-4, 1]) {
+      const plane: FieldPlane = { t, lambda: 0.5, origin: [0, 0], e1: [1, 0], e2: [0, 1], uMin: -2.5, uMax: 2.5, vMin: -2.5, vMax: 2.5 };
+      device.queue.writeBuffer(params, 0, paramsOf(w, n, plane, 0));
+      const dense = async (enc: GPUCommandEncoder): Promise<void> => {
+        const pass = enc.beginComputePass({ label: 'BenchField.dense' });
+        pass.setPipeline(pipeline);
+        pass.setBindGroup(0, bindGroup);
+        pass.dispatchWorkgroups(Math.ceil((w * w) / 64));
+        pass.end();
+      };
+      await timed(dense);
+      const denseMs = await timed(dense);
+      const want = await readDense();
+      await timed((enc) => culled.encode(enc, plane));
+      const culledMs = await timed((enc) => culled.encode(enc, plane));
+      const got = await culled.read();
+      const work = await culled.readWork();
+      let diff = 0;
+      for (let i = 0; i < got.length; i++) diff = Math.max(diff, Math.abs(got[i] - want[i]));
+      console.log(
+        `field: t = ${t}, ${w} x ${w} pixels, N = ${2 * n}, d = ${D}: dense ${denseMs.toFixed(0)} ms, culled ${culledMs.toFixed(0)} ms, ` +
+          `speedup ${(denseMs / culledMs).toFixed(2)}x, pairs ratio ${(work.densePairs / Math.max(1, work.pairs)).toFixed(2)}x, max |phi diff| ${diff.toExponential(2)}`,
+      );
+    }
+  } finally {
+    res.dispose();
+    culled.dispose();
+  }
+}
