@@ -4,7 +4,9 @@
 // BwParamsLayout (src/labs/transformer/backward.ts); test/gpu/transformer-backward.test.ts checks
 // that each composed shader declares exactly that layout.
 //   batch, n, rows: sequences, tokens, rows (tokens + query rows); heads: H; layer: l;
-//   zOff: element offset of the attended state Z in its buffer; uScale: cotangent scale (dt/H).
+//   zOff: element offset of the attended state Z in its buffer; uScale: cotangent scale (dt/H);
+//   headOff: element offset of the (layer, stage)'s slot in the forward's per-head softmax state
+//   (TransformerSimulation.headStateOffset; a_i | LSE2_i per (b, h, i)).
 
 struct BwParams {
   batch: u32,
@@ -14,5 +16,5 @@ struct BwParams {
   layer: u32,
   zOff: u32,
   uScale: f32,
-  pad: u32,
+  headOff: u32,
 }

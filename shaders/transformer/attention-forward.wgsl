@@ -1,33 +1,36 @@
-// Attention flow, one depth stage of one layer l for every sequence (src/labs/transformer/NUMERICS.md;
-// the float64 twin is layerVelocity / forward in src/labs/transformer/reference.ts).
+// Attention flow, one head of one depth stage of one layer l for every sequence: the per-head
+// half of the forward (src/labs/transformer/NUMERICS.md "One head on one sequence" and "GPU
+// forward"; the float64 twin is layerVelocity / forward in src/labs/transformer/reference.ts).
+// attention-forward-sum.wgsl then averages the heads and takes the step.
 //
-// One workgroup per (sequence b, tile of WG query rows), one invocation per row i (query token
-// included when rows = n + 1). For each head h = 0..H-1 of layer l the invocation forms
-// qz_i = Q z_i, then the sequence's n key tokens stream through workgroup memory in tiles of WG
-// and every row folds each tile into its online softmax in log space (lib/attention-tile.wgsl:
-// loadKeyTile, foldKeyTile; exp never sees a positive argument, so logits of several hundred are
-// fine in f32). a_i = a'/S, A_i = V a_i; the velocity is the mean over heads.
+// Heads in the grid: one workgroup per (sequence b, head h, tile of WG query rows), one
+// invocation per row i (query token included when rows = n + 1), so a layer launches
+// batch x H x ceil(rows / WG) workgroups (2,048 at B = 16, n = 256, H = 32, WG = 64; the kernel
+// that looped over the heads inside had 64) and every workgroup streams only its own head's keys.
+// The invocation forms qz2_i = log2(e) Q_h z_i, the sequence's n key tokens stream through
+// workgroup memory in tiles of WG and every row folds each tile into its online softmax in base 2
+// with one exp2 per pair (lib/attention-tile.wgsl: loadKeyTile, foldKeyTile, conditional
+// rescale). It stores the row's softmax state
+//   heads[headOff + ((b H + h) rows + i) (D + 1) + c] = a_i[c] = a'_c / S   (c < D)
+//   heads[headOff + ((b H + h) rows + i) (D + 1) + D] = LSE2_i = m2 + log2 S (= log2(e) LSE_i)
+// which is both the sum pass's input (it applies V_h) and, when TransformerSimulation keeps one
+// slot per (layer, stage) (params.headOff selects it), what the backward reads instead of
+// recomputing the softmax: with LSE2 every backward pair needs one exp2, and a_i gives c_i
+// = <dA_i, a_i> before the single pass over the keys. Nothing is summed across workgroups here,
+// so results are deterministic without atomics.
 //
-// STAGE (dt = 1/L, Z the state attended to, X = X^l):
-//   0 Euler:           X^{l+1} = X + dt v(X)
-//   1 Heun predictor:  scratch[0, S) = Xt = X + dt v(X);  scratch[S, 2S) = v(X)
-//   2 Heun corrector:  Z = Xt (read from scratch);  X^{l+1} = X + dt/2 (v(X) + v(Xt))
-// with S = batch * rows * D. SPHERE divides each written X^{l+1} row by its norm |Y_i| and stores
-// |Y_i| in norms[layer][b][i] (L x batch x rows): the backward pass projects the cotangent with it
-// (NUMERICS.md "Backward", sphere), so it never recomputes the step to know |Y|. All per-layer
-// states live in one buffer `states` (X^l at element params.inOff, X^{l+1} at params.outOff), so
-// a whole forward pass is a chain of dispatches in one encoder, each with its own uniform slot.
+// STAGE: 0 Euler and 1 Heun predictor attend Z = X^l (states at params.inOff); 2 Heun corrector
+// attends Z = Xt (scratch[0, S), written by the predictor's sum pass).
 //
-// Barriers: the tile loop bound (n) and the head loop bound come from the uniform buffer and the
-// sequence index from workgroup_id, so they are workgroup-uniform; rows past the end (and
-// workgroups past batch * tiles in a 2-D grid) compute on a clamped copy and never store.
+// Barriers: the tile loop bound (n) comes from the uniform buffer and b, h from workgroup_id, so
+// they are workgroup-uniform; rows past the end (and workgroups past batch H tiles in a 2-D or
+// indirect grid) compute on a clamped copy and never store.
 
 override D: u32 = 2u;
 /// Rows of Q and K (the attention dimension k).
 override KQ: u32 = 2u;
 override WG: u32 = 64u;
 override STAGE: u32 = 0u;
-override SPHERE: bool = false;
 
 const MAXD = 8u;
 const MAXK = 16u;
@@ -41,6 +44,7 @@ struct TfParams {
   inOff: u32,
   outOff: u32,
   dt: f32,
+  headOff: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: TfParams;
@@ -48,16 +52,14 @@ struct TfParams {
 @group(0) @binding(1) var<storage, read> qmat: array<f32>;
 /// L x H x KQ x D.
 @group(0) @binding(2) var<storage, read> kmat: array<f32>;
-/// L x H x D x D.
-@group(0) @binding(3) var<storage, read> vmat: array<f32>;
 /// batch x n.
-@group(0) @binding(4) var<storage, read> logPi: array<f32>;
+@group(0) @binding(3) var<storage, read> logPi: array<f32>;
 /// (L + 1) x batch x rows x D.
-@group(0) @binding(5) var<storage, read_write> states: array<f32>;
+@group(0) @binding(4) var<storage, read> states: array<f32>;
 /// Heun: Xt | v(X), each batch x rows x D.
-@group(0) @binding(6) var<storage, read_write> scratch: array<f32>;
-/// SPHERE: |Y| of every written row, L x batch x rows (bound, unused, without SPHERE).
-@group(0) @binding(7) var<storage, read_write> norms: array<f32>;
+@group(0) @binding(5) var<storage, read> scratch: array<f32>;
+/// Per (stage slot, sequence, head, row): a_i (D) | LSE2_i.
+@group(0) @binding(6) var<storage, read_write> heads: array<f32>;
 
 #include "lib/attention-tile.wgsl"
 
@@ -69,84 +71,45 @@ fn zAt(e: u32) -> f32 {
   return states[params.inOff + e];
 }
 
-fn storeRow(e0: u32, y: array<f32, MAXD>) {
-  var r = 1.0;
-  if (SPHERE) {
-    var s = 0.0;
-    for (var c = 0u; c < D; c++) {
-      s += y[c] * y[c];
-    }
-    r = sqrt(s);
-    norms[params.layer * params.batch * params.rows + e0 / D] = r;
-  }
-  for (var c = 0u; c < D; c++) {
-    states[params.outOff + e0 + c] = y[c] / r;
-  }
-}
-
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u, @builtin(local_invocation_index) lid: u32) {
   let rows = params.rows;
   let n = params.n;
+  let H = params.heads;
   let tiles = (rows + WG - 1u) / WG;
   let g = wg.y * groups.x + wg.x;
-  let b = min(g / tiles, params.batch - 1u);
+  let bh = min(g / tiles, params.batch * H - 1u);
+  let b = bh / H;
+  let h = bh % H;
   let i = (g % tiles) * WG + lid;
-  let valid = g < params.batch * tiles && i < rows;
+  let valid = g < params.batch * H * tiles && i < rows;
   let e0 = (b * rows + min(i, rows - 1u)) * D;
+  let mo = (params.layer * H + h) * KQ * D;
 
   var z: array<f32, MAXD>;
   for (var c = 0u; c < D; c++) {
     z[c] = zAt(e0 + c);
   }
-  var v: array<f32, MAXD>;
-  for (var h = 0u; h < params.heads; h++) {
-    let p = params.layer * params.heads + h;
-    let mo = p * KQ * D;
-    var qz: array<f32, MAXK>;
-    for (var r = 0u; r < KQ; r++) {
-      var s = 0.0;
-      for (var c = 0u; c < D; c++) {
-        s += qmat[mo + r * D + c] * z[c];
-      }
-      qz[r] = s;
+  var qz: array<f32, MAXK>;
+  for (var r = 0u; r < KQ; r++) {
+    var s = 0.0;
+    for (var c = 0u; c < D; c++) {
+      s += qmat[mo + r * D + c] * z[c];
     }
-    var soft = emptySoftmax();
-    for (var j0 = 0u; j0 < n; j0 += WG) {
-      loadKeyTile(b, mo, j0, lid);
-      workgroupBarrier();
-      foldKeyTile(&soft, qz, min(WG, n - j0));
-      workgroupBarrier();
-    }
-    let vo = p * D * D;
-    for (var r = 0u; r < D; r++) {
-      var s = 0.0;
-      for (var c = 0u; c < D; c++) {
-        s += vmat[vo + r * D + c] * (soft.a[c] / soft.sum);
-      }
-      v[r] += s;
-    }
+    qz[r] = LOG2E * s;
   }
-  let invH = 1.0 / f32(params.heads);
-  let dt = params.dt;
-  let total = params.batch * rows * D;
+  var soft = emptySoftmax();
+  for (var j0 = 0u; j0 < n; j0 += WG) {
+    loadKeyTile(b, mo, j0, lid);
+    workgroupBarrier();
+    foldKeyTile(&soft, qz, min(WG, n - j0));
+    workgroupBarrier();
+  }
   if (valid) {
-    var y: array<f32, MAXD>;
-    if (STAGE == 0u) {
-      for (var c = 0u; c < D; c++) {
-        y[c] = z[c] + dt * (invH * v[c]);
-      }
-      storeRow(e0, y);
-    } else if (STAGE == 1u) {
-      for (var c = 0u; c < D; c++) {
-        scratch[e0 + c] = z[c] + dt * (invH * v[c]);
-        scratch[total + e0 + c] = invH * v[c];
-      }
-    } else {
-      for (var c = 0u; c < D; c++) {
-        y[c] = states[params.inOff + e0 + c] + (0.5 * dt) * (scratch[total + e0 + c] + invH * v[c]);
-      }
-      storeRow(e0, y);
+    let o = params.headOff + ((b * H + h) * rows + i) * (D + 1u);
+    for (var c = 0u; c < D; c++) {
+      heads[o + c] = soft.a[c] / soft.sum;
     }
+    heads[o + D] = soft.m + log2(soft.sum);
   }
 }

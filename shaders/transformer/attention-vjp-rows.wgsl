@@ -1,15 +1,20 @@
 // Attention VJP, row pass (NUMERICS.md "Backward"; float64 twin: headVjp in
 // src/labs/transformer/reference.ts). For one layer l, every sequence b, head h and row i of the
 // attended state Z, with the head cotangent U_i = uScale * cot_i (uScale = dt/H for Euler):
-//   pass 1 over the keys (tiled through workgroup memory, online softmax in log space,
-//          lib/attention-tile.wgsl as in attention-forward.wgsl): LSE_i = M + log S, a_i = a'/S;
+//   a_i and LSE2_i = log2(e) LSE_i from the forward (attention-forward.wgsl stored them in the
+//          slot params.headOff of `heads`; TransformerBackward has the simulation refill that
+//          slot first when it does not keep one per layer), so the softmax is not recomputed;
 //   dA_i = V^T U_i,  c_i = <dA_i, a_i> (= sum_j W_ij dW_ij, since dW_ij = <dA_i, z_j>);
-//   pass 2 over the keys, the softmax recomputed: W_ij = exp(l_ij - LSE_i) (<= 1, never
-//          overflows), dl_ij = W_ij (<dA_i, z_j> - c_i),  dqz_i = sum_j dl_ij kz_j.
-// Writes per (b, h, i): qz_i | dqz_i | a_i | dA_i | LSE_i | c_i (stride 2 KQ + 2 D + 2) for the
+//   one pass over the keys (tiled through workgroup memory, lib/attention-tile.wgsl's loader and
+//          base-2 logit): W_ij = exp2(l2_ij - LSE2_i) (one exp2 per pair, <= 1: the logits are
+//          the forward's bits, l2 <= m2 <= LSE2; the min() guards it anyway),
+//          dl_ij = W_ij (<dA_i, z_j> - c_i),  dqz_i = sum_j dl_ij kz_j.
+// The kernel that recomputed the softmax spent three exp per pair (two in the online pass, one in
+// the second pass); this one spends one.
+// Writes per (b, h, i): qz_i | dqz_i | a_i | dA_i | LSE2_i | c_i (stride 2 KQ + 2 D + 2) for the
 // key pass (attention-vjp-keys.wgsl) and the head-gradient reduction (head-gradients.wgsl).
-// One workgroup per (b, h, tile of WG rows); loop bounds are uniform (from the uniform buffer
-// and workgroup_id), rows past the end compute on a clamped copy and never store.
+// One workgroup per (b, h, tile of WG rows); loop bounds are uniform (from the uniform buffer and
+// workgroup_id), rows past the end compute on a clamped copy and never store.
 
 override D: u32 = 2u;
 override KQ: u32 = 2u;
@@ -29,8 +34,10 @@ const MAXK = 16u;
 @group(0) @binding(5) var<storage, read> zsrc: array<f32>;
 /// batch x rows x D, the layer's cotangent before scaling.
 @group(0) @binding(6) var<storage, read> cot: array<f32>;
+/// The forward's per-head softmax state: a_i (D) | LSE2_i per (b, h, i), slot at params.headOff.
+@group(0) @binding(7) var<storage, read> heads: array<f32>;
 /// batch x H x rows x (2 KQ + 2 D + 2).
-@group(0) @binding(7) var<storage, read_write> rowbuf: array<f32>;
+@group(0) @binding(8) var<storage, read_write> rowbuf: array<f32>;
 
 #include "lib/attention-tile.wgsl"
 
@@ -60,26 +67,24 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
   for (var c = 0u; c < D; c++) {
     z[c] = zsrc[params.zOff + e0 + c];
   }
+  // qz (natural, stored for the key pass and the gradients) and qz2 = log2(e) qz, computed as the
+  // forward does so the logits are the forward's bits.
   var qz: array<f32, MAXK>;
+  var qz2: array<f32, MAXK>;
   for (var r = 0u; r < KQ; r++) {
     var s = 0.0;
     for (var c = 0u; c < D; c++) {
       s += qmat[mo + r * D + c] * z[c];
     }
     qz[r] = s;
+    qz2[r] = LOG2E * s;
   }
-  var soft = emptySoftmax();
-  for (var j0 = 0u; j0 < n; j0 += WG) {
-    loadKeyTile(b, mo, j0, lid);
-    workgroupBarrier();
-    foldKeyTile(&soft, qz, min(WG, n - j0));
-    workgroupBarrier();
-  }
-  let lse = soft.m + log(soft.sum);
+  let hs = params.headOff + ((b * H + h) * rows + is) * (D + 1u);
   var a: array<f32, MAXD>;
   for (var c = 0u; c < D; c++) {
-    a[c] = soft.a[c] / soft.sum;
+    a[c] = heads[hs + c];
   }
+  let lse = heads[hs + D];
   let vo = p * D * D;
   var dA: array<f32, MAXD>;
   var cc = 0.0;
@@ -104,7 +109,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
       for (var c = 0u; c < D; c++) {
         dw += dA[c] * tileZ[t * D + c];
       }
-      let dl = exp(keyLogit(qz, t) - lse) * (dw - cc);
+      let dl = exp2(min(keyLogit(qz2, t) - lse, 0.0)) * (dw - cc);
       for (var r = 0u; r < KQ; r++) {
         dqz[r] += dl * tileK[t * KQ + r];
       }

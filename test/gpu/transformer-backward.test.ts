@@ -32,6 +32,8 @@ interface Case {
   qkScale: number;
   vScale: number;
   workgroupSize?: number;
+  /** false: the forward keeps one head-state slot and the backward recomputes each stage's (the large-run path). */
+  saveHeadStates?: boolean;
 }
 
 const CASES: Case[] = [
@@ -42,6 +44,10 @@ const CASES: Case[] = [
   { name: 'large logits, d 3, H 2, Heun', batch: 2, n: 30, d: 3, k: 3, L: 2, H: 2, stepper: 'heun', qkScale: 1.8, vScale: 0.5, workgroupSize: 16 },
   { name: 'sphere, d 3, H 2, query, Euler', batch: 2, n: 9, d: 3, k: 3, L: 3, H: 2, stepper: 'euler', query: true, sphere: true, qkScale: 1.5, vScale: 1.5, workgroupSize: 16 },
   { name: 'sphere, d 2, H 2, Heun, 2 tiles', batch: 2, n: 20, d: 2, k: 2, L: 3, H: 2, stepper: 'heun', sphere: true, qkScale: 2, vScale: 1.5, workgroupSize: 16 },
+  // Head states recomputed by the backward (one slot), Heun and Euler; several gradient chunks
+  // (batch x rows > WG x 8) with a workgroup size that is not a power of two (the reduction tree).
+  { name: 'recomputed head states, d 3, H 3, query, Heun, 3 chunks, WG 24', batch: 4, n: 121, d: 3, k: 2, L: 2, H: 3, stepper: 'heun', query: true, qkScale: 1, vScale: 1, workgroupSize: 24, saveHeadStates: false },
+  { name: 'recomputed head states, d 2, H 2, sphere, Euler', batch: 2, n: 33, d: 2, k: 3, L: 3, H: 2, stepper: 'euler', sphere: true, qkScale: 1.5, vScale: 1, workgroupSize: 16, saveHeadStates: false },
 ];
 
 // Tolerances (entry error <= C eps (1 + Lambda) max|ref array|, C = 64; the update's): src/labs/transformer/tolerances.ts,
@@ -49,7 +55,7 @@ const CASES: Case[] = [
 
 describe('transformer backward struct layouts', () => {
   const files: [typeof BwParamsLayout | typeof UpdateParamsLayout | typeof CombineParamsLayout, string[]][] = [
-    [BwParamsLayout, ['attention-vjp-rows', 'attention-vjp-keys', 'head-gradients', 'sphere-project']],
+    [BwParamsLayout, ['attention-vjp-rows', 'attention-vjp-keys', 'attention-vjp-sum', 'head-gradients', 'head-gradients-sum', 'sphere-project']],
     [UpdateParamsLayout, ['head-update']],
     [CombineParamsLayout, ['heun-combine']],
   ];
@@ -78,7 +84,8 @@ describe.skipIf(!env.gpu)(`transformer backward on ${env.note}`, () => {
       // Lambda from the stored states (the Heun predictor's logits are of the same size).
       const lambda = maxLogit(heads, tb, traj.states);
 
-      const sim = await TransformerSimulation.create(gpu, heads, tb, { ...opts, workgroupSize: c.workgroupSize });
+      const sim = await TransformerSimulation.create(gpu, heads, tb, { ...opts, workgroupSize: c.workgroupSize, saveHeadStates: c.saveHeadStates });
+      expect(sim.savesHeadStates).toBe(c.saveHeadStates ?? true);
       const bw = await TransformerBackward.create(gpu, sim, c.workgroupSize);
       const t0 = performance.now();
       sim.forward();
@@ -125,6 +132,28 @@ describe.skipIf(!env.gpu)(`transformer backward on ${env.note}`, () => {
       bw.dispose();
       sim.dispose();
     });
+  });
+
+  gpuIt(env, 'deterministic: a second backward gives the same bits, and recomputed head states the same gradients as kept ones', async (gpu) => {
+    const heads = initHeads({ L: 2, H: 3, k: 2, d: 3, seed: 11, qkScale: 1.2, vScale: 1, clip: 3 });
+    const tb = gaussianBatch({ batch: 3, n: 45, d: 3, seed: 12, query: true });
+    const rand = testRandom(13);
+    const P = Float64Array.from({ length: 3 * 46 * 3 }, () => 2 * rand() - 1);
+    const bits = (a: Float32Array | null): number[] => (a ? Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length)) : []);
+    const run = async (saveHeadStates: boolean, twice: boolean): Promise<number[][]> => {
+      const sim = await TransformerSimulation.create(gpu, heads, tb, { stepper: 'heun', sphere: false, workgroupSize: 16, saveHeadStates });
+      const bw = await TransformerBackward.create(gpu, sim, 16);
+      sim.forward();
+      bw.backward(P);
+      if (twice) bw.backward(P);
+      const g = await bw.readGradients();
+      bw.dispose();
+      sim.dispose();
+      return [g.dQ, g.dK, g.dV, g.dX, g.dQuery].map(bits);
+    };
+    const kept = await run(true, false);
+    expect(await run(true, true)).toEqual(kept);
+    expect(await run(false, false)).toEqual(kept);
   });
 
   gpuIt(env, 'dispose frees every buffer; a disposed simulation is detected', async (gpu) => {

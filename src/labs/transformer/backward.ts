@@ -18,11 +18,19 @@
 // Per layer l (from L-1 down to 0), P the cotangent of X^{l+1}, S = batch x rows x d:
 //   sphere: first P <- (P - y <y, P>)/|Y| in place (sphere-project.wgsl; y = X^{l+1}, |Y| from
 //          sim.buffers.norms, written by the forward pass), then as below with that P.
-//   Euler: rows pass (Z = X^l, U = dt/H P), key pass (out = P + J^T U), head gradients.
-//   Heun:  forward predictor (Xt into sim.buffers.scratch); rows/keys/gradients at Z = Xt with
-//          U = dt/(2H) P and addend 0 (-> Pt); combine u = P/2 + Pt, s = P + Pt; rows/keys/
-//          gradients at Z = X^l with U = dt/H u and addend s.
-// Every dispatch's (layer, zOff, uScale) is a slot of one uniform buffer written at creation.
+//   Euler: one VJP at Z = X^l with U = dt/H P and addend P (out = P + J^T U).
+//   Heun:  forward predictor (Xt into sim.buffers.scratch); a VJP at Z = Xt with U = dt/(2H) P
+//          and addend 0 (-> Pt); combine u = P/2 + Pt, s = P + Pt; a VJP at Z = X^l with
+//          U = dt/H u and addend s.
+// One VJP = rows pass (attention-vjp-rows.wgsl: reads the forward's a_i and LSE2_i of the
+//   matching (layer, stage) slot of sim.buffers.headStates; one exp2 per pair), key pass
+//   (attention-vjp-keys.wgsl, one workgroup per (sequence, head, row tile): per-head parts of the
+//   state cotangent), head sum (attention-vjp-sum.wgsl: out = addend + sum over heads in order),
+//   head gradients (head-gradients.wgsl: per-chunk sums, head-gradients-sum.wgsl: the chunks in
+//   order, += into dQ, dK, dV). When the simulation does not keep a slot per (layer, stage)
+//   (!sim.savesHeadStates, large runs), each VJP is preceded by sim.encodeHeadStates, which
+//   recomputes that stage's a_i and LSE2_i into the one slot (one more exp2 per pair).
+// Every dispatch's (layer, zOff, uScale, headOff) is a slot of one uniform buffer written at creation.
 
 import type { GpuContext } from '../../gpu/device';
 import { checkWorkgroupSize, dispatchGrid } from '../../gpu/dispatch';
@@ -42,7 +50,7 @@ export const BwParamsLayout = structLayout('BwParams', [
   ['layer', 'u32'],
   ['zOff', 'u32'],
   ['uScale', 'f32'],
-  ['pad', 'u32'],
+  ['headOff', 'u32'],
 ] as const);
 
 export const UpdateParamsLayout = structLayout('UpdateParams', [
@@ -69,6 +77,11 @@ interface Step {
   bindGroup: GPUBindGroup;
   grid: Grid;
 }
+/** What the simulation encodes inside the backward: the Heun predictor, or a stage's head states. */
+type SimStep = { kind: 'predictor' } | { kind: 'headStates'; stage: number };
+
+/** Terms per invocation of head-gradients.wgsl (its override PER; memory.ts GRADIENT_CHUNK_ROWS = 64 PER). */
+const GRADIENT_PER = 8;
 
 export class TransformerBackward {
   private disposed = false;
@@ -78,8 +91,8 @@ export class TransformerBackward {
     private readonly sim: TransformerSimulation,
     private readonly res: GpuResources,
     private readonly readback: ReadbackPool,
-    /** Per layer (index l), in encoding order; null marks where the Heun predictor goes. */
-    private readonly layers: (Step | null)[][],
+    /** Per layer (index l), in encoding order, with the simulation's own dispatches marked. */
+    private readonly layers: (Step | SimStep)[][],
     private readonly update_: { step: Step; uniforms: GPUBuffer },
     private readonly bufs: { cot: GPUBuffer[]; dq: GPUBuffer; dk: GPUBuffer; dv: GPUBuffer; result: GPUBuffer },
   ) {}
@@ -102,18 +115,24 @@ export class TransformerBackward {
     const wg = workgroupSize;
     const cache = pipelineCacheFor(device);
     const c = { D: d, KQ: k, WG: wg };
-    const [rowsPipe, keysPipe, gradPipe, updPipe, combPipe, projPipe] = await Promise.all([
+    const g = { ...c, PER: GRADIENT_PER };
+    const [rowsPipe, keysPipe, sumPipe, gradPipe, gradSumPipe, updPipe, combPipe, projPipe] = await Promise.all([
       cache.compute('transformer/attention-vjp-rows.wgsl', 'main', c),
       cache.compute('transformer/attention-vjp-keys.wgsl', 'main', c),
-      cache.compute('transformer/head-gradients.wgsl', 'main', c),
+      cache.compute('transformer/attention-vjp-sum.wgsl', 'main', { D: d, WG: wg }),
+      cache.compute('transformer/head-gradients.wgsl', 'main', g),
+      cache.compute('transformer/head-gradients-sum.wgsl', 'main', g),
       cache.compute('transformer/head-update.wgsl', 'main', { WG: wg }),
       cache.compute('transformer/heun-combine.wgsl', 'main', { WG: wg }),
       sphere ? cache.compute('transformer/sphere-project.wgsl', 'main', { D: d, WG: wg }) : null,
     ]);
     const tiles = Math.ceil(rows / wg);
     const rowsGrid = dispatchGrid(device, 'batch x heads x row tiles', batch * H * tiles * wg, wg);
-    const keysGrid = dispatchGrid(device, 'batch x row tiles', batch * tiles * wg, wg);
-    const gradGrid = dispatchGrid(device, 'head parameters of a layer', H * (2 * k * d + d * d), wg);
+    const sumGrid = dispatchGrid(device, 'batch x rows', batch * rows, wg);
+    const entries = H * (2 * k * d + d * d);
+    const chunks = Math.ceil((batch * rows) / (wg * GRADIENT_PER));
+    const gradGrid = dispatchGrid(device, 'head parameters of a layer x row chunks', entries * chunks * wg, wg);
+    const gradSumGrid = dispatchGrid(device, 'head parameters of a layer', entries, wg);
     const elemGrid = dispatchGrid(device, 'state entries', S, wg);
     const rowGrid = dispatchGrid(device, 'state rows', batch * rows, wg);
     const paramCount = L * H * (2 * k * d + d * d);
@@ -123,6 +142,7 @@ export class TransformerBackward {
     // B = 64, n = 256, H = 256, d = k = 2); checked so an oversized run names the limit instead of
     // failing validation.
     assertStorageFits(device, 'backward row quantities batch x H x rows', batch * H * rows, 4 * (2 * k + 2 * d + 2));
+    assertStorageFits(device, 'per-head cotangents batch x H x rows', batch * H * rows, 4 * d);
     const res = new GpuResources(device, 'TransformerBackward');
     try {
       const slot = Math.max(BwParamsLayout.size, device.limits.minUniformBufferOffsetAlignment);
@@ -132,25 +152,31 @@ export class TransformerBackward {
       // for the projection (zOff = offset of X^{l+1}).
       const ub = new Uint8Array(L * perLayer * slot + slot + (sphere ? L * slot : 0));
       const slotOf = (l: number, stage: number): number => (l * perLayer + stage) * slot;
+      // Slot (l, 0) of Heun attends Xt: the forward's corrector stage (1); slot (l, 1) attends X^l:
+      // its predictor stage (0). Euler's one slot is stage 0.
+      const forwardStage = (stage: number): number => (heun ? 1 - stage : 0);
       for (let l = 0; l < L; l++) {
-        const common = { batch, n, rows, heads: H, layer: l, pad: 0 };
+        const common = { batch, n, rows, heads: H, layer: l };
+        const headOff = (stage: number): number => sim.headStateOffset(l, forwardStage(stage));
         if (heun) {
-          ub.set(new Uint8Array(BwParamsLayout.pack({ ...common, zOff: 0, uScale: 1 / L / 2 / H })), slotOf(l, 0));
-          ub.set(new Uint8Array(BwParamsLayout.pack({ ...common, zOff: l * S, uScale: 1 / L / H })), slotOf(l, 1));
+          ub.set(new Uint8Array(BwParamsLayout.pack({ ...common, zOff: 0, uScale: 1 / L / 2 / H, headOff: headOff(0) })), slotOf(l, 0));
+          ub.set(new Uint8Array(BwParamsLayout.pack({ ...common, zOff: l * S, uScale: 1 / L / H, headOff: headOff(1) })), slotOf(l, 1));
         } else {
-          ub.set(new Uint8Array(BwParamsLayout.pack({ ...common, zOff: l * S, uScale: 1 / L / H })), slotOf(l, 0));
+          ub.set(new Uint8Array(BwParamsLayout.pack({ ...common, zOff: l * S, uScale: 1 / L / H, headOff: headOff(0) })), slotOf(l, 0));
         }
       }
       const combineSlot = L * perLayer * slot;
       ub.set(new Uint8Array(CombineParamsLayout.pack({ count: S })), combineSlot);
       const projSlot = (l: number): number => combineSlot + slot + l * slot;
       if (sphere)
-        for (let l = 0; l < L; l++) ub.set(new Uint8Array(BwParamsLayout.pack({ batch, n, rows, heads: H, layer: l, zOff: (l + 1) * S, uScale: 0, pad: 0 })), projSlot(l));
+        for (let l = 0; l < L; l++) ub.set(new Uint8Array(BwParamsLayout.pack({ batch, n, rows, heads: H, layer: l, zOff: (l + 1) * S, uScale: 0, headOff: 0 })), projSlot(l));
       const uniforms = res.buffer('params', ub.byteLength, UNIFORM_W, ub);
       const updUniforms = res.buffer('updateParams', UpdateParamsLayout.size, UNIFORM_W);
       const stride = 2 * k + 2 * d + 2;
       const rowbuf = res.buffer('rowQuantities', 4 * batch * H * rows * stride, STORAGE_RW);
       const keybuf = res.buffer('keyCotangents', 4 * batch * H * rows * k, STORAGE_RW);
+      const part = res.buffer('headCotangents', 4 * batch * H * rows * d, STORAGE_RW);
+      const partial = res.buffer('gradientPartials', 4 * entries * chunks, STORAGE_RW);
       const cot = [res.buffer('cotangentA', 4 * S, STORAGE_RW), res.buffer('cotangentB', 4 * S, STORAGE_RW)];
       const pt = res.buffer('predictorCotangent', 4 * S, STORAGE_RW);
       const u = res.buffer('correctorCotangent', 4 * S, STORAGE_RW);
@@ -159,7 +185,7 @@ export class TransformerBackward {
       const dq = res.buffer('dQ', 4 * L * H * k * d, STORAGE_RW);
       const dk = res.buffer('dK', 4 * L * H * k * d, STORAGE_RW);
       const dv = res.buffer('dV', 4 * L * H * d * d, STORAGE_RW);
-      const { Q, K, V, logPi, scratch, norms } = sim.buffers;
+      const { Q, K, V, logPi, scratch, norms, headStates } = sim.buffers;
 
       let count = 0;
       const step = (pipeline: GPUComputePipeline, grid: Grid, entries: (GPUBuffer | { buffer: GPUBuffer; offset: number; size: number })[]): Step => ({
@@ -172,26 +198,32 @@ export class TransformerBackward {
         }),
       });
       const uni = (off: number) => ({ buffer: uniforms, offset: off, size: BwParamsLayout.size });
-      /** rows, keys and gradient dispatches of one VJP: Z from zsrc, head cotangent from cotIn. */
-      const vjp = (off: number, zsrc: GPUBuffer, cotIn: GPUBuffer, addend: GPUBuffer, out: GPUBuffer): Step[] => [
-        step(rowsPipe, rowsGrid, [uni(off), Q, K, V, logPi, zsrc, cotIn, rowbuf]),
-        step(keysPipe, keysGrid, [uni(off), Q, K, logPi, zsrc, addend, rowbuf, keybuf, out]),
-        step(gradPipe, gradGrid, [uni(off), zsrc, cotIn, rowbuf, keybuf, dq, dk, dv]),
+      /**
+       * The dispatches of one VJP (Z from zsrc, head cotangent from cotIn), after the forward
+       * stage's head states when the simulation does not keep them.
+       */
+      const vjp = (off: number, stage: number, zsrc: GPUBuffer, cotIn: GPUBuffer, addend: GPUBuffer, out: GPUBuffer): (Step | SimStep)[] => [
+        ...(sim.savesHeadStates ? [] : [{ kind: 'headStates' as const, stage: forwardStage(stage) }]),
+        step(rowsPipe, rowsGrid, [uni(off), Q, K, V, logPi, zsrc, cotIn, headStates, rowbuf]),
+        step(keysPipe, rowsGrid, [uni(off), Q, K, logPi, zsrc, rowbuf, keybuf, part]),
+        step(sumPipe, sumGrid, [uni(off), addend, part, out]),
+        step(gradPipe, gradGrid, [uni(off), zsrc, cotIn, rowbuf, keybuf, partial]),
+        step(gradSumPipe, gradSumGrid, [uni(off), partial, dq, dk, dv]),
       ];
-      const layers: (Step | null)[][] = [];
+      const layers: (Step | SimStep)[][] = [];
       let cur = 0;
       for (let l = L - 1; l >= 0; l--) {
         const P = cot[cur];
         const next = cot[1 - cur];
         if (heun) {
           layers[l] = [
-            null,
-            ...vjp(slotOf(l, 0), scratch, P, zero, pt),
+            { kind: 'predictor' },
+            ...vjp(slotOf(l, 0), 0, scratch, P, zero, pt),
             step(combPipe, elemGrid, [{ buffer: uniforms, offset: combineSlot, size: CombineParamsLayout.size }, P, pt, u, addS]),
-            ...vjp(slotOf(l, 1), sim.states, u, addS, next),
+            ...vjp(slotOf(l, 1), 1, sim.states, u, addS, next),
           ];
         } else {
-          layers[l] = vjp(slotOf(l, 0), sim.states, P, P, next);
+          layers[l] = vjp(slotOf(l, 0), 0, sim.states, P, P, next);
         }
         if (projPipe) layers[l].unshift(step(projPipe, rowGrid, [uni(projSlot(l)), sim.states, norms, P]));
         cur = 1 - cur;
@@ -217,8 +249,9 @@ export class TransformerBackward {
     const pass = encoder.beginComputePass({ label: 'TransformerBackward.backward' });
     for (let l = this.sim.L - 1; l >= 0; l--)
       for (const s of this.layers[l]) {
-        if (s === null) {
-          this.sim.encodePredictor(pass, l);
+        if ('kind' in s) {
+          if (s.kind === 'predictor') this.sim.encodePredictor(pass, l);
+          else this.sim.encodeHeadStates(pass, l, s.stage);
           continue;
         }
         pass.setPipeline(s.pipeline);

@@ -8,7 +8,10 @@
 //             their gradients and the previous heads (5 np), the teacher's, targets and tokens, the
 //             GPU path's state readback (4 (L+1) S) and its float32 copies
 //   gpu       states, scratch and cotangents, heads, previous heads and gradients, the backward's
-//             per-row buffers (4 B H rows (3k + 2d + 2)), the risk history, targets, staging
+//             per-row buffers (4 B H rows (3k + 2d + 2)), the forward's per-head softmax state
+//             (4 B H rows (d + 1) per kept (layer, stage) slot, headStateSlots), the key pass's
+//             per-head cotangents (4 B H rows d), the gradient partials, the risk history,
+//             targets, staging
 //   ntk       lambda_min tracking (ntkEvery > 0 with a task and P <= MAX_NTK_OUTPUTS): the P x np
 //             Jacobian, its transpose, the QR copy and U of the SVD and the backward passes'
 //             garbage (5 P np f64) and K (P^2);
@@ -30,6 +33,28 @@ import type { TransformerConfig } from './types';
 const NTK_JACOBIAN_COPIES = 5;
 /** Query points of lseIndependence (ntk.ts default). */
 const LSE_POINTS = 4000;
+
+/**
+ * Bytes of per-head softmax state (a_i and LSE2_i per (layer, stage, sequence, head, row), f32)
+ * that the GPU forward may keep for the backward (TransformerSimulation.savesHeadStates). Above
+ * it, one slot is reused and the backward recomputes it (one more pass over the keys per VJP).
+ * 128 MiB is also the storage-binding size every WebGPU device supports.
+ */
+export const HEAD_STATE_BUDGET = 128 * 2 ** 20;
+
+/**
+ * Rows of (sequence, row) terms one workgroup of head-gradients.wgsl sums at the default workgroup
+ * size (64 invocations x PER = 8 terms each): the first level of its two-level reduction.
+ */
+export const GRADIENT_CHUNK_ROWS = 64 * 8;
+
+/**
+ * Slots of TransformerSimulation's headStates buffer (each batch x H x rows x (d + 1) f32): one
+ * per (layer, stage) when they fit `cap` bytes, else 1.
+ */
+export function headStateSlots(L: number, stages: number, batch: number, H: number, rows: number, d: number, cap = HEAD_STATE_BUDGET): number {
+  return 4 * L * stages * batch * H * rows * (d + 1) <= cap ? L * stages : 1;
+}
 
 export function memoryEstimate(config: TransformerConfig, options: EstimateOptions = {}): MemoryEstimate {
   const { d, L, H, k, record: R, iterations: I } = config;
@@ -57,8 +82,14 @@ export function memoryEstimate(config: TransformerConfig, options: EstimateOptio
   const host =
     8 * (2 * (L + 1) * S + 6 * S + 5 * np + 3 * teacherNp + (L + 1) * S * (teacherNp > 0 ? 1 : 0) + 2 * P + 2 * B * n * (d + 1)) +
     4 * (2 * (L + 1) * S + 3 * np + (I + 1));
+  // Heads in the grid (issue 13): the forward's per-head softmax state (headStates, headStateSlots
+  // slots of B H rows (d + 1)), the key pass's per-head cotangents (B H rows d) and the head
+  // gradients' per-chunk partial sums (one layer's np / L entries per chunk of GRADIENT_CHUNK_ROWS
+  // of the B rows terms, at the default workgroup size).
+  const headSlots = headStateSlots(L, config.integrator === 'heun' ? 2 : 1, B, H, rows, d);
+  const perHead = B * H * rows * (headSlots * (d + 1) + d) + (np / L) * Math.ceil((B * rows) / GRADIENT_CHUNK_ROWS);
   const gpu =
-    4 * ((L + 1) * S + 8 * S + L * B * rows + 5 * np + B * H * rows * (3 * k + 2 * d + 2) + (I + 1) + P + e * d + B * n) + 4 * (L + 1) * S;
+    4 * ((L + 1) * S + 8 * S + L * B * rows + 5 * np + B * H * rows * (3 * k + 2 * d + 2) + perHead + (I + 1) + P + e * d + B * n) + 4 * (L + 1) * S;
   const ntkTracking = tracked > 0 ? 8 * (NTK_JACOBIAN_COPIES * P * np + P * P + (L + 1) * rows * d) : 0;
   const lse = config.ntk ? 8 * LSE_POINTS * (2 * d + 1 + 4 * B) : 0;
   const page = options.page ? gpu + 4 * 2 * (L + 1) * S + ntkTracking : 0;

@@ -1,6 +1,8 @@
 // GPU orchestration of the transformer lab's forward flow, DOM-free (page, CLI and tests run this
-// same code). Owns the parameter, log-weight, state and scratch buffers and the kernel
-// shaders/transformer/attention-forward.wgsl; the float64 twin is forward() in reference.ts.
+// same code). Owns the parameter, log-weight, state, scratch and per-head softmax buffers and the
+// kernels shaders/transformer/attention-forward.wgsl (one workgroup per (sequence, head, row
+// tile): a_i and LSE2_i per head) and attention-forward-sum.wgsl (mean over heads and the step);
+// the float64 twin is forward() in reference.ts.
 //
 // API:
 //   TransformerSimulation.create(gpu, heads, batch, options?)   heads: Heads (f64, rounded to f32
@@ -8,21 +10,28 @@
 //   sim.encodeForward(encoder) / sim.forward()    all L layers in one encoder, never awaits
 //   sim.encodeForwardIndirect(encoder, args)      the same dispatches with GPU-written workgroup
 //       counts (args: [x, y, z] u32; [0, 0, 0] makes it a no-op), grid in sim.forwardWorkgroups
+//       (the per-head kernel's grid; the sum kernel skips the workgroups it does not need)
 //   sim.readStates(): (L+1) x batch x rows x d    (rows = n + 1 with query tokens, else n)
 //   sim.readTokens(): (L+1) x batch x n x d       (the token rows only)
 //   sim.dispose()
 //   sim.states: the GPUBuffer (layout of readStates), e.g. for a renderer
-//   sim.buffers (Q, K, V, logPi, scratch, norms) and sim.encodePredictor(pass, l): used by
-//       TransformerBackward (backward.ts) and TransformerTrainer (trainer.ts), which update Q, K,
-//       V in place; sim.uploadHeads / sim.uploadTokens re-upload them (same shapes)
+//   sim.buffers (Q, K, V, logPi, scratch, norms, headStates) and sim.encodePredictor(pass, l):
+//       used by TransformerBackward (backward.ts) and TransformerTrainer (trainer.ts), which
+//       update Q, K, V in place; sim.uploadHeads / sim.uploadTokens re-upload them (same shapes)
+//   headStates: per (slot, sequence, head, row) a_i (d) | LSE2_i (log2(e) times the row's
+//       log-sum-exp). With sim.savesHeadStates there is one slot per (layer, stage), kept for the
+//       backward (headStateOffset(l, s)); otherwise (memory.ts headStateSlots: over
+//       HEAD_STATE_BUDGET) one slot that every dispatch reuses and the backward refills with
+//       sim.encodeHeadStates(pass, l, s) before each layer's VJP
 //   norms (sphere only): |Y| of every row of every layer's unnormalised step, L x batch x rows,
 //       written by the forward kernel; the sphere backward projects the cotangent with it
 //
-// Each layer is one dispatch (Euler) or two (Heun: predictor into `scratch`, corrector into
-// X^{l+1}); the layer index and the state offsets reach the kernel through per-dispatch slots of
-// one uniform buffer (each bind group binds its slot at a fixed offset aligned to
-// minUniformBufferOffsetAlignment), written once at creation, so the whole pass is encoded
-// before anything is submitted and no queue.writeBuffer is interleaved.
+// Each layer is one stage (Euler) or two (Heun: predictor into `scratch`, corrector into X^{l+1}),
+// and each stage two dispatches (per-head softmax, then the sum pass); the layer index and the
+// state and slot offsets reach the kernels through per-stage slots of one uniform buffer (each
+// bind group binds its slot at a fixed offset aligned to minUniformBufferOffsetAlignment),
+// written once at creation, so the whole pass is encoded before anything is submitted and no
+// queue.writeBuffer is interleaved.
 
 import type { GpuContext } from '../../gpu/device';
 import { checkWorkgroupSize, dispatchGrid } from '../../gpu/dispatch';
@@ -32,6 +41,7 @@ import { ReadbackPool } from '../../gpu/readback';
 import { GpuResources } from '../../gpu/resources';
 import { structLayout } from '../../gpu/struct-layout';
 import { STORAGE_R, STORAGE_RW, UNIFORM_W } from '../../gpu/usage';
+import { HEAD_STATE_BUDGET, headStateSlots } from './memory';
 import { initialState, rowsOf } from './reference';
 import type { FlowOptions, Heads, TokenBatch } from './types';
 
@@ -44,6 +54,7 @@ export const TfParamsLayout = structLayout('TfParams', [
   ['inOff', 'u32'],
   ['outOff', 'u32'],
   ['dt', 'f32'],
+  ['headOff', 'u32'],
 ] as const);
 
 /** Kernel limits: private arrays of the WGSL are sized MAXD = 8, MAXK = 16. */
@@ -51,15 +62,29 @@ export const MAX_D = 8;
 export const MAX_K = 16;
 export const DEFAULT_WORKGROUP = 64;
 
-const SHADER = 'transformer/attention-forward.wgsl';
+const HEADS_SHADER = 'transformer/attention-forward.wgsl';
+const SUM_SHADER = 'transformer/attention-forward-sum.wgsl';
 
 export interface TransformerOptions extends FlowOptions {
   workgroupSize?: number;
+  /**
+   * Keep every (layer, stage)'s per-head softmax state for the backward (default: when it fits
+   * HEAD_STATE_BUDGET and the device's buffer limits). false forces the one-slot mode, in which
+   * the backward recomputes it (tests use it to cover that path).
+   */
+  saveHeadStates?: boolean;
 }
 
 interface Dispatch {
   pipeline: GPUComputePipeline;
   bindGroup: GPUBindGroup;
+  grid: [number, number];
+}
+
+/** One stage of one layer: the per-head kernel, then the sum pass. */
+interface Stage {
+  heads: Dispatch;
+  sum: Dispatch;
 }
 
 export class TransformerSimulation {
@@ -69,7 +94,8 @@ export class TransformerSimulation {
     private readonly device: GPUDevice,
     private readonly res: GpuResources,
     private readonly readback: ReadbackPool,
-    private readonly dispatches: Dispatch[],
+    /** Per (layer, stage), in order: l * stages + s. */
+    private readonly stagesList: Stage[],
     private readonly workgroups: [number, number],
     readonly L: number,
     readonly batch: number,
@@ -79,15 +105,29 @@ export class TransformerSimulation {
     /** (L+1) x batch x rows x d, f32. */
     readonly states: GPUBuffer,
     /**
-     * Q, K, V (f32, layouts of Heads), logPi, the Heun scratch Xt | v(X) (2 x batch x rows x d)
-     * and the sphere norms |Y| (L x batch x rows; written only with sphere).
+     * Q, K, V (f32, layouts of Heads), logPi, the Heun scratch Xt | v(X) (2 x batch x rows x d),
+     * the sphere norms |Y| (L x batch x rows; written only with sphere) and the per-head softmax
+     * state headStates (slots of batch x H x rows x (d + 1): a_i | LSE2_i).
      */
-    readonly buffers: { Q: GPUBuffer; K: GPUBuffer; V: GPUBuffer; logPi: GPUBuffer; scratch: GPUBuffer; norms: GPUBuffer },
+    readonly buffers: { Q: GPUBuffer; K: GPUBuffer; V: GPUBuffer; logPi: GPUBuffer; scratch: GPUBuffer; norms: GPUBuffer; headStates: GPUBuffer },
     readonly H: number,
     readonly k: number,
     readonly stepper: 'euler' | 'heun',
     readonly sphere: boolean,
+    /** One headStates slot per (layer, stage), kept after the forward (else one reused slot). */
+    readonly savesHeadStates: boolean,
   ) {}
+
+  /** Floats of one headStates slot: batch x H x rows x (d + 1). */
+  get headSlotLength(): number {
+    return this.batch * this.H * this.rows * (this.d + 1);
+  }
+
+  /** Element offset in buffers.headStates of stage s (0, or Heun 0 predictor / 1 corrector) of layer l. */
+  headStateOffset(l: number, s: number): number {
+    const perLayer = this.stepper === 'heun' ? 2 : 1;
+    return this.savesHeadStates ? (l * perLayer + s) * this.headSlotLength : 0;
+  }
 
   /**
    * Checks sizes (GpuLimitError names the field), compiles the specialised kernels, uploads the
@@ -117,11 +157,21 @@ export class TransformerSimulation {
     const wg = options.workgroupSize ?? DEFAULT_WORKGROUP;
     checkWorkgroupSize(device, wg);
     const tiles = Math.ceil(rows / wg);
-    const workgroups = dispatchGrid(device, 'batch x row tiles', batch * tiles * wg, wg);
-    const constants = { D: d, KQ: k, WG: wg, SPHERE: sphere ? 1 : 0 };
+    const workgroups = dispatchGrid(device, 'batch x heads x row tiles', batch * H * tiles * wg, wg);
+    const sumGrid = dispatchGrid(device, 'batch x rows', batch * rows, wg);
     const cache = pipelineCacheFor(device);
     const stages = stepper === 'euler' ? [0] : [1, 2];
-    const pipelines = await Promise.all(stages.map((STAGE) => cache.compute(SHADER, 'main', { ...constants, STAGE })));
+    const headPipes = await Promise.all(stages.map((STAGE) => cache.compute(HEADS_SHADER, 'main', { D: d, KQ: k, WG: wg, STAGE })));
+    const sumPipes = await Promise.all(stages.map((STAGE) => cache.compute(SUM_SHADER, 'main', { D: d, WG: wg, STAGE, SPHERE: sphere ? 1 : 0 })));
+    // The per-head softmax state: one slot per (layer, stage) when it fits (the backward then
+    // reads LSE and a instead of recomputing them), else one slot.
+    const slotLen = batch * H * rows * (d + 1);
+    assertStorageFits(device, 'per-head softmax state batch x H x rows', batch * H * rows, 4 * (d + 1));
+    const cap = Math.min(HEAD_STATE_BUDGET, device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+    const fitting = headStateSlots(L, stages.length, batch, H, rows, d, cap) > 1 || L * stages.length === 1;
+    const saves = options.saveHeadStates ?? fitting;
+    if (saves && !fitting) throw new GpuLimitError('saveHeadStates bytes', 4 * L * stages.length * slotLen, cap, 'per-head softmax state of every layer and stage');
+    const slots = saves ? L * stages.length : 1;
 
     const res = new GpuResources(device, 'TransformerSimulation');
     try {
@@ -130,7 +180,8 @@ export class TransformerSimulation {
       const uniformBytes = new Uint8Array(count * slot);
       for (let l = 0; l < L; l++)
         for (let s = 0; s < stages.length; s++) {
-          const packed = TfParamsLayout.pack({ batch, n, rows, heads: H, layer: l, inOff: l * stateLen, outOff: (l + 1) * stateLen, dt: 1 / L });
+          const headOff = saves ? (l * stages.length + s) * slotLen : 0;
+          const packed = TfParamsLayout.pack({ batch, n, rows, heads: H, layer: l, inOff: l * stateLen, outOff: (l + 1) * stateLen, dt: 1 / L, headOff });
           uniformBytes.set(new Uint8Array(packed), (l * stages.length + s) * slot);
         }
       const uniforms = res.buffer('params', uniformBytes.byteLength, UNIFORM_W, uniformBytes);
@@ -143,22 +194,27 @@ export class TransformerSimulation {
       const states = res.buffer('states', init.byteLength, STORAGE_RW, init);
       const scratch = res.buffer('scratch', 4 * (stepper === 'heun' ? 2 * stateLen : 1), STORAGE_RW);
       const norms = res.buffer('norms', 4 * (sphere ? L * batch * rows : 1), STORAGE_RW);
-      const dispatches: Dispatch[] = [];
+      const headStates = res.buffer('headStates', 4 * slots * slotLen, STORAGE_RW);
+      const bind = (pipeline: GPUComputePipeline, name: string, off: number, buffers: GPUBuffer[]): GPUBindGroup =>
+        device.createBindGroup({
+          label: `TransformerSimulation.${name}`,
+          layout: pipeline.getBindGroupLayout(0),
+          entries: [
+            { binding: 0, resource: { buffer: uniforms, offset: off, size: TfParamsLayout.size } },
+            ...buffers.map((buffer, i) => ({ binding: i + 1, resource: { buffer } })),
+          ],
+        });
+      const list: Stage[] = [];
       for (let l = 0; l < L; l++)
         stages.forEach((_, s) => {
-          const pipeline = pipelines[s];
-          const bindGroup = device.createBindGroup({
-            label: `TransformerSimulation.bindGroup[${l}.${s}]`,
-            layout: pipeline.getBindGroupLayout(0),
-            entries: [
-              { binding: 0, resource: { buffer: uniforms, offset: (l * stages.length + s) * slot, size: TfParamsLayout.size } },
-              ...[q, kb, v, logPi, states, scratch, norms].map((buffer, i) => ({ binding: i + 1, resource: { buffer } })),
-            ],
+          const off = (l * stages.length + s) * slot;
+          list.push({
+            heads: { pipeline: headPipes[s], grid: workgroups, bindGroup: bind(headPipes[s], `headsBindGroup[${l}.${s}]`, off, [q, kb, logPi, states, scratch, headStates]) },
+            sum: { pipeline: sumPipes[s], grid: sumGrid, bindGroup: bind(sumPipes[s], `sumBindGroup[${l}.${s}]`, off, [v, headStates, states, scratch, norms]) },
           });
-          dispatches.push({ pipeline, bindGroup });
         });
       const readback = new ReadbackPool(device, 'TransformerSimulation.readback');
-      return new TransformerSimulation(device, res, readback, dispatches, workgroups, L, batch, n, rows, d, states, { Q: q, K: kb, V: v, logPi, scratch, norms }, H, k, stepper, sphere);
+      return new TransformerSimulation(device, res, readback, list, workgroups, L, batch, n, rows, d, states, { Q: q, K: kb, V: v, logPi, scratch, norms, headStates }, H, k, stepper, sphere, saves);
     } catch (e) {
       res.dispose();
       throw e;
@@ -169,15 +225,17 @@ export class TransformerSimulation {
   encodeForward(encoder: GPUCommandEncoder, timestampWrites?: GPUComputePassTimestampWrites): void {
     this.assertLive();
     const pass = encoder.beginComputePass({ label: 'TransformerSimulation.forward', timestampWrites });
-    for (const { pipeline, bindGroup } of this.dispatches) {
-      pass.setPipeline(pipeline);
-      pass.setBindGroup(0, bindGroup);
-      pass.dispatchWorkgroups(this.workgroups[0], this.workgroups[1]);
+    for (const st of this.stagesList) {
+      dispatch(pass, st.heads);
+      dispatch(pass, st.sum);
     }
     pass.end();
   }
 
-  /** Workgroup grid [x, y] of every forward dispatch (what encodeForwardIndirect's args hold to run). */
+  /**
+   * Workgroup grid [x, y] of the per-head dispatches, the largest of the forward (what
+   * encodeForwardIndirect's args hold to run; the sum kernel skips workgroups past its rows).
+   */
   get forwardWorkgroups(): [number, number] {
     return [this.workgroups[0], this.workgroups[1]];
   }
@@ -190,25 +248,36 @@ export class TransformerSimulation {
   encodeForwardIndirect(encoder: GPUCommandEncoder, args: GPUBuffer, offset = 0): void {
     this.assertLive();
     const pass = encoder.beginComputePass({ label: 'TransformerSimulation.forwardIndirect' });
-    for (const { pipeline, bindGroup } of this.dispatches) {
-      pass.setPipeline(pipeline);
-      pass.setBindGroup(0, bindGroup);
-      pass.dispatchWorkgroupsIndirect(args, offset);
-    }
+    for (const st of this.stagesList)
+      for (const { pipeline, bindGroup } of [st.heads, st.sum]) {
+        pass.setPipeline(pipeline);
+        pass.setBindGroup(0, bindGroup);
+        pass.dispatchWorkgroupsIndirect(args, offset);
+      }
     pass.end();
   }
 
   /**
-   * Encodes the dispatch(es) that recompute layer l's Heun predictor Xt = X^l + dt v_l(X^l) into
-   * buffers.scratch (the backward pass needs it); only for the Heun stepper.
+   * Encodes the dispatches that recompute layer l's Heun predictor Xt = X^l + dt v_l(X^l) into
+   * buffers.scratch (the backward pass needs it; its head states land in slot (l, 0) again, the
+   * same bits); only for the Heun stepper.
    */
   encodePredictor(pass: GPUComputePassEncoder, l: number): void {
     this.assertLive();
     if (this.stepper !== 'heun') throw new Error('encodePredictor: only the Heun stepper has a predictor');
-    const { pipeline, bindGroup } = this.dispatches[2 * l];
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bindGroup);
-    pass.dispatchWorkgroups(this.workgroups[0], this.workgroups[1]);
+    const st = this.stagesList[2 * l];
+    dispatch(pass, st.heads);
+    dispatch(pass, st.sum);
+  }
+
+  /**
+   * Encodes the per-head kernel of stage s of layer l alone (its a_i | LSE2_i into
+   * headStateOffset(l, s)): what the backward runs before each VJP when !savesHeadStates. The
+   * attended state must be in place (X^l; for the Heun corrector Xt in scratch).
+   */
+  encodeHeadStates(pass: GPUComputePassEncoder, l: number, s: number): void {
+    this.assertLive();
+    dispatch(pass, this.stagesList[l * (this.stepper === 'heun' ? 2 : 1) + s].heads);
   }
 
   /** Re-uploads Q, K, V (queue.writeBuffer, f32): same L, H, k, d. */
@@ -277,4 +346,10 @@ export class TransformerSimulation {
   private assertLive(): void {
     if (this.disposed) throw new Error('TransformerSimulation is disposed');
   }
+}
+
+function dispatch(pass: GPUComputePassEncoder, { pipeline, bindGroup, grid }: Dispatch): void {
+  pass.setPipeline(pipeline);
+  pass.setBindGroup(0, bindGroup);
+  pass.dispatchWorkgroups(grid[0], grid[1]);
 }

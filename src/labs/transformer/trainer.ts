@@ -169,6 +169,8 @@ export class TransformerTrainer {
         const targetBuf = res.buffer('targets', 4 * targets.length, STORAGE_RW, Float32Array.from(targets));
         const updateUniforms = res.buffer('updateParams', UpdateParamsLayout.size, UNIFORM_W, new Uint8Array(updatePacked(heads, setup.tau)));
         const prev = res.buffer('previousHeads', 4 * (heads.Q.length + heads.K.length + heads.V.length), STORAGE_RW, packHeads(heads));
+        // The per-head kernel's grid, the largest of the forward: encodeForwardIndirect gives it
+        // to both kernels of every stage (the sum kernel skips the workgroups past its rows).
         const [forwardX, forwardY] = sim.forwardWorkgroups;
         const restoreUniforms = res.buffer(
           'restoreParams',
