@@ -15,7 +15,9 @@
 // exp2 per pair, per-row LSE kept), the old backward (softmax recomputed, heads looped in the key
 // pass, one invocation per parameter gradient), today's backward (kept LSE: one exp2 per pair in
 // each pass; heads in the grid; two-level gradient reduction). The detail of the last line
-// cross-checks the two backwards' dQ, dK, dV (max |new - old| / max |old|).
+// cross-checks the two backwards' dQ, dK, dV (max |new - old| / max |old|). On a GPU known by
+// name each WGSL line also gives the fraction of its exp bound (bench/exp-bound.ts) at the exps per
+// pair that kernel spends (2, 1, 4, 2).
 //
 // GPU: wall clock from submit to onSubmittedWorkDone, after a warm-up pass, of `reps` forward
 // passes (or backward passes) in one submit; L layers each; old and new alternate for `rounds`
@@ -34,6 +36,7 @@
 import type { GpuContext } from '../src/gpu/device';
 import { acquireNodeGpu } from '../src/gpu/node-gpu';
 import { TransformerBackward } from '../src/labs/transformer/backward';
+import { expBoundNote } from './exp-bound';
 import { BaselineAttention } from './transformer-baseline';
 import { gaussianBatch } from '../src/labs/transformer/data';
 import { initHeads } from '../src/labs/transformer/heads';
@@ -120,16 +123,17 @@ async function gpuRates(gpu: GpuContext, L: number, reps: number, rounds: number
     });
     const per = (sec: number): string => `${((1000 * sec) / reps).toFixed(2)} ms per pass`;
     const tiles = Math.ceil(N / 64);
+    const rates = { oldFwd: (reps * pairs) / ofs, fwd: (reps * pairs) / fs, oldBwd: (reps * pairs) / obs, bwd: (reps * pairs) / bs };
+    // Exps per pair: old forward 2 (rescale and weight), new 1; old backward 4 (the softmax
+    // recomputed in the rows and keys passes), new 2 (one exp2 per pair in each, from the kept LSE).
+    const bound = (rate: number, expPerPair: number): string => expBoundNote(gpu.adapterDescription, rate, expPerPair);
     return {
-      oldFwd: (reps * pairs) / ofs,
-      fwd: (reps * pairs) / fs,
-      oldBwd: (reps * pairs) / obs,
-      bwd: (reps * pairs) / bs,
+      ...rates,
       detail: {
-        oldFwd: `${per(ofs)}, ${reps} pass${reps > 1 ? 'es' : ''} of L = ${L} in one submit, best of ${rounds} round${rounds > 1 ? 's' : ''}, ${B * tiles} workgroups per layer; ${gpu.adapterDescription}${gpu.isSoftware ? ' [software]' : ''}`,
-        fwd: `${per(fs)}, ${B * H * tiles} workgroups per layer + the head sum; LSE kept: ${sim.savesHeadStates ? 'yes' : 'no (over budget)'}`,
-        oldBwd: per(obs),
-        bwd: `${per(bs)}; vs old: max |new - old| / max |old| ${agree.join(', ')}${finite ? '' : ' (NON-FINITE gradients!)'}`,
+        oldFwd: `${per(ofs)}, ${reps} pass${reps > 1 ? 'es' : ''} of L = ${L} in one submit, best of ${rounds} round${rounds > 1 ? 's' : ''}, ${B * tiles} workgroups per layer; ${bound(rates.oldFwd, 2)}; ${gpu.adapterDescription}${gpu.isSoftware ? ' [software]' : ''}`,
+        fwd: `${per(fs)}, ${B * H * tiles} workgroups per layer + the head sum; LSE kept: ${sim.savesHeadStates ? 'yes' : 'no (over budget)'}; ${bound(rates.fwd, 1)}`,
+        oldBwd: `${per(obs)}; ${bound(rates.oldBwd, 4)}`,
+        bwd: `${per(bs)}; ${bound(rates.bwd, 2)}; vs old: max |new - old| / max |old| ${agree.join(', ')}${finite ? '' : ' (NON-FINITE gradients!)'}`,
       },
     };
   } finally {
