@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkMemoryBudget, MemoryBudgetError, type MemoryBudget } from '../../src/labs/budget';
 import { transformerLab as lab } from '../../src/labs/transformer';
+import { HEAD_STATE_BUDGET, headStateSlots } from '../../src/labs/transformer/memory';
 import { expectEstimateBounds } from '../support/memory-estimates';
 
 const GiB = 2 ** 30;
@@ -45,6 +46,17 @@ describe('transformer memory estimate', () => {
     expect(e.drivers[0]).toBe('ntkEvery');
     const untracked = lab.memoryEstimate(lab.parseConfig({ ...ntkHeavy(16, 16), ntkEvery: 0 }));
     expect(untracked.parts.ntk ?? 0).toBe(0);
+  });
+
+  it('counts the per-head softmax state the forward keeps: one slot per layer within 128 MiB, else one reused slot', () => {
+    // The bench size (B = 16, n = 256, H = 32, L = 8, d = 2, Euler): 8 slots of 16 x 32 x rows x 3 f32.
+    expect(headStateSlots(8, 1, 16, 32, 257, 2)).toBe(8);
+    // The largest accepted size (B = 64, n = 256, H = 256, L = 64) would need ~3.2 GB: one slot.
+    expect(4 * 64 * 64 * 256 * 257 * 3).toBeGreaterThan(HEAD_STATE_BUDGET);
+    expect(headStateSlots(64, 1, 64, 256, 257, 2)).toBe(1);
+    const config = lab.parseConfig({ ...base(), d: 2, k: 2, L: 8, H: 32, sequences: { kind: 'gaussian', count: 16, n: 256, seed: 2, scale: 1 } });
+    const e = lab.memoryEstimate(config);
+    expect(e.parts.gpu).toBeGreaterThanOrEqual(4 * 16 * 32 * 256 * (8 * 3 + 2));
   });
 
   it('refuses lambda_min tracking of 512 outputs x 1,044,480 parameters on a 16 GiB machine, naming ntkEvery', () => {
