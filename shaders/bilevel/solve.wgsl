@@ -11,7 +11,9 @@
 // Polygon families enumerate the candidate active sets in the reference's order (QP: empty,
 // singles, the non-parallel pairs; LP: the pairs only), solve each in closed form (2 x 2 systems
 // with det +-1 or +-2) and keep the least KKT violation max(0, -min slack, -min mu), the first one
-// on ties (strict <). Active constraints get slack 0 exactly. Disk and abs are closed forms; the
+// on ties (strict <). Active constraints get slack 0 exactly. The candidates are written out with
+// constant normals (no run-time indexing of constant arrays or vector elements) and LICQ takes the
+// 12 constraint subsets that can be least (see solvePolygon). Disk and abs are closed forms; the
 // cusp's global minimiser is -sign(b) times the largest root z of z^3 + x1 z - |b| (b = x2 + q_1,
 // b = 0 reports the negative minimiser). Margins (LICQ, SCSC, SOSC) use the reference's
 // definitions; +Infinity where a condition cannot fail (cusp LICQ/SCSC, m = 0).
@@ -41,6 +43,24 @@
 // converge monotonically to the largest root, because f is convex for z > 0 and f' > 0 there
 // (f'(root) = 3 y^2 + x1, the SOSC margin; it vanishes only at the origin). They stop when
 // f(z) <= 0 or the step stops decreasing z: a few ulps of the root.
+//
+// Cost and occupancy (issue 13 item 4). One invocation per pixel in 8 x 8 workgroups: the presets'
+// N = 256 is 1,024 workgroups, 7.8 per SM of an H100 (24% of its resident threads: one partial
+// wave, so a map costs a few microseconds plus the launch); the bench's N = 1024 is 16,384 (3.9
+// waves). Per QP pixel ~430 FP32 operations (FMA = 2, min/max/negate 1): p(x), c(x) and one
+// sinCosF32 ~45, four singles ~12 and five vertices ~21 (1 and 4 divisions), every candidate's
+// slacks and violation ~20, margins ~40; the LP two sinCosF32 and only the five vertices. Memory:
+// 8 bytes read (the centres, cached), 40 written (y, mu, margins, codes); one workgroup atomic per
+// flag, at most 3 global atomics per workgroup. No loop-carried state: on a real GPU the QP is
+// bound by instruction issue (~430 operations on 128 FP32 lanes per SM: ~78 Gpixel/s on an H100
+// SXM) and by its writes (40 B at 3.35 TB/s: ~84 Gpixel/s) alike; bench/bilevel.ts prints both
+// fractions. One dispatch per band of ~2^18 pixels, rows copied in by copyBufferToBuffer (no
+// uniform writes). Item 4 removed the candidate loop's run-time indexing (CANDIDATES, NORMALS and
+// SUBSET_SIGMA were constant arrays indexed at run time, which SPIR-V can only do through a local
+// copy of the array, and mu[i], slack[i], c[i] run-time vector elements) and the 15 x 4 bit
+// tests of LICQ. min and max are exact and every other formula is unchanged (products with the
+// normals' entries 0 and +-1 are exact), so the maps equal the previous kernel's bit for bit
+// (test/gpu/bilevel-solve.test.ts checks it against shaders/bench/bilevel-solve.wgsl).
 
 #include "lib/sincos.wgsl"
 #include "lib/finite.wgsl"
@@ -91,18 +111,53 @@ struct Pixel {
 // ---- the polygon (qp, lp) ----
 
 /// Constraint normals a_i: floor, right roof, left roof, ceiling.
-const NORMALS = array<vec2f, 4>(vec2f(0.0, -1.0), vec2f(1.0, 1.0), vec2f(-1.0, 1.0), vec2f(0.0, 1.0));
-/// Candidate active sets as bitmasks, in the reference's order (QP_CANDIDATES); the LP uses 5..9.
-const CANDIDATES = array<u32, 10>(0u, 1u, 2u, 4u, 8u, 3u, 5u, 6u, 10u, 12u);
-/// sigma_|S|(J_S) of each constraint subset S (bitmask): |a_i| for singles, the 2 x 2 sigma_min
-/// of rowRankSigma for pairs ({1, 4} parallel: 0), 0 for three or more rows in R^2.
-const SIGMA_GOLDEN: f32 = 0.6180339887498949; // pairs with |det| = 1, |J|_F^2 = 3: 1 / golden ratio
-const SUBSET_SIGMA = array<f32, 16>(
-  0.0, 1.0, 1.4142135623730951, SIGMA_GOLDEN,
-  1.4142135623730951, SIGMA_GOLDEN, 1.4142135623730951, 0.0,
-  1.0, 0.0, SIGMA_GOLDEN, 0.0,
-  SIGMA_GOLDEN, 0.0, 0.0, 0.0,
-);
+const A0 = vec2f(0.0, -1.0);
+const A1 = vec2f(1.0, 1.0);
+const A2 = vec2f(-1.0, 1.0);
+const A3 = vec2f(0.0, 1.0);
+/// sigma_|S|(J_S) of the constraint subsets that can set the LICQ margin: |a_i| for singles, the
+/// 2 x 2 sigma_min of rowRankSigma for pairs (1 / golden ratio where |det| = 1 and |J|_F^2 = 3,
+/// sqrt 2 for the orthogonal roofs, 0 for the parallel floor and ceiling); three or more rows in
+/// R^2 have sigma 0.
+const SIGMA_GOLDEN: f32 = 0.6180339887498949;
+const SQRT2: f32 = 1.4142135623730951;
+
+/// The candidate with the least KKT violation so far (the first one on ties).
+struct Best {
+  y: vec2f,
+  mu: vec4f,
+  slack: vec4f,
+  mask: u32,
+  violation: f32,
+}
+
+/// Slacks c_i - a_i^T y (0 on the active set `act`) and the KKT violation
+/// max(0, -min slack, -min mu) of a candidate; keeps it in `best` if strictly better. a_i^T y is
+/// written out per normal (-y2, y1 + y2, y2 - y1, y2): the same values as dot(a_i, y).
+fn consider(mask: u32, y: vec2f, mu: vec4f, c: vec4f, best: ptr<function, Best>) {
+  let act = (vec4u(mask) & vec4u(1u, 2u, 4u, 8u)) != vec4u(0u);
+  let slack = select(c - vec4f(-y.y, y.x + y.y, y.y - y.x, y.y), vec4f(0.0), act);
+  let v = max(-slack, -mu);
+  let violation = max(max(0.0, max(v.x, v.y)), max(v.z, v.w));
+  if (violation < (*best).violation) {
+    *best = Best(y, mu, slack, mask, violation);
+  }
+}
+
+/// The single active constraint (a, ci) of the QP: y = y0 - t a, multiplier t.
+fn single(y0: vec2f, a: vec2f, ci: f32) -> vec3f {
+  let t = (dot(a, y0) - ci) / dot(a, a);
+  return vec3f(y0 - t * a, t);
+}
+
+/// The vertex a_i^T y = ci, a_j^T y = cj and its multipliers from stationarity
+/// r = mu_i a_i + mu_j a_j, r = y0 - y (QP) or -w (LP): (y, mu_i, mu_j).
+fn pair(y0: vec2f, w: vec2f, lp: bool, ai: vec2f, aj: vec2f, ci: f32, cj: f32) -> vec4f {
+  let det = ai.x * aj.y - ai.y * aj.x;
+  let y = vec2f((ci * aj.y - cj * ai.y) / det, (ai.x * cj - aj.x * ci) / det);
+  let r = select(y0 - y, -w, lp);
+  return vec4f(y, (r.x * aj.y - r.y * aj.x) / det, (ai.x * r.y - ai.y * r.x) / det);
+}
 
 fn solvePolygon(lp: bool, x1: f32, x2: f32) -> Pixel {
   let c = vec4f(1.0 + params.d0, 1.0 + params.d1, 1.0 + params.d2, 0.6 + 0.3 * x2 + 0.2 * x1 * x1 + params.d3);
@@ -113,69 +168,52 @@ fn solvePolygon(lp: bool, x1: f32, x2: f32) -> Pixel {
     let sc = sinCosF32(2.0 * x1 + x2 + 0.3 * x1 * x2);
     w = vec2f(sc.y + params.q0, sc.x + params.q1);
   }
-  var best: Pixel;
-  var bestSlack = vec4f(0.0);
-  var bestViolation = positiveInfinityF32();
-  for (var s = select(0u, 5u, lp); s < 10u; s++) {
-    let mask = CANDIDATES[s];
-    var y = y0;
-    var mu = vec4f(0.0);
-    if (countOneBits(mask) == 1u) {
-      let i = firstTrailingBit(mask);
-      let a = NORMALS[i];
-      let t = (dot(a, y0) - c[i]) / dot(a, a);
-      mu[i] = t;
-      y = y0 - t * a;
-    } else if (mask != 0u) {
-      let i = firstTrailingBit(mask);
-      let j = firstLeadingBit(mask);
-      let ai = NORMALS[i];
-      let aj = NORMALS[j];
-      let det = ai.x * aj.y - ai.y * aj.x;
-      y = vec2f((c[i] * aj.y - c[j] * ai.y) / det, (ai.x * c[j] - aj.x * c[i]) / det);
-      // Stationarity: (QP) y0 - y = mu_i a_i + mu_j a_j; (LP) -w = mu_i a_i + mu_j a_j.
-      let r = select(y0 - y, -w, lp);
-      mu[i] = (r.x * aj.y - r.y * aj.x) / det;
-      mu[j] = (ai.x * r.y - ai.y * r.x) / det;
-    }
-    var slack: vec4f;
-    var violation = 0.0;
-    for (var i = 0u; i < 4u; i++) {
-      slack[i] = select(c[i] - dot(NORMALS[i], y), 0.0, ((mask >> i) & 1u) != 0u);
-      violation = max(violation, max(-slack[i], -mu[i]));
-    }
-    if (violation < bestViolation) {
-      best = Pixel(y, mu, mask, vec3f(0.0));
-      bestSlack = slack;
-      bestViolation = violation;
-    }
+  // The candidates in the reference's order (QP_CANDIDATES: empty, singles, the non-parallel
+  // pairs; the LP only the pairs), written out with their normals as constants.
+  var best = Best(y0, vec4f(0.0), vec4f(0.0), 0u, positiveInfinityF32());
+  if (!lp) {
+    consider(0u, y0, vec4f(0.0), c, &best);
+    let s0 = single(y0, A0, c.x);
+    consider(1u, s0.xy, vec4f(s0.z, 0.0, 0.0, 0.0), c, &best);
+    let s1 = single(y0, A1, c.y);
+    consider(2u, s1.xy, vec4f(0.0, s1.z, 0.0, 0.0), c, &best);
+    let s2 = single(y0, A2, c.z);
+    consider(4u, s2.xy, vec4f(0.0, 0.0, s2.z, 0.0), c, &best);
+    let s3 = single(y0, A3, c.w);
+    consider(8u, s3.xy, vec4f(0.0, 0.0, 0.0, s3.z), c, &best);
   }
-  // LICQ: min over non-empty subsets S of max(max_{i in S} s_i, sigma_|S|(J_S)).
-  var licq = positiveInfinityF32();
-  for (var mask = 1u; mask < 16u; mask++) {
-    var maxSlack = 0.0;
-    for (var i = 0u; i < 4u; i++) {
-      if (((mask >> i) & 1u) != 0u) {
-        maxSlack = max(maxSlack, bestSlack[i]);
-      }
-    }
-    licq = min(licq, max(maxSlack, SUBSET_SIGMA[mask]));
-  }
-  let scscTerms = best.mu + bestSlack;
+  let p01 = pair(y0, w, lp, A0, A1, c.x, c.y);
+  consider(3u, p01.xy, vec4f(p01.z, p01.w, 0.0, 0.0), c, &best);
+  let p02 = pair(y0, w, lp, A0, A2, c.x, c.z);
+  consider(5u, p02.xy, vec4f(p02.z, 0.0, p02.w, 0.0), c, &best);
+  let p12 = pair(y0, w, lp, A1, A2, c.y, c.z);
+  consider(6u, p12.xy, vec4f(0.0, p12.z, p12.w, 0.0), c, &best);
+  let p13 = pair(y0, w, lp, A1, A3, c.y, c.w);
+  consider(10u, p13.xy, vec4f(0.0, p13.z, 0.0, p13.w), c, &best);
+  let p23 = pair(y0, w, lp, A2, A3, c.z, c.w);
+  consider(12u, p23.xy, vec4f(0.0, 0.0, p23.z, p23.w), c, &best);
+
+  // LICQ: min over non-empty subsets S of max(max(0, max_{i in S} s_i), sigma_|S|(J_S)). min and
+  // max are exact, so dropping the subsets that can never be the least ({0,1,3}, {0,2,3} and
+  // {0,1,2,3} contain {0,3}, whose sigma is 0 too) leaves the value unchanged.
+  let sl = max(best.slack, vec4f(0.0));
+  let singles = min(min(max(sl.x, 1.0), max(sl.y, SQRT2)), min(max(sl.z, SQRT2), max(sl.w, 1.0)));
+  let pairs = min(
+    min(max(max(sl.x, sl.y), SIGMA_GOLDEN), max(max(sl.x, sl.z), SIGMA_GOLDEN)),
+    min(min(max(max(sl.y, sl.z), SQRT2), max(sl.x, sl.w)), min(max(max(sl.y, sl.w), SIGMA_GOLDEN), max(max(sl.z, sl.w), SIGMA_GOLDEN))),
+  );
+  let triples = min(max(max(sl.x, sl.y), sl.z), max(max(sl.y, sl.z), sl.w));
+  let licq = min(min(singles, pairs), triples);
+  let scscTerms = best.mu + best.slack;
   let scsc = min(min(scscTerms.x, scscTerms.y), min(scscTerms.z, scscTerms.w));
   var sosc = 1.0;
   if (lp) {
     // Least multiplier of the active constraints (the LP's Hessian is 0: the critical cone must be {0}).
-    var m = positiveInfinityF32();
-    for (var i = 0u; i < 4u; i++) {
-      if (((best.activeSet >> i) & 1u) != 0u) {
-        m = min(m, best.mu[i]);
-      }
-    }
-    sosc = max(0.0, m);
+    let act = (vec4u(best.mask) & vec4u(1u, 2u, 4u, 8u)) != vec4u(0u);
+    let m = select(vec4f(positiveInfinityF32()), best.mu, act);
+    sosc = max(0.0, min(min(m.x, m.y), min(m.z, m.w)));
   }
-  best.margins = vec3f(licq, scsc, sosc);
-  return best;
+  return Pixel(best.y, best.mu, best.mask, vec3f(licq, scsc, sosc));
 }
 
 // ---- closed-form families ----

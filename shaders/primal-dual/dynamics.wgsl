@@ -36,6 +36,30 @@
 // copyBufferToBuffer inside the command encoder (as generate.wgsl), so dispatches encoded back
 // to back see their own ranges. Blow-up detection as generate.wgsl: status[0] counts trajectories
 // with a non-finite state entry, status[1] = max(0xFFFFFFFF - index).
+//
+// Cost (issue 13 item 4). Per trajectory-step of the rotation step, quartic, n x m (FMA = 2 flops):
+// the step 11nm + 4m^2 + 27n + 24m, dE/dt 2nm + 23n + 4m + 15, the trapezoid 6: ~400 at the test
+// instance's 4 x 2 (RK4: 4 force evaluations; suzuki4: 5 rotation substeps). Transcendentals per
+// step: m divisions (Cayley); quartic and quadratic nothing else; Hölder 2n sqrt (|x* + e| at the
+// force point and at the new state; sqrt|x*| once per dispatch); exp n exp(d) plus an exp instead
+// of each of the 3n series where |d| >= 1/2. Global memory: the state (3(n+m)+4 floats) is read and
+// written once per dispatch, 5 + m diagnostics written; per step only the StepCoef entries (9
+// floats per substep, the same for a whole batch: cache broadcasts). The problem is staged in
+// workgroup memory once per dispatch (~70 reads per step at 4 x 2). One dispatch per up to 1024
+// steps (stepsPerDispatch), its range copied in by copyBufferToBuffer: no uniform writes per step.
+// Occupancy: one invocation per trajectory in workgroups of 64. The presets run 64..256
+// trajectories, 1..4 workgroups: 1..4 of an H100's 132 SMs, under 0.1% of its 270k resident
+// threads; the bench's 1e4 are 157 workgroups, 313 warps for 528 warp schedulers. Steps are
+// sequential, so at these sizes a real GPU is bound by the latency of each trajectory's dependent
+// chain (~400 flops per step), far from the FP32 bound (that needs ~8 warps per scheduler, ~135k
+// trajectories on an H100): fewer instructions per step is what helps, and what item 4 did: the
+// problem in workgroup memory (was ~70 bounds-checked storage loads per step), dE/dt without the
+// end-only diagnostics, both Bregman divergences in one pass (Hölder: sqrt|x*| hoisted, sqrt|x* + e|
+// shared), t_k and s(t_k) carried from step to step, force() taking its point by pointer and RK4's
+// stages working on module-scope scratch (no whole-array copies per call or stage). Every sum
+// keeps its order, so results equal the previous kernel's bit for bit (checked on SwiftShader for
+// every objective and integrator); bench/primal-dual.ts measures both (the previous one is
+// shaders/bench/primal-dual-dynamics.wgsl).
 
 override N: u32 = 4u;
 override M: u32 = 2u;
@@ -97,6 +121,9 @@ struct StepCoef {
 
 #include "lib/finite.wgsl"
 
+/// Length of the problem data (problemLength in simulation.ts).
+override PLEN: u32 = M * N + M * M + M + N + N * N + M;
+
 fn offU() -> u32 { return M * N; }
 fn offS() -> u32 { return M * N + M * M; }
 fn offB() -> u32 { return M * N + M * M + M; }
@@ -104,7 +131,13 @@ fn offQ() -> u32 { return M * N + M * M + M + N; }
 fn offL() -> u32 { return M * N + M * M + M + N + N * N; }
 fn stride() -> u32 { return 3u * (N + M) + 4u; }
 fn dstride() -> u32 { return 5u + M; }
-fn amat(i: u32, j: u32) -> f32 { return prob[i * N + j]; }
+fn amat(i: u32, j: u32) -> f32 { return pw[i * N + j]; }
+
+/// The problem data, copied from `prob` once per dispatch: every step reads A ~6 times and U twice,
+/// the same entries for every invocation (a bounds-checked storage load each on the GPU).
+var<workgroup> pw: array<f32, PLEN>;
+/// sqrt|base_i| of the Hölder kind (loop-invariant: computed once per dispatch, not per step).
+var<workgroup> sqrtBase: array<f32, N>;
 
 var<private> e: array<f32, MAXN>;
 var<private> l: array<f32, MAXM>;
@@ -112,7 +145,7 @@ var<private> vx: array<f32, MAXN>;
 var<private> vl: array<f32, MAXM>;
 var<private> ce: array<f32, MAXN>;
 var<private> cl: array<f32, MAXM>;
-// Force F0 at the last force() call, and A e.
+// Force F0 at the last force() call, and A e (diagnostics() sets it for Q).
 var<private> fx: array<f32, MAXN>;
 var<private> fl: array<f32, MAXM>;
 var<private> ae: array<f32, MAXM>;
@@ -135,15 +168,15 @@ fn expm1mf(u: f32) -> f32 {
   return exp(u) - 1.0 - u;
 }
 
-/// g_i(e) = d/dx_i f(x* + e) - d/dx_i f(x*) for the separable kinds; b = base_i.
-fn gradDiff1(b: f32, d: f32) -> f32 {
+/// g_i(e) = d/dx_i f(x* + e) - d/dx_i f(x*) for the separable kinds; b = base_i, sb = sqrt|b|
+/// (Hölder only).
+fn gradDiff1(b: f32, sb: f32, d: f32) -> f32 {
   if (OBJECTIVE == 0u) {
     let a = b + d;
     return d * (a * a + a * b + b * b);
   } else if (OBJECTIVE == 1u) {
     let a = b + d;
     let sa = sqrt(abs(a));
-    let sb = sqrt(abs(b));
     if (a * b > 0.0) {
       return d / (sa + sb);
     }
@@ -152,68 +185,69 @@ fn gradDiff1(b: f32, d: f32) -> f32 {
   return b * expm1f(d);
 }
 
-/// D_f(x* + e, x*) (rev = false) or D_f(x*, x* + e) (rev = true), one coordinate.
-fn bregman1(b: f32, d: f32, rev: bool) -> f32 {
+/// (D_f(x* + e, x*), D_f(x*, x* + e)) of one coordinate, b = base_i, sb = sqrt|b|: the two
+/// Bregman divergences share |a|^(1/2) (Hölder) and d^2 (quartic).
+fn bregmanPair1(b: f32, sb: f32, d: f32) -> vec2f {
   if (OBJECTIVE == 0u) {
-    let p = select(b, b + d, rev);
-    let q = select(2.0 * p + d, 2.0 * p - d, rev);
-    return d * d * (2.0 * p * p + q * q) / 4.0;
+    let dd = d * d;
+    let pf = b;
+    let qf = 2.0 * pf + d;
+    let pr = b + d;
+    let qr = 2.0 * pr - d;
+    return vec2f(dd * (2.0 * pf * pf + qf * qf) / 4.0, dd * (2.0 * pr * pr + qr * qr) / 4.0);
   } else if (OBJECTIVE == 1u) {
     let a = b + d;
     let sa = sqrt(abs(a));
-    let sb = sqrt(abs(b));
-    let sp = select(sa, sb, rev);
-    let sq = select(sb, sa, rev);
     if (a * b > 0.0) {
       let g = d / (sa + sb);
-      return g * g * (2.0 * sp + sq) / 3.0;
+      return vec2f(g * g * (2.0 * sa + sb) / 3.0, g * g * (2.0 * sb + sa) / 3.0);
     }
-    return (2.0 / 3.0) * sp * sp * sp + sq * sp * sp + sq * sq * sq / 3.0;
+    return vec2f((2.0 / 3.0) * sa * sa * sa + sb * sa * sa + sb * sb * sb / 3.0, (2.0 / 3.0) * sb * sb * sb + sa * sb * sb + sa * sa * sa / 3.0);
   }
-  if (rev) {
-    return b * exp(d) * expm1mf(-d);
-  }
-  return b * expm1mf(d);
+  return vec2f(b * expm1mf(d), b * exp(d) * expm1mf(-d));
 }
 
-fn bregman(ee: array<f32, MAXN>, rev: bool) -> f32 {
-  var s = 0.0;
+/// (D_f(x* + e, x*), D_f(x*, x* + e)) of the private e, each summed in coordinate order (the
+/// quadratic's is symmetric: one sum for both).
+fn bregmanPair() -> vec2f {
   if (OBJECTIVE == 3u) {
+    var s = 0.0;
     for (var i = 0u; i < N; i++) {
       var qe = 0.0;
       for (var j = 0u; j < N; j++) {
-        qe += prob[offQ() + i * N + j] * ee[j];
+        qe += pw[offQ() + i * N + j] * e[j];
       }
-      s += 0.5 * ee[i] * qe;
+      s += 0.5 * e[i] * qe;
     }
-    return s;
+    return vec2f(s, s);
   }
+  var s = vec2f(0.0);
   for (var i = 0u; i < N; i++) {
-    s += bregman1(prob[offB() + i], ee[i], rev);
+    s += bregmanPair1(pw[offB() + i], sqrtBase[i], e[i]);
   }
   return s;
 }
 
-/// fx = g(e) + A^T (l + beta A e), fl = -A e, ae = A e.
-fn force(ee: array<f32, MAXN>, ll: array<f32, MAXM>) {
+/// fx = g(e) + A^T (l + beta A e), fl = -A e.
+/// The evaluation point comes by pointer (the state itself, or RK4's stage point): no array copies.
+fn force(ee: ptr<private, array<f32, MAXN>>, ll: ptr<private, array<f32, MAXM>>) {
   var tmp: array<f32, MAXM>;
   for (var i = 0u; i < M; i++) {
     var s = 0.0;
     for (var j = 0u; j < N; j++) {
-      s += amat(i, j) * ee[j];
+      s += amat(i, j) * (*ee)[j];
     }
-    ae[i] = s;
     fl[i] = -s;
-    tmp[i] = ll[i] + bp.beta * s;
+    tmp[i] = (*ll)[i] + bp.beta * s;
   }
   for (var j = 0u; j < N; j++) {
     var g = 0.0;
     if (OBJECTIVE == 3u) {
       for (var k = 0u; k < N; k++) {
-        g += prob[offQ() + j * N + k] * ee[k];
+        g += pw[offQ() + j * N + k] * (*ee)[k];
       }
     } else {
-      g = gradDiff1(prob[offB() + j], ee[j]);
+      g = gradDiff1(pw[offB() + j], sqrtBase[j], (*ee)[j]);
     }
     for (var i = 0u; i < M; i++) {
       g += amat(i, j) * tmp[i];
@@ -259,14 +293,14 @@ fn cayley(k: f32) {
   for (var j = 0u; j < M; j++) {
     var s = 0.0;
     for (var i = 0u; i < M; i++) {
-      s += prob[offU() + i * M + j] * rhs[i];
+      s += pw[offU() + i * M + j] * rhs[i];
     }
-    c[j] = s / (1.0 + k * k * prob[offS() + j]);
+    c[j] = s / (1.0 + k * k * pw[offS() + j]);
   }
   for (var i = 0u; i < M; i++) {
     var s = 0.0;
     for (var j = 0u; j < M; j++) {
-      s += prob[offU() + i * M + j] * c[j];
+      s += pw[offU() + i * M + j] * c[j];
     }
     vl[i] = s;
   }
@@ -287,7 +321,7 @@ fn rotationStep(cf: StepCoef) {
   for (var i = 0u; i < M; i++) {
     kahanL(i, hh * vl[i]);
   }
-  force(e, l);
+  force(&e, &l);
   for (var i = 0u; i < N; i++) {
     vx[i] = cf.damp * vx[i] - cf.hs * fx[i];
   }
@@ -309,80 +343,79 @@ fn rotationStep(cf: StepCoef) {
   }
 }
 
-/// Velocity derivative at (ye, yl, ux, ul): -a u - w M u - s F0, M u = (A^T ul, -A ux).
-struct Accel {
-  x: array<f32, MAXN>,
-  l: array<f32, MAXM>,
-}
+// RK4's scratch, at module scope so force() takes the stage point by pointer like the state and
+// no stage copies whole arrays: the stage point (ye, yl), the stage velocity (ux, ul; also the
+// position derivative k of that stage), the velocity derivative (kvx, kvl) and the weighted sums.
+var<private> ye: array<f32, MAXN>;
+var<private> yl: array<f32, MAXM>;
+var<private> ux: array<f32, MAXN>;
+var<private> ul: array<f32, MAXM>;
+var<private> kvx: array<f32, MAXN>;
+var<private> kvl: array<f32, MAXM>;
+var<private> dE: array<f32, MAXN>;
+var<private> dL: array<f32, MAXM>;
+var<private> dX: array<f32, MAXN>;
+var<private> dY: array<f32, MAXM>;
 
-fn accel(ye: array<f32, MAXN>, yl: array<f32, MAXM>, ux: array<f32, MAXN>, ul: array<f32, MAXM>, a: f32, w: f32, s: f32) -> Accel {
-  force(ye, yl);
-  var out: Accel;
+/// One RK4 stage at offset c (the previous stage's derivative scaled by c), weight wt, and the
+/// velocity derivative -a u - w M u - s F0 (M u = (A^T ul, -A ux)) with its stage coefficients.
+/// On entry (ux, ul) and (kvx, kvl) hold the previous stage's derivative (zero before stage 1).
+fn rk4Stage(c: f32, wt: f32, a: f32, w: f32, s: f32) {
+  for (var j = 0u; j < N; j++) {
+    ye[j] = e[j] + c * ux[j];
+    ux[j] = vx[j] + c * kvx[j];
+  }
+  for (var i = 0u; i < M; i++) {
+    yl[i] = l[i] + c * ul[i];
+    ul[i] = vl[i] + c * kvl[i];
+  }
+  force(&ye, &yl);
   for (var j = 0u; j < N; j++) {
     var atl = 0.0;
     for (var i = 0u; i < M; i++) {
       atl += amat(i, j) * ul[i];
     }
-    out.x[j] = -a * ux[j] - w * atl - s * fx[j];
+    kvx[j] = -a * ux[j] - w * atl - s * fx[j];
   }
   for (var i = 0u; i < M; i++) {
     var au = 0.0;
     for (var j = 0u; j < N; j++) {
       au += amat(i, j) * ux[j];
     }
-    out.l[i] = -a * ul[i] + w * au - s * fl[i];
+    kvl[i] = -a * ul[i] + w * au - s * fl[i];
   }
-  return out;
+  for (var j = 0u; j < N; j++) {
+    dE[j] += wt * ux[j];
+    dX[j] += wt * kvx[j];
+  }
+  for (var i = 0u; i < M; i++) {
+    dL[i] += wt * ul[i];
+    dY[i] += wt * kvl[i];
+  }
 }
 
+/// Classical RK4 on (z, v): stages at t_k, t_k + h/2 (twice), t_{k+1} with weights 1, 2, 2, 1;
+/// the stage coefficients a = alpha/t, w = theta t s and s come from the StepCoef entries.
 fn rk4Step(c0: StepCoef, c1: StepCoef) {
   let h = params.h;
   let th = bp.theta;
-  // Stage coefficients: a = alpha/t, w = theta t s, s at t_k, t_k + h/2, t_{k+1}.
-  let a = array<f32, 3>(bp.alpha / c0.t, c0.aMid, bp.alpha / c1.t);
-  let w = array<f32, 3>(th * c0.t * c0.s, c0.wMid, th * c1.t * c1.s);
-  let s = array<f32, 3>(c0.s, c0.sMid, c1.s);
-  let cstage = array<f32, 4>(0.0, 0.5, 0.5, 1.0);
-  let wstage = array<f32, 4>(1.0, 2.0, 2.0, 1.0);
-  let sidx = array<u32, 4>(0u, 1u, 1u, 2u);
-  var dE: array<f32, MAXN>;
-  var dL: array<f32, MAXM>;
-  var dX: array<f32, MAXN>;
-  var dY: array<f32, MAXM>;
-  // Previous stage derivative (k_{j-1}): positions' derivative is the stage velocity.
-  var kx: array<f32, MAXN>;
-  var kl: array<f32, MAXM>;
-  var kvx: array<f32, MAXN>;
-  var kvl: array<f32, MAXM>;
-  for (var st = 0u; st < 4u; st++) {
-    let c = cstage[st] * h;
-    var ye: array<f32, MAXN>;
-    var yl: array<f32, MAXM>;
-    var ux: array<f32, MAXN>;
-    var ul: array<f32, MAXM>;
-    for (var j = 0u; j < N; j++) {
-      ye[j] = e[j] + c * kx[j];
-      ux[j] = vx[j] + c * kvx[j];
-    }
-    for (var i = 0u; i < M; i++) {
-      yl[i] = l[i] + c * kl[i];
-      ul[i] = vl[i] + c * kvl[i];
-    }
-    let acc = accel(ye, yl, ux, ul, a[sidx[st]], w[sidx[st]], s[sidx[st]]);
-    kx = ux;
-    kl = ul;
-    kvx = acc.x;
-    kvl = acc.l;
-    let wt = wstage[st];
-    for (var j = 0u; j < N; j++) {
-      dE[j] += wt * kx[j];
-      dX[j] += wt * kvx[j];
-    }
-    for (var i = 0u; i < M; i++) {
-      dL[i] += wt * kl[i];
-      dY[i] += wt * kvl[i];
-    }
+  for (var j = 0u; j < N; j++) {
+    ux[j] = 0.0;
+    kvx[j] = 0.0;
+    dE[j] = 0.0;
+    dX[j] = 0.0;
   }
+  for (var i = 0u; i < M; i++) {
+    ul[i] = 0.0;
+    kvl[i] = 0.0;
+    dL[i] = 0.0;
+    dY[i] = 0.0;
+  }
+  let half = 0.5 * h;
+  rk4Stage(0.0 * h, 1.0, bp.alpha / c0.t, th * c0.t * c0.s, c0.s);
+  rk4Stage(half, 2.0, c0.aMid, c0.wMid, c0.sMid);
+  rk4Stage(half, 2.0, c0.aMid, c0.wMid, c0.sMid);
+  rk4Stage(1.0 * h, 1.0, bp.alpha / c1.t, th * c1.t * c1.s, c1.s);
   let h6 = h / 6.0;
   for (var j = 0u; j < N; j++) {
     kahanE(j, h6 * dE[j]);
@@ -402,6 +435,30 @@ struct Diag {
   rate: f32,
 }
 
+/// dE/dt of the private state at time t (scaling s = t^p): diagnostics(t, s).rate with the same
+/// sums in the same order, without what only the end of a dispatch needs (E, f - f*, A e for Q).
+fn rateAt(t: f32, s: f32) -> f32 {
+  let th = bp.theta;
+  var r2 = 0.0;
+  for (var i = 0u; i < M; i++) {
+    var a = 0.0;
+    for (var j = 0u; j < N; j++) {
+      a += amat(i, j) * e[j];
+    }
+    r2 += a * a;
+  }
+  let D = bregmanPair();
+  let G = D.x + 0.5 * bp.beta * r2;
+  var v2 = 0.0;
+  for (var j = 0u; j < N; j++) {
+    v2 += vx[j] * vx[j];
+  }
+  for (var i = 0u; i < M; i++) {
+    v2 += vl[i] * vl[i];
+  }
+  return -th * t * s * (bp.cG * G + D.y + 0.5 * bp.beta * r2) - bp.xi * th * t * v2;
+}
+
 /// Diagnostics of the private state at time t (scaling s = t^p).
 fn diagnostics(t: f32, s: f32) -> Diag {
   let th = bp.theta;
@@ -414,10 +471,11 @@ fn diagnostics(t: f32, s: f32) -> Diag {
     }
     ae[i] = a;
     r2 += a * a;
-    lae += prob[offL() + i] * a;
+    lae += pw[offL() + i] * a;
   }
-  let D = bregman(e, false);
-  let Dr = bregman(e, true);
+  let Dp = bregmanPair();
+  let D = Dp.x;
+  let Dr = Dp.y;
   let G = D + 0.5 * bp.beta * r2;
   var w2 = 0.0;
   var z2 = 0.0;
@@ -451,6 +509,16 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
   bp = batch[src / params.perBatch];
   let cb = (src / params.perBatch) * params.coefStride;
   let base = src * stride();
+  // The problem into workgroup memory (uniform control flow: every invocation reaches the barrier).
+  for (var j = lid; j < PLEN; j += WG) {
+    pw[j] = prob[j];
+  }
+  if (OBJECTIVE == 1u) {
+    for (var j = lid; j < N; j += WG) {
+      sqrtBase[j] = sqrt(abs(prob[offB() + j]));
+    }
+  }
+  workgroupBarrier();
   for (var j = 0u; j < N; j++) {
     e[j] = state[base + j];
     vx[j] = state[base + N + M + j];
@@ -468,24 +536,29 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
   var rate = state[aux + 3u];
   let range = cursor;
   let hh = 0.5 * params.h;
+  // Step k's t_k, s(t_k) (RK4's c0) are step k - 1's c1: carried, not reloaded.
+  var c0 = coefs[cb + range.x * SUBSTEPS];
   for (var k = range.x; k < range.y; k++) {
-    let c0 = coefs[cb + k * SUBSTEPS];
     let c1 = coefs[cb + (k + 1u) * SUBSTEPS];
     if (INTEGRATOR == 1u) {
       rk4Step(c0, c1);
     } else {
+      // One call site (substep 0 reloads c0's entry, a broadcast load): the step is large, and
+      // variants that reused c0 through a second call site or a struct copy were no faster on
+      // SwiftShader.
       for (var j = 0u; j < SUBSTEPS; j++) {
         rotationStep(coefs[cb + k * SUBSTEPS + j]);
       }
     }
-    let d = diagnostics(c1.t, c1.s);
-    let y = hh * (rate + d.rate) - icomp;
+    let r = rateAt(c1.t, c1.s);
+    let y = hh * (rate + r) - icomp;
     let tsum = integral + y;
     icomp = (tsum - integral) - y;
     integral = tsum;
-    rate = d.rate;
+    rate = r;
+    c0 = c1;
   }
-  let cEnd = coefs[cb + range.y * SUBSTEPS];
+  let cEnd = c0;
   let d = diagnostics(cEnd.t, cEnd.s);
   if (i < count) {
     var bad = false;
@@ -512,7 +585,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) groups: vec3u
     diag[dbase + 3u] = d.objective;
     diag[dbase + 4u] = (d.energy - E0) - integral;
     for (var j = 0u; j < M; j++) {
-      diag[dbase + 5u + j] = prob[offL() + j] + l[j] + th * cEnd.t * vl[j] - th * th * cEnd.t * cEnd.t * cEnd.s * ae[j];
+      diag[dbase + 5u + j] = pw[offL() + j] + l[j] + th * cEnd.t * vl[j] - th * th * cEnd.t * cEnd.t * cEnd.s * ae[j];
     }
     if (bad) {
       atomicAdd(&status[0], 1u);

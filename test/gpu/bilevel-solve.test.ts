@@ -3,7 +3,10 @@
 // shaders/lib/sincos.wgsl against Math.sin/cos.
 //
 // Float32 error model and tolerances: src/labs/bilevel/tolerances.ts (shared with the self-test).
-// Checked: the GPU's counts equal the number of flags in its own codes exactly.
+// Checked: the GPU's counts equal the number of flags in its own codes exactly. And today's kernel
+// gives the maps of the one before issue 13 item 4 (shaders/bench/bilevel-solve.wgsl, the bench's
+// baseline) bit for bit: the rewrite of the polygon solve only reorders exact operations (min, max,
+// products with the normals' entries 0 and +-1).
 
 import { describe, expect, it } from 'vitest';
 import type { GpuContext } from '../../src/gpu/device';
@@ -18,8 +21,8 @@ import { acquireTestGpu, gpuIt, testRandom } from './harness';
 const env = await acquireTestGpu();
 
 /** Solve `config` on the GPU in a few uneven bands (as the page does), then read the map back. */
-async function gpuMap(gpu: GpuContext, config: BilevelConfig, bands = 3): Promise<BilevelMap> {
-  const sim = await BilevelSimulation.create(gpu, config);
+async function gpuMap(gpu: GpuContext, config: BilevelConfig, bands = 3, kernel?: string): Promise<BilevelMap> {
+  const sim = await BilevelSimulation.create(gpu, config, kernel);
   try {
     const n = config.grid.n;
     const encoder = gpu.device.createCommandEncoder({ label: 'Test.bilevelEncoder' });
@@ -209,6 +212,26 @@ describe.skipIf(!env.gpu)(`bilevel solve.wgsl on ${env.note}`, () => {
     }
     console.log(`sincos.wgsl: worst error / (2 ulp + 1e-13) = ${worst.toFixed(3)} at ${worstAt}; worst ulp where |value| > 1e-3: ${worstUlp.toFixed(2)}`);
     expect(worst).toBeLessThanOrEqual(1);
+  });
+
+  gpuIt(env, 'every family: the same maps as the kernel before issue 13 item 4, bit for bit', async (gpu) => {
+    const rand = testRandom(77);
+    for (const family of FAMILIES) {
+      // Polygon families get more grids: their solve is what item 4 rewrote.
+      const grids = family === 'qp' || family === 'lp' ? 6 : 2;
+      for (let index = 0; index < grids; index++) {
+        const config = randomConfig(rand, family, index);
+        const label = `${family} #${index} ${JSON.stringify(config)}`;
+        const now = await gpuMap(gpu, config, 2);
+        const before = await gpuMap(gpu, config, 2, 'bench/bilevel-solve.wgsl');
+        const same = (a: ArrayLike<number>, b: ArrayLike<number>): boolean => a.length === b.length && Array.prototype.every.call(a, (v: number, i: number) => Object.is(v, b[i]));
+        expect(same(now.y, before.y), `${label}: y`).toBe(true);
+        expect(same(now.mu, before.mu), `${label}: mu`).toBe(true);
+        expect(same(now.active, before.active), `${label}: active sets`).toBe(true);
+        for (let c = 0; c < 3; c++) expect(same(now.margins[c], before.margins[c]), `${label}: margin ${c}`).toBe(true);
+        expect(now.fraction, `${label}: fractions`).toEqual(before.fraction);
+      }
+    }
   });
 
   gpuIt(env, 'worst tolerance ratios per family (printed)', async () => {

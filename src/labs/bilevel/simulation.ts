@@ -4,7 +4,8 @@
 // (reference.ts).
 //
 // API:
-//   BilevelSimulation.create(gpu, config)        sizes checked against the device (grid.n named)
+//   BilevelSimulation.create(gpu, config, kernel?)  sizes checked against the device (grid.n named);
+//                                                kernel: the WGSL file (bench/bilevel.ts passes its baseline)
 //   sim.encodeReset(encoder)                     clears the fail counts (before the first band)
 //   sim.encodeRows(encoder, rowStart, rowEnd)    rows i1 in [rowStart, rowEnd); never awaits
 //   sim.readMap() / sim.readCounts()             after all submitted work (not for the frame loop)
@@ -83,9 +84,11 @@ export class BilevelSimulation {
 
   /**
    * Checks grid.n against the device (a GpuLimitError naming grid.n and the limit, before anything
-   * is allocated), compiles the family's kernel and uploads the centres, q, d and tau.
+   * is allocated), compiles the family's kernel and uploads the centres, q, d and tau. `kernel` is
+   * the file under shaders/ (bench/bilevel.ts runs its baseline bench/bilevel-solve.wgsl, which has
+   * the same bindings, overrides and layouts).
    */
-  static async create(gpu: GpuContext, config: BilevelConfig): Promise<BilevelSimulation> {
+  static async create(gpu: GpuContext, config: BilevelConfig, kernel = 'bilevel/solve.wgsl'): Promise<BilevelSimulation> {
     const { device } = gpu;
     const { family } = config;
     const n = config.grid.n;
@@ -96,7 +99,7 @@ export class BilevelSimulation {
     const tau = flagThreshold(config);
     if (!Number.isFinite(tau)) throw new Error(`kappa h = ${tau} is not a finite flag threshold`);
     const p = perturbationOf(config);
-    const pipeline = await pipelineCacheFor(device).compute('bilevel/solve.wgsl', 'main', { FAMILY: FAMILY_INDEX[family] });
+    const pipeline = await pipelineCacheFor(device).compute(kernel, 'main', { FAMILY: FAMILY_INDEX[family] });
 
     const res = new GpuResources(device, 'BilevelSimulation');
     try {

@@ -101,6 +101,11 @@ const MAX_STEPS_PER_DISPATCH = 1024;
 export interface PrimalDualTuning {
   workgroupSize?: number;
   stepsPerDispatch?: number;
+  /**
+   * The kernel file under shaders/ (default primal-dual/dynamics.wgsl). bench/primal-dual.ts passes
+   * its baseline, bench/primal-dual-dynamics.wgsl (same bindings, overrides and layouts).
+   */
+  shader?: string;
 }
 
 /** The f32 state after `step` steps, in error coordinates (x = x* + e, lambda = lambda* + l). */
@@ -210,7 +215,7 @@ export class PrimalDualSimulation {
     const perStep = Math.ceil(count / wg) * wg * (12 * n * m + 30 * n) * (params.integrator === 'rk4' ? 4 : 1.5 * table.substeps);
     const stepsPerDispatch =
       tuning.stepsPerDispatch ?? Math.max(1, Math.min(MAX_STEPS_PER_DISPATCH, Math.floor(DISPATCH_BUDGET / perStep)));
-    const pipeline = await pipelineCacheFor(device).compute('primal-dual/dynamics.wgsl', 'main', {
+    const pipeline = await pipelineCacheFor(device).compute(tuning.shader ?? 'primal-dual/dynamics.wgsl', 'main', {
       N: n,
       M: m,
       WG: wg,
