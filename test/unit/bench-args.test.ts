@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { BENCH_LINES, parseBenchArgs, runsLine } from '../../bench/args';
-import { expBoundNote, expPerSecond, gpuExpSpec } from '../../bench/exp-bound';
+import { expBoundNote, expPerSecond, flopBoundNote, fp32FlopsPerSecond, gpuExpSpec, memoryBoundNote, occupancyNote } from '../../bench/exp-bound';
 
 describe('bench --only', () => {
   it('no arguments run every line', () => {
@@ -57,5 +57,19 @@ describe('bench exp bound', () => {
     // Half the bound at one exp per pair:
     expect(expBoundNote('NVIDIA H100 80GB HBM3', (16 * 132 * 1.98e9) / 2, 1)).toMatch(/^exp bound: 50\.0% of H100 SXM/);
     expect(expBoundNote('llvmpipe', 1e9, 1)).toBe('exp bound: unknown GPU');
+  });
+
+  it('FP32, memory and occupancy notes: fractions of the named GPU, n/a on a software adapter, unknown otherwise', () => {
+    const h100 = gpuExpSpec('NVIDIA H100 80GB HBM3');
+    expect(h100 && fp32FlopsPerSecond(h100)).toBeCloseTo(2 * 128 * 132 * 1.98e9, -3);
+    expect(flopBoundNote('NVIDIA H100 80GB HBM3', false, (2 * 128 * 132 * 1.98e9) / 400 / 4, 400)).toMatch(/^FP32 bound: 25\.0% of H100 SXM \(66\.9 TFLOP\/s\)$/);
+    expect(flopBoundNote('SwiftShader Device', true, 1e6, 400)).toMatch(/n\/a \(software adapter/);
+    expect(flopBoundNote('NVIDIA L40S', false, 1e6, 400)).toBe('FP32 bound: unknown GPU');
+    expect(memoryBoundNote('NVIDIA H200', false, 4.8e12 / 40 / 10, 40)).toMatch(/^memory bound: 10\.0% of H200 \(4\.80 TB\/s\)$/);
+    expect(memoryBoundNote('NVIDIA L40S', false, 1, 40)).toBe('memory bound: unknown GPU');
+    // 157 workgroups of 64 threads on 132 SMs of 2048 resident threads each.
+    expect(occupancyNote('NVIDIA H100 80GB HBM3', false, 10000, 64)).toBe(`157 workgroups of 64 on 132 SMs, ${((100 * 157 * 64) / (132 * 2048)).toFixed(1)}% of H100 SXM's resident threads`);
+    expect(occupancyNote('SwiftShader Device', true, 10000, 64)).toBe('157 workgroups of 64 (software adapter: no SMs)');
+    expect(occupancyNote('NVIDIA L40S', false, 64, 64)).toBe('1 workgroups of 64 (unknown GPU: SM count unknown)');
   });
 });
