@@ -27,17 +27,7 @@ override SPHERE: bool = false;
 
 const MAXD = 8u;
 
-struct TfParams {
-  batch: u32,
-  n: u32,
-  rows: u32,
-  heads: u32,
-  layer: u32,
-  inOff: u32,
-  outOff: u32,
-  dt: f32,
-  headOff: u32,
-}
+#include "lib/transformer-forward-params.wgsl"
 
 @group(0) @binding(0) var<uniform> params: TfParams;
 /// L x H x D x D.
