@@ -6,10 +6,12 @@
 //
 // Data (built once per measure on the host, src/labs/score-mixing/cull-tiles.ts): each measure's
 // atoms in k-d tree order, cut into CULL_TILE consecutive atoms per tile and GROUP_TILES
-// consecutive tiles per group, each a tree node (compact boxes that do not overlap); one descriptor per tile and per group in `boxes`
-// (BOX_STRIDE = 2D + 1 floats: lo[D], hi[D] of the f32 atoms, the largest natural log weight).
-// The caller's queries should be spatially grouped too (k-d ordered particles, 8 x 8 pixel
-// blocks) so a workgroup's queries keep the same tiles.
+// consecutive tiles per group, each a tree node (compact boxes that do not overlap); one
+// descriptor per tile and per group (BOX_STRIDE = 2D + 1 floats: lo[D], hi[D] of the f32 atoms,
+// the largest natural log weight), stored in the atom buffer after the atoms' coordinates, so
+// culling needs no binding of its own (the generation kernels already bind 8 storage buffers,
+// WebGPU's default per stage). Queries should be spatially grouped (k-d ordered queries, 8 x 8
+// pixel blocks) so a workgroup's queries keep the same tiles.
 //
 // Per measure and query x, with base-2 logits l_j = log2 w_j - |x - y_j|^2 c, c = log2(e)/(4t):
 //  bound  A tile's (group's) logits are all <= B = log2 w_max - dbox^2 c, dbox the distance from x
@@ -38,12 +40,13 @@
 // can be skipped (large t) every tile is kept: the dense result, in k-d order, with the votes'
 // cost on top (GROUP_TILES + 1 box tests per CULL_TILE * GROUP_TILES atoms).
 //
-// Counters (binding 6, for tests and the bench): [0] += kept tiles and [1] += their atoms per
-// (workgroup, load); [2] += atoms folded, per active query (the pairs actually computed).
+// Work counts (for tests and the bench): invocation 0 adds the kept tiles and their atoms per
+// load to the workgroup's `cullLoads`; denoiseCulled adds the atoms each query folds to `pairs`.
+// Kernels that report them copy them to a buffer of their own.
 //
 // Contract: include after lib/denoise.wgsl's bindings (this file includes it); call
-// denoiseCulled from uniform control flow with the same range in every invocation; bindings 5
-// and 6 of group 0 belong to this file; the kernel declares `override CULL_DIST: bool`.
+// denoiseCulled from uniform control flow with the same range in every invocation; the kernel
+// declares `override CULL_DIST: bool`.
 
 #include "lib/denoise.wgsl"
 
@@ -52,9 +55,6 @@ const GROUP_TILES: u32 = 16u;
 const LOAD_TILES: u32 = TILE_ATOMS / CULL_TILE;
 /// 1 - 1e-5: the conservative shrink of the f32 box distance (see the header).
 const DBOX_SHRINK: f32 = 0.99999;
-
-@group(0) @binding(5) var<storage, read> boxes: array<f32>;
-@group(0) @binding(6) var<storage, read_write> visited: array<atomic<u32>, 3>;
 
 override BOX_STRIDE: u32 = 2u * D + 1u;
 
@@ -68,42 +68,48 @@ const VOTE_GROUPS: u32 = 32u;
 var<workgroup> keepVotes: array<atomic<u32>, VOTE_GROUPS>;
 var<workgroup> keptList: array<u32, VOTE_GROUPS * GROUP_TILES>;
 var<workgroup> keptCount: u32;
+/// (kept tiles, their atoms) loaded by this workgroup so far; written by invocation 0 only.
+var<workgroup> cullLoads: vec2u;
 
-/// One measure's atoms first..first+n-1, its tile descriptors from tile0, its groups' from group0.
+/// One measure's atoms first..first+n-1, its tile descriptors from tile0, its groups' from group0
+/// (descriptor k starts at atomPoints[boxBase + k * BOX_STRIDE]).
 struct CullRange {
   first: u32,
   n: u32,
   tile0: u32,
   group0: u32,
+  boxBase: u32,
 }
 
 /// The ranges of two measures packed one after the other (atoms of measure 1 first), with the
-/// boxes laid out as the host's cullBoxes: measure 1's tiles, measure 2's, measure 1's groups, 2's.
+/// boxes after both measures' coordinates, laid out as the host's cullBoxes: measure 1's tiles,
+/// measure 2's, measure 1's groups, measure 2's.
 fn cullRanges(n1: u32, n2: u32) -> array<CullRange, 2> {
   let tiles1 = (n1 + CULL_TILE - 1u) / CULL_TILE;
   let tiles2 = (n2 + CULL_TILE - 1u) / CULL_TILE;
   let groups1 = (tiles1 + GROUP_TILES - 1u) / GROUP_TILES;
+  let base = (n1 + n2) * D;
   return array<CullRange, 2>(
-    CullRange(0u, n1, 0u, tiles1 + tiles2),
-    CullRange(n1, n2, tiles1, tiles1 + tiles2 + groups1),
+    CullRange(0u, n1, 0u, tiles1 + tiles2, base),
+    CullRange(n1, n2, tiles1, tiles1 + tiles2 + groups1, base),
   );
 }
 
 /// Squared distance from x to box k (0 inside), shrunk to stay a lower bound (header).
-fn boxDist2(x: array<f32, MAXD>, k: u32) -> f32 {
-  let at = k * BOX_STRIDE;
+fn boxDist2(x: array<f32, MAXD>, base: u32, k: u32) -> f32 {
+  let at = base + k * BOX_STRIDE;
   var s = 0.0;
   for (var c = 0u; c < D; c++) {
-    let gap = max(max(boxes[at + c] - x[c], x[c] - boxes[at + D + c]), 0.0);
+    let gap = max(max(atomPoints[at + c] - x[c], x[c] - atomPoints[at + D + c]), 0.0);
     s += gap * gap;
   }
   return s * DBOX_SHRINK;
 }
 
 /// Does query x (state st) keep box k? (the test in the header)
-fn boxKept(x: array<f32, MAXD>, k: u32, st: LseState, scale: f32, cut: f32) -> bool {
-  let d2 = boxDist2(x, k);
-  let bound = boxes[k * BOX_STRIDE + 2u * D] * LOG2E - d2 * scale;
+fn boxKept(x: array<f32, MAXD>, base: u32, k: u32, st: LseState, scale: f32, cut: f32) -> bool {
+  let d2 = boxDist2(x, base, k);
+  let bound = atomPoints[base + k * BOX_STRIDE + 2u * D] * LOG2E - d2 * scale;
   return bound >= st.runMax - cut || (CULL_DIST && d2 <= st.best);
 }
 
@@ -114,14 +120,14 @@ fn tilesOf(r: CullRange) -> u32 {
 /// How promising box k is for the seed, compared lexicographically: its logit bound, then (among
 /// boxes that contain x, all bounded by their max log weight) closeness to the box's centre, so a
 /// large group box that merely contains x does not win over the one x sits in the middle of.
-fn seedKey(x: array<f32, MAXD>, k: u32, scale: f32) -> vec2f {
-  let at = k * BOX_STRIDE;
+fn seedKey(x: array<f32, MAXD>, base: u32, k: u32, scale: f32) -> vec2f {
+  let at = base + k * BOX_STRIDE;
   var centre = 0.0;
   for (var c = 0u; c < D; c++) {
-    let off = x[c] - 0.5 * (boxes[at + c] + boxes[at + D + c]);
+    let off = x[c] - 0.5 * (atomPoints[at + c] + atomPoints[at + D + c]);
     centre += off * off;
   }
-  return vec2f(boxes[at + 2u * D] * LOG2E - boxDist2(x, k) * scale, -centre);
+  return vec2f(atomPoints[at + 2u * D] * LOG2E - boxDist2(x, base, k) * scale, -centre);
 }
 
 fn seedBetter(a: vec2f, b: vec2f) -> bool {
@@ -137,7 +143,7 @@ fn cullSeed(x: array<f32, MAXD>, r: CullRange, scale: f32) -> LseState {
   var bestGroup = 0u;
   var bestKey = vec2f(NEG_BIG, NEG_BIG);
   for (var g = 0u; g < nGroups; g++) {
-    let key = seedKey(x, r.group0 + g, scale);
+    let key = seedKey(x, r.boxBase, r.group0 + g, scale);
     if (seedBetter(key, bestKey)) {
       bestKey = key;
       bestGroup = g;
@@ -146,7 +152,7 @@ fn cullSeed(x: array<f32, MAXD>, r: CullRange, scale: f32) -> LseState {
   var bestTile = bestGroup * GROUP_TILES;
   bestKey = vec2f(NEG_BIG, NEG_BIG);
   for (var k = bestTile; k < min(nTiles, (bestGroup + 1u) * GROUP_TILES); k++) {
-    let key = seedKey(x, r.tile0 + k, scale);
+    let key = seedKey(x, r.boxBase, r.tile0 + k, scale);
     if (seedBetter(key, bestKey)) {
       bestKey = key;
       bestTile = k;
@@ -172,23 +178,21 @@ fn tileCount(r: CullRange, k: u32) -> u32 {
 }
 
 /// Tweedie mean, log u and nearest squared distance of the measure r, skipping tiles below eps
-/// (header). `counted` is false for the clamped copies past the last query (their pairs are not
-/// counted).
-fn denoiseCulled(x: array<f32, MAXD>, r: CullRange, t: f32, cut: f32, lid: u32, counted: bool) -> Denoised {
+/// (header); adds the atoms this query folded to *pairs.
+fn denoiseCulled(x: array<f32, MAXD>, r: CullRange, t: f32, cut: f32, lid: u32, pairs: ptr<function, u32>) -> Denoised {
   let scale = LOG2E / (4.0 * t);
   let nTiles = tilesOf(r);
   let nGroups = (nTiles + GROUP_TILES - 1u) / GROUP_TILES;
   var st = cullSeed(x, r, scale);
-  var pairs = 0u;
   for (var g0 = 0u; g0 < nGroups; g0 += VOTE_GROUPS) {
     let gEnd = min(nGroups, g0 + VOTE_GROUPS);
     // This query's keep masks for the chunk's groups, OR-ed into the workgroup's votes.
     var mine: array<u32, VOTE_GROUPS>;
     for (var g = g0; g < gEnd; g++) {
       var m = 0u;
-      if (boxKept(x, r.group0 + g, st, scale, cut)) {
+      if (boxKept(x, r.boxBase, r.group0 + g, st, scale, cut)) {
         for (var k = g * GROUP_TILES; k < min(nTiles, (g + 1u) * GROUP_TILES); k++) {
-          if (boxKept(x, r.tile0 + k, st, scale, cut)) {
+          if (boxKept(x, r.boxBase, r.tile0 + k, st, scale, cut)) {
             m |= 1u << (k - g * GROUP_TILES);
           }
         }
@@ -225,22 +229,18 @@ fn denoiseCulled(x: array<f32, MAXD>, r: CullRange, t: f32, cut: f32, lid: u32, 
       }
       workgroupBarrier();
       if (lid == 0u) {
-        atomicAdd(&visited[0], slots);
-        atomicAdd(&visited[1], loaded);
+        cullLoads += vec2u(slots, loaded);
       }
       for (var s = 0u; s < slots; s++) {
         let k = keptList[q0 + s];
         // Kept by this query at the vote, and still now that runMax may have grown.
-        if (((mine[k / GROUP_TILES - g0] >> (k % GROUP_TILES)) & 1u) != 0u && boxKept(x, r.tile0 + k, st, scale, cut)) {
+        if (((mine[k / GROUP_TILES - g0] >> (k % GROUP_TILES)) & 1u) != 0u && boxKept(x, r.boxBase, r.tile0 + k, st, scale, cut)) {
           let cnt = tileCount(r, k);
           accumulateAtoms(x, s * CULL_TILE, s * CULL_TILE + cnt, scale, &st);
-          pairs += cnt;
+          *pairs += cnt;
         }
       }
     }
-  }
-  if (counted) {
-    atomicAdd(&visited[2], pairs);
   }
   return lseFinish(st, t);
 }

@@ -15,7 +15,7 @@
 // exact. One workgroup per BLOCK x BLOCK pixel block (neighbouring pixels keep the same tiles);
 // pixels past the image edge run on a clamped pixel so barriers stay uniform, and only the store
 // is masked. Dispatches may be 2-D (workgroup_id.y) when the blocks exceed the per-dimension limit.
-// Host: src/labs/score-mixing/field.ts (atoms in k-d order, tile and group boxes at binding 5).
+// Host: src/labs/score-mixing/field.ts (atoms in k-d order, tile and group boxes after them).
 
 override D: u32 = 2u;
 /// BLOCK * BLOCK.
@@ -48,6 +48,9 @@ struct FieldParams {
 
 @group(0) @binding(2) var<uniform> params: FieldParams;
 @group(0) @binding(3) var<storage, read_write> field: array<vec4f>;
+/// Work counts: [0] kept tiles and [1] their atoms loaded, summed over workgroups; [2] (pixel,
+/// atom) pairs folded, summed over the pixels.
+@group(0) @binding(4) var<storage, read_write> visited: array<atomic<u32>, 3>;
 
 @compute @workgroup_size(WG)
 fn main(
@@ -77,9 +80,15 @@ fn main(
   }
   let t = params.t;
   let ranges = cullRanges(params.n1, params.n2);
-  let r1 = denoiseCulled(x, ranges[0], t, params.cut, lid, inImage);
-  let r2 = denoiseCulled(x, ranges[1], t, params.cut, lid, inImage);
+  var pairs = 0u;
+  let r1 = denoiseCulled(x, ranges[0], t, params.cut, lid, &pairs);
+  let r2 = denoiseCulled(x, ranges[1], t, params.cut, lid, &pairs);
+  if (lid == 0u) {
+    atomicAdd(&visited[0], cullLoads.x);
+    atomicAdd(&visited[1], cullLoads.y);
+  }
   if (inImage) {
+    atomicAdd(&visited[2], pairs);
     let lambda = params.lambda;
     let phi1 = -4.0 * t * r1.logU;
     let phi2 = -4.0 * t * r2.logU;

@@ -5,6 +5,7 @@
 // (culled-score.ts) and the potential field (field-kernel.ts).
 
 import { kdOrder } from '../../math/kd-order';
+import { packAtoms } from './gpu-common';
 import type { Measure } from './types';
 
 /** Atoms per tile and tiles per group (CULL_TILE, GROUP_TILES in shaders/lib/cull.wgsl). */
@@ -125,6 +126,20 @@ export function cullBoxes(points: Float32Array, logW: Float32Array, n1: number, 
     at += p.length;
   }
   return out;
+}
+
+/**
+ * Both measures as shaders/lib/cull.wgsl reads them: atoms in cullSorted order (measure 1 first)
+ * with the tile and group boxes appended to the coordinates (`points`), the log weights (`logW`),
+ * and the f32 coordinates alone (`atoms`, what cullingSkipsNothing and the error model see).
+ */
+export function packCulledAtoms(mu1: Measure, mu2: Measure): { points: Float32Array; logW: Float32Array; atoms: Float32Array } {
+  const packed = packAtoms(cullSorted(mu1), cullSorted(mu2));
+  const boxes = cullBoxes(packed.points, packed.logW, mu1.n, mu2.n, mu1.d);
+  const points = new Float32Array(packed.points.length + boxes.length);
+  points.set(packed.points);
+  points.set(boxes, packed.points.length);
+  return { points, logW: packed.logW, atoms: packed.points };
 }
 
 /**

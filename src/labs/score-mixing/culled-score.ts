@@ -18,8 +18,8 @@ import { GpuResources } from '../../gpu/resources';
 import { structLayout } from '../../gpu/struct-layout';
 import { STORAGE_R, STORAGE_RW, UNIFORM_W } from '../../gpu/usage';
 import { kdOrder } from '../../math/kd-order';
-import { type CullWork, cullBoxes, cullingSkipsNothing, cullSorted, cullWork, defaultCullEps } from './cull-tiles';
-import { DEFAULT_WORKGROUP, checkMeasures, checkWorkgroupSize, dispatchGrid, packAtoms, pipelineCacheFor } from './gpu-common';
+import { type CullWork, cullingSkipsNothing, cullWork, defaultCullEps, packCulledAtoms } from './cull-tiles';
+import { DEFAULT_WORKGROUP, checkMeasures, checkWorkgroupSize, dispatchGrid, pipelineCacheFor } from './gpu-common';
 import { type MixedScoreResult, evaluateMixedScore } from './score-kernel';
 import type { Measure } from './types';
 
@@ -73,14 +73,13 @@ export async function evaluateMixedScoreCulled(
   const repeat = options.repeat ?? 1;
   const groups = grid[0] * grid[1] * repeat;
 
-  const atoms = packAtoms(cullSorted(mu1), cullSorted(mu2));
-  if (cullingSkipsNothing(points, d, atoms, mu1.n, mu2.n, t, eps)) {
+  const atoms = packCulledAtoms(mu1, mu2);
+  if (cullingSkipsNothing(points, d, { points: atoms.atoms, logW: atoms.logW }, mu1.n, mu2.n, t, eps)) {
     const dense = await evaluateMixedScore(gpu, mu1, mu2, lambda, t, points, { workgroupSize: wg, repeat, onSubmitted: options.onSubmitted });
     const work = cullWork(new Uint32Array(3), groups, count * repeat, mu1.n, mu2.n);
     return { ...dense, eps, dense: true, ...work, tilesLoaded: work.denseTiles, atomsLoaded: work.denseAtoms, pairs: work.densePairs };
   }
   const pipeline = await pipelineCacheFor(device).compute('score-mixing/mixed-score-culled.wgsl', 'main', { D: d, WG: wg });
-  const boxes = cullBoxes(atoms.points, atoms.logW, mu1.n, mu2.n, d);
   const queryOrder = kdOrder(points, d, wg);
   const sortedQueries = new Float32Array(count * d);
   queryOrder.forEach((i, k) => sortedQueries.set(points.subarray(i * d, (i + 1) * d), k * d));
@@ -101,8 +100,7 @@ export async function evaluateMixedScoreCulled(
         { binding: 2, resource: { buffer: res.buffer('params', CulledScoreParamsLayout.size, UNIFORM_W, new Uint8Array(params)) } },
         { binding: 3, resource: { buffer: res.buffer('queries', sortedQueries.byteLength, STORAGE_R, sortedQueries) } },
         { binding: 4, resource: { buffer: result } },
-        { binding: 5, resource: { buffer: res.buffer('boxes', boxes.byteLength, STORAGE_R, boxes) } },
-        { binding: 6, resource: { buffer: counters } },
+        { binding: 5, resource: { buffer: counters } },
       ],
     });
     const encoder = device.createCommandEncoder({ label: 'MixedScoreCulled.encoder' });

@@ -3,7 +3,7 @@
 // buffer (vec4f per pixel, row py = 0 at vMin, pixel centres) feeds a colour-map pass directly;
 // read() is for tests and exports. The kernel skips atom tiles below eps of a pixel's kept mass
 // (shaders/lib/cull.wgsl): the atoms live on the GPU in k-d order with their tile and group boxes
-// (cull-tiles.ts), one workgroup per 8 x 8 pixel block; eps defaults to 1e-7 / max(n1, n2), so
+// appended (cull-tiles.ts packCulledAtoms), one workgroup per 8 x 8 pixel block; eps defaults to 1e-7 / max(n1, n2), so
 // |phi_i - phi_i(dense)| <= 4t n_i eps and Phi_lam is exact. readWork() reports what was skipped.
 
 import type { GpuContext } from '../../gpu/device';
@@ -11,12 +11,11 @@ import { assertStorageFits } from '../../gpu/limits';
 import { ReadbackPool } from '../../gpu/readback';
 import { GpuResources } from '../../gpu/resources';
 import { BufferUsage, STORAGE_R, STORAGE_RW, UNIFORM_W } from '../../gpu/usage';
-import { type CullWork, cullBoxes, cullSorted, cullWork, defaultCullEps } from './cull-tiles';
+import { type CullWork, cullWork, defaultCullEps, packCulledAtoms } from './cull-tiles';
 import {
   FieldParamsLayout,
   checkMeasures,
   dispatchGrid,
-  packAtoms,
   pipelineCacheFor,
 } from './gpu-common';
 import type { Measure } from './types';
@@ -36,7 +35,6 @@ export class PotentialField {
   readonly output: GPUBuffer;
   private atomPoints!: GPUBuffer;
   private atomLogW!: GPUBuffer;
-  private boxes!: GPUBuffer;
   private readonly counters: GPUBuffer;
   private bindGroup!: GPUBindGroup;
   /** The culling's eps for the current measures (skipped mass per skipped atom, relative). */
@@ -97,12 +95,10 @@ export class PotentialField {
   setMeasures(mu1: Measure, mu2: Measure): void {
     checkMeasures(this.device, mu1, mu2);
     if (mu1.d !== this.d) throw new Error(`setMeasures: measures are in R^${mu1.d}, the field was made for R^${this.d}`);
-    const atoms = packAtoms(cullSorted(mu1), cullSorted(mu2));
-    const boxes = cullBoxes(atoms.points, atoms.logW, mu1.n, mu2.n, this.d);
-    for (const old of [this.atomPoints, this.atomLogW, this.boxes]) if (old) this.res.release(old);
+    const atoms = packCulledAtoms(mu1, mu2);
+    for (const old of [this.atomPoints, this.atomLogW]) if (old) this.res.release(old);
     this.atomPoints = this.res.buffer('atomPoints', atoms.points.byteLength, STORAGE_R, atoms.points);
     this.atomLogW = this.res.buffer('atomLogW', atoms.logW.byteLength, STORAGE_R, atoms.logW);
-    this.boxes = this.res.buffer('boxes', boxes.byteLength, STORAGE_R, boxes);
     this.n1 = mu1.n;
     this.n2 = mu2.n;
     this.eps = defaultCullEps(mu1, mu2);
@@ -111,8 +107,7 @@ export class PotentialField {
       [1, this.atomLogW],
       [2, this.params],
       [3, this.output],
-      [5, this.boxes],
-      [6, this.counters],
+      [4, this.counters],
     ];
     this.bindGroup = this.device.createBindGroup({
       label: 'PotentialField.bindGroup',
