@@ -14,6 +14,7 @@ export const BENCH_LINES = [
   'mixed-score:numpy',
   'small-t',
   'field',
+  'generate',
   'split',
   'primal-dual',
   'transformer',

@@ -1,5 +1,6 @@
-// `npm run bench` (then the small-t culling, culled field and split-atom-range lines,
-// bench/small-t.ts, bench/field.ts and bench/split.ts, and the primal-dual, transformer and bilevel benches: bench/primal-dual.ts,
+// `npm run bench` (then the small-t culling, culled field, culled generation and
+// split-atom-range lines, bench/small-t.ts, bench/field.ts, bench/generate.ts and bench/split.ts,
+// and the primal-dual, transformer and bilevel benches: bench/primal-dual.ts,
 // bench/transformer.ts, bench/bilevel.ts); `npm run bench -- --only <line>` runs one line
 // (bench/args.ts lists them; `--only` alone or a bad name lists them and exits 2);
 // `--only mixed-score` runs the four mixed-score lines together.
@@ -38,6 +39,7 @@ import { benchBilevel } from './bilevel';
 import { expBoundNote } from './exp-bound';
 import { benchPrimalDual } from './primal-dual';
 import { benchField } from './field';
+import { benchGenerate } from './generate';
 import { benchSmallT } from './small-t';
 import { benchSplit } from './split';
 import { benchTransformer } from './transformer';
@@ -287,7 +289,7 @@ async function main(): Promise<void> {
   }
   const { only } = args;
   if (BENCH_LINES.some((l) => l.startsWith('mixed-score:') && runsLine(only, l))) await mixedScoreBench(only);
-  for (const [line, bench] of [['small-t', benchSmallT], ['field', benchField], ['split', benchSplit]] as const) {
+  for (const [line, bench] of [['small-t', benchSmallT], ['field', benchField], ['generate', benchGenerate], ['split', benchSplit]] as const) {
     if (!runsLine(only, line)) continue;
     const gpu = (env.FLOWLAB_BACKEND ?? '').toLowerCase() === 'cpu' ? null : (await acquireNodeGpu({ label: `Bench.${line}` })).context;
     await bench(gpu);

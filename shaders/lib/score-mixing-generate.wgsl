@@ -1,7 +1,13 @@
 // What both generation kernels share (generate.wgsl: fixed steps; generate-adaptive.wgsl: error
 // control): the parameters and per-step constants the host packs (gpu-common.ts derives both
 // layouts), the bindings 2-7, and the drift f(tau, y) = -(y - m_lam(e^-tau, y))/2 with a lambda per
-// particle (compare mode). Included after lib/denoise.wgsl and the overrides D and WG.
+// particle (compare mode). Included after lib/cull.wgsl and the overrides D, WG and CULL_DIST.
+//
+// Small t: below params.cullBelow (a grid time, so the choice is uniform per grid step) the
+// denoisers skip atom tiles whose contribution is below eps of the kept mass (lib/cull.wgsl:
+// |m - m(dense)| <= n eps diam(atoms), eps = 2^-cut); cullBelow = 0 keeps every step dense. A
+// particle's result depends only on its own kept tiles, not on which particles share its
+// workgroup, so compare batches, chunked and restored runs stay bit-identical.
 
 /// count: all particles (batches x batchSize); tol: the adaptive kernel's tolerance (unused by
 /// the fixed-step kernel).
@@ -14,6 +20,8 @@ struct GenerateParams {
   batches: u32,
   h: f32,
   tol: f32,
+  cullBelow: f32,
+  cut: f32,
 }
 
 /// Per grid step k (t_k -> t_{k+1}); float64 on the CPU, rounded once.
@@ -39,29 +47,46 @@ struct StepCoef {
 
 #include "lib/finite.wgsl"
 
-/// m_lam = lambda m1 + (1 - lambda) m2 with a per-particle lambda; use1/use2 must be uniform (the
-/// denoisers hold barriers): false only when the coefficient is 0 in every batch.
-fn batchMean(y: array<f32, MAXD>, lambda: f32, use1: bool, use2: bool, t: f32, lid: u32) -> array<f32, MAXD> {
+/// Whether grid step k's drift evaluations cull (header): uniform, from the grid time t_k.
+fn cullAt(k: u32) -> bool {
+  return coefs[k].t < params.cullBelow;
+}
+
+/// Tweedie mean of measure k (0 or 1) at (t, y), culled or dense; `cull` must be uniform.
+fn measureMean(y: array<f32, MAXD>, k: u32, t: f32, cull: bool, lid: u32) -> array<f32, MAXD> {
+  if (cull) {
+    var pairs = 0u;
+    return denoiseCulled(y, cullRanges(params.n1, params.n2)[k], t, params.cut, lid, &pairs).mean;
+  }
+  let first = select(params.n1, 0u, k == 0u);
+  let n = select(params.n2, params.n1, k == 0u);
+  return denoise(y, first, n, t, lid).mean;
+}
+
+/// m_lam = lambda m1 + (1 - lambda) m2 with a per-particle lambda; use1/use2 and cull must be
+/// uniform (the denoisers hold barriers): use1/use2 false only when the coefficient is 0 in every
+/// batch.
+fn batchMean(y: array<f32, MAXD>, lambda: f32, use1: bool, use2: bool, t: f32, cull: bool, lid: u32) -> array<f32, MAXD> {
   var m: array<f32, MAXD>;
   if (use1) {
-    let r1 = denoise(y, 0u, params.n1, t, lid);
+    let m1 = measureMean(y, 0u, t, cull, lid);
     for (var c = 0u; c < D; c++) {
-      m[c] = lambda * r1.mean[c];
+      m[c] = lambda * m1[c];
     }
   }
   if (use2) {
-    let r2 = denoise(y, params.n1, params.n2, t, lid);
+    let m2 = measureMean(y, 1u, t, cull, lid);
     let mu = 1.0 - lambda;
     for (var c = 0u; c < D; c++) {
-      m[c] += mu * r2.mean[c];
+      m[c] += mu * m2[c];
     }
   }
   return m;
 }
 
 /// f(tau, y) = -(y - m_lam(t, y))/2 at stage time t = e^-tau.
-fn drift(y: array<f32, MAXD>, t: f32, lid: u32, lambda: f32, use1: bool, use2: bool) -> array<f32, MAXD> {
-  let m = batchMean(y, lambda, use1, use2, t, lid);
+fn drift(y: array<f32, MAXD>, t: f32, cull: bool, lid: u32, lambda: f32, use1: bool, use2: bool) -> array<f32, MAXD> {
+  let m = batchMean(y, lambda, use1, use2, t, cull, lid);
   var f: array<f32, MAXD>;
   for (var c = 0u; c < D; c++) {
     f[c] = -0.5 * (y[c] - m[c]);

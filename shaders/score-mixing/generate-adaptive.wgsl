@@ -59,7 +59,9 @@ override WG: u32 = 64u;
 /// Trial steps per particle and grid interval before the particle is given up (MAX_ATTEMPTS in adaptive.ts).
 override MAX_ATTEMPTS: u32 = 4096u;
 
-#include "lib/denoise.wgsl"
+override CULL_DIST: bool = false;
+
+#include "lib/cull.wgsl"
 
 #include "lib/score-mixing-generate.wgsl"
 
@@ -110,7 +112,9 @@ fn main(
   let range = cursor;
   for (var k = range.x; k < range.y; k++) {
     let tK = coefs[k].t;
-    var k1 = drift(x, tK, lid, lam, use1, use2);
+    // Culling by the grid time t_k (uniform), for every substep of this grid interval.
+    let cull = cullAt(k);
+    var k1 = drift(x, tK, cull, lid, lam, use1, use2);
     var s = 0.0;
     var h = H;
     var busy = true;
@@ -138,13 +142,13 @@ fn main(
       let rest = H - s;
       let landing = h * LANDING >= rest;
       let hs = select(h, rest, landing);
-      let k2 = drift(axpy(x, 0.5 * hs, k1), tK * exp(-(s + 0.5 * hs)), lid, lam, use1, use2);
-      let k3 = drift(axpy(x, 0.75 * hs, k2), tK * exp(-(s + 0.75 * hs)), lid, lam, use1, use2);
+      let k2 = drift(axpy(x, 0.5 * hs, k1), tK * exp(-(s + 0.5 * hs)), cull, lid, lam, use1, use2);
+      let k3 = drift(axpy(x, 0.75 * hs, k2), tK * exp(-(s + 0.75 * hs)), cull, lid, lam, use1, use2);
       var xn: array<f32, MAXD>;
       for (var c = 0u; c < D; c++) {
         xn[c] = x[c] + hs * ((2.0 / 9.0) * k1[c] + (1.0 / 3.0) * k2[c] + (4.0 / 9.0) * k3[c]);
       }
-      let k4 = drift(xn, tK * exp(-(s + hs)), lid, lam, use1, use2);
+      let k4 = drift(xn, tK * exp(-(s + hs)), cull, lid, lam, use1, use2);
 
       var err = 0.0;
       var bad = false;

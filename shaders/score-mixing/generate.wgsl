@@ -3,7 +3,8 @@
 // twin is ReferenceSampler in src/labs/score-mixing/reference.ts).
 //
 // One invocation per particle. The particle stays in registers for the whole step range; each
-// drift evaluation streams both measures' atoms through workgroup memory (lib/denoise.wgsl), so a
+// drift evaluation streams both measures' atoms through workgroup memory (lib/denoise.wgsl; below
+// params.cullBelow skipping the tiles below eps, lib/cull.wgsl), so a
 // dispatch of many steps reads the particle buffer once and writes it once. Everything that is a
 // function of the grid alone is computed in float64 on the CPU and arrives per step in `coefs`
 // (f32 copies): the stage times and, for the exponential step with m frozen,
@@ -41,8 +42,10 @@ override INTEGRATOR: u32 = 0u;
 /// beta > 0: add the noise term (exponential integrator only).
 override NOISE: bool = false;
 
+override CULL_DIST: bool = false;
+
 #include "lib/rng.wgsl"
-#include "lib/denoise.wgsl"
+#include "lib/cull.wgsl"
 
 #include "lib/score-mixing-generate.wgsl"
 
@@ -66,8 +69,9 @@ fn main(
   let range = cursor;
   for (var k = range.x; k < range.y; k++) {
     let cf = coefs[k];
+    let cull = cullAt(k);
     if (INTEGRATOR == 0u) {
-      let m = batchMean(x, lam, use1, use2, cf.t, lid);
+      let m = batchMean(x, lam, use1, use2, cf.t, cull, lid);
       var z: array<f32, MAXD>;
       if (NOISE) {
         for (var c = 0u; c < D; c += 2u) {
@@ -82,16 +86,16 @@ fn main(
         x[c] = m[c] + cf.contraction * (x[c] - m[c]) + cf.sigma * z[c];
       }
     } else if (INTEGRATOR == 1u) {
-      let k1 = drift(x, cf.t, lid, lam, use1, use2);
-      let k2 = drift(axpy(x, h, k1), cf.tNext, lid, lam, use1, use2);
+      let k1 = drift(x, cf.t, cull, lid, lam, use1, use2);
+      let k2 = drift(axpy(x, h, k1), cf.tNext, cull, lid, lam, use1, use2);
       for (var c = 0u; c < D; c++) {
         x[c] += (h / 2.0) * (k1[c] + k2[c]);
       }
     } else {
-      let k1 = drift(x, cf.t, lid, lam, use1, use2);
-      let k2 = drift(axpy(x, h / 2.0, k1), cf.tHalf, lid, lam, use1, use2);
-      let k3 = drift(axpy(x, h / 2.0, k2), cf.tHalf, lid, lam, use1, use2);
-      let k4 = drift(axpy(x, h, k3), cf.tNext, lid, lam, use1, use2);
+      let k1 = drift(x, cf.t, cull, lid, lam, use1, use2);
+      let k2 = drift(axpy(x, h / 2.0, k1), cf.tHalf, cull, lid, lam, use1, use2);
+      let k3 = drift(axpy(x, h / 2.0, k2), cf.tHalf, cull, lid, lam, use1, use2);
+      let k4 = drift(axpy(x, h, k3), cf.tNext, cull, lid, lam, use1, use2);
       for (var c = 0u; c < D; c++) {
         x[c] += (h / 6.0) * (k1[c] + 2.0 * k2[c] + 2.0 * k3[c] + k4[c]);
       }

@@ -1,7 +1,9 @@
 // shaders/score-mixing/generate.wgsl through ScoreMixingSimulation / runOnGpu against the float64
 // ReferenceSampler with the same seed and grid: exponential ODE, exponential SDE (beta = 1 and
-// beta = 0.5), Heun and RK4, lambda in {0.5, 1, 3, 7.5}, d in {1, 2, 3, 8}. Also the stepping
-// mechanics (chunking, live lambda, restore) and blow-up detection.
+// beta = 0.5), Heun and RK4, lambda in {0.5, 1, 3, 7.5}, d in {1, 2, 3, 8}; with thousands of atoms
+// the small-t steps cull (lib/cull.wgsl, below generationCulling's cullBelow; its bound
+// n eps diam = 1e-7 diam per evaluation is far inside SEG_TOL). Also the stepping mechanics
+// (chunking, live lambda, restore, with and without culling) and blow-up detection.
 
 import { describe, expect } from 'vitest';
 import { ReferenceSampler, initialParticles, runReference, type SamplerOptions } from '../../src/labs/score-mixing/reference';
@@ -9,6 +11,7 @@ import { toMeasure } from '../../src/labs/score-mixing/measures';
 import { ScoreMixingSimulation, runOnGpu } from '../../src/labs/score-mixing/simulation';
 import type { Integrator, Measure, Sampler } from '../../src/labs/score-mixing/types';
 import { ABS_TOL, MAX_FLIP_FRACTION, SEGMENT, SEG_FRACTION, SEG_MAX, SEG_TOL } from '../../src/labs/score-mixing/error-model';
+import { generationCulling } from '../../src/labs/score-mixing/cull-tiles';
 import { acquireTestGpu, gpuIt, testRandom } from './harness';
 
 const env = await acquireTestGpu();
@@ -31,12 +34,15 @@ interface RunCase {
   nested?: boolean;
   /** Also compare the whole run (only where the flow does not amplify f32 rounding). */
   whole: boolean;
+  /** Atoms of mu1 and mu2 (default 6 and 9; thousands make the small-t steps cull). */
+  atoms?: [number, number];
 }
 
 function options(c: RunCase, seed: number): SamplerOptions {
   const rand = testRandom(seed);
-  const mu1 = randomMeasure(rand, c.d, 6);
-  let mu2 = randomMeasure(rand, c.d, 9);
+  const [n1, n2] = c.atoms ?? [6, 9];
+  const mu1 = randomMeasure(rand, c.d, n1);
+  let mu2 = randomMeasure(rand, c.d, n2);
   if (c.nested) {
     const rows = (m: Measure): number[][] => Array.from({ length: m.n }, (_, j) => Array.from(m.points.subarray(j * c.d, (j + 1) * c.d)));
     mu2 = toMeasure({ points: [...rows(mu1), ...rows(mu2).slice(0, 3)] });
@@ -67,6 +73,8 @@ const RUNS: RunCase[] = [
   { name: 'rk4, lambda 1.5, d 8', d: 8, lambda: 1.5, sampler: 'ode', beta: 0, integrator: 'rk4', steps: 60, tMin: 1e-2, whole: false },
   { name: 'exp ODE, lambda 7.5, supp mu1 in supp mu2, d 2', d: 2, lambda: 7.5, sampler: 'ode', beta: 0, integrator: 'exp', steps: 200, tMin: 1e-4, nested: true, whole: false },
   { name: 'exp ODE, lambda 0.5, d 2, down to t = 1e-6', d: 2, lambda: 0.5, sampler: 'ode', beta: 0, integrator: 'exp', steps: 60, tMin: 1e-6, whole: true },
+  { name: 'exp SDE beta 1, lambda 3, d 2, 1024 + 1500 atoms (culled at small t)', d: 2, lambda: 3, sampler: 'sde', beta: 1, integrator: 'exp', steps: 30, tMin: 1e-4, whole: false, atoms: [1024, 1500] },
+  { name: 'rk4, lambda 0.5, d 3, 1100 + 1024 atoms (culled at small t)', d: 3, lambda: 0.5, sampler: 'ode', beta: 0, integrator: 'rk4', steps: 20, tMin: 1e-3, whole: true, atoms: [1100, 1024] },
 ];
 
 /** Largest coordinate difference of each particle, sorted ascending. */
@@ -89,6 +97,10 @@ describe.skipIf(!env.gpu)(`generate.wgsl on ${env.note}`, () => {
   RUNS.forEach((c, i) => {
     gpuIt(env, `${c.name}: each ${SEGMENT}-step segment matches ReferenceSampler from the same state`, async (gpu) => {
       const opts = options(c, 100 + i);
+      // The culled cases do cull: their last grid steps lie below cullBelow; the others never do.
+      const { cullBelow } = generationCulling(opts.mu1, opts.mu2);
+      if (c.atoms) expect(cullBelow).toBeGreaterThan(10 * c.tMin);
+      else expect(cullBelow).toBe(0);
       const x0 = initialParticles(c.d, opts.T, { count: COUNT, seed: 31 + i });
       const sim = await ScoreMixingSimulation.create(gpu, opts, x0);
       const ref = new ReferenceSampler(opts, x0);
@@ -134,8 +146,7 @@ describe.skipIf(!env.gpu)(`generate.wgsl on ${env.note}`, () => {
     });
   });
 
-  gpuIt(env, 'chunked encodes, live lambda and restoreState reproduce one straight run bit for bit', async (gpu) => {
-    const c = RUNS[2];
+  for (const c of [RUNS[2], RUNS[RUNS.length - 2]]) gpuIt(env, `${c.name}: chunked encodes, live lambda and restoreState reproduce one straight run bit for bit`, async (gpu) => {
     const opts = options(c, 500);
     const x0 = initialParticles(c.d, opts.T, { count: 100, seed: 3 });
     // Straight: 25 steps, lambda -> 1.5, the rest; one dispatch per 64 steps.

@@ -128,6 +128,26 @@ export function cullBoxes(points: Float32Array, logW: Float32Array, n1: number, 
   return out;
 }
 
+/** Fewest atoms in the larger measure for the generation kernels to cull (16 tiles). */
+export const MIN_GENERATION_CULL_ATOMS = 16 * CULL_TILE;
+
+/**
+ * When the generation kernels cull (lib/score-mixing-generate.wgsl): below the grid time cullBelow
+ * at which the cut-off radius sqrt(4t ln(1/eps)) is a quarter of the diagonal of the atoms' box
+ * (above it a query keeps most tiles and the votes would cost more than they save), and only with
+ * at least MIN_GENERATION_CULL_ATOMS atoms in a measure; cut = log2(1/eps), eps = defaultCullEps.
+ * A speed choice only: culled steps are exact to the stated eps at any t.
+ */
+export function generationCulling(mu1: Measure, mu2: Measure): { cullBelow: number; cut: number } {
+  const eps = defaultCullEps(mu1, mu2);
+  if (Math.max(mu1.n, mu2.n) < MIN_GENERATION_CULL_ATOMS) return { cullBelow: 0, cut: Math.log2(1 / eps) };
+  const a = extent(mu1.points, mu1.d, 0, mu1.n);
+  const b = extent(mu2.points, mu2.d, 0, mu2.n);
+  let diag2 = 0;
+  for (let c = 0; c < mu1.d; c++) diag2 += (Math.max(a.hi[c], b.hi[c]) - Math.min(a.lo[c], b.lo[c])) ** 2;
+  return { cullBelow: diag2 / 16 / (4 * Math.log(1 / eps)), cut: Math.log2(1 / eps) };
+}
+
 /**
  * Both measures as shaders/lib/cull.wgsl reads them: atoms in cullSorted order (measure 1 first)
  * with the tile and group boxes appended to the coordinates (`points`), the log weights (`logW`),

@@ -26,6 +26,8 @@ export const GenerateParamsLayout = structLayout('GenerateParams', [
   ['batches', 'u32'],
   ['h', 'f32'],
   ['tol', 'f32'],
+  ['cullBelow', 'f32'],
+  ['cut', 'f32'],
 ] as const);
 
 export const StepCoefLayout = structLayout('StepCoef', [

@@ -5,7 +5,9 @@
 //   host      X(T) (N d f64), the reference's two state arrays (2 N d f64), the time grid and the
 //             recorded steps, the GPU path's float32 upload and step constants (N d 4 + 32 K), and
 //             the float32 copies of its 4 frame readbacks in flight (4 N d 4)
-//   gpu       the particle buffer (N d 4), the step constants (32 K), 4 staging buffers (4 N d 4)
+//   gpu       the particle buffer (N d 4), the step constants (32 K), 4 staging buffers (4 N d 4),
+//             the atoms (coordinates and log weights, 4 (n1 + n2)(d + 1)) with the culling's tile
+//             and group boxes after them (4 (2d + 1) per 64 and per 1,024 atoms of each measure)
 //   output    the encoding of the recorded arrays: --out's format, or on the page the largest
 //             format its export menu offers (budget.ts exportBytes)
 //   page      the page's projector (positions and trail: 16 (1 + trail) N), its sample history,
@@ -24,6 +26,7 @@ import { trailLengthFor } from '../shared/trails';
 import { encodedLargestArray, estimateFrom, exportBytes, type EstimateOptions, type MemoryEstimate, type RecordedSize } from '../budget';
 import { batchCount } from '../compare';
 import { dimensionOf, particleCount } from './config';
+import { CULL_TILE, GROUP_TILES } from './cull-tiles';
 import { CPU_PAGE_MAX_PARTICLES } from './snapshot-spec';
 import type { ScoreMixingConfig } from './types';
 
@@ -51,7 +54,8 @@ export function memoryEstimate(config: ScoreMixingConfig, options: EstimateOptio
 
   const recordedValues = R + R * state + cps + (B > 1 ? B : 0);
   const recorded: RecordedSize = { bytes: 8 * recordedValues, values: recordedValues, arrays: B > 1 ? 4 : 3, csvRows: R * N * B, csvValues: R * state };
-  const atoms = 4 * (n1 + n2) * (d + 1);
+  const boxes = [n1, n2].reduce((sum, n) => sum + Math.ceil(n / CULL_TILE) + Math.ceil(n / (CULL_TILE * GROUP_TILES)), 0);
+  const atoms = 4 * (n1 + n2) * (d + 1) + 4 * (2 * d + 1) * boxes;
   const joined = B > 1 ? 8 * R * state : 0;
   const host = 8 * 3 * batch + joined + 16 * (K + 1) + 16 * R + 4 * state + 32 * K + FRAMES_IN_FLIGHT * 4 * state;
   const gpu = 4 * state + 32 * K + FRAMES_IN_FLIGHT * 4 * state + atoms;

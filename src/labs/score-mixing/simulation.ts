@@ -21,6 +21,7 @@ import { GpuResources } from '../../gpu/resources';
 import { STORAGE_R, STORAGE_RW, STORAGE_VERTEX, UNIFORM_W } from '../../gpu/usage';
 import { StepRangeDispatch } from '../../gpu/step-range';
 import { geometricGrid, recordSteps } from '../../math/timegrid';
+import { generationCulling, packCulledAtoms } from './cull-tiles';
 import {
   DEFAULT_WORKGROUP,
   GenerateParamsLayout,
@@ -28,7 +29,6 @@ import {
   checkMeasures,
   checkWorkgroupSize,
   dispatchGrid,
-  packAtoms,
   pipelineCacheFor,
 } from './gpu-common';
 import { DEFAULT_TOL, type SamplerOptions } from './reference';
@@ -43,6 +43,8 @@ export interface SimulationTuning {
   workgroupSize?: number;
   /** Steps integrated per dispatch; default: as many as fit DISPATCH_BUDGET, at most 64. */
   stepsPerDispatch?: number;
+  /** false: every step dense (the bench's comparison); default: generationCulling's threshold. */
+  cull?: boolean;
 }
 
 const INTEGRATOR_ID = { exp: 0, heun: 1, rk4: 2 } as const;
@@ -192,8 +194,12 @@ export class ScoreMixingSimulation {
     const res = new GpuResources(device, 'ScoreMixingSimulation');
     try {
       const h = Math.log(opts.T / opts.tMin) / K;
-      const atoms = packAtoms(mu1, mu2);
-      const paramValues = { count, n1: mu1.n, n2: mu2.n, seed: opts.seed >>> 0, batchSize, batches: B, h, tol: adaptive ? tol : 0 };
+      // Atoms in the culling's k-d order with their boxes appended (lib/cull.wgsl), culled steps
+      // below cullBelow (generationCulling; a grid time, so the choice is the same however the run
+      // is chunked or restored).
+      const atoms = packCulledAtoms(mu1, mu2);
+      const culling = tuning.cull === false ? { cullBelow: 0, cut: 0 } : generationCulling(mu1, mu2);
+      const paramValues = { count, n1: mu1.n, n2: mu2.n, seed: opts.seed >>> 0, batchSize, batches: B, h, tol: adaptive ? tol : 0, ...culling };
       const params = res.buffer('params', GenerateParamsLayout.size, UNIFORM_W, new Uint8Array(GenerateParamsLayout.pack(paramValues)));
       const coefs = res.buffer('stepCoefs', K * StepCoefLayout.size, STORAGE_R, stepCoefficients(grid, h, beta));
       const stepper = new StepRangeDispatch(res, K, stepsPerDispatch, 'ScoreMixingSimulation.generate', 'generate');
