@@ -145,23 +145,3 @@ fn lseRange(x: array<f32, MAXD>, first: u32, n: u32, scale: f32, lid: u32) -> Ls
 fn denoise(x: array<f32, MAXD>, first: u32, n: u32, t: f32, lid: u32) -> Denoised {
   return lseFinish(lseRange(x, first, n, LOG2E / (4.0 * t), lid), t);
 }
-
-/// m_lam = lambda m1 + (1 - lambda) m2. A measure whose coefficient is exactly 0 is skipped
-/// (lambda is uniform, so the branch is too); the result is then bit-identical to including it.
-fn mixedMean(x: array<f32, MAXD>, n1: u32, n2: u32, lambda: f32, t: f32, lid: u32) -> array<f32, MAXD> {
-  var m: array<f32, MAXD>;
-  let mu = 1.0 - lambda;
-  if (lambda != 0.0) {
-    let r1 = denoise(x, 0u, n1, t, lid);
-    for (var c = 0u; c < D; c++) {
-      m[c] = lambda * r1.mean[c];
-    }
-  }
-  if (mu != 0.0) {
-    let r2 = denoise(x, n1, n2, t, lid);
-    for (var c = 0u; c < D; c++) {
-      m[c] += mu * r2.mean[c];
-    }
-  }
-  return m;
-}

@@ -1,7 +1,7 @@
 // What both generation kernels share (generate.wgsl: fixed steps; generate-adaptive.wgsl: error
 // control): the parameters and per-step constants the host packs (gpu-common.ts derives both
 // layouts), the bindings 2-7, and the drift f(tau, y) = -(y - m_lam(e^-tau, y))/2 with a lambda per
-// particle (compare mode). Included after lib/cull.wgsl and the overrides D, WG and CULL_DIST.
+// particle (compare mode). Included after lib/cull.wgsl and the overrides D, WG, CULL and CULL_DIST.
 //
 // Small t: below params.cullBelow (a grid time, so the choice is uniform per grid step) the
 // denoisers skip atom tiles whose contribution is below eps of the kept mass (lib/cull.wgsl:
@@ -47,9 +47,11 @@ struct StepCoef {
 
 #include "lib/finite.wgsl"
 
-/// Whether grid step k's drift evaluations cull (header): uniform, from the grid time t_k.
+/// Whether grid step k's drift evaluations cull (header): uniform, from the grid time t_k. With the
+/// override CULL false (the host's choice when cullBelow = 0) the culled path is dead code that the
+/// compiler drops, so kernels that never cull do not pay its compile time.
 fn cullAt(k: u32) -> bool {
-  return coefs[k].t < params.cullBelow;
+  return CULL && coefs[k].t < params.cullBelow;
 }
 
 /// Tweedie mean of measure k (0 or 1) at (t, y), culled or dense; `cull` must be uniform.

@@ -59,6 +59,8 @@ override WG: u32 = 64u;
 /// Trial steps per particle and grid interval before the particle is given up (MAX_ATTEMPTS in adaptive.ts).
 override MAX_ATTEMPTS: u32 = 4096u;
 
+/// Whether any grid step culls (lib/score-mixing-generate.wgsl cullAt).
+override CULL: bool = false;
 override CULL_DIST: bool = false;
 
 #include "lib/cull.wgsl"

@@ -25,10 +25,10 @@
 // lambdas[i / N] (binding 7, B entries; B = 1 without compare). The noise is keyed by the index
 // within the batch (i mod N), so batch b's particle j draws what a single run's particle j draws,
 // and every particle's arithmetic is that of a single run of its batch's lambda. The one wrinkle is
-// mixedMean's skip of a measure whose coefficient is 0: that branch holds barriers, so it must be
+// batchMean's skip of a measure whose coefficient is 0: that branch holds barriers, so it must be
 // uniform; a measure is skipped only when its coefficient is 0 in every batch (use1/use2, from a
 // loop over the read-only lambdas: uniform). Including a measure with coefficient 0 adds 0 * m1
-// (a finite mean), which leaves the result bit-identical (lib/denoise.wgsl's mixedMean says so too).
+// (a finite mean), which leaves the result bit-identical to skipping it.
 //
 // Blow-up detection: after the range, each particle with a non-finite coordinate (exponent bits
 // all ones: inf or NaN; x != x may be folded away by fast-math compilers) increments status[0],
@@ -42,6 +42,8 @@ override INTEGRATOR: u32 = 0u;
 /// beta > 0: add the noise term (exponential integrator only).
 override NOISE: bool = false;
 
+/// Whether any grid step culls (lib/score-mixing-generate.wgsl cullAt).
+override CULL: bool = false;
 override CULL_DIST: bool = false;
 
 #include "lib/rng.wgsl"

@@ -181,24 +181,26 @@ export class ScoreMixingSimulation {
     const stepsPerDispatch =
       tuning.stepsPerDispatch ?? Math.max(1, Math.min(MAX_STEPS_PER_DISPATCH, Math.floor(DISPATCH_BUDGET / perStep)));
 
+    // Small-t culling below cullBelow (generationCulling; a grid time, so the choice is the same
+    // however the run is chunked or restored); CULL = 0 compiles the kernel without the culled path.
+    const culling = tuning.cull === false ? { cullBelow: 0, cut: 0 } : generationCulling(mu1, mu2);
+    const CULL = culling.cullBelow > 0 ? 1 : 0;
     const pipeline =
       opts.integrator === 'adaptive'
-        ? await pipelineCacheFor(device).compute('score-mixing/generate-adaptive.wgsl', 'main', { D: d, WG: wg, MAX_ATTEMPTS })
+        ? await pipelineCacheFor(device).compute('score-mixing/generate-adaptive.wgsl', 'main', { D: d, WG: wg, MAX_ATTEMPTS, CULL })
         : await pipelineCacheFor(device).compute('score-mixing/generate.wgsl', 'main', {
             D: d,
             WG: wg,
             INTEGRATOR: INTEGRATOR_ID[opts.integrator],
             NOISE: beta > 0 ? 1 : 0,
+            CULL,
           });
 
     const res = new GpuResources(device, 'ScoreMixingSimulation');
     try {
       const h = Math.log(opts.T / opts.tMin) / K;
-      // Atoms in the culling's k-d order with their boxes appended (lib/cull.wgsl), culled steps
-      // below cullBelow (generationCulling; a grid time, so the choice is the same however the run
-      // is chunked or restored).
+      // Atoms in the culling's k-d order with their boxes appended (lib/cull.wgsl).
       const atoms = packCulledAtoms(mu1, mu2);
-      const culling = tuning.cull === false ? { cullBelow: 0, cut: 0 } : generationCulling(mu1, mu2);
       const paramValues = { count, n1: mu1.n, n2: mu2.n, seed: opts.seed >>> 0, batchSize, batches: B, h, tol: adaptive ? tol : 0, ...culling };
       const params = res.buffer('params', GenerateParamsLayout.size, UNIFORM_W, new Uint8Array(GenerateParamsLayout.pack(paramValues)));
       const coefs = res.buffer('stepCoefs', K * StepCoefLayout.size, STORAGE_R, stepCoefficients(grid, h, beta));
