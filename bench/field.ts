@@ -12,7 +12,7 @@
 import type { GpuContext } from '../src/gpu/device';
 import { GpuResources } from '../src/gpu/resources';
 import { BufferUsage, STORAGE_R, UNIFORM_W } from '../src/gpu/usage';
-import { PotentialField, type FieldPlane } from '../src/labs/score-mixing/field';
+import { PotentialField, packFieldParams, type FieldPlane } from '../src/labs/score-mixing/field';
 import { FieldParamsLayout, packAtoms, pipelineCacheFor } from '../src/labs/score-mixing/gpu-common';
 import type { Measure } from '../src/labs/score-mixing/types';
 import { mulberry32 } from '../src/math/mulberry32';
@@ -24,14 +24,70 @@ function measure(n: number, next: () => number): Measure {
   return { d: D, n, points, weights: new Float64Array(n).fill(1 / n) };
 }
 
-function paramsOf(w: number, n: number, plane: FieldPlane, cut: number): ArrayBuffer {
-  const pad = (v: number[]): number[] => [...v, ...new Array<number>(8 - D).fill(0)];
-  const [o, a, b] = [pad(plane.origin), pad(plane.e1), pad(plane.e2)];
-  return FieldParamsLayout.pack({
-    width: w, height: w, n1: n, n2: n, t: plane.t, lambda: plane.lambda, uMin: plane.uMin, uMax: plane.uMax,
-    vMin: plane.vMin, vMax: plane.vMax, cut,
-    origin0: o.slice(0, 4), origin1: o.slice(4), e1_0: a.slice(0, 4), e1_1: a.slice(4), e2_0: b.slice(0, 4), e2_1: b.slice(4),
-  });
+
+/**
+ * The dense field loop the culled field replaced (shaders/bench/field-dense.wgsl): 64 pixels per
+ * workgroup in row order, atoms in the measures' own order, a W x W grid.
+ */
+export class DenseFieldBaseline {
+  private constructor(
+    private readonly device: GPUDevice,
+    private readonly res: GpuResources,
+    private readonly pipeline: GPUComputePipeline,
+    private readonly bindGroup: GPUBindGroup,
+    private readonly params: GPUBuffer,
+    private readonly out: GPUBuffer,
+    private readonly w: number,
+    private readonly n: [number, number],
+  ) {}
+
+  static async create(gpu: GpuContext, mu1: Measure, mu2: Measure, w: number): Promise<DenseFieldBaseline> {
+    const { device } = gpu;
+    const pipeline = await pipelineCacheFor(device).compute('bench/field-dense.wgsl', 'main', { D: mu1.d, WG: 64 });
+    const res = new GpuResources(device, 'BenchField');
+    const atoms = packAtoms(mu1, mu2);
+    const params = res.buffer('params', FieldParamsLayout.size, UNIFORM_W);
+    const out = res.buffer('output', 16 * w * w, BufferUsage.STORAGE | BufferUsage.COPY_SRC);
+    const bindGroup = device.createBindGroup({
+      label: 'BenchField.bindGroup',
+      layout: pipeline.getBindGroupLayout(0),
+      entries: [
+        res.buffer('atomPoints', atoms.points.byteLength, STORAGE_R, atoms.points),
+        res.buffer('atomLogW', atoms.logW.byteLength, STORAGE_R, atoms.logW),
+        params,
+        out,
+      ].map((buffer, binding) => ({ binding, resource: { buffer } })),
+    });
+    return new DenseFieldBaseline(device, res, pipeline, bindGroup, params, out, w, [mu1.n, mu2.n]);
+  }
+
+  /** Encodes one field of `plane` (its uniform written now: one field per submission). */
+  encode(enc: GPUCommandEncoder, plane: FieldPlane): void {
+    this.device.queue.writeBuffer(this.params, 0, packFieldParams(plane, this.w, this.w, this.n[0], this.n[1], 0));
+    const pass = enc.beginComputePass({ label: 'BenchField.dense' });
+    pass.setPipeline(this.pipeline);
+    pass.setBindGroup(0, this.bindGroup);
+    pass.dispatchWorkgroups(Math.ceil((this.w * this.w) / 64));
+    pass.end();
+  }
+
+  /** The last encoded field, W x W x 4 floats as PotentialField.read. */
+  async read(): Promise<Float32Array> {
+    const bytes = 16 * this.w * this.w;
+    const staging = this.res.buffer('staging', bytes, BufferUsage.MAP_READ | BufferUsage.COPY_DST);
+    const enc = this.device.createCommandEncoder({ label: 'BenchField.copy' });
+    enc.copyBufferToBuffer(this.out, 0, staging, 0, bytes);
+    this.device.queue.submit([enc.finish()]);
+    await staging.mapAsync(GPUMapMode.READ);
+    const v = new Float32Array(staging.getMappedRange().slice(0));
+    staging.unmap();
+    this.res.release(staging);
+    return v;
+  }
+
+  dispose(): void {
+    this.res.dispose();
+  }
 }
 
 /** The `field:` lines on `gpu`. */
@@ -48,34 +104,8 @@ export async function benchField(gpu: GpuContext | null): Promise<void> {
   const mu2 = measure(n, next);
   console.log(`flowlab bench: potential field, adapter ${gpu.adapterDescription}${gpu.isSoftware ? ' [software]' : ''}`);
   const culled = await PotentialField.create(gpu, mu1, mu2, w, w);
-  const res = new GpuResources(device, 'BenchField');
+  const dense = await DenseFieldBaseline.create(gpu, mu1, mu2, w);
   try {
-    // The dense baseline: 64 pixels per workgroup in row order, atoms in the measures' own order.
-    const pipeline = await pipelineCacheFor(device).compute('bench/field-dense.wgsl', 'main', { D, WG: 64 });
-    const atoms = packAtoms(mu1, mu2);
-    const params = res.buffer('params', FieldParamsLayout.size, UNIFORM_W);
-    const out = res.buffer('output', 16 * w * w, BufferUsage.STORAGE | BufferUsage.COPY_SRC);
-    const bindGroup = device.createBindGroup({
-      label: 'BenchField.bindGroup',
-      layout: pipeline.getBindGroupLayout(0),
-      entries: [
-        res.buffer('atomPoints', atoms.points.byteLength, STORAGE_R, atoms.points),
-        res.buffer('atomLogW', atoms.logW.byteLength, STORAGE_R, atoms.logW),
-        params,
-        out,
-      ].map((buffer, binding) => ({ binding, resource: { buffer } })),
-    });
-    const readDense = async (): Promise<Float32Array> => {
-      const staging = res.buffer('staging', 16 * w * w, BufferUsage.MAP_READ | BufferUsage.COPY_DST);
-      const enc = device.createCommandEncoder({ label: 'BenchField.copy' });
-      enc.copyBufferToBuffer(out, 0, staging, 0, 16 * w * w);
-      device.queue.submit([enc.finish()]);
-      await staging.mapAsync(GPUMapMode.READ);
-      const v = new Float32Array(staging.getMappedRange().slice(0));
-      staging.unmap();
-      res.release(staging);
-      return v;
-    };
     const timed = async (encode: (enc: GPUCommandEncoder) => void): Promise<number> => {
       const enc = device.createCommandEncoder({ label: 'BenchField.encoder' });
       encode(enc);
@@ -86,17 +116,9 @@ export async function benchField(gpu: GpuContext | null): Promise<void> {
     };
     for (const t of [1e-4, 1]) {
       const plane: FieldPlane = { t, lambda: 0.5, origin: [0, 0], e1: [1, 0], e2: [0, 1], uMin: -2.5, uMax: 2.5, vMin: -2.5, vMax: 2.5 };
-      device.queue.writeBuffer(params, 0, paramsOf(w, n, plane, 0));
-      const dense = async (enc: GPUCommandEncoder): Promise<void> => {
-        const pass = enc.beginComputePass({ label: 'BenchField.dense' });
-        pass.setPipeline(pipeline);
-        pass.setBindGroup(0, bindGroup);
-        pass.dispatchWorkgroups(Math.ceil((w * w) / 64));
-        pass.end();
-      };
-      await timed(dense);
-      const denseMs = await timed(dense);
-      const want = await readDense();
+      await timed((enc) => dense.encode(enc, plane));
+      const denseMs = await timed((enc) => dense.encode(enc, plane));
+      const want = await dense.read();
       await timed((enc) => culled.encode(enc, plane));
       const culledMs = await timed((enc) => culled.encode(enc, plane));
       const got = await culled.read();
@@ -109,7 +131,7 @@ export async function benchField(gpu: GpuContext | null): Promise<void> {
       );
     }
   } finally {
-    res.dispose();
+    dense.dispose();
     culled.dispose();
   }
 }

@@ -1,7 +1,8 @@
 // `flowlab selftest` (src/cli/selftest-command.ts), spawned as a user would run it: exit 0 when
 // every check passes (table with the adapter and one row per kernel), 1 when a check fails (the
 // hidden FLOWLAB_SELFTEST_PERTURB makes one kernel's check fail), 2 for a bad flag, named.
-// The GPU runs use --lab bilevel (two kernels, seconds on SwiftShader).
+// The GPU runs use --lab bilevel (two kernels, seconds on SwiftShader): bilevel/sincos runs
+// shaders/bilevel/sincos-probe.wgsl (lib/sincos.wgsl against Math.sin/cos), bilevel/solve the map.
 
 import { describe, expect, it } from 'vitest';
 import { cliHarness } from './harness';

@@ -11,6 +11,7 @@ import { cullSorted } from '../../src/labs/score-mixing/cull-tiles';
 import type { Measure } from '../../src/labs/score-mixing/types';
 import { fieldPixelExpectation, roundMeasure } from '../../src/labs/score-mixing/error-model';
 import { acquireTestGpu, gpuIt, testRandom } from './harness';
+import { DenseFieldBaseline } from '../../bench/field';
 
 const env = await acquireTestGpu();
 
@@ -100,6 +101,30 @@ describe.skipIf(!env.gpu)(`field.wgsl on ${env.note}`, () => {
     }
     console.log('field culling:\n  ' + lines.join('\n  '));
     field.dispose();
+  });
+
+  // The bench's baseline (shaders/bench/field-dense.wgsl, the dense field loop the culled one
+  // replaced) is a correct field too: the same float64 potentials within the same model, for atoms
+  // in their own order and no culling.
+  gpuIt(env, 'the bench baseline (shaders/bench/field-dense.wgsl) matches the float64 potentials', async (gpu) => {
+    const rand = testRandom(31);
+    const W = 20;
+    const mu1 = randomMeasure(rand, 2, 5);
+    const mu2 = randomMeasure(rand, 2, 300);
+    const dense = await DenseFieldBaseline.create(gpu, mu1, mu2, W);
+    const [r1, r2] = [roundMeasure(mu1), roundMeasure(mu2)];
+    for (const t of [1, 1e-4]) {
+      const plane: FieldPlane = { t, lambda: 0.5, origin: [0, 0], e1: [1, 0], e2: [0, 1], uMin: -3, uMax: 3, vMin: -2.5, vMax: 2.5 };
+      const encoder = gpu.device.createCommandEncoder({ label: 'Test.denseFieldEncoder' });
+      dense.encode(encoder, plane);
+      gpu.device.queue.submit([encoder.finish()]);
+      const out = await dense.read();
+      for (let p = 0; p < W * W; p++) {
+        const { want, tol } = fieldPixelExpectation(r1, r2, plane, W, W, p % W, Math.floor(p / W), 0);
+        for (let q = 0; q < 4; q++) expect(Math.abs(out[4 * p + q] - want[q]) / tol[q], `t=${t} output ${q} pixel ${p}`).toBeLessThan(1);
+      }
+    }
+    dense.dispose();
   });
 
   gpuIt(env, 'Laplace-Varadhan: phi1 approaches d1^2 as t -> 0 (spec check R3 data)', async (gpu) => {

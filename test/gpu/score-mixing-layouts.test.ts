@@ -26,4 +26,13 @@ describe('score-mixing struct layouts', () => {
       expect(shaderSource(path)).toContain(layout.wgsl());
     });
   }
+
+  it('the three mixed-score kernels write their outputs through one snippet (lib/mixed-score-store.wgsl)', () => {
+    for (const path of ['score-mixing/mixed-score.wgsl', 'score-mixing/mixed-score-culled.wgsl', 'score-mixing/mixed-score-split.wgsl']) {
+      const src = shaderSource(path);
+      expect(src, path).toContain('// ---- begin lib/mixed-score-store.wgsl');
+      expect(src.split('fn storeMixedScore(').length - 1, path).toBe(1);
+      expect(src.split('storeMixedScore(').length - 1, path).toBeGreaterThan(1);
+    }
+  });
 });

@@ -15,6 +15,7 @@ import { TransformerSimulation } from '../../src/labs/transformer/simulation';
 import { EPS, gradientTolerance, maxLogit, updateTolerance } from '../../src/labs/transformer/tolerances';
 import type { Stepper } from '../../src/labs/transformer/types';
 import { acquireTestGpu, gpuIt, testRandom } from './harness';
+import { BaselineAttention } from '../../bench/transformer-baseline';
 
 const env = await acquireTestGpu();
 
@@ -168,5 +169,41 @@ describe.skipIf(!env.gpu)(`transformer backward on ${env.note}`, () => {
     expect(() => bw.backward(new Float64Array(6))).toThrow(/simulation is disposed/);
     bw.dispose();
     expect(env.liveBuffers()).toEqual([]);
+  });
+
+  // The bench's baselines (the kernels before issue 13 item 3: shaders/bench/transformer-attention-
+  // forward.wgsl, -vjp-rows, -vjp-keys, -head-gradients, with shaders/bench/lib/transformer-
+  // attention-tile.wgsl) compute the same gradients as today's kernels, up to f32 rounding of the
+  // different summation orders (heads summed in a separate pass, two-level gradient sums).
+  gpuIt(env, 'the bench baseline kernels give the gradients of today\'s kernels to f32 rounding', async (gpu) => {
+    const heads = initHeads({ L: 2, H: 3, k: 2, d: 2, seed: 17, qkScale: 0.7, vScale: 0.7, clip: 3 });
+    const tb = gaussianBatch({ batch: 2, n: 70, d: 2, seed: 18 });
+    const sim = await TransformerSimulation.create(gpu, heads, tb, { stepper: 'euler', sphere: false });
+    const bw = await TransformerBackward.create(gpu, sim);
+    const old = await BaselineAttention.create(gpu, sim);
+    const rand = testRandom(19);
+    const P = Float64Array.from({ length: 2 * 70 * 2 }, () => 2 * rand() - 1);
+    old.setCotangent(gpu.device, P);
+    const enc = gpu.device.createCommandEncoder({ label: 'Test.baseline' });
+    old.encodeForward(enc);
+    old.encodeBackward(enc);
+    gpu.device.queue.submit([enc.finish()]);
+    const before = await old.readGradients(gpu.device);
+    sim.forward();
+    bw.backward(P);
+    const g = await bw.readGradients();
+    [g.dQ, g.dK, g.dV].forEach((now, i) => {
+      let err = 0;
+      let scale = 0;
+      for (let e = 0; e < now.length; e++) {
+        err = Math.max(err, Math.abs(now[e] - before[i][e]));
+        scale = Math.max(scale, Math.abs(before[i][e]));
+      }
+      expect(scale, ['dQ', 'dK', 'dV'][i]).toBeGreaterThan(0);
+      expect(err / scale, ['dQ', 'dK', 'dV'][i]).toBeLessThan(1e-4);
+    });
+    old.dispose();
+    bw.dispose();
+    sim.dispose();
   });
 });

@@ -68,9 +68,12 @@ function setup(c: Case, seed: number): { heads: Heads; tb: TokenBatch } {
 // Tolerance (float32 error argument, C = 16): src/labs/transformer/tolerances.ts, shared with the self-test.
 
 describe('transformer struct layouts', () => {
-  it('TfParams in transformer/attention-forward.wgsl and attention-forward-sum.wgsl is the layout the host packs', () => {
-    expect(shaderSource('transformer/attention-forward.wgsl')).toContain(TfParamsLayout.wgsl());
-    expect(shaderSource('transformer/attention-forward-sum.wgsl')).toContain(TfParamsLayout.wgsl());
+  it('TfParams in transformer/attention-forward.wgsl and attention-forward-sum.wgsl is the layout the host packs, declared once (lib/transformer-forward-params.wgsl)', () => {
+    expect(shaderSource('lib/transformer-forward-params.wgsl')).toContain(TfParamsLayout.wgsl());
+    for (const name of ['attention-forward', 'attention-forward-sum']) {
+      expect(shaderSource(`transformer/${name}.wgsl`)).toContain(TfParamsLayout.wgsl());
+      expect(shaderSource(`transformer/${name}.wgsl`).split('struct TfParams').length - 1).toBe(1);
+    }
   });
 
   it('the forward and the VJP row pass share one key-tile loader and softmax fold (lib/attention-tile.wgsl)', () => {

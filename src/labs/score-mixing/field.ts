@@ -30,6 +30,19 @@ const FIELD_USAGE = BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.VER
 /** Pixels per workgroup side (BLOCK in field.wgsl); the workgroup is BLOCK x BLOCK. */
 const BLOCK = 8;
 
+/**
+ * The FieldParams uniform of field.wgsl (and of the bench's dense baseline, whose struct lacks
+ * `cut`, which sits in its padding) for plane p on a width x height grid.
+ */
+export function packFieldParams(p: FieldPlane, width: number, height: number, n1: number, n2: number, cut: number): ArrayBuffer {
+  const pad = (v: number[]): number[] => [...v, ...new Array<number>(8 - v.length).fill(0)];
+  const [o, a, b] = [pad(p.origin), pad(p.e1), pad(p.e2)];
+  return FieldParamsLayout.pack({
+    width, height, n1, n2, t: p.t, lambda: p.lambda, uMin: p.uMin, uMax: p.uMax, vMin: p.vMin, vMax: p.vMax, cut,
+    origin0: o.slice(0, 4), origin1: o.slice(4), e1_0: a.slice(0, 4), e1_1: a.slice(4), e2_0: b.slice(0, 4), e2_1: b.slice(4),
+  });
+}
+
 export class PotentialField {
   /** vec4f per pixel (phi1, phi2, Phi_lam^t, Phi_lam), index py * width + px. */
   readonly output: GPUBuffer;
@@ -126,27 +139,7 @@ export class PotentialField {
     for (const key of ['origin', 'e1', 'e2'] as const) {
       if (p[key].length !== d) throw new Error(`field ${key} has length ${p[key].length}, expected d = ${d}`);
     }
-    const pad = (v: number[]): number[] => [...v, ...new Array<number>(8 - d).fill(0)];
-    const [o, a, b] = [pad(p.origin), pad(p.e1), pad(p.e2)];
-    const packed = FieldParamsLayout.pack({
-      width: this.width,
-      height: this.height,
-      n1: this.n1,
-      n2: this.n2,
-      t: p.t,
-      lambda: p.lambda,
-      uMin: p.uMin,
-      uMax: p.uMax,
-      vMin: p.vMin,
-      vMax: p.vMax,
-      cut: Math.log2(1 / this.eps),
-      origin0: o.slice(0, 4),
-      origin1: o.slice(4),
-      e1_0: a.slice(0, 4),
-      e1_1: a.slice(4),
-      e2_0: b.slice(0, 4),
-      e2_1: b.slice(4),
-    });
+    const packed = packFieldParams(p, this.width, this.height, this.n1, this.n2, Math.log2(1 / this.eps));
     this.device.queue.writeBuffer(this.params, 0, packed);
     encoder.clearBuffer(this.counters);
     const pass = encoder.beginComputePass({ label: 'PotentialField.pass' });
