@@ -10,6 +10,7 @@
 export const BENCH_LINES = [
   'mixed-score:two-pass',
   'mixed-score:single-pass',
+  'mixed-score:blocked',
   'mixed-score:ts',
   'mixed-score:numpy',
   'small-t',

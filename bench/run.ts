@@ -8,8 +8,9 @@
 // mixed score at M particles; one pair = one particle against one atom) by
 //   1. the two-pass WGSL kernel it had until issue 13 (shaders/bench/mixed-score-two-pass.wgsl),
 //   2. today's single-pass exp2 kernel (shaders/score-mixing/mixed-score.wgsl) through Dawn,
-//   3. the float64 TypeScript reference (src/math/heat.ts denoise),
-//   4. a vectorised numpy float32 version (bench/numpy_score.py), when python3 + numpy are present,
+//   3. the same kernel with two queries per invocation (register blocking, override QPI = 2),
+//   4. the float64 TypeScript reference (src/math/heat.ts denoise),
+//   5. a vectorised numpy float32 version (bench/numpy_score.py), when python3 + numpy are present,
 // all measured in this one run; every line prints its ratio to the line measured before it, and
 // the WGSL lines the fraction of the GPU's exp bound (bench/exp-bound.ts; both kernels need one
 // exp per pair) when the GPU is known. Defaults: M = 65,536 particles, N = 1,024 atoms per
@@ -113,14 +114,15 @@ function benchTs(mu1: Measure, mu2: Measure, x: Float64Array, count: number): Ti
 }
 
 /**
- * A mixed-score WGSL kernel (`shader`: today's or the bench baseline, same bindings): `reps`
- * dispatches in one compute pass, timed by timestamps or wall clock.
+ * A mixed-score WGSL kernel (`shader`: today's or the bench baseline, same bindings; `qpi`
+ * queries per invocation, today's kernel only): `reps` dispatches in one compute pass, timed by
+ * timestamps or wall clock.
  */
-async function benchGpu(gpu: GpuContext, shader: string, mu1: Measure, mu2: Measure, x: Float64Array, reps: number): Promise<Timed> {
+async function benchGpu(gpu: GpuContext, shader: string, qpi: 1 | 2, mu1: Measure, mu2: Measure, x: Float64Array, reps: number): Promise<Timed> {
   const { device } = gpu;
   const count = x.length / D;
-  const pipeline = await pipelineCacheFor(device).compute(shader, 'main', { D, WG: DEFAULT_WORKGROUP });
-  const grid = dispatchGrid(device, 'points', count, DEFAULT_WORKGROUP);
+  const pipeline = await pipelineCacheFor(device).compute(shader, 'main', qpi === 1 ? { D, WG: DEFAULT_WORKGROUP } : { D, WG: DEFAULT_WORKGROUP, QPI: qpi });
+  const grid = dispatchGrid(device, 'points', Math.ceil(count / qpi), DEFAULT_WORKGROUP);
   const res = new GpuResources(device, 'Bench');
   // Same bindings as score-kernel.ts evaluateMixedScore (which has no timestamp hook).
   const atoms = packAtoms(mu1, mu2);
@@ -208,10 +210,12 @@ function benchNumpy(reps: number): Timed | string {
   };
 }
 
-const WGSL_LINES: Partial<Record<BenchLine, { label: string; shader: string }>> = {
-  'mixed-score:two-pass': { label: 'WGSL two-pass (f32)', shader: 'bench/mixed-score-two-pass.wgsl' },
-  'mixed-score:single-pass': { label: 'WGSL 1-pass exp2 (f32)', shader: 'score-mixing/mixed-score.wgsl' },
-};
+const WGSL_LINES = {
+  'mixed-score:two-pass': { label: 'WGSL two-pass (f32)', shader: 'bench/mixed-score-two-pass.wgsl', qpi: 1 },
+  'mixed-score:single-pass': { label: 'WGSL 1-pass exp2 (f32)', shader: 'score-mixing/mixed-score.wgsl', qpi: 1 },
+  'mixed-score:blocked': { label: 'WGSL 1-pass, 2 q/inv', shader: 'score-mixing/mixed-score.wgsl', qpi: 2 },
+} as const satisfies Partial<Record<BenchLine, { label: string; shader: string; qpi: 1 | 2 }>>;
+type WgslLine = keyof typeof WGSL_LINES;
 
 /** One printed line: rate, ratio to the line measured before it in this run, exp bound, detail. */
 function printLine(label: string, r: Timed | string, prev: { label: string; rate: number } | null, expNote: string | null): void {
@@ -236,7 +240,8 @@ async function mixedScoreBench(only: BenchSelection | null): Promise<void> {
   console.log(`flowlab bench: mixed score, M = ${M} particles, N = ${N} atoms per measure (2 measures), d = ${D}, t = ${T_EVAL}, lambda = ${LAMBDA}`);
   console.log(`pairs per evaluation = M * 2N = ${(M * PAIRS_PER_PARTICLE).toLocaleString('en-US')}`);
 
-  const wantGpu = runsLine(only, 'mixed-score:two-pass') || runsLine(only, 'mixed-score:single-pass');
+  const wgslLines = (Object.keys(WGSL_LINES) as WgslLine[]).filter((line) => runsLine(only, line));
+  const wantGpu = wgslLines.length > 0;
   let gpu: GpuContext | null = null;
   if (!wantGpu) {
     // No WGSL line selected: no adapter needed.
@@ -256,27 +261,28 @@ async function mixedScoreBench(only: BenchSelection | null): Promise<void> {
     printLine(label, r, prev, expNote);
     if (typeof r !== 'string') prev = { label, rate: r.pairsPerS };
   };
-  for (const line of ['mixed-score:two-pass', 'mixed-score:single-pass'] as const) {
-    if (!runsLine(only, line)) continue;
-    const { label, shader } = WGSL_LINES[line] as { label: string; shader: string };
+  for (const line of wgslLines) {
+    const { label, shader, qpi } = WGSL_LINES[line];
     if (!gpu) {
       measured(label, 'no WebGPU adapter', null);
       continue;
     }
-    const r = await benchGpu(gpu, shader, mu1, mu2, x, reps);
+    const r = await benchGpu(gpu, shader, qpi, mu1, mu2, x, reps);
     measured(label, r, expBoundNote(gpu.adapterDescription, r.pairsPerS, 1));
   }
   if (runsLine(only, 'mixed-score:ts')) measured('TS reference (f64)', benchTs(mu1, mu2, x, tsCount), null);
   if (runsLine(only, 'mixed-score:numpy')) measured('numpy (f32)', benchNumpy(software ? 2 : 3), null);
 
-  // Sanity: today's kernel agrees with the float64 reference on the first particles.
-  if (gpu && runsLine(only, 'mixed-score:single-pass')) {
+  // Sanity: today's kernel (each measured query count per invocation) agrees with the float64
+  // reference on the first particles.
+  for (const qpi of [1, 2] as const) {
+    if (!gpu || !wgslLines.some((line) => line !== 'mixed-score:two-pass' && WGSL_LINES[line].qpi === qpi)) continue;
     const k = Math.min(256, M);
     const want = referenceMLam(mu1, mu2, x, k);
-    const r = await evaluateMixedScore(gpu, mu1, mu2, LAMBDA, T_EVAL, x.subarray(0, k * D));
+    const r = await evaluateMixedScore(gpu, mu1, mu2, LAMBDA, T_EVAL, x.subarray(0, k * D), { split: 1, queriesPerInvocation: qpi });
     let err = 0;
     for (let i = 0; i < k * D; i++) err = Math.max(err, Math.abs(r.mLam[i] - want[i]));
-    console.log(`check: max |m_lam(WGSL) - m_lam(f64)| over ${k} particles = ${err.toExponential(2)}`);
+    console.log(`check: max |m_lam(WGSL, ${qpi} q/inv) - m_lam(f64)| over ${k} particles = ${err.toExponential(2)}`);
   }
   gpu?.device.destroy();
 }

@@ -39,11 +39,7 @@ fn main(
 ) {
   let i = (wg.y * groups.x + wg.x) * WG + lid;
   let count = params.count;
-  let src = min(i, count - 1u);
-  var x: array<f32, MAXD>;
-  for (var c = 0u; c < D; c++) {
-    x[c] = queries[src * D + c];
-  }
+  let x = loadQuery(i, count);
   let t = params.t;
   let ranges = cullRanges(params.n1, params.n2);
   var pairs = 0u;

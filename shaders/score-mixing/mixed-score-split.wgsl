@@ -45,15 +45,6 @@ struct SplitScoreParams {
 
 #include "lib/mixed-score-store.wgsl"
 
-fn queryAt(i: u32) -> array<f32, MAXD> {
-  let src = min(i, params.count - 1u);
-  var x: array<f32, MAXD>;
-  for (var c = 0u; c < D; c++) {
-    x[c] = queries[src * D + c];
-  }
-  return x;
-}
-
 @compute @workgroup_size(WG)
 fn partial(
   @builtin(workgroup_id) wg: vec3u,
@@ -69,7 +60,7 @@ fn partial(
   let first = select(params.n1, 0u, part < SPLIT);
   let n = select(params.n2, params.n1, part < SPLIT);
   let lo = min(n, (part % SPLIT) * params.chunk);
-  let st = lseRange(queryAt(i), first + lo, min(n - lo, params.chunk), LOG2E / (4.0 * params.t), lid);
+  let st = lseRange(loadQuery(i, params.count), first + lo, min(n - lo, params.chunk), LOG2E / (4.0 * params.t), lid);
   if (i < params.count) {
     let at = (part * params.count + i) * PARTIAL;
     partials[at] = st.runMax;
@@ -120,5 +111,5 @@ fn merge(
   if (i >= params.count) {
     return; // no barriers in this pass
   }
-  storeMixedScore(i, params.count, queryAt(i), mergedMeasure(0u, i), mergedMeasure(1u, i), params.lambda, params.t);
+  storeMixedScore(i, params.count, loadQuery(i, params.count), mergedMeasure(0u, i), mergedMeasure(1u, i), params.lambda, params.t);
 }

@@ -3,7 +3,8 @@
 // {1, 2, 3, 8}, t from 1 down to 1e-6, lambda in {0, 1, 0.3, 3, 7.5}, coincident atoms, queries on
 // atoms, on ties (midpoints) and far away (|x| ~ 1e3), and a measure spanning several tiles; the
 // split path (mixed-score-split.wgsl: atom chunks over workgroups, merged per query) at forced and
-// automatic chunk counts, including empty chunks. Tolerances: src/labs/score-mixing/error-model.ts (per query, from the softmax's conditioning; shared
+// automatic chunk counts, including empty chunks; the register-blocked path (two queries per
+// invocation) on the same cases as the one-query path. Tolerances: src/labs/score-mixing/error-model.ts (per query, from the softmax's conditioning; shared
 // with the self-test).
 
 import { describe, expect, it } from 'vitest';
@@ -12,7 +13,7 @@ import { toMeasure } from '../../src/labs/score-mixing/measures';
 import { autoSplit, evaluateMixedScore } from '../../src/labs/score-mixing/score-kernel';
 import type { Measure } from '../../src/labs/score-mixing/types';
 import { GpuLimitError } from '../../src/gpu/limits';
-import { mixedScoreRatios, roundMeasure } from '../../src/labs/score-mixing/error-model';
+import { mixedScoreQuery, mixedScoreRatios, roundMeasure } from '../../src/labs/score-mixing/error-model';
 import { acquireTestGpu, gpuIt, testRandom } from './harness';
 
 const env = await acquireTestGpu();
@@ -61,50 +62,52 @@ function queries(rand: () => number, mu1: Measure, mu2: Measure, t: number, coun
 
 
 describe.skipIf(!env.gpu)(`mixed-score.wgsl on ${env.note}`, () => {
-  gpuIt(env, 'm1, m2, m_lam, score and log u match the float64 reference within the f32 error model', async (gpu) => {
-    const rand = testRandom(2024);
-    const lambdas = [0, 1, 0.3, 3, 7.5];
-    const worst = { m1: 0, m2: 0, mLam: 0, score: 0, logU1: 0, logU2: 0 };
-    let config = 0;
-    const cases: { d: number; t: number; n1: number; n2: number }[] = [];
-    for (const d of [1, 2, 3, 8]) for (const t of [1, 1e-2, 1e-4, 1e-6]) cases.push({ d, t, n1: 7 + d, n2: 12 });
-    cases.push({ d: 2, t: 1e-2, n1: 300, n2: 530 }, { d: 3, t: 1e-4, n1: 257, n2: 5 }); // several tiles of 256
-    for (const { d, t, n1, n2 } of cases) {
-      const lambda = lambdas[config++ % lambdas.length];
-      const coincident = config % 2 === 0;
-      const mu1 = randomMeasure(rand, d, n1, coincident);
-      const mu2 = randomMeasure(rand, d, n2, !coincident, mu1);
-      const count = 100;
-      const x = queries(rand, mu1, mu2, t, count);
-      const gpuOut = await evaluateMixedScore(gpu, mu1, mu2, lambda, t, x);
-      // Expected values at the inputs the GPU actually sees.
-      const [r1, r2] = [roundMeasure(mu1), roundMeasure(mu2)];
-      const t32 = Math.fround(t);
-      const x32 = Float64Array.from(x, Math.fround);
-      for (let q = 0; q < count; q++) {
-        const xq = x32.subarray(q * d, (q + 1) * d);
-        const at = (v: Float32Array): Float32Array => v.subarray(q * d, (q + 1) * d);
-        const ratios = mixedScoreRatios(r1, r2, lambda, t32, xq, {
-          m1: at(gpuOut.m1),
-          m2: at(gpuOut.m2),
-          mLam: at(gpuOut.mLam),
-          score: at(gpuOut.score),
-          logU1: gpuOut.logU1[q],
-          logU2: gpuOut.logU2[q],
-        });
-        for (const [key, r] of Object.entries(ratios) as [keyof typeof worst, number][]) {
-          const where = `${key} d=${d} t=${t} lambda=${lambda} n=(${n1},${n2}) query ${q} (kind ${q % 10})`;
-          expect(Number.isNaN(r), where).toBe(false);
-          if (r > worst[key]) worst[key] = r;
-          expect(r, where).toBeLessThan(1);
+  for (const qpi of [1, 2] as const) {
+    gpuIt(env, `m1, m2, m_lam, score and log u match the float64 reference within the f32 error model (${qpi} quer${qpi === 1 ? 'y' : 'ies'} per invocation)`, async (gpu) => {
+      const rand = testRandom(2024);
+      let blockedVsSingle = 0;
+      const lambdas = [0, 1, 0.3, 3, 7.5];
+      const worst = { m1: 0, m2: 0, mLam: 0, score: 0, logU1: 0, logU2: 0 };
+      let config = 0;
+      const cases: { d: number; t: number; n1: number; n2: number }[] = [];
+      for (const d of [1, 2, 3, 8]) for (const t of [1, 1e-2, 1e-4, 1e-6]) cases.push({ d, t, n1: 7 + d, n2: 12 });
+      cases.push({ d: 2, t: 1e-2, n1: 300, n2: 530 }, { d: 3, t: 1e-4, n1: 257, n2: 5 }); // several tiles of 256
+      for (const { d, t, n1, n2 } of cases) {
+        const lambda = lambdas[config++ % lambdas.length];
+        const coincident = config % 2 === 0;
+        const mu1 = randomMeasure(rand, d, n1, coincident);
+        const mu2 = randomMeasure(rand, d, n2, !coincident, mu1);
+        const count = 100;
+        const x = queries(rand, mu1, mu2, t, count);
+        const gpuOut = await evaluateMixedScore(gpu, mu1, mu2, lambda, t, x, { split: 1, queriesPerInvocation: qpi });
+        expect(gpuOut.queriesPerInvocation).toBe(qpi);
+        if (qpi === 2) {
+          // 100 queries: the one workgroup's invocations 36..63 have an idle second query.
+          const single = await evaluateMixedScore(gpu, mu1, mu2, lambda, t, x, { split: 1 });
+          gpuOut.m1.forEach((v, k) => (blockedVsSingle = Math.max(blockedVsSingle, Math.abs(v - single.m1[k]))));
+        }
+        // Expected values at the inputs the GPU actually sees.
+        const [r1, r2] = [roundMeasure(mu1), roundMeasure(mu2)];
+        const t32 = Math.fround(t);
+        const x32 = Float64Array.from(x, Math.fround);
+        for (let q = 0; q < count; q++) {
+          const xq = x32.subarray(q * d, (q + 1) * d);
+          const ratios = mixedScoreRatios(r1, r2, lambda, t32, xq, mixedScoreQuery(gpuOut, q, d));
+          for (const [key, r] of Object.entries(ratios) as [keyof typeof worst, number][]) {
+            const where = `${key} d=${d} t=${t} lambda=${lambda} n=(${n1},${n2}) query ${q} (kind ${q % 10})`;
+            expect(Number.isNaN(r), where).toBe(false);
+            if (r > worst[key]) worst[key] = r;
+            expect(r, where).toBeLessThan(1);
+          }
         }
       }
-    }
-    console.log(
-      'mixed-score worst error / tolerance: ' +
-        Object.entries(worst).map(([k, v]) => `${k} ${v.toExponential(2)}`).join(', '),
-    );
-  });
+      console.log(
+        `mixed-score (${qpi} q/inv) worst error / tolerance: ` +
+          Object.entries(worst).map(([k, v]) => `${k} ${v.toExponential(2)}`).join(', ') +
+          (qpi === 2 ? `; max |m1(2 q/inv) - m1(1 q/inv)| = ${blockedVsSingle.toExponential(2)}` : ''),
+      );
+    });
+  }
 
   gpuIt(env, 'lambda 0 and 1 select one measure exactly; typical queries are accurate to 1e-5 of the atom spread', async (gpu) => {
     const rand = testRandom(99);
@@ -148,9 +151,7 @@ describe.skipIf(!env.gpu)(`mixed-score.wgsl on ${env.note}`, () => {
       let maxDiff = 0;
       for (let q = 0; q < count; q++) {
         const xq = x32.subarray(q * d, (q + 1) * d);
-        const at = (v: Float32Array): Float32Array => v.subarray(q * d, (q + 1) * d);
-        const got = { m1: at(out.m1), m2: at(out.m2), mLam: at(out.mLam), score: at(out.score), logU1: out.logU1[q], logU2: out.logU2[q] };
-        const ratios = mixedScoreRatios(r1, r2, lambda, t32, xq, got, out.chunk);
+        const ratios = mixedScoreRatios(r1, r2, lambda, t32, xq, mixedScoreQuery(out, q, d), out.chunk);
         for (const [key, r] of Object.entries(ratios) as [keyof typeof worst, number][]) {
           const where = `${key} d=${d} t=${t} split=${out.split} chunk=${out.chunk} query ${q} (kind ${q % 10})`;
           expect(Number.isNaN(r), where).toBe(false);
@@ -168,6 +169,9 @@ describe.skipIf(!env.gpu)(`mixed-score.wgsl on ${env.note}`, () => {
     const auto = await evaluateMixedScore(gpu, mu, mu, 0.5, 1, new Float64Array(2));
     expect(auto.split).toBe(gpu.isSoftware ? 1 : autoSplit(1, 64, 2048, 2048));
     await expect(evaluateMixedScore(gpu, randomMeasure(rand, 2, 4, false), randomMeasure(rand, 2, 4, false), 1, 1, new Float64Array(2), { split: 0 })).rejects.toThrow(/split must be an integer in \[1, 64\], got 0/);
+    const [a, b] = [randomMeasure(rand, 2, 4, false), randomMeasure(rand, 2, 4, false)];
+    await expect(evaluateMixedScore(gpu, a, b, 1, 1, new Float64Array(2), { queriesPerInvocation: 3 })).rejects.toThrow(/queriesPerInvocation must be 1 or 2, got 3/);
+    await expect(evaluateMixedScore(gpu, a, b, 1, 1, new Float64Array(2), { split: 2, queriesPerInvocation: 2 })).rejects.toThrow(/one-pass kernel only, got split 2/);
   });
 
   it('autoSplit: one chunk when the query blocks fill the GPU or the measures are small, else enough chunks of >= 1,024 atoms', () => {

@@ -19,7 +19,7 @@ describe('bench --only', () => {
     expect(BENCH_LINES.filter((l) => runsLine('mixed-score:two-pass', l))).toEqual(['mixed-score:two-pass']);
     // The group runs the mixed-score lines (old and new kernel in one run) and nothing else.
     expect(parseBenchArgs(['--only', 'mixed-score'])).toEqual({ ok: true, only: 'mixed-score' });
-    expect(BENCH_LINES.filter((l) => runsLine('mixed-score', l))).toEqual(['mixed-score:two-pass', 'mixed-score:single-pass', 'mixed-score:ts', 'mixed-score:numpy']);
+    expect(BENCH_LINES.filter((l) => runsLine('mixed-score', l))).toEqual(['mixed-score:two-pass', 'mixed-score:single-pass', 'mixed-score:blocked', 'mixed-score:ts', 'mixed-score:numpy']);
   });
 
   it('a missing or unknown line names the flag and lists the lines', () => {

@@ -165,6 +165,16 @@ export interface MixedScoreQuery {
   logU2: number;
 }
 
+/** Query q's outputs within whole-evaluation arrays (evaluateMixedScore's result, count*d and count each). */
+export function mixedScoreQuery(
+  out: { m1: Float32Array; m2: Float32Array; mLam: Float32Array; score: Float32Array; logU1: Float32Array; logU2: Float32Array },
+  q: number,
+  d: number,
+): MixedScoreQuery {
+  const at = (v: Float32Array): Float32Array => v.subarray(q * d, (q + 1) * d);
+  return { m1: at(out.m1), m2: at(out.m2), mLam: at(out.mLam), score: at(out.score), logU1: out.logU1[q], logU2: out.logU2[q] };
+}
+
 export type MixedScoreRatios = Record<'m1' | 'm2' | 'mLam' | 'score' | 'logU1' | 'logU2', number>;
 
 /**

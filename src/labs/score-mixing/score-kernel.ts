@@ -36,6 +36,8 @@ export interface MixedScoreEvaluation extends MixedScoreResult {
   split: number;
   /** Atoms per chunk (the error model replays the chunks and merges: error-model.ts). */
   chunk: number;
+  /** Queries per invocation of mixed-score.wgsl (2: register blocking). */
+  queriesPerInvocation: 1 | 2;
 }
 
 /** Workgroups the split path aims for: several per SM on the largest GPUs (an H100 has 132 SMs). */
@@ -67,6 +69,10 @@ export function chunkAtoms(split: number, n1: number, n2: number): number {
  * is cached per device. `options.repeat` re-dispatches the same kernel (benchmarks time that);
  * `options.split` forces the chunks per measure (default: autoSplit on a hardware adapter, so
  * mixed-score-split.wgsl runs when the queries fill too few workgroups; 1 on a software one).
+ * `options.queriesPerInvocation` 2 runs the register-blocked one-pass kernel (QPI = 2 in
+ * mixed-score.wgsl; split 1 only); default 1 (2 measured 1.04-1.13x on SwiftShader and is
+ * unmeasured on a GPU, where it also halves the workgroups: `npm run bench -- --only mixed-score`
+ * prints both).
  */
 export async function evaluateMixedScore(
   gpu: GpuContext,
@@ -75,7 +81,7 @@ export async function evaluateMixedScore(
   lambda: number,
   t: number,
   points: Float64Array,
-  options: { workgroupSize?: number; repeat?: number; split?: number; onSubmitted?: () => void } = {},
+  options: { workgroupSize?: number; repeat?: number; split?: number; queriesPerInvocation?: number; onSubmitted?: () => void } = {},
 ): Promise<MixedScoreEvaluation> {
   const { device } = gpu;
   checkMeasures(device, mu1, mu2);
@@ -92,14 +98,17 @@ export async function evaluateMixedScore(
   if (!(Number.isInteger(split) && split >= 1 && split <= MAX_SPLIT)) {
     throw new Error(`split must be an integer in [1, ${MAX_SPLIT}], got ${split}`);
   }
+  const qpi = options.queriesPerInvocation ?? 1;
+  if (qpi !== 1 && qpi !== 2) throw new Error(`queriesPerInvocation must be 1 or 2, got ${qpi}`);
+  if (qpi === 2 && split > 1) throw new Error(`queriesPerInvocation 2 runs the one-pass kernel only, got split ${split} (pass split: 1)`);
   assertStorageFits(device, 'points', count, 4 * d);
   assertStorageFits(device, 'points (results)', count, 4 * (4 * d + 2));
   if (split > 1) assertStorageFits(device, 'points (split partial states)', 2 * split * count, 4 * (d + 2));
   const chunk = split > 1 ? chunkAtoms(split, mu1.n, mu2.n) : Math.max(mu1.n, mu2.n);
   const blocks = Math.ceil(count / wg);
-  const grid = dispatchGrid(device, 'points', count, wg);
+  const grid = dispatchGrid(device, 'points', Math.ceil(count / qpi), wg);
   const path = split > 1 ? 'score-mixing/mixed-score-split.wgsl' : 'score-mixing/mixed-score.wgsl';
-  const overrides: Record<string, number> = split > 1 ? { D: d, WG: wg, SPLIT: split } : { D: d, WG: wg };
+  const overrides: Record<string, number> = split > 1 ? { D: d, WG: wg, SPLIT: split } : { D: d, WG: wg, QPI: qpi };
   const cache = pipelineCacheFor(device);
   const passes = split > 1
     ? [
@@ -147,7 +156,7 @@ export async function evaluateMixedScore(
     pass.end();
     device.queue.submit([encoder.finish()]);
     options.onSubmitted?.();
-    return { ...sections(await readback.read(result, 0, resultFloats * 4), count, d), split, chunk };
+    return { ...sections(await readback.read(result, 0, resultFloats * 4), count, d), split, chunk, queriesPerInvocation: qpi };
   } finally {
     readback.dispose();
     res.dispose();

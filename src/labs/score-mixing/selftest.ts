@@ -16,6 +16,7 @@ import {
   SEG_TOL,
   denoiseErrorBound,
   fieldPixelExpectation,
+  mixedScoreQuery,
   mixedScoreRatios,
   roundMeasure,
   segmentRatio,
@@ -91,15 +92,7 @@ async function mixedScoreCheck(gpu: GpuContext, options?: SelfTestOptions): Prom
         const x32 = Float64Array.from(x, Math.fround);
         if (ci === 0) applyPerturbation(options, kernel, out.m1, denoiseErrorBound(r1, t32, x32.subarray(0, d)).mean);
         for (let q = 0; q < QUERIES; q++) {
-          const at = (v: Float32Array): Float32Array => v.subarray(q * d, (q + 1) * d);
-          const r = mixedScoreRatios(r1, r2, lambda, t32, x32.subarray(q * d, (q + 1) * d), {
-            m1: at(out.m1),
-            m2: at(out.m2),
-            mLam: at(out.mLam),
-            score: at(out.score),
-            logU1: out.logU1[q],
-            logU2: out.logU2[q],
-          });
+          const r = mixedScoreRatios(r1, r2, lambda, t32, x32.subarray(q * d, (q + 1) * d), mixedScoreQuery(out, q, d));
           for (const v of Object.values(r)) worst = worse(worst, v);
         }
       }
