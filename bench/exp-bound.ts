@@ -92,3 +92,19 @@ export function memoryBoundNote(adapterName: string, software: boolean, itemsPer
   if (!spec) return 'memory bound: unknown GPU';
   return `memory bound: ${((100 * itemsPerS * bytesPerItem) / spec.memBytesPerS).toFixed(1)}% of ${spec.name} (${(spec.memBytesPerS / 1e12).toFixed(2)} TB/s)`;
 }
+
+/** "1.23 Gpairs/s" / "45.6 Mpairs/s" / "8.2 kpixels/s" (`unit` for other items). */
+export function formatRate(perS: number, unit = 'pairs/s'): string {
+  if (perS >= 1e9) return `${(perS / 1e9).toFixed(2)} G${unit}`;
+  return perS >= 1e6 ? `${(perS / 1e6).toFixed(1)} M${unit}` : `${(perS / 1e3).toFixed(1)} k${unit}`;
+}
+
+/**
+ * "2.10 Gpairs/s, exp bound: 25.3% of H100 SXM (4.18 T exp/s)": `pairs` computed in `ms`
+ * milliseconds at one exp per pair (every kernel of the score-mixing lab), for the lines that time
+ * whole evaluations (small-t, field, generate, split).
+ */
+export function pairsRateNote(adapterName: string, pairs: number, ms: number): string {
+  const perS = pairs / (ms / 1000);
+  return `${formatRate(perS)}, ${expBoundNote(adapterName, perS, 1)}`;
+}

@@ -16,6 +16,7 @@ import { PotentialField, packFieldParams, type FieldPlane } from '../src/labs/sc
 import { FieldParamsLayout, packAtoms, pipelineCacheFor } from '../src/labs/score-mixing/gpu-common';
 import type { Measure } from '../src/labs/score-mixing/types';
 import { mulberry32 } from '../src/math/mulberry32';
+import { formatRate, pairsRateNote } from './exp-bound';
 
 const D = 2;
 
@@ -127,7 +128,9 @@ export async function benchField(gpu: GpuContext | null): Promise<void> {
       for (let i = 0; i < got.length; i++) diff = Math.max(diff, Math.abs(got[i] - want[i]));
       console.log(
         `field: t = ${t}, ${w} x ${w} pixels, N = ${2 * n}, d = ${D}: dense ${denseMs.toFixed(0)} ms, culled ${culledMs.toFixed(0)} ms, ` +
-          `speedup ${(denseMs / culledMs).toFixed(2)}x, pairs ratio ${(work.densePairs / Math.max(1, work.pairs)).toFixed(2)}x, max |phi diff| ${diff.toExponential(2)}`,
+          `speedup ${(denseMs / culledMs).toFixed(2)}x, pairs ratio ${(work.densePairs / Math.max(1, work.pairs)).toFixed(2)}x, max |phi diff| ${diff.toExponential(2)}; ` +
+          `dense ${formatRate((w * w) / (denseMs / 1000), 'pixels/s')} (${pairsRateNote(gpu.adapterDescription, work.densePairs, denseMs)}), ` +
+          `culled ${formatRate((w * w) / (culledMs / 1000), 'pixels/s')} (computed ${pairsRateNote(gpu.adapterDescription, work.pairs, culledMs)})`,
       );
     }
   } finally {

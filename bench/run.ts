@@ -37,7 +37,7 @@ import { evaluateMixedScore } from '../src/labs/score-mixing/score-kernel';
 import type { Measure } from '../src/labs/score-mixing/types';
 import { BENCH_LINES, type BenchLine, type BenchSelection, parseBenchArgs, runsLine } from './args';
 import { benchBilevel } from './bilevel';
-import { expBoundNote } from './exp-bound';
+import { expBoundNote, formatRate } from './exp-bound';
 import { benchPrimalDual } from './primal-dual';
 import { benchField } from './field';
 import { benchGenerate } from './generate';
@@ -84,7 +84,6 @@ function makeParticles(m: number, d: number, next: () => number): Float64Array {
   return x;
 }
 
-const fmtRate = (r: number) => (r >= 1e9 ? `${(r / 1e9).toFixed(2)} G` : `${(r / 1e6).toFixed(1)} M`) + 'pairs/s';
 
 interface Timed {
   pairsPerS: number;
@@ -224,7 +223,7 @@ function printLine(label: string, r: Timed | string, prev: { label: string; rate
     return;
   }
   const ratio = prev ? `${(r.pairsPerS / prev.rate).toFixed(2)}x ${prev.label}` : 'ratio n/a (first line of this run)';
-  console.log(`  ${label.padEnd(24)} ${fmtRate(r.pairsPerS).padStart(16)}   ${ratio}${expNote ? `; ${expNote}` : ''}   ${r.detail}`);
+  console.log(`  ${label.padEnd(24)} ${formatRate(r.pairsPerS).padStart(16)}   ${ratio}${expNote ? `; ${expNote}` : ''}   ${r.detail}`);
 }
 
 /** float64 m_lam at the first k particles (the sanity check's expectation). */

@@ -7,6 +7,10 @@
 // (upload, dispatch, readback; the culled one includes its float64 k-d orders and boxes), after
 // one warm-up evaluation of each kernel; pairs ratio = dense pairs / culled pairs (the (query,
 // atom) pairs the culled kernel computed, from its counter); max rel err = max |m_lam(culled) - m_lam(dense)| / diam(atoms).
+// Then the rates: the dense kernel's pairs per second, the culled one's dense-equivalent pairs per
+// second (the dense pairs over its time) and the pairs it computed per second, each computed rate
+// with its fraction of the exp bound on a GPU known by name (bench/exp-bound.ts). Wall clock with
+// upload and readback, so a kernel's own rate is higher.
 // Environment: BENCH_SMALLT_N (65536), BENCH_SMALLT_M (4096) to shrink it on a slow adapter.
 
 import type { GpuContext } from '../src/gpu/device';
@@ -14,6 +18,7 @@ import { evaluateMixedScoreCulled } from '../src/labs/score-mixing/culled-score'
 import { evaluateMixedScore } from '../src/labs/score-mixing/score-kernel';
 import type { Measure } from '../src/labs/score-mixing/types';
 import { mulberry32 } from '../src/math/mulberry32';
+import { formatRate, pairsRateNote } from './exp-bound';
 
 const LAMBDA = 0.5;
 
@@ -46,10 +51,13 @@ async function line(gpu: GpuContext, t: number, n: number, m: number, d: number)
   const diam = 4 * Math.sqrt(d);
   let err = 0;
   for (let i = 0; i < m * d; i++) err = Math.max(err, Math.abs(culled.mLam[i] - dense.mLam[i]) / diam);
-  const pairs = culled.densePairs / Math.max(1, culled.pairs);
+  const densePairs = m * n;
+  const pairs = densePairs / Math.max(1, culled.pairs);
   console.log(
     `small-t: t = ${t}, N = ${n}, M = ${m}, d = ${d}: dense ${denseMs.toFixed(0)} ms, culled ${culledMs.toFixed(0)} ms, ` +
-      `speedup ${(denseMs / culledMs).toFixed(2)}x, pairs ratio ${pairs.toFixed(2)}x, max rel err ${err.toExponential(2)}`,
+      `speedup ${(denseMs / culledMs).toFixed(2)}x, pairs ratio ${pairs.toFixed(2)}x, max rel err ${err.toExponential(2)}; ` +
+      `dense ${pairsRateNote(gpu.adapterDescription, densePairs, denseMs)}; culled ${formatRate(densePairs / (culledMs / 1000))} dense-equivalent, ` +
+      `computed ${pairsRateNote(gpu.adapterDescription, culled.pairs, culledMs)}`,
   );
 }
 

@@ -14,6 +14,7 @@ import type { GpuContext } from '../src/gpu/device';
 import { autoSplit, evaluateMixedScore } from '../src/labs/score-mixing/score-kernel';
 import type { Measure } from '../src/labs/score-mixing/types';
 import { mulberry32 } from '../src/math/mulberry32';
+import { pairsRateNote } from './exp-bound';
 
 const D = 2;
 const T = 0.05;
@@ -53,6 +54,7 @@ export async function benchSplit(gpu: GpuContext | null): Promise<void> {
   const blocks = Math.ceil(m / WG);
   console.log(
     `split: M = ${m}, N = ${n}, d = ${D}: one pass ${one.ms.toFixed(0)} ms (${blocks} workgroups), split ${split} ${many.ms.toFixed(0)} ms ` +
-      `(${2 * split * blocks} workgroups + a merge pass), speedup ${(one.ms / many.ms).toFixed(2)}x, max |m_lam difference| ${diff.toExponential(2)}`,
+      `(${2 * split * blocks} workgroups + a merge pass), speedup ${(one.ms / many.ms).toFixed(2)}x, max |m_lam difference| ${diff.toExponential(2)}; ` +
+      `one pass ${pairsRateNote(gpu.adapterDescription, 2 * m * n, one.ms)}; split ${pairsRateNote(gpu.adapterDescription, 2 * m * n, many.ms)}`,
   );
 }

@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { BENCH_LINES, parseBenchArgs, runsLine } from '../../bench/args';
-import { expBoundNote, expPerSecond, flopBoundNote, fp32FlopsPerSecond, gpuExpSpec, memoryBoundNote, occupancyNote } from '../../bench/exp-bound';
+import { expBoundNote, expPerSecond, flopBoundNote, formatRate, fp32FlopsPerSecond, gpuExpSpec, memoryBoundNote, occupancyNote, pairsRateNote } from '../../bench/exp-bound';
 
 describe('bench --only', () => {
   it('no arguments run every line', () => {
@@ -57,6 +57,11 @@ describe('bench exp bound', () => {
     // Half the bound at one exp per pair:
     expect(expBoundNote('NVIDIA H100 80GB HBM3', (16 * 132 * 1.98e9) / 2, 1)).toMatch(/^exp bound: 50\.0% of H100 SXM/);
     expect(expBoundNote('llvmpipe', 1e9, 1)).toBe('exp bound: unknown GPU');
+    // The whole-evaluation lines (small-t, field, generate, split): pairs over milliseconds.
+    expect(pairsRateNote('NVIDIA H200', (16 * 132 * 1.98e9) / 4 / 1000, 1)).toMatch(/^1045\.44 Gpairs\/s, exp bound: 25\.0% of H200 /);
+    expect(pairsRateNote('SwiftShader Device', 2.5e7, 1000)).toBe('25.0 Mpairs/s, exp bound: unknown GPU');
+    expect(formatRate(4096 / 0.5, 'pixels/s')).toBe('8.2 kpixels/s');
+    expect(formatRate(3.2e9)).toBe('3.20 Gpairs/s');
   });
 
   it('FP32, memory and occupancy notes: fractions of the named GPU, n/a on a software adapter, unknown otherwise', () => {
