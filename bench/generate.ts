@@ -1,14 +1,17 @@
 // `npm run bench -- --only generate` (issue 13): a whole generation run of the score-mixing lab
 // (generate.wgsl through ScoreMixingSimulation) with every step dense and with the small-t steps
-// culled (lib/cull.wgsl below generationCulling's cullBelow), in one run. The particles are not
-// sorted (the lab keeps them in their order), so a workgroup's 64 particles are spread out and
-// keep the union of their tiles; each still folds only its own.
+// culled (lib/cull.wgsl below generationCulling's cullBelow), in one run. The culled run maps its
+// invocations to the particles in a k-d order of X(T) (particleAt in
+// lib/score-mixing-generate.wgsl), so a workgroup's 64 particles are near each other and their
+// votes keep few tiles; BENCH_GEN_SORT=0 keeps the particles' own order (the union of 64 scattered
+// particles' tiles) to measure what the order brings.
 // Prints `generate: exp ODE, T = 1 -> tMin = 1e-4 in K steps (k culled below t = ..), N = .., M = ..,
 // d = 2: dense <ms> ms, culled <ms> ms, speedup <S>x, max |x difference| <E>` (wall clock of the
 // stepping and one readback, after a warm-up step of each; the difference is absolute, the atoms
 // spanning [-2, 2]^2), then the dense run's pairs per second (with its exp-bound fraction on a GPU
 // known by name) and the culled run's dense-equivalent rate.
-// Environment: BENCH_GEN_N (atoms per measure, 8192), BENCH_GEN_M (particles, 1024), BENCH_GEN_K (20).
+// Environment: BENCH_GEN_N (atoms per measure, 8192), BENCH_GEN_M (particles, 1024), BENCH_GEN_K (20),
+// BENCH_GEN_SORT (1; 0: the culled run without the particle order).
 
 import type { GpuContext } from '../src/gpu/device';
 import { generationCulling } from '../src/labs/score-mixing/cull-tiles';
@@ -53,7 +56,7 @@ export async function benchGenerate(gpu: GpuContext | null): Promise<void> {
   const culledSteps = Array.from(geometricGrid(opts.T, opts.tMin, K).subarray(0, K)).filter((t) => t < cullBelow).length;
   console.log(`flowlab bench: generation, adapter ${gpu.adapterDescription}${gpu.isSoftware ? ' [software]' : ''}`);
   const run = async (cull: boolean): Promise<{ ms: number; x: Float32Array }> => {
-    const sim = await ScoreMixingSimulation.create(gpu, opts, x0, { cull });
+    const sim = await ScoreMixingSimulation.create(gpu, opts, x0, { cull, sortParticles: process.env.BENCH_GEN_SORT !== '0' });
     try {
       const start = performance.now();
       sim.step(K);

@@ -42,7 +42,8 @@ struct StepCoef {
 @group(0) @binding(4) var<storage, read> cursor: vec2u;
 @group(0) @binding(5) var<storage, read_write> particles: array<f32>;
 @group(0) @binding(6) var<storage, read_write> status: array<atomic<u32>, 2>;
-/// lambda of each batch (compare mode; one entry without it).
+/// lambda of each batch (compare mode; one entry without it); with CULL, then the particle order
+/// (particleAt: entry batches + slot holds the bits of the particle that slot integrates).
 @group(0) @binding(7) var<storage, read> lambdas: array<f32>;
 
 #include "lib/finite.wgsl"
@@ -103,6 +104,20 @@ fn axpy(y: array<f32, MAXD>, s: f32, f: array<f32, MAXD>) -> array<f32, MAXD> {
     out[c] = y[c] + s * f[c];
   }
   return out;
+}
+
+/// The particle that invocation slot `slot` integrates. With CULL the host orders each batch's
+/// particles by a k-d tree of x0 (one leaf per workgroup), so a workgroup's particles start near
+/// each other and stay near under the flow: the tiles their votes keep are fewer than for 64
+/// scattered particles. A particle's result depends only on its own kept tiles (lib/cull.wgsl),
+/// so the order changes the work, not the results. The order lives after the lambdas because the
+/// adaptive kernel already binds 8 storage buffers (the WebGPU default limit). Without CULL the
+/// order is the identity and is not uploaded.
+fn particleAt(slot: u32) -> u32 {
+  if (CULL) {
+    return bitcast<u32>(lambdas[params.batches + slot]);
+  }
+  return slot;
 }
 
 /// Particle src's coordinates.

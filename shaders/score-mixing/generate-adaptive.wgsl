@@ -96,9 +96,11 @@ fn main(
   @builtin(num_workgroups) groups: vec3u,
   @builtin(local_invocation_index) lid: u32,
 ) {
-  let i = (wg.y * groups.x + wg.x) * WG + lid;
+  let slot = (wg.y * groups.x + wg.x) * WG + lid;
   let count = params.count;
-  let src = min(i, count - 1u);
+  // The particle this invocation integrates (idle slots of the last workgroup: a copy of the
+  // last slot's particle, never stored).
+  let src = particleAt(min(slot, count - 1u));
   var x = loadParticle(src);
   let lam = lambdas[src / params.batchSize];
   let used = measuresUsed();
@@ -191,15 +193,15 @@ fn main(
       }
     }
   }
-  if (i < count) {
+  if (slot < count) {
     var bad = false;
     for (var c = 0u; c < D; c++) {
-      particles[i * D + c] = x[c];
+      particles[src * D + c] = x[c];
       bad = bad || !isFiniteF32(x[c]);
     }
     if (bad) {
       atomicAdd(&status[0], 1u);
-      atomicMax(&status[1], 0xFFFFFFFFu - i);
+      atomicMax(&status[1], 0xFFFFFFFFu - src);
     }
     if (range.y > range.x) {
       add64(0u, accepted);
@@ -209,7 +211,7 @@ fn main(
     }
     if (capped) {
       atomicAdd(&stats[8], 1u);
-      atomicMax(&stats[9], 0xFFFFFFFFu - i);
+      atomicMax(&stats[9], 0xFFFFFFFFu - src);
     }
   }
 }

@@ -19,10 +19,12 @@
 // (queue.writeBuffer would apply all writes before the whole submission). Read-only storage is
 // uniform, so the step loop and the barriers inside it stay in uniform control flow. Idle
 // invocations in the last workgroup integrate a clamped copy of the last particle and never store.
+// When the run can cull, invocation slots map to particles in a spatial order (particleAt in
+// lib/score-mixing-generate.wgsl); the noise, lambda and store follow the particle, not the slot.
 //
 // Compare mode (src/labs/compare.ts): the buffer holds B batches of N particles, batch b at
 // particles [b N, (b + 1) N), all starting from the same X(T); particle i uses lambda =
-// lambdas[i / N] (binding 7, B entries; B = 1 without compare). The noise is keyed by the index
+// lambdas[i / N] (binding 7, B entries, then the particle order; B = 1 without compare). The noise is keyed by the index
 // within the batch (i mod N), so batch b's particle j draws what a single run's particle j draws,
 // and every particle's arithmetic is that of a single run of its batch's lambda. The one wrinkle is
 // batchMean's skip of a measure whose coefficient is 0: that branch holds barriers, so it must be
@@ -57,9 +59,11 @@ fn main(
   @builtin(num_workgroups) groups: vec3u,
   @builtin(local_invocation_index) lid: u32,
 ) {
-  let i = (wg.y * groups.x + wg.x) * WG + lid;
+  let slot = (wg.y * groups.x + wg.x) * WG + lid;
   let count = params.count;
-  let src = min(i, count - 1u);
+  // The particle this invocation integrates (idle slots of the last workgroup: a copy of the
+  // last slot's particle, never stored).
+  let src = particleAt(min(slot, count - 1u));
   var x = loadParticle(src);
   // This particle's batch and its index within the batch (what keys its noise).
   let lam = lambdas[src / params.batchSize];
@@ -103,15 +107,15 @@ fn main(
       }
     }
   }
-  if (i < count) {
+  if (slot < count) {
     var bad = false;
     for (var c = 0u; c < D; c++) {
-      particles[i * D + c] = x[c];
+      particles[src * D + c] = x[c];
       bad = bad || !isFiniteF32(x[c]);
     }
     if (bad) {
       atomicAdd(&status[0], 1u);
-      atomicMax(&status[1], 0xFFFFFFFFu - i);
+      atomicMax(&status[1], 0xFFFFFFFFu - src);
     }
   }
 }

@@ -3,15 +3,17 @@
 // beta = 0.5), Heun and RK4, lambda in {0.5, 1, 3, 7.5}, d in {1, 2, 3, 8}; with thousands of atoms
 // the small-t steps cull (lib/cull.wgsl, below generationCulling's cullBelow; its bound
 // n eps diam = 1e-7 diam per evaluation is far inside SEG_TOL). Also the stepping mechanics
-// (chunking, live lambda, restore, with and without culling) and blow-up detection.
+// (chunking, live lambda, restore, with and without culling), the spatial particle order of culled
+// runs (bit-identical to particle-order slots) and blow-up detection.
 
-import { describe, expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ReferenceSampler, initialParticles, runReference, type SamplerOptions } from '../../src/labs/score-mixing/reference';
 import { toMeasure } from '../../src/labs/score-mixing/measures';
-import { ScoreMixingSimulation, runOnGpu } from '../../src/labs/score-mixing/simulation';
+import { ScoreMixingSimulation, lambdasAndOrder, runOnGpu } from '../../src/labs/score-mixing/simulation';
 import type { Integrator, Measure, Sampler } from '../../src/labs/score-mixing/types';
 import { ABS_TOL, MAX_FLIP_FRACTION, SEGMENT, SEG_FRACTION, SEG_MAX, SEG_TOL } from '../../src/labs/score-mixing/error-model';
 import { generationCulling } from '../../src/labs/score-mixing/cull-tiles';
+import { kdOrder } from '../../src/math/kd-order';
 import { acquireTestGpu, gpuIt, testRandom } from './harness';
 
 const env = await acquireTestGpu();
@@ -189,6 +191,43 @@ describe.skipIf(!env.gpu)(`generate.wgsl on ${env.note}`, () => {
     expect(far).toBeLessThanOrEqual(MAX_FLIP_FRACTION * 100);
     a.dispose();
     b.dispose();
+  });
+
+  it('lambdasAndOrder: the lambdas, then slot b N + k -> particle b N + order[k] as u32 bits', () => {
+    const words = lambdasAndOrder([3, 0.5], Uint32Array.from([2, 0, 1]));
+    expect(Array.from(words.subarray(0, 2))).toEqual([3, 0.5]);
+    expect(Array.from(new Uint32Array(words.buffer, 8))).toEqual([2, 0, 1, 5, 3, 4]);
+    expect(Array.from(lambdasAndOrder([1.5], null))).toEqual([1.5]);
+  });
+
+  gpuIt(env, 'the spatial particle order of a culled run changes the work, not the results: exp SDE (noise keys), compare batches and adaptive equal particle-order slots bit for bit', async (gpu) => {
+    const c = RUNS[RUNS.length - 2]; // exp SDE, 1024 + 1500 atoms: the small-t steps cull
+    const opts = options(c, 501);
+    expect(generationCulling(opts.mu1, opts.mu2).cullBelow).toBeGreaterThan(0);
+    const count = 200; // three full workgroups and a partial one
+    const x0 = initialParticles(c.d, opts.T, { count, seed: 8 });
+    const order = kdOrder(x0, c.d, 64);
+    expect(order.some((p, k) => p !== k), 'the k-d order of x0 is not the identity').toBe(true);
+    const run = async (o: SamplerOptions, sortParticles: boolean, lambdas?: number[]) => {
+      const sim = await ScoreMixingSimulation.create(gpu, o, x0, { sortParticles }, lambdas);
+      expect(Array.from(sim.slotOrder!)).toEqual(Array.from(order, (p, k) => (sortParticles ? p : k)));
+      sim.step(1000);
+      const state = await sim.readState();
+      const stats = await sim.readStats();
+      sim.dispose();
+      return { x: Array.from(state.x), accepted: stats?.acceptedSteps };
+    };
+    for (const [label, o, lambdas] of [
+      ['exp SDE', opts, undefined],
+      ['exp SDE, compare lambda 3 and 0.5', opts, [3, 0.5]],
+      ['adaptive ODE', { ...opts, sampler: 'ode', beta: 0, integrator: 'adaptive', tol: 1e-4, steps: 8 }, undefined],
+    ] as [string, SamplerOptions, number[] | undefined][]) {
+      const sorted = await run(o, true, lambdas);
+      const plain = await run(o, false, lambdas);
+      expect(sorted.x.every(Number.isFinite), label).toBe(true);
+      expect(sorted.x, label).toEqual(plain.x);
+      expect(sorted.accepted, label).toBe(plain.accepted);
+    }
   });
 
   gpuIt(env, 'non-finite particles are detected and the first one is named', async (gpu) => {

@@ -58,7 +58,8 @@ export function memoryEstimate(config: ScoreMixingConfig, options: EstimateOptio
   const atoms = 4 * (n1 + n2) * (d + 1) + 4 * (2 * d + 1) * boxes;
   const joined = B > 1 ? 8 * R * state : 0;
   const host = 8 * 3 * batch + joined + 16 * (K + 1) + 16 * R + 4 * state + 32 * K + FRAMES_IN_FLIGHT * 4 * state;
-  const gpu = 4 * state + 32 * K + FRAMES_IN_FLIGHT * 4 * state + atoms;
+  // The particle order after the lambdas (one u32 per particle, when the run culls).
+  const gpu = 4 * state + 32 * K + FRAMES_IN_FLIGHT * 4 * state + atoms + 4 * B * (1 + N);
   const trajectory = 4 * (R + 1) * state + 2 * 4 * (R + 2) * state + 8 * (R + 1) * B * Math.min(N, CPU_PAGE_MAX_PARTICLES) * d;
   const page = options.page
     ? B * (16 * (1 + trailLengthFor(N)) * N + PAGE_HISTORY_SLOTS * Math.min(N, PAGE_SAMPLE_PARTICLES) * d * 4 * 2) + 8 * state + 2 * 4 * state + trajectory

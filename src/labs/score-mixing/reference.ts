@@ -246,7 +246,8 @@ export class ReferenceSampler {
       if (this.opts.integrator === 'exp') this.expStep(p, off, k, t, tNext);
       else if (this.adaptive) groupAttempts = Math.max(groupAttempts, this.adaptiveStep(p, off, k));
       else this.rkStep(off, k);
-      // The kernel's workgroups run in lock step until their slowest particle is done.
+      // The kernel's workgroups run in lock step until their slowest particle is done (workgroups of
+      // consecutive particles; a culled GPU run groups them in k-d order instead, particleAt).
       if (this.adaptive && (p % ADAPTIVE_WORKGROUP === ADAPTIVE_WORKGROUP - 1 || p === count - 1)) {
         const members = (p % ADAPTIVE_WORKGROUP) + 1;
         this.work.lockstepEvaluations += members * this.adaptive.evaluations(groupAttempts);

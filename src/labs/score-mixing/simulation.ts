@@ -20,6 +20,7 @@ import { ReadbackPool } from '../../gpu/readback';
 import { GpuResources } from '../../gpu/resources';
 import { STORAGE_R, STORAGE_RW, STORAGE_VERTEX, UNIFORM_W } from '../../gpu/usage';
 import { StepRangeDispatch } from '../../gpu/step-range';
+import { kdOrder } from '../../math/kd-order';
 import { geometricGrid, recordSteps } from '../../math/timegrid';
 import { generationCulling, packCulledAtoms } from './cull-tiles';
 import {
@@ -45,6 +46,12 @@ export interface SimulationTuning {
   stepsPerDispatch?: number;
   /** false: every step dense (the bench's comparison); default: generationCulling's threshold. */
   cull?: boolean;
+  /**
+   * false: the invocations take the particles in their own order; default: in a k-d order of x0
+   * when the run culls (particleAt in lib/score-mixing-generate.wgsl), which changes the work and
+   * not the results (tested bit for bit).
+   */
+  sortParticles?: boolean;
 }
 
 const INTEGRATOR_ID = { exp: 0, heun: 1, rk4: 2 } as const;
@@ -59,6 +66,21 @@ export interface GpuAdaptiveStats extends AdaptiveStats {
   cappedParticles: number;
   /** The lowest-numbered of them, when any. */
   firstCapped?: number;
+}
+
+/**
+ * The words of binding 7 (lib/score-mixing-generate.wgsl): the batches' lambdas, then, when
+ * `order` (a permutation of one batch's N particles) is given, slot b N + k -> particle
+ * b N + order[k] of every batch as u32 bits.
+ */
+export function lambdasAndOrder(lambdas: readonly number[], order: Uint32Array | null): Float32Array {
+  const B = lambdas.length;
+  const N = order?.length ?? 0;
+  const words = new Float32Array(B + B * N);
+  words.set(lambdas);
+  const slots = new Uint32Array(words.buffer, 4 * B);
+  for (let b = 0; b < B && order; b++) for (let k = 0; k < N; k++) slots[b * N + k] = b * N + order[k];
+  return words;
 }
 
 /** Names particle `index` of a buffer of `batchSize`-particle batches: "particle 3" or "particle 3 of batch 1 (lambda = 2.5)". */
@@ -113,6 +135,8 @@ export class ScoreMixingSimulation {
     private readonly statsBuffer: GPUBuffer | null,
     private readonly lambdaBuffer: GPUBuffer,
     lambdas: number[],
+    /** Which of a batch's particles each invocation slot integrates (null: the run never culls). */
+    readonly slotOrder: Uint32Array | null,
   ) {
     this.particles = particles;
     this.d = d;
@@ -201,6 +225,9 @@ export class ScoreMixingSimulation {
       const h = Math.log(opts.T / opts.tMin) / K;
       // Atoms in the culling's k-d order with their boxes appended (lib/cull.wgsl).
       const atoms = packCulledAtoms(mu1, mu2);
+      // With CULL the kernel reads the particle order (particleAt): k-d, or the identity when asked.
+      const order = CULL === 0 ? null : tuning.sortParticles === false ? Uint32Array.from({ length: batchSize }, (_, k) => k) : kdOrder(x0, d, wg);
+      const lambdaWords = lambdasAndOrder(lambdas, order);
       const paramValues = { count, n1: mu1.n, n2: mu2.n, seed: opts.seed >>> 0, batchSize, batches: B, h, tol: adaptive ? tol : 0, ...culling };
       const params = res.buffer('params', GenerateParamsLayout.size, UNIFORM_W, new Uint8Array(GenerateParamsLayout.pack(paramValues)));
       const coefs = res.buffer('stepCoefs', K * StepCoefLayout.size, STORAGE_R, stepCoefficients(grid, h, beta));
@@ -208,7 +235,7 @@ export class ScoreMixingSimulation {
       const initial = new Float32Array(count * d);
       for (let b = 0; b < B; b++) initial.set(x0, b * x0.length);
       const particles = res.buffer('particles', 4 * count * d, PARTICLE_USAGE, initial);
-      const lambdaBuffer = res.buffer('lambdas', 4 * B, STORAGE_R, Float32Array.from(lambdas));
+      const lambdaBuffer = res.buffer('lambdas', lambdaWords.byteLength, STORAGE_R, lambdaWords);
       const entries = [
         res.buffer('atomPoints', atoms.points.byteLength, STORAGE_R, atoms.points),
         res.buffer('atomLogW', atoms.logW.byteLength, STORAGE_R, atoms.logW),
@@ -228,7 +255,7 @@ export class ScoreMixingSimulation {
       });
       stepper.attach(pipeline, bindGroup, workgroups);
       const readback = new ReadbackPool(device, 'ScoreMixingSimulation.readback');
-      return new ScoreMixingSimulation(device, res, readback, stepper, paramValues, particles, d, count, grid, statsBuffer, lambdaBuffer, [...lambdas]);
+      return new ScoreMixingSimulation(device, res, readback, stepper, paramValues, particles, d, count, grid, statsBuffer, lambdaBuffer, [...lambdas], order);
     } catch (e) {
       res.dispose();
       throw e;
