@@ -42,9 +42,15 @@ struct StepCoef {
 @group(0) @binding(4) var<storage, read> cursor: vec2u;
 @group(0) @binding(5) var<storage, read_write> particles: array<f32>;
 @group(0) @binding(6) var<storage, read_write> status: array<atomic<u32>, 2>;
-/// lambda of each batch (compare mode; one entry without it); with CULL, then the particle order
-/// (particleAt: entry batches + slot holds the bits of the particle that slot integrates).
-@group(0) @binding(7) var<storage, read> lambdas: array<f32>;
+/// The bits of each batch's lambda (compare mode; one entry without it: lambdaOf); with CULL, then
+/// the particle order (particleAt: entry batches + slot is the particle that slot integrates). u32
+/// words, so the order's small integers are never f32 subnormals that a GPU may flush.
+@group(0) @binding(7) var<storage, read> batchWords: array<u32>;
+
+/// lambda of batch b.
+fn lambdaOf(b: u32) -> f32 {
+  return bitcast<f32>(batchWords[b]);
+}
 
 #include "lib/finite.wgsl"
 
@@ -115,7 +121,7 @@ fn axpy(y: array<f32, MAXD>, s: f32, f: array<f32, MAXD>) -> array<f32, MAXD> {
 /// order is the identity and is not uploaded.
 fn particleAt(slot: u32) -> u32 {
   if (CULL) {
-    return bitcast<u32>(lambdas[params.batches + slot]);
+    return batchWords[params.batches + slot];
   }
   return slot;
 }
@@ -135,8 +141,8 @@ fn measuresUsed() -> vec2<bool> {
   var use1 = false;
   var use2 = false;
   for (var b = 0u; b < params.batches; b++) {
-    use1 = use1 || lambdas[b] != 0.0;
-    use2 = use2 || lambdas[b] != 1.0;
+    use1 = use1 || lambdaOf(b) != 0.0;
+    use2 = use2 || lambdaOf(b) != 1.0;
   }
   return vec2<bool>(use1, use2);
 }

@@ -102,7 +102,7 @@ fn main(
   // last slot's particle, never stored).
   let src = particleAt(min(slot, count - 1u));
   var x = loadParticle(src);
-  let lam = lambdas[src / params.batchSize];
+  let lam = lambdaOf(src / params.batchSize);
   let used = measuresUsed();
   let use1 = used.x;
   let use2 = used.y;

@@ -24,7 +24,7 @@
 //
 // Compare mode (src/labs/compare.ts): the buffer holds B batches of N particles, batch b at
 // particles [b N, (b + 1) N), all starting from the same X(T); particle i uses lambda =
-// lambdas[i / N] (binding 7, B entries, then the particle order; B = 1 without compare). The noise is keyed by the index
+// lambdaOf(i / N) (binding 7: B entries, then the particle order; B = 1 without compare). The noise is keyed by the index
 // within the batch (i mod N), so batch b's particle j draws what a single run's particle j draws,
 // and every particle's arithmetic is that of a single run of its batch's lambda. The one wrinkle is
 // batchMean's skip of a measure whose coefficient is 0: that branch holds barriers, so it must be
@@ -66,7 +66,7 @@ fn main(
   let src = particleAt(min(slot, count - 1u));
   var x = loadParticle(src);
   // This particle's batch and its index within the batch (what keys its noise).
-  let lam = lambdas[src / params.batchSize];
+  let lam = lambdaOf(src / params.batchSize);
   let own = src % params.batchSize;
   let used = measuresUsed();
   let use1 = used.x;

@@ -193,11 +193,11 @@ describe.skipIf(!env.gpu)(`generate.wgsl on ${env.note}`, () => {
     b.dispose();
   });
 
-  it('lambdasAndOrder: the lambdas, then slot b N + k -> particle b N + order[k] as u32 bits', () => {
+  it('lambdasAndOrder: the lambdas\' bits, then slot b N + k -> particle b N + order[k]', () => {
     const words = lambdasAndOrder([3, 0.5], Uint32Array.from([2, 0, 1]));
-    expect(Array.from(words.subarray(0, 2))).toEqual([3, 0.5]);
-    expect(Array.from(new Uint32Array(words.buffer, 8))).toEqual([2, 0, 1, 5, 3, 4]);
-    expect(Array.from(lambdasAndOrder([1.5], null))).toEqual([1.5]);
+    expect(Array.from(new Float32Array(words.buffer, 0, 2))).toEqual([3, 0.5]);
+    expect(Array.from(words.subarray(2))).toEqual([2, 0, 1, 5, 3, 4]);
+    expect(Array.from(new Float32Array(lambdasAndOrder([1.5], null).buffer))).toEqual([1.5]);
   });
 
   gpuIt(env, 'the spatial particle order of a culled run changes the work, not the results: exp SDE (noise keys), compare batches and adaptive equal particle-order slots bit for bit', async (gpu) => {

@@ -69,17 +69,16 @@ export interface GpuAdaptiveStats extends AdaptiveStats {
 }
 
 /**
- * The words of binding 7 (lib/score-mixing-generate.wgsl): the batches' lambdas, then, when
- * `order` (a permutation of one batch's N particles) is given, slot b N + k -> particle
- * b N + order[k] of every batch as u32 bits.
+ * The u32 words of binding 7 (lib/score-mixing-generate.wgsl): the bits of the batches' lambdas,
+ * then, when `order` (a permutation of one batch's N particles) is given, slot b N + k -> particle
+ * b N + order[k] of every batch.
  */
-export function lambdasAndOrder(lambdas: readonly number[], order: Uint32Array | null): Float32Array {
+export function lambdasAndOrder(lambdas: readonly number[], order: Uint32Array | null): Uint32Array {
   const B = lambdas.length;
   const N = order?.length ?? 0;
-  const words = new Float32Array(B + B * N);
-  words.set(lambdas);
-  const slots = new Uint32Array(words.buffer, 4 * B);
-  for (let b = 0; b < B && order; b++) for (let k = 0; k < N; k++) slots[b * N + k] = b * N + order[k];
+  const words = new Uint32Array(B + B * N);
+  new Float32Array(words.buffer, 0, B).set(lambdas);
+  for (let b = 0; b < B && order; b++) for (let k = 0; k < N; k++) words[B + b * N + k] = b * N + order[k];
   return words;
 }
 
