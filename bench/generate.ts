@@ -11,7 +11,9 @@
 // spanning [-2, 2]^2), then the dense run's pairs per second (with its exp-bound fraction on a GPU
 // known by name) and the culled run's dense-equivalent rate.
 // Environment: BENCH_GEN_N (atoms per measure, 8192), BENCH_GEN_M (particles, 1024), BENCH_GEN_K (20),
-// BENCH_GEN_SORT (1; 0: the culled run without the particle order).
+// BENCH_GEN_SORT (1; 0: the culled run without the particle order), BENCH_GEN_LANES (default:
+// generationLanes, 1 on a software adapter; with more than one lane the line adds the culled run
+// on one lane and the ratio).
 
 import type { GpuContext } from '../src/gpu/device';
 import { generationCulling } from '../src/labs/score-mixing/cull-tiles';
@@ -55,19 +57,23 @@ export async function benchGenerate(gpu: GpuContext | null): Promise<void> {
   const { cullBelow } = generationCulling(opts.mu1, opts.mu2);
   const culledSteps = Array.from(geometricGrid(opts.T, opts.tMin, K).subarray(0, K)).filter((t) => t < cullBelow).length;
   console.log(`flowlab bench: generation, adapter ${gpu.adapterDescription}${gpu.isSoftware ? ' [software]' : ''}`);
-  const run = async (cull: boolean): Promise<{ ms: number; x: Float32Array }> => {
-    const sim = await ScoreMixingSimulation.create(gpu, opts, x0, { cull, sortParticles: process.env.BENCH_GEN_SORT !== '0' });
+  const forcedLanes = process.env.BENCH_GEN_LANES ? Number(process.env.BENCH_GEN_LANES) : undefined;
+  const run = async (cull: boolean, lanes = forcedLanes): Promise<{ ms: number; x: Float32Array; lanes: number }> => {
+    const sim = await ScoreMixingSimulation.create(gpu, opts, x0, { cull, sortParticles: process.env.BENCH_GEN_SORT !== '0', lanes });
     try {
       const start = performance.now();
       sim.step(K);
       const x = (await sim.readState()).x;
-      return { ms: performance.now() - start, x: Float32Array.from(x) };
+      return { ms: performance.now() - start, x: Float32Array.from(x), lanes: sim.lanes };
     } finally {
       sim.dispose();
     }
   };
   const dense = await run(false);
   const culled = await run(true);
+  // With several lanes per particle (the default on a GPU at this M), the same culled run on one
+  // lane, so the line says what the lanes bring.
+  const oneLane = culled.lanes > 1 ? await run(true, 1) : null;
   // One drift evaluation per step (exp integrator), each over both measures (lambda = 1/2).
   const densePairs = K * m * 2 * n;
   let diff = 0;
@@ -75,6 +81,8 @@ export async function benchGenerate(gpu: GpuContext | null): Promise<void> {
   console.log(
     `generate: exp ODE, T = 1 -> tMin = 1e-4 in ${K} steps (${culledSteps} culled below t = ${cullBelow.toExponential(2)}), N = ${2 * n}, M = ${m}, d = ${D}: ` +
       `dense ${dense.ms.toFixed(0)} ms, culled ${culled.ms.toFixed(0)} ms, speedup ${(dense.ms / culled.ms).toFixed(2)}x, max |x difference| ${diff.toExponential(2)}; ` +
-      `dense ${pairsRateNote(gpu.adapterDescription, densePairs, dense.ms)}; culled ${formatRate(densePairs / (culled.ms / 1000))} dense-equivalent`,
+      `dense ${pairsRateNote(gpu.adapterDescription, densePairs, dense.ms)}; culled ${formatRate(densePairs / (culled.ms / 1000))} dense-equivalent; ` +
+      `lanes per particle ${culled.lanes}` +
+      (oneLane ? ` (one lane: culled ${oneLane.ms.toFixed(0)} ms, lanes speedup ${(oneLane.ms / culled.ms).toFixed(2)}x)` : ''),
   );
 }

@@ -40,6 +40,12 @@
 // can be skipped (large t) every tile is kept: the dense result, in k-d order, with the votes'
 // cost on top (GROUP_TILES + 1 box tests per CULL_TILE * GROUP_TILES atoms).
 //
+// Lanes (lib/denoise.wgsl, LANES > 1): every lane of a query votes and re-tests with its own
+// running max and folds its share of each kept tile; the lanes' states are merged at the end. A
+// lane's running max never exceeds the merged one, so each of its skips is below eps 2^R for the
+// merged R, attained by an atom some lane folded (the seed's tile is kept by every lane): the
+// bound above holds with n_skipped summed over the lanes.
+//
 // Work counts (for tests and the bench): invocation 0 adds the kept tiles and their atoms per
 // load to the workgroup's `cullLoads`; denoiseCulled adds the atoms each query folds to `pairs`.
 // Kernels that report them copy them to a buffer of their own.
@@ -236,11 +242,11 @@ fn denoiseCulled(x: array<f32, MAXD>, r: CullRange, t: f32, cut: f32, lid: u32, 
         // Kept by this query at the vote, and still now that runMax may have grown.
         if (((mine[k / GROUP_TILES - g0] >> (k % GROUP_TILES)) & 1u) != 0u && boxKept(x, r.boxBase, r.tile0 + k, st, scale, cut)) {
           let cnt = tileCount(r, k);
-          accumulateAtoms(x, s * CULL_TILE, s * CULL_TILE + cnt, scale, &st);
-          *pairs += cnt;
+          accumulateAtoms(x, s * CULL_TILE, s * CULL_TILE + cnt, scale, lid, &st);
+          *pairs += (cnt + LANES - 1u - lid % LANES) / LANES; // this lane's share
         }
       }
     }
   }
-  return lseFinish(st, t);
+  return lseFinish(lanesMerged(st, lid), t);
 }

@@ -27,10 +27,18 @@
 // -FLT_MAX: exp2(-FLT_MAX - l) is exactly 0 for any finite l, so the first atom's rescale zeroes
 // the (already zero) sums.
 //
+// Lanes (override LANES, default 1; the generation kernels on a GPU with few particles): LANES
+// consecutive invocations share one query, each folding every LANES-th atom of each tile (lane
+// lid % LANES), and their states are merged in lane order in workgroup memory at the end
+// (lanesMerged: M = max, sums scaled by 2^(M_l - M), as the split kernel's merge), so every lane
+// ends with the same result. More invocations per query, for GPUs that a few thousand queries
+// cannot fill; with LANES = 1 the merge is dead code and the loops are the plain ones.
+//
 // Contract: callers must call denoise() from uniform control flow with the same (first, n, t)
 // in every invocation of the workgroup (it contains barriers); queries of idle invocations may be
-// anything (they are clamped copies). The including kernel declares `override D: u32` and
-// `override WG: u32` (its @workgroup_size) and must leave bindings 0 and 1 of group 0 to this file.
+// anything (they are clamped copies); with LANES > 1 the LANES invocations of a query pass the
+// same query. The including kernel declares `override D: u32` and `override WG: u32` (its
+// @workgroup_size, a multiple of LANES) and must leave bindings 0 and 1 of group 0 to this file.
 
 const MAXD: u32 = 8u;
 const TILE_ATOMS: u32 = 256u;
@@ -47,6 +55,15 @@ const LN2: f32 = 0.6931471805599453;
 // Sized by the override D: 2 KiB for d = 2, 8 KiB for d = 8 (plus 1 KiB of log2 weights).
 var<workgroup> tilePoints: array<f32, TILE_ATOMS * D>;
 var<workgroup> tileLog2W: array<f32, TILE_ATOMS>;
+
+/// Invocations per query (header: Lanes); a power of two dividing WG.
+override LANES: u32 = 1u;
+/// The lanes' states for the merge: WG slots with lanes, 1 (unused) without.
+override LANE_SLOTS: u32 = select(1u, WG, LANES > 1u);
+var<workgroup> laneMax: array<f32, LANE_SLOTS>;
+var<workgroup> laneSum: array<f32, LANE_SLOTS>;
+var<workgroup> laneBest: array<f32, LANE_SLOTS>;
+var<workgroup> laneAcc: array<f32, LANE_SLOTS * D>;
 
 struct Denoised {
   mean: array<f32, MAXD>,
@@ -110,12 +127,13 @@ fn lseAdd(l: f32, st: ptr<function, LseState>) -> f32 {
   return e;
 }
 
-/// Visits atoms a0..a1-1 of the loaded tile once each. The coordinates are read from workgroup
+/// Visits this lane's atoms of a0..a1-1 of the loaded tile (a0 + lane, then every LANES-th; all
+/// of them without lanes) once each. The coordinates are read from workgroup
 /// memory where they are used, not copied into a private array first: SwiftShader keeps private
 /// arrays in memory and the copy measured 25-35% slower there (accumulateAtomsPair copies, for
 /// GPUs).
-fn accumulateAtoms(x: array<f32, MAXD>, a0: u32, a1: u32, scale: f32, st: ptr<function, LseState>) {
-  for (var a = a0; a < a1; a++) {
+fn accumulateAtoms(x: array<f32, MAXD>, a0: u32, a1: u32, scale: f32, lid: u32, st: ptr<function, LseState>) {
+  for (var a = a0 + lid % LANES; a < a1; a += LANES) {
     let d2 = tileDist2(x, a);
     (*st).best = min((*st).best, d2);
     let e = lseAdd(tileLog2W[a] - d2 * scale, st);
@@ -154,6 +172,47 @@ fn accumulateAtomsPair(x0: array<f32, MAXD>, x1: array<f32, MAXD>, a0: u32, a1: 
   }
 }
 
+/// The state of the atoms of a followed by those of b.
+fn lseMerge(a: LseState, b: LseState) -> LseState {
+  var m = lseStart(max(a.runMax, b.runMax));
+  let ra = exp2(a.runMax - m.runMax);
+  let rb = exp2(b.runMax - m.runMax);
+  m.sum = a.sum * ra + b.sum * rb;
+  for (var c = 0u; c < D; c++) {
+    m.acc[c] = a.acc[c] * ra + b.acc[c] * rb;
+  }
+  m.best = min(a.best, b.best);
+  return m;
+}
+
+/// With lanes, the merge of the states of this query's LANES lanes in lane order (the same in
+/// every lane); without, st. Call from uniform control flow (barriers).
+fn lanesMerged(st: LseState, lid: u32) -> LseState {
+  if (LANES == 1u) {
+    return st;
+  }
+  laneMax[lid] = st.runMax;
+  laneSum[lid] = st.sum;
+  laneBest[lid] = st.best;
+  for (var c = 0u; c < D; c++) {
+    laneAcc[lid * D + c] = st.acc[c];
+  }
+  workgroupBarrier();
+  let first = lid - lid % LANES;
+  var m = lseStart(NEG_BIG);
+  for (var l = first; l < first + LANES; l++) {
+    var o = lseStart(laneMax[l]);
+    o.sum = laneSum[l];
+    o.best = laneBest[l];
+    for (var c = 0u; c < D; c++) {
+      o.acc[c] = laneAcc[l * D + c];
+    }
+    m = lseMerge(m, o);
+  }
+  workgroupBarrier(); // everyone has read the slots before a later call writes them
+  return m;
+}
+
 /// Mean, log u (log domain) and nearest squared distance from the final state.
 fn lseFinish(st: LseState, t: f32) -> Denoised {
   var out: Denoised;
@@ -174,9 +233,9 @@ fn lseRange(x: array<f32, MAXD>, first: u32, n: u32, scale: f32, lid: u32) -> Ls
     workgroupBarrier(); // everyone is done with the previous tile
     loadAtoms(first + base, 0u, cnt, lid);
     workgroupBarrier();
-    accumulateAtoms(x, 0u, cnt, scale, &st);
+    accumulateAtoms(x, 0u, cnt, scale, lid, &st);
   }
-  return st;
+  return lanesMerged(st, lid);
 }
 
 /// lseRange for two queries per invocation (accumulateAtomsPair); same contract.

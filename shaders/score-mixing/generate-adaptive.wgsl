@@ -96,7 +96,9 @@ fn main(
   @builtin(num_workgroups) groups: vec3u,
   @builtin(local_invocation_index) lid: u32,
 ) {
-  let slot = (wg.y * groups.x + wg.x) * WG + lid;
+  // LANES consecutive invocations integrate one slot's particle (lib/denoise.wgsl: Lanes); lane 0
+  // stores it.
+  let slot = ((wg.y * groups.x + wg.x) * WG + lid) / LANES;
   let count = params.count;
   // The particle this invocation integrates (idle slots of the last workgroup: a copy of the
   // last slot's particle, never stored).
@@ -193,7 +195,7 @@ fn main(
       }
     }
   }
-  if (slot < count) {
+  if (slot < count && lid % LANES == 0u) {
     var bad = false;
     for (var c = 0u; c < D; c++) {
       particles[src * D + c] = x[c];

@@ -81,18 +81,6 @@ fn loadPartial(part: u32, i: u32) -> LseState {
   return st;
 }
 
-/// The state of the atoms of a followed by those of b (header).
-fn lseMerge(a: LseState, b: LseState) -> LseState {
-  var m = lseStart(max(a.runMax, b.runMax));
-  let ra = exp2(a.runMax - m.runMax);
-  let rb = exp2(b.runMax - m.runMax);
-  m.sum = a.sum * ra + b.sum * rb;
-  for (var c = 0u; c < D; c++) {
-    m.acc[c] = a.acc[c] * ra + b.acc[c] * rb;
-  }
-  return m;
-}
-
 fn mergedMeasure(k: u32, i: u32) -> Denoised {
   var st = loadPartial(k * SPLIT, i);
   for (var c = 1u; c < SPLIT; c++) {

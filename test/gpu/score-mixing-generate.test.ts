@@ -4,12 +4,14 @@
 // the small-t steps cull (lib/cull.wgsl, below generationCulling's cullBelow; its bound
 // n eps diam = 1e-7 diam per evaluation is far inside SEG_TOL). Also the stepping mechanics
 // (chunking, live lambda, restore, with and without culling), the spatial particle order of culled
-// runs (bit-identical to particle-order slots) and blow-up detection.
+// runs (bit-identical to particle-order slots), lanes (several invocations per particle, forced
+// here: float64 shadowing, chunk/restore and compare batches bit for bit) and blow-up detection.
 
 import { describe, expect, it } from 'vitest';
 import { ReferenceSampler, initialParticles, runReference, type SamplerOptions } from '../../src/labs/score-mixing/reference';
 import { toMeasure } from '../../src/labs/score-mixing/measures';
-import { ScoreMixingSimulation, lambdasAndOrder, runOnGpu } from '../../src/labs/score-mixing/simulation';
+import { ScoreMixingSimulation, generationLanes, lambdasAndOrder, runOnGpu, type SimulationTuning } from '../../src/labs/score-mixing/simulation';
+import type { GpuContext } from '../../src/gpu/device';
 import type { Integrator, Measure, Sampler } from '../../src/labs/score-mixing/types';
 import { ABS_TOL, MAX_FLIP_FRACTION, SEGMENT, SEG_FRACTION, SEG_MAX, SEG_TOL } from '../../src/labs/score-mixing/error-model';
 import { generationCulling } from '../../src/labs/score-mixing/cull-tiles';
@@ -96,33 +98,44 @@ const summary = (errs: number[]): string =>
 
 
 describe.skipIf(!env.gpu)(`generate.wgsl on ${env.note}`, () => {
+  /** Every SEGMENT steps of case i against the float64 sampler restarted from the GPU's state. */
+  async function segmentCheck(gpu: GpuContext, i: number, tuning: SimulationTuning = {}): Promise<void> {
+    const c = RUNS[i];
+    const opts = options(c, 100 + i);
+    // The culled cases do cull: their last grid steps lie below cullBelow; the others never do.
+    const { cullBelow } = generationCulling(opts.mu1, opts.mu2);
+    if (c.atoms) expect(cullBelow).toBeGreaterThan(10 * c.tMin);
+    else expect(cullBelow).toBe(0);
+    const x0 = initialParticles(c.d, opts.T, { count: COUNT, seed: 31 + i });
+    const sim = await ScoreMixingSimulation.create(gpu, opts, x0, tuning);
+    expect(sim.lanes).toBe(tuning.lanes ?? sim.lanes);
+    const ref = new ReferenceSampler(opts, x0);
+    const all: number[] = [];
+    while (!sim.done) {
+      ref.x.set((await sim.readState()).x);
+      sim.step(SEGMENT);
+      for (let s = 0; s < SEGMENT; s++) ref.step();
+      expect(ref.k).toBe(sim.k);
+      const errs = particleErrors((await sim.readState()).x, ref.x, c.d, COUNT);
+      all.push(...errs);
+    }
+    sim.dispose();
+    all.sort((a, b) => a - b);
+    const beyond = all.filter((e) => !(e <= SEG_TOL)).length;
+    console.log(`${c.name}, lanes ${sim.lanes}, per ${SEGMENT} steps: ${summary(all)}, beyond ${SEG_TOL}: ${beyond} of ${all.length}`);
+    expect(beyond).toBeLessThanOrEqual(SEG_FRACTION * all.length);
+    expect(all[all.length - 1]).toBeLessThanOrEqual(SEG_MAX);
+  }
+
   RUNS.forEach((c, i) => {
-    gpuIt(env, `${c.name}: each ${SEGMENT}-step segment matches ReferenceSampler from the same state`, async (gpu) => {
-      const opts = options(c, 100 + i);
-      // The culled cases do cull: their last grid steps lie below cullBelow; the others never do.
-      const { cullBelow } = generationCulling(opts.mu1, opts.mu2);
-      if (c.atoms) expect(cullBelow).toBeGreaterThan(10 * c.tMin);
-      else expect(cullBelow).toBe(0);
-      const x0 = initialParticles(c.d, opts.T, { count: COUNT, seed: 31 + i });
-      const sim = await ScoreMixingSimulation.create(gpu, opts, x0);
-      const ref = new ReferenceSampler(opts, x0);
-      const all: number[] = [];
-      while (!sim.done) {
-        ref.x.set((await sim.readState()).x);
-        sim.step(SEGMENT);
-        for (let s = 0; s < SEGMENT; s++) ref.step();
-        expect(ref.k).toBe(sim.k);
-        const errs = particleErrors((await sim.readState()).x, ref.x, c.d, COUNT);
-        all.push(...errs);
-      }
-      sim.dispose();
-      all.sort((a, b) => a - b);
-      const beyond = all.filter((e) => !(e <= SEG_TOL)).length;
-      console.log(`${c.name}, per ${SEGMENT} steps: ${summary(all)}, beyond ${SEG_TOL}: ${beyond} of ${all.length}`);
-      expect(beyond).toBeLessThanOrEqual(SEG_FRACTION * all.length);
-      expect(all[all.length - 1]).toBeLessThanOrEqual(SEG_MAX);
-    });
+    gpuIt(env, `${c.name}: each ${SEGMENT}-step segment matches ReferenceSampler from the same state`, (gpu) => segmentCheck(gpu, i));
   });
+
+  // Lanes (several invocations per particle, merged in lane order; lib/denoise.wgsl): dense and
+  // culled cases, d = 2, 3 and 8, forced here (a software adapter runs one lane by default).
+  for (const [i, lanes] of [[0, 16], [4, 2], [RUNS.length - 2, 4], [RUNS.length - 1, 2]] as const) {
+    gpuIt(env, `${RUNS[i].name}, ${lanes} lanes per particle: each ${SEGMENT}-step segment matches ReferenceSampler`, (gpu) => segmentCheck(gpu, i, { lanes }));
+  }
 
   RUNS.filter((c) => c.whole).forEach((c) => {
     const i = RUNS.indexOf(c);
@@ -148,11 +161,11 @@ describe.skipIf(!env.gpu)(`generate.wgsl on ${env.note}`, () => {
     });
   });
 
-  for (const c of [RUNS[2], RUNS[RUNS.length - 2]]) gpuIt(env, `${c.name}: chunked encodes, live lambda and restoreState reproduce one straight run bit for bit`, async (gpu) => {
+  for (const [c, tuning] of [[RUNS[2], {}], [RUNS[RUNS.length - 2], {}], [RUNS[RUNS.length - 2], { lanes: 4 }]] as [RunCase, SimulationTuning][]) gpuIt(env, `${c.name}${tuning.lanes ? `, ${tuning.lanes} lanes` : ''}: chunked encodes, live lambda and restoreState reproduce one straight run bit for bit`, async (gpu) => {
     const opts = options(c, 500);
     const x0 = initialParticles(c.d, opts.T, { count: 100, seed: 3 });
     // Straight: 25 steps, lambda -> 1.5, the rest; one dispatch per 64 steps.
-    const a = await ScoreMixingSimulation.create(gpu, opts, x0);
+    const a = await ScoreMixingSimulation.create(gpu, opts, x0, tuning);
     a.step(25);
     a.setLambda(1.5);
     a.step(1000);
@@ -160,7 +173,7 @@ describe.skipIf(!env.gpu)(`generate.wgsl on ${env.note}`, () => {
     expect(a.k).toBe(c.steps);
     const straight = await a.readState();
     // Chunked: 4 steps per dispatch, irregular encodes into shared encoders, a restore half way.
-    const b = await ScoreMixingSimulation.create(gpu, opts, x0, { stepsPerDispatch: 4 });
+    const b = await ScoreMixingSimulation.create(gpu, opts, x0, { ...tuning, stepsPerDispatch: 4 });
     const enc = gpu.device.createCommandEncoder({ label: 'Test.encoder' });
     expect(b.encodeSteps(enc, 7) + b.encodeSteps(enc, 11)).toBe(18);
     gpu.device.queue.submit([enc.finish()]);
@@ -191,6 +204,32 @@ describe.skipIf(!env.gpu)(`generate.wgsl on ${env.note}`, () => {
     expect(far).toBeLessThanOrEqual(MAX_FLIP_FRACTION * 100);
     a.dispose();
     b.dispose();
+  });
+
+  it('generationLanes: 1 on a software adapter or with few atoms, else a power of two towards 65,536 invocations, from the batch size alone', () => {
+    expect(generationLanes(true, 1024, 65536, 65536, 64)).toBe(1);
+    expect(generationLanes(false, 1024, 1000, 1023, 64)).toBe(1);
+    expect(generationLanes(false, 1024, 4096, 10, 64)).toBe(16); // capped at MAX_LANES
+    expect(generationLanes(false, 8192, 4096, 4096, 64)).toBe(8);
+    expect(generationLanes(false, 65536, 4096, 4096, 64)).toBe(1);
+    expect(generationLanes(false, 1024, 4096, 4096, 4)).toBe(4); // a divisor of the workgroup size
+  });
+
+  gpuIt(env, 'lanes: compare batches equal their single runs bit for bit; a bad lane count is refused naming it', async (gpu) => {
+    const c = RUNS[RUNS.length - 2]; // culled exp SDE
+    const opts = options(c, 502);
+    const x0 = initialParticles(c.d, opts.T, { count: 70, seed: 9 });
+    const run = async (lambdas: number[]) => {
+      const sim = await ScoreMixingSimulation.create(gpu, opts, x0, { lanes: 4 }, lambdas);
+      sim.step(1000);
+      const x = Array.from((await sim.readState()).x);
+      sim.dispose();
+      return x;
+    };
+    const both = await run([3, 0.5]);
+    expect(both.slice(0, 70 * c.d)).toEqual(await run([3]));
+    expect(both.slice(70 * c.d)).toEqual(await run([0.5]));
+    await expect(ScoreMixingSimulation.create(gpu, opts, x0, { lanes: 3 })).rejects.toThrow(/lanes must be a power of two in \[1, 16\] dividing the workgroup size 64, got 3/);
   });
 
   it('lambdasAndOrder: the lambdas\' bits, then slot b N + k -> particle b N + order[k]', () => {

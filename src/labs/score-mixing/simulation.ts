@@ -52,6 +52,31 @@ export interface SimulationTuning {
    * not the results (tested bit for bit).
    */
   sortParticles?: boolean;
+  /**
+   * Invocations per particle (lib/denoise.wgsl: Lanes), a power of two dividing the workgroup
+   * size; default generationLanes (1 on a software adapter).
+   */
+  lanes?: number;
+}
+
+/** Invocations the lanes aim for: a quarter of an H100's resident threads (132 SMs x 2,048). */
+export const LANE_TARGET_INVOCATIONS = 65536;
+export const MAX_LANES = 16;
+/** Fewest atoms in a measure for lanes: below it a dense step is cheap whatever the occupancy. */
+export const MIN_LANE_ATOMS = 1024;
+
+/**
+ * Lanes per particle for `batchSize` particles a batch: 1 on a software adapter (more invocations
+ * cannot help a few CPU cores) or with fewer than MIN_LANE_ATOMS atoms in each measure, else the
+ * smallest power of two that brings batchSize x lanes to LANE_TARGET_INVOCATIONS (at most
+ * MAX_LANES and a divisor of the workgroup size). A function of the batch size, not of the
+ * number of batches, so a compared batch runs with the lanes of its single run (bit for bit).
+ */
+export function generationLanes(software: boolean, batchSize: number, n1: number, n2: number, wg: number): number {
+  if (software || Math.max(n1, n2) < MIN_LANE_ATOMS) return 1;
+  let lanes = 1;
+  while (lanes < MAX_LANES && batchSize * lanes < LANE_TARGET_INVOCATIONS && wg % (2 * lanes) === 0) lanes *= 2;
+  return lanes;
 }
 
 const INTEGRATOR_ID = { exp: 0, heun: 1, rk4: 2 } as const;
@@ -136,6 +161,8 @@ export class ScoreMixingSimulation {
     lambdas: number[],
     /** Which of a batch's particles each invocation slot integrates (null: the run never culls). */
     readonly slotOrder: Uint32Array | null,
+    /** Invocations per particle (lib/denoise.wgsl: Lanes). */
+    readonly lanes: number,
   ) {
     this.particles = particles;
     this.d = d;
@@ -196,8 +223,12 @@ export class ScoreMixingSimulation {
     const K = opts.steps;
     const wg = tuning.workgroupSize ?? DEFAULT_WORKGROUP;
     checkWorkgroupSize(device, wg);
+    const lanes = tuning.lanes ?? generationLanes(gpu.isSoftware, batchSize, mu1.n, mu2.n, wg);
+    if (!(Number.isInteger(lanes) && lanes >= 1 && lanes <= MAX_LANES && (lanes & (lanes - 1)) === 0 && wg % lanes === 0)) {
+      throw new Error(`lanes must be a power of two in [1, ${MAX_LANES}] dividing the workgroup size ${wg}, got ${lanes}`);
+    }
     assertStorageFits(device, 'particles.count', count, 4 * d);
-    const workgroups = dispatchGrid(device, 'particles.count', count, wg);
+    const workgroups = dispatchGrid(device, 'particles.count', count * lanes, wg);
     assertStorageFits(device, 'steps', K + 1, StepCoefLayout.size);
 
     const perStep = Math.ceil(count / wg) * wg * (mu1.n + mu2.n) * STAGES[opts.integrator];
@@ -208,15 +239,17 @@ export class ScoreMixingSimulation {
     // however the run is chunked or restored); CULL = 0 compiles the kernel without the culled path.
     const culling = tuning.cull === false ? { cullBelow: 0, cut: 0 } : generationCulling(mu1, mu2);
     const CULL = culling.cullBelow > 0 ? 1 : 0;
+    const laneOverride: Record<string, number> = lanes > 1 ? { LANES: lanes } : {};
     const pipeline =
       opts.integrator === 'adaptive'
-        ? await pipelineCacheFor(device).compute('score-mixing/generate-adaptive.wgsl', 'main', { D: d, WG: wg, MAX_ATTEMPTS, CULL })
+        ? await pipelineCacheFor(device).compute('score-mixing/generate-adaptive.wgsl', 'main', { D: d, WG: wg, MAX_ATTEMPTS, CULL, ...laneOverride })
         : await pipelineCacheFor(device).compute('score-mixing/generate.wgsl', 'main', {
             D: d,
             WG: wg,
             INTEGRATOR: INTEGRATOR_ID[opts.integrator],
             NOISE: beta > 0 ? 1 : 0,
             CULL,
+            ...laneOverride,
           });
 
     const res = new GpuResources(device, 'ScoreMixingSimulation');
@@ -254,7 +287,7 @@ export class ScoreMixingSimulation {
       });
       stepper.attach(pipeline, bindGroup, workgroups);
       const readback = new ReadbackPool(device, 'ScoreMixingSimulation.readback');
-      return new ScoreMixingSimulation(device, res, readback, stepper, paramValues, particles, d, count, grid, statsBuffer, lambdaBuffer, [...lambdas], order);
+      return new ScoreMixingSimulation(device, res, readback, stepper, paramValues, particles, d, count, grid, statsBuffer, lambdaBuffer, [...lambdas], order, lanes);
     } catch (e) {
       res.dispose();
       throw e;
