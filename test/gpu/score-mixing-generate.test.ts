@@ -213,6 +213,7 @@ describe.skipIf(!env.gpu)(`generate.wgsl on ${env.note}`, () => {
     expect(generationLanes(false, 8192, 4096, 4096, 64)).toBe(8);
     expect(generationLanes(false, 65536, 4096, 4096, 64)).toBe(1);
     expect(generationLanes(false, 1024, 4096, 4096, 4)).toBe(4); // a divisor of the workgroup size
+    expect(generationLanes(false, 1024, 4096, 4096, 128)).toBe(1); // workgroup memory of the merge
   });
 
   gpuIt(env, 'lanes: compare batches equal their single runs bit for bit; a bad lane count is refused naming it', async (gpu) => {

@@ -69,11 +69,13 @@ export const MIN_LANE_ATOMS = 1024;
  * Lanes per particle for `batchSize` particles a batch: 1 on a software adapter (more invocations
  * cannot help a few CPU cores) or with fewer than MIN_LANE_ATOMS atoms in each measure, else the
  * smallest power of two that brings batchSize x lanes to LANE_TARGET_INVOCATIONS (at most
- * MAX_LANES and a divisor of the workgroup size). A function of the batch size, not of the
+ * MAX_LANES and a divisor of the workgroup size; 1 for workgroups above the default 64). A function of the batch size, not of the
  * number of batches, so a compared batch runs with the lanes of its single run (bit for bit).
  */
 export function generationLanes(software: boolean, batchSize: number, n1: number, n2: number, wg: number): number {
-  if (software || Math.max(n1, n2) < MIN_LANE_ATOMS) return 1;
+  // The lanes' merge slots take wg (d + 3) floats of workgroup memory: at the default 64 and d = 8
+  // the kernel uses about 14,200 of WebGPU's default 16,384 bytes, so larger workgroups run one lane.
+  if (software || Math.max(n1, n2) < MIN_LANE_ATOMS || wg > DEFAULT_WORKGROUP) return 1;
   let lanes = 1;
   while (lanes < MAX_LANES && batchSize * lanes < LANE_TARGET_INVOCATIONS && wg % (2 * lanes) === 0) lanes *= 2;
   return lanes;
