@@ -48,6 +48,14 @@ interface Step {
   grid: [number, number];
 }
 
+/** The old kernels, in dispatch order: forward, then the backward's rows, keys and head-gradient passes. */
+export const BASELINE_SHADERS = [
+  'bench/transformer-attention-forward.wgsl',
+  'bench/transformer-attention-vjp-rows.wgsl',
+  'bench/transformer-attention-vjp-keys.wgsl',
+  'bench/transformer-head-gradients.wgsl',
+] as const;
+
 export class BaselineAttention {
   private constructor(
     private readonly res: GpuResources,
@@ -65,12 +73,9 @@ export class BaselineAttention {
     const S = batch * rows * d;
     const cache = pipelineCacheFor(device);
     const c = { D: d, KQ: k, WG: wg };
-    const [fwdPipe, rowsPipe, keysPipe, gradPipe] = await Promise.all([
-      cache.compute('bench/transformer-attention-forward.wgsl', 'main', { ...c, STAGE: 0, SPHERE: 0 }),
-      cache.compute('bench/transformer-attention-vjp-rows.wgsl', 'main', c),
-      cache.compute('bench/transformer-attention-vjp-keys.wgsl', 'main', c),
-      cache.compute('bench/transformer-head-gradients.wgsl', 'main', c),
-    ]);
+    const [fwdPipe, rowsPipe, keysPipe, gradPipe] = await Promise.all(
+      BASELINE_SHADERS.map((path, i) => cache.compute(path, 'main', i === 0 ? { ...c, STAGE: 0, SPHERE: 0 } : c)),
+    );
     const tiles = Math.ceil(rows / wg);
     const fwdGrid = dispatchGrid(device, 'batch x row tiles', batch * tiles * wg, wg);
     const rowsGrid = dispatchGrid(device, 'batch x heads x row tiles', batch * H * tiles * wg, wg);

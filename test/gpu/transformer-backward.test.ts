@@ -15,7 +15,7 @@ import { TransformerSimulation } from '../../src/labs/transformer/simulation';
 import { EPS, gradientTolerance, maxLogit, updateTolerance } from '../../src/labs/transformer/tolerances';
 import type { Stepper } from '../../src/labs/transformer/types';
 import { acquireTestGpu, gpuIt, testRandom } from './harness';
-import { BaselineAttention } from '../../bench/transformer-baseline';
+import { BASELINE_SHADERS, BaselineAttention } from '../../bench/transformer-baseline';
 
 const env = await acquireTestGpu();
 
@@ -171,10 +171,29 @@ describe.skipIf(!env.gpu)(`transformer backward on ${env.note}`, () => {
     expect(env.liveBuffers()).toEqual([]);
   });
 
-  // The bench's baselines (the kernels before issue 13 item 3: shaders/bench/transformer-attention-
-  // forward.wgsl, -vjp-rows, -vjp-keys, -head-gradients, with shaders/bench/lib/transformer-
-  // attention-tile.wgsl) compute the same gradients as today's kernels, up to f32 rounding of the
-  // different summation orders (heads summed in a separate pass, two-level gradient sums).
+  // The bench's baselines, the kernels before issue 13 item 3:
+  //   shaders/bench/transformer-attention-forward.wgsl
+  //   shaders/bench/transformer-attention-vjp-rows.wgsl
+  //   shaders/bench/transformer-attention-vjp-keys.wgsl
+  //   shaders/bench/transformer-head-gradients.wgsl
+  // with their snippets shaders/bench/lib/transformer-attention-tile.wgsl and
+  // shaders/bench/lib/transformer-backward-params.wgsl, compute the same gradients as today's
+  // kernels, up to f32 rounding of the different summation orders (heads summed in a separate
+  // pass, two-level gradient sums).
+  it('the bench baseline kernels are the old files, with their old snippets', () => {
+    expect(BASELINE_SHADERS.map((p) => `shaders/${p}`)).toEqual([
+      'shaders/bench/transformer-attention-forward.wgsl',
+      'shaders/bench/transformer-attention-vjp-rows.wgsl',
+      'shaders/bench/transformer-attention-vjp-keys.wgsl',
+      'shaders/bench/transformer-head-gradients.wgsl',
+    ]);
+    const includes = (path: string): string[] => [...shaderSource(path).matchAll(/\/\/ ---- begin (\S+)/g)].map((m) => m[1]);
+    expect(includes('bench/transformer-attention-forward.wgsl')).toContain('bench/lib/transformer-attention-tile.wgsl');
+    expect(includes('bench/transformer-attention-vjp-rows.wgsl')).toEqual(expect.arrayContaining(['bench/lib/transformer-backward-params.wgsl', 'bench/lib/transformer-attention-tile.wgsl']));
+    expect(includes('bench/transformer-attention-vjp-keys.wgsl')).toContain('bench/lib/transformer-backward-params.wgsl');
+    expect(includes('bench/transformer-head-gradients.wgsl')).toContain('bench/lib/transformer-backward-params.wgsl');
+  });
+
   gpuIt(env, 'the bench baseline kernels give the gradients of today\'s kernels to f32 rounding', async (gpu) => {
     const heads = initHeads({ L: 2, H: 3, k: 2, d: 2, seed: 17, qkScale: 0.7, vScale: 0.7, clip: 3 });
     const tb = gaussianBatch({ batch: 2, n: 70, d: 2, seed: 18 });
