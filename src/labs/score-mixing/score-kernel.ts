@@ -70,7 +70,7 @@ export function chunkAtoms(split: number, n1: number, n2: number): number {
  * `options.split` forces the chunks per measure (default: autoSplit on a hardware adapter, so
  * mixed-score-split.wgsl runs when the queries fill too few workgroups; 1 on a software one).
  * `options.queriesPerInvocation` 2 runs the register-blocked one-pass kernel (QPI = 2 in
- * mixed-score.wgsl; split 1 only); default 1 (2 measured 1.04-1.13x on SwiftShader and is
+ * mixed-score.wgsl; split then defaults to 1, and a larger one is refused); default 1 (2 measured 1.04-1.13x on SwiftShader and is
  * unmeasured on a GPU, where it also halves the workgroups: `npm run bench -- --only mixed-score`
  * prints both).
  */
@@ -93,13 +93,14 @@ export async function evaluateMixedScore(
   const count = points.length / d;
   const wg = options.workgroupSize ?? DEFAULT_WORKGROUP;
   checkWorkgroupSize(device, wg);
-  // A software adapter (a few CPU cores) gains nothing from more workgroups: one pass there.
-  const split = options.split ?? (gpu.isSoftware ? 1 : autoSplit(count, wg, mu1.n, mu2.n));
+  const qpi = options.queriesPerInvocation ?? 1;
+  if (qpi !== 1 && qpi !== 2) throw new Error(`queriesPerInvocation must be 1 or 2, got ${qpi}`);
+  // A software adapter (a few CPU cores) gains nothing from more workgroups: one pass there. Two
+  // queries per invocation is a variant of the one-pass kernel, so asking for it means one pass.
+  const split = options.split ?? (gpu.isSoftware || qpi === 2 ? 1 : autoSplit(count, wg, mu1.n, mu2.n));
   if (!(Number.isInteger(split) && split >= 1 && split <= MAX_SPLIT)) {
     throw new Error(`split must be an integer in [1, ${MAX_SPLIT}], got ${split}`);
   }
-  const qpi = options.queriesPerInvocation ?? 1;
-  if (qpi !== 1 && qpi !== 2) throw new Error(`queriesPerInvocation must be 1 or 2, got ${qpi}`);
   if (qpi === 2 && split > 1) throw new Error(`queriesPerInvocation 2 runs the one-pass kernel only, got split ${split} (pass split: 1)`);
   assertStorageFits(device, 'points', count, 4 * d);
   assertStorageFits(device, 'points (results)', count, 4 * (4 * d + 2));
