@@ -199,18 +199,23 @@ fn lanesMerged(st: LseState, lid: u32) -> LseState {
   }
   workgroupBarrier();
   let first = lid - lid % LANES;
-  var m = lseStart(NEG_BIG);
-  for (var l = first; l < first + LANES; l++) {
-    var o = lseStart(laneMax[l]);
-    o.sum = laneSum[l];
-    o.best = laneBest[l];
-    for (var c = 0u; c < D; c++) {
-      o.acc[c] = laneAcc[l * D + c];
-    }
-    m = lseMerge(m, o);
+  var m = laneState(first);
+  for (var l = first + 1u; l < first + LANES; l++) {
+    m = lseMerge(m, laneState(l));
   }
   workgroupBarrier(); // everyone has read the slots before a later call writes them
   return m;
+}
+
+/// The state lane slot l left in workgroup memory (lanesMerged).
+fn laneState(l: u32) -> LseState {
+  var o = lseStart(laneMax[l]);
+  o.sum = laneSum[l];
+  o.best = laneBest[l];
+  for (var c = 0u; c < D; c++) {
+    o.acc[c] = laneAcc[l * D + c];
+  }
+  return o;
 }
 
 /// Mean, log u (log domain) and nearest squared distance from the final state.

@@ -222,6 +222,8 @@ describe.skipIf(!env.gpu)(`generate.wgsl on ${env.note}`, () => {
     const x0 = initialParticles(c.d, opts.T, { count: 70, seed: 9 });
     const run = async (lambdas: number[]) => {
       const sim = await ScoreMixingSimulation.create(gpu, opts, x0, { lanes: 4 }, lambdas);
+      // One k-d leaf per workgroup: 64 / 4 particles.
+      expect(Array.from(sim.slotOrder!)).toEqual(Array.from(kdOrder(x0, c.d, 16)));
       sim.step(1000);
       const x = Array.from((await sim.readState()).x);
       sim.dispose();
@@ -249,7 +251,7 @@ describe.skipIf(!env.gpu)(`generate.wgsl on ${env.note}`, () => {
     const order = kdOrder(x0, c.d, 64);
     expect(order.some((p, k) => p !== k), 'the k-d order of x0 is not the identity').toBe(true);
     const run = async (o: SamplerOptions, sortParticles: boolean, lambdas?: number[]) => {
-      const sim = await ScoreMixingSimulation.create(gpu, o, x0, { sortParticles }, lambdas);
+      const sim = await ScoreMixingSimulation.create(gpu, o, x0, { sortParticles, lanes: 1 }, lambdas);
       expect(Array.from(sim.slotOrder!)).toEqual(Array.from(order, (p, k) => (sortParticles ? p : k)));
       sim.step(1000);
       const state = await sim.readState();

@@ -69,8 +69,9 @@ export const MIN_LANE_ATOMS = 1024;
  * Lanes per particle for `batchSize` particles a batch: 1 on a software adapter (more invocations
  * cannot help a few CPU cores) or with fewer than MIN_LANE_ATOMS atoms in each measure, else the
  * smallest power of two that brings batchSize x lanes to LANE_TARGET_INVOCATIONS (at most
- * MAX_LANES and a divisor of the workgroup size; 1 for workgroups above the default 64). A function of the batch size, not of the
- * number of batches, so a compared batch runs with the lanes of its single run (bit for bit).
+ * MAX_LANES and a divisor of the workgroup size; 1 for workgroups above the default 64). A
+ * function of the batch size, not of the number of batches, so a compared batch runs with the
+ * lanes of its single run (bit for bit).
  */
 export function generationLanes(software: boolean, batchSize: number, n1: number, n2: number, wg: number): number {
   // The lanes' merge slots take wg (d + 3) floats of workgroup memory: at the default 64 and d = 8
@@ -259,8 +260,9 @@ export class ScoreMixingSimulation {
       const h = Math.log(opts.T / opts.tMin) / K;
       // Atoms in the culling's k-d order with their boxes appended (lib/cull.wgsl).
       const atoms = packCulledAtoms(mu1, mu2);
-      // With CULL the kernel reads the particle order (particleAt): k-d, or the identity when asked.
-      const order = CULL === 0 ? null : tuning.sortParticles === false ? Uint32Array.from({ length: batchSize }, (_, k) => k) : kdOrder(x0, d, wg);
+      // With CULL the kernel reads the particle order (particleAt): k-d with one leaf per workgroup
+      // (wg / lanes particles), or the identity when asked.
+      const order = CULL === 0 ? null : tuning.sortParticles === false ? Uint32Array.from({ length: batchSize }, (_, k) => k) : kdOrder(x0, d, wg / lanes);
       const lambdaWords = lambdasAndOrder(lambdas, order);
       const paramValues = { count, n1: mu1.n, n2: mu2.n, seed: opts.seed >>> 0, batchSize, batches: B, h, tol: adaptive ? tol : 0, ...culling };
       const params = res.buffer('params', GenerateParamsLayout.size, UNIFORM_W, new Uint8Array(GenerateParamsLayout.pack(paramValues)));
