@@ -224,7 +224,9 @@ describe.skipIf(skip !== null || !nodeGpu.context)('score-mixing compare mode on
     await page.selectOption('.compare-key', '');
     await waitForConfig(page, 'c.compare === undefined');
     await expect.poll(async () => (await legend(page)).length).toBe(0);
-    // One run again: the single-batch chart, waiting for samples, with no compared series.
+    // One run again: the single-batch chart, waiting for samples, with no compared series (the
+    // chart redraws on the next frame after the legend goes: wait for it, not for a clock).
+    await expect.poll(() => chartSvg(page, 'distance-to-limit')).toContain('run to collect samples');
     const single = await chartSvg(page, 'distance-to-limit');
     expect(single).toContain('run to collect samples');
     expect(single).not.toContain('compared runs');
